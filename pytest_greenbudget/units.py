@@ -1,0 +1,106 @@
+"""Quantities as people write them ("40 J", "1.2 Wh", "5 mgCO2e", "5%") <-> SI floats.
+
+Energy is held in joules, carbon in grams CO2e, tolerances as fractions. Pure: no pytest.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+ENERGY_UNITS: dict[str, float] = {
+    "uJ": 1e-6,
+    "µJ": 1e-6,
+    "μJ": 1e-6,  # GREEK SMALL LETTER MU, which keyboards produce as often as MICRO SIGN
+    "mJ": 1e-3,
+    "J": 1.0,
+    "kJ": 1e3,
+    "mWh": 3.6,
+    "Wh": 3600.0,
+    "kWh": 3.6e6,
+}
+CARBON_UNITS: dict[str, float] = {"mgCO2e": 1e-3, "gCO2e": 1.0, "kgCO2e": 1e3}
+
+_QUANTITY = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*([^\s\d].*?)?\s*$")
+
+
+class UnitError(ValueError):
+    """A quantity could not be read; the message says what would be valid."""
+
+
+def _split(text: object, what: str, example: str) -> tuple[float, str]:
+    if isinstance(text, bool) or not isinstance(text, str):
+        raise UnitError(f"{what} must be a string with a unit, e.g. '{example}', not {text!r}")
+    match = _QUANTITY.match(text)
+    if not match:
+        raise UnitError(f"cannot read {what} {text!r}; write a number and a unit, e.g. '{example}'")
+    return float(match.group(1)), (match.group(2) or "")
+
+
+def _positive(value: float, text: str, what: str) -> float:
+    if not math.isfinite(value) or value <= 0:
+        raise UnitError(f"{what} must be greater than zero, got {text!r}")
+    return value
+
+
+def _parse(text: object, units: dict[str, float], what: str, example: str) -> float:
+    number, unit = _split(text, what, example)
+    if unit not in units:
+        valid = ", ".join(units)
+        shown = f"unknown unit {unit!r}" if unit else "missing unit"
+        raise UnitError(f"{shown} in {what} {text!r}; valid units: {valid}")
+    return _positive(number * units[unit], str(text), what)
+
+
+def parse_energy(text: object) -> float:
+    """'40 J' -> 40.0 joules."""
+    return _parse(text, ENERGY_UNITS, "energy", "40 J")
+
+
+def parse_carbon(text: object) -> float:
+    """'5 mgCO2e' -> 0.005 grams CO2e."""
+    return _parse(text, CARBON_UNITS, "carbon", "5 mgCO2e")
+
+
+def parse_percent(text: object) -> float:
+    """'5%' -> 0.05. Zero is allowed (gate on any significant change)."""
+    number, unit = _split(text, "tolerance", "5%")
+    if unit != "%":
+        raise UnitError(f"tolerance {text!r} must be a percentage, e.g. '5%'")
+    if not math.isfinite(number) or number < 0:
+        raise UnitError(f"tolerance must be zero or more, got {text!r}")
+    return number / 100.0
+
+
+def _pick(value: float, ladder: list[tuple[str, float]]) -> tuple[str, float]:
+    for unit, scale in ladder:
+        if abs(value) >= scale:
+            return unit, scale
+    return ladder[-1]
+
+
+def format_energy(joules: float, digits: int = 3) -> str:
+    """40.0 -> '40.0 J'; 0.0021 -> '2.10 mJ'; 7200 -> '2.00 Wh'. Three significant digits."""
+    ladder = [("kWh", 3.6e6), ("Wh", 3600.0), ("J", 1.0), ("mJ", 1e-3), ("µJ", 1e-6)]
+    unit, scale = _pick(joules, ladder)
+    return f"{_sig(joules / scale, digits)} {unit}"
+
+
+def format_carbon(grams: float, digits: int = 3) -> str:
+    """0.0051 -> '5.10 mgCO2e'."""
+    ladder = [("kgCO2e", 1e3), ("gCO2e", 1.0), ("mgCO2e", 1e-3), ("µgCO2e", 1e-6)]
+    unit, scale = _pick(grams, ladder)
+    return f"{_sig(grams / scale, digits)} {unit}"
+
+
+def format_percent(fraction: float, signed: bool = False) -> str:
+    """0.05 -> '5%'; with signed, 0.231 -> '+23.1%'."""
+    text = f"{fraction * 100:+.1f}%" if signed else f"{fraction * 100:.3g}%"
+    return text
+
+
+def _sig(value: float, digits: int) -> str:
+    if value == 0:
+        return "0"
+    decimals = max(digits - 1 - math.floor(math.log10(abs(value))), 0)
+    return f"{value:.{decimals}f}"
