@@ -1,0 +1,62 @@
+"""The ``greenbudget`` console script: a thin dispatcher over ``pytest_greenbudget.commands``.
+
+Exit codes: 0 fine, 1 the command's own "something is wrong" (a regression, say), 2 bad input.
+Bad input never shows a traceback: commands raise ``CommandError`` with a message instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+from types import ModuleType
+
+COMMANDS = ("compare", "merge", "render", "comment", "doctor")
+
+
+class CommandError(Exception):
+    """Bad input to a command; printed as ``greenbudget: error: ...`` with exit code 2."""
+
+
+def _module(name: str) -> ModuleType | None:
+    try:
+        return importlib.import_module(f"pytest_greenbudget.commands.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"pytest_greenbudget.commands.{name}":
+            raise
+        return None  # a command not shipped in this build is simply not offered
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="greenbudget", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMANDS if only is None else (only,):
+        module = _module(name)
+        if module is None:
+            continue
+        summary = (module.__doc__ or name).strip().splitlines()[0]
+        command = sub.add_parser(name, help=summary, description=module.__doc__)
+        module.add_arguments(command)
+        command.set_defaults(run=module.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    # Import only the command asked for, so `greenbudget doctor` does not load requests.
+    first = args_list[0] if args_list and args_list[0] in COMMANDS else None
+    parser = build_parser(first)
+    args = parser.parse_args(args_list)
+    try:
+        code: int = args.run(args)
+    except CommandError as exc:
+        print(f"greenbudget: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
