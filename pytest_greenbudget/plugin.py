@@ -1,11 +1,196 @@
-"""pytest hooks only; everything they do is delegated to the other modules."""
+"""pytest hooks only; everything they do is delegated to the other modules.
+
+Module-level hooks add options, hooks and the marker, then register ONE plugin object that
+holds the session's state; nothing is stuck on ``config``.
+"""
 
 from __future__ import annotations
 
+import argparse
+from collections.abc import Callable, Generator
+from pathlib import Path
+from typing import Any
+
 import pytest
+
+from .configfile import ConfigError
+from .meters.base import Meter, MeterUnavailable
+from .probe import Probe
+from .session import Options, Run, Settings
+
+PLUGIN_NAME = "greenbudget-session"
+MARKER = (
+    "greenbudget(energy=None, carbon=None, per=None, tolerance=None, repeats=None, warmup=None): "
+    "measure this test and hold it to an energy/carbon budget, e.g. energy='40 J'"
+)
+
+
+def _flag_type(name: str) -> Callable[[str], Any]:
+    """argparse type= for a setting, reusing the config file's validation and messages."""
+    from .settings import convert_value
+
+    def convert(text: str) -> Any:
+        value: object = int(text) if name in ("repeats", "warmup") and text.isdigit() else text
+        try:
+            return convert_value(name, value)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return convert
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
     from . import hookspecs
 
     pluginmanager.add_hookspecs(hookspecs)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("greenbudget", "energy budgets (pytest-greenbudget)")
+    add = group.addoption
+    add("--greenbudget-config", metavar="PATH", help="budget file (default: greenbudget.yaml, "
+        "greenbudget.yml or [tool.greenbudget] in pyproject.toml at the rootdir)")
+    add("--greenbudget-meter", metavar="NAME", type=_flag_type("meter"),
+        help="meter: auto (default), cputime, rapl, nvml, codecarbon, or a plugin's")
+    add("--greenbudget-repeats", metavar="N", type=_flag_type("repeats"),
+        help="measured runs of each budgeted test (default 3)")
+    add("--greenbudget-warmup", metavar="N", type=_flag_type("warmup"),
+        help="unmeasured runs before them (default 1)")
+    add("--greenbudget-tolerance", metavar="PCT", type=_flag_type("tolerance"),
+        help="regression tolerance, e.g. 5%% (default 5%%)")
+    add("--greenbudget-region", metavar="ISO3", type=_flag_type("region"),
+        help="grid region for gCO2e, ISO 3166 alpha-3 (e.g. FRA)")
+    add("--greenbudget-report", metavar="PATH", help="write the JSON report here")
+    add("--greenbudget-disable", action="store_true",
+        help="run the tests without measuring or enforcing any budget")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", MARKER)
+    if config.getoption("greenbudget_disable"):
+        return
+    options = Options.from_getoption(config.getoption)
+    try:
+        settings = Settings.load(options, config.rootpath)
+    except (ConfigError, ValueError) as exc:
+        raise pytest.UsageError(f"greenbudget: {exc}") from None
+    plugin = GreenBudgetPlugin(config, settings)
+    config.pluginmanager.register(plugin, PLUGIN_NAME)
+    plugin.start()
+
+
+@pytest.fixture
+def greenbudget(request: pytest.FixtureRequest) -> Probe:
+    """``with greenbudget.measure():`` windows and ``greenbudget.work(n, unit)`` units."""
+    plugin = request.config.pluginmanager.get_plugin(PLUGIN_NAME)
+    if not isinstance(plugin, GreenBudgetPlugin) or plugin.run is None:
+        return Probe()  # plugin disabled: an inert probe keeps the test runnable
+    return plugin.run.probe(request.node.nodeid)
+
+
+class GreenBudgetPlugin:
+    """The one registered plugin object; its hooks delegate to ``session.Run``."""
+
+    def __init__(self, config: pytest.Config, settings: Settings) -> None:
+        self.config = config
+        self.settings = settings
+        self.run: Run | None = None
+
+    def start(self) -> None:
+        name = self.settings.defaults.meter
+        try:
+            meter = self.config.hook.pytest_greenbudget_make_meter(config=self.config, name=name)
+        except MeterUnavailable as exc:
+            raise pytest.UsageError(f"greenbudget: meter {name!r}: {exc}") from None
+        self.run = Run(self.settings, meter)
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_greenbudget_make_meter(self, config: pytest.Config, name: str) -> Meter:
+        from .meters import make_builtin
+
+        return make_builtin(name)
+
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        from .settings import marker_spec
+
+        assert self.run is not None
+        for item in items:
+            mark = item.get_closest_marker("greenbudget")
+            try:
+                spec = marker_spec(mark.args, mark.kwargs, _where(item), item.nodeid) if mark else None
+            except ValueError as exc:
+                raise pytest.UsageError(f"greenbudget: {exc}") from None
+            self.run.plan(item.nodeid, spec, lambda n, i=item: i.get_closest_marker(n) is not None)
+
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_pyfunc_call(self, pyfuncitem: pytest.Function) -> Generator[None, object, object]:
+        run = self.run
+        if run is None or pyfuncitem.nodeid not in run.plans:
+            return (yield)
+        original = pyfuncitem.obj
+        holder: dict[str, object] = {}
+
+        def measured(*args: object, **kwargs: object) -> None:
+            holder["entry"] = run.measure(pyfuncitem.nodeid, lambda: original(*args, **kwargs))
+
+        pyfuncitem.obj = measured
+        try:
+            result = yield
+        except pytest.skip.Exception:
+            run.record_unmeasured(pyfuncitem.nodeid, "skipped", "skipped during measurement")
+            raise
+        except BaseException:
+            run.record_unmeasured(pyfuncitem.nodeid, "failed", "the test failed; not measured")
+            raise
+        finally:
+            pyfuncitem.obj = original
+        entry = run.entries[pyfuncitem.nodeid]
+        if entry.verdict == "over-budget":
+            pytest.fail(entry.message or "over budget", pytrace=False)
+        return result
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        from .render.terminal import summary_lines
+
+        report = self._report()
+        if report is None or not report.tests:
+            return
+        terminalreporter.section("greenbudget")
+        for line in summary_lines(report):
+            terminalreporter.write_line(line)
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        from .results import write_report
+
+        path = self.settings.options.report
+        report = self._report()
+        if path and report is not None:
+            try:
+                write_report(report, path)
+            except OSError as exc:
+                _error(session, f"greenbudget: could not write report {path}: {exc}")
+
+    def pytest_unconfigure(self) -> None:
+        if self.run is not None:
+            self.run.meter.close()
+
+    def _report(self) -> Any:
+        from .environment import gather
+
+        if self.run is None:
+            return None
+        env = gather(self.run.description, Path(self.config.rootpath), pytest.__version__, None)
+        return self.run.report(env)
+
+
+def _where(item: pytest.Item) -> str:
+    path, line, _ = item.location
+    return f"{path}:{(line or 0) + 1}"
+
+
+def _error(session: pytest.Session, message: str) -> None:
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(message, red=True)
+    if session.exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

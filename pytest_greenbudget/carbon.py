@@ -1,0 +1,68 @@
+"""Grid carbon intensity, PUE and the gCO2e of a measured energy.
+
+Intensities per country come from codecarbon's bundled ``global_energy_mix.json`` (Our World
+in Data / Ember figures), read as a data file: importing codecarbon itself would load pandas
+and take about a second. Never a network call, never geolocation.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from importlib.util import find_spec
+from pathlib import Path
+from typing import Any
+
+from .results import CarbonSettings
+
+# codecarbon's own fallback when it knows nothing of the location (world average, g/kWh).
+WORLD_INTENSITY = 475.0
+JOULES_PER_KWH = 3.6e6
+
+
+class CarbonError(ValueError):
+    """An unknown region or unreadable intensity data; the message says what is valid."""
+
+
+@lru_cache(maxsize=1)
+def _energy_mix() -> dict[str, Any]:
+    spec = find_spec("codecarbon")
+    roots = list(spec.submodule_search_locations or []) if spec else []
+    for root in roots:
+        path = Path(root) / "data" / "private_infra" / "global_energy_mix.json"
+        if path.is_file():
+            data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+            return data
+    raise CarbonError(
+        "codecarbon's global_energy_mix.json was not found; reinstall codecarbon, or set "
+        "'intensity' (gCO2e per kWh) in the config instead of 'region'"
+    )
+
+
+def region_intensity(region: str) -> tuple[float, str]:
+    """Intensity for an ISO 3166 alpha-3 code and a sentence naming the source."""
+    mix = _energy_mix()
+    entry = mix.get(region.upper())
+    if entry is None or "carbon_intensity" not in entry:
+        raise CarbonError(
+            f"region {region!r} is not in codecarbon's data; use an ISO 3166 alpha-3 code "
+            "such as FRA, DEU, USA, GBR or IND, or set 'intensity' instead"
+        )
+    name = entry.get("country_name", region)
+    year = entry.get("year", "")
+    source = f"{name} {year} grid mix, codecarbon global_energy_mix.json".replace("  ", " ")
+    return float(entry["carbon_intensity"]), source
+
+
+def carbon_settings(region: str | None, intensity: float | None, pue: float) -> CarbonSettings:
+    if intensity is not None:
+        return CarbonSettings(intensity, "set in the config", pue, None)
+    if region is not None:
+        value, source = region_intensity(region)
+        return CarbonSettings(value, source, pue, region.upper())
+    return CarbonSettings(WORLD_INTENSITY, "world average (codecarbon's default); set 'region'", pue)
+
+
+def grams(joules: float, settings: CarbonSettings) -> float:
+    """gCO2e = kWh x PUE x intensity."""
+    return joules / JOULES_PER_KWH * settings.pue * settings.intensity_g_per_kwh

@@ -1,0 +1,168 @@
+"""Read greenbudget.yaml / [tool.greenbudget] into plain data plus a line for every key.
+
+Errors must name the file, the line and the key, so the YAML is composed into nodes (which
+carry positions) rather than loaded blind. TOML parsers give no positions; for pyproject.toml
+the line is found by scanning the text for the table header and key, which is exact for the
+layouts people write (one key per line) and otherwise points at the table.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+KeyPath = tuple[str | int, ...]
+
+
+class ConfigError(ValueError):
+    """Bad configuration; str() is the whole message, starting with file:line."""
+
+
+@dataclass(frozen=True)
+class RawConfig:
+    """The configuration as plain data, where it came from, and the line of each key."""
+
+    path: Path
+    data: dict[str, Any]
+    lines: dict[KeyPath, int] = field(default_factory=dict)
+    table: str = ""  # "[tool.greenbudget] " for pyproject.toml, shown in messages
+
+    def where(self, key: KeyPath) -> str:
+        """'greenbudget.yaml:7: budgets[0].energy' for messages."""
+        line = self._line(key)
+        spot = f"{self.path.name}:{line}" if line else self.path.name
+        return f"{spot}: {self.table}{format_key(key)}" if key else spot
+
+    def _line(self, key: KeyPath) -> int | None:
+        while key not in self.lines and key:
+            key = key[:-1]  # an absent key is reported at its parent's line
+        return self.lines.get(key)
+
+    def error(self, key: KeyPath, message: str) -> ConfigError:
+        return ConfigError(f"{self.where(key)}: {message}")
+
+
+def format_key(key: KeyPath) -> str:
+    text = ""
+    for part in key:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text
+
+
+def load_yaml(path: Path) -> RawConfig:
+    import yaml
+
+    text = _read(path)
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.load(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(f"{path.name}{line}: invalid YAML: {problem}") from None
+    lines: dict[KeyPath, int] = {}
+    if node is not None:
+        _yaml_lines(node, (), lines, path)
+    return RawConfig(path, _top(data, path), lines)
+
+
+def _yaml_lines(node: Any, key: KeyPath, lines: dict[KeyPath, int], path: Path) -> None:
+    import yaml
+
+    lines[key] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for knode, vnode in node.value:
+            name = str(knode.value)
+            if name in seen:
+                line = knode.start_mark.line + 1
+                raise ConfigError(f"{path.name}:{line}: {format_key((*key, name))}: duplicate key")
+            seen.add(name)
+            _yaml_lines(vnode, (*key, name), lines, path)
+            lines[(*key, name)] = knode.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _yaml_lines(item, (*key, index), lines, path)
+
+
+def load_pyproject(path: Path) -> RawConfig | None:
+    """The [tool.greenbudget] table, or None when pyproject.toml has none."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on 3.10 only
+        import tomli as tomllib
+    text = _read(path)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path.name}: invalid TOML: {exc}") from None
+    table = data.get("tool", {}).get("greenbudget")
+    if table is None:
+        return None
+    raw = RawConfig(path, _top(table, path), table="[tool.greenbudget] ")
+    return RawConfig(raw.path, raw.data, _toml_lines(text, raw.data), raw.table)
+
+
+def _toml_lines(text: str, data: dict[str, Any]) -> dict[KeyPath, int]:
+    """Best-effort positions: header lines for tables, `key =` lines below them."""
+    lines: dict[KeyPath, int] = {}
+    all_lines = text.splitlines()
+    header = re.compile(r"^\s*\[\[?\s*tool\.greenbudget(?:\.(\w+))?\s*\]\]?")
+    current: KeyPath | None = None
+    counts: dict[str, int] = {}
+    for number, line in enumerate(all_lines, start=1):
+        match = header.match(line)
+        if match:
+            current = _toml_table_key(match.group(1), line, counts)
+            lines.setdefault(current, number)
+            continue
+        key = re.match(r"^\s*([A-Za-z0-9_-]+)\s*=", line)
+        if current is not None and key:
+            lines.setdefault((*current, key.group(1)), number)
+        elif line.lstrip().startswith("["):
+            current = None  # another tool's table
+    return lines
+
+
+def _toml_table_key(sub: str | None, line: str, counts: dict[str, int]) -> KeyPath:
+    if sub is None:
+        return ()
+    if line.lstrip().startswith("[["):
+        counts[sub] = counts.get(sub, -1) + 1
+        return (sub, counts[sub])
+    return (sub,)
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config: {exc.strerror or exc}") from None
+
+
+def _top(data: object, path: Path) -> dict[str, Any]:
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path.name}:1: the top level must be a mapping of keys, not a list")
+    return data
+
+
+def find_config(rootdir: Path, explicit: str | None) -> RawConfig | None:
+    """--greenbudget-config, else greenbudget.yaml/.yml at the rootdir, else pyproject.toml."""
+    if explicit:
+        path = Path(explicit)
+        if not path.is_file():
+            raise ConfigError(f"{explicit}: --greenbudget-config names no such file")
+        return load_pyproject(path) if path.suffix == ".toml" else load_yaml(path)
+    found = [rootdir / n for n in ("greenbudget.yaml", "greenbudget.yml") if (rootdir / n).is_file()]
+    pyproject = rootdir / "pyproject.toml"
+    table = load_pyproject(pyproject) if pyproject.is_file() else None
+    if len(found) + (table is not None) > 1:
+        names = [p.name for p in found] + (["pyproject.toml [tool.greenbudget]"] if table else [])
+        raise ConfigError(f"{rootdir}: more than one greenbudget config: {', '.join(names)}; keep one")
+    return load_yaml(found[0]) if found else table

@@ -1,0 +1,139 @@
+"""Measured runs + plan -> one report entry with its budget verdict. Pure: no pytest.
+
+The budget is held against the median of the measured runs, so one noisy run neither fails
+nor rescues a test. Per-unit budgets divide each run by the units that run declared.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from . import carbon as carbon_mod
+from .meters.base import Reading
+from .probe import RunSample
+from .results import Budget, CarbonSettings, Component, TestEntry, Work
+from .settings import BudgetSpec, Plan
+from .units import format_carbon, format_energy
+
+
+@dataclass(frozen=True)
+class Figures:
+    """Medians of the measured runs, in the budget's own terms."""
+
+    energy_j: float
+    per_unit_j: float | None
+    carbon_g: float
+    work: Work | None
+
+
+def median_reading(samples: list[RunSample]) -> Reading:
+    """Components, wall and CPU time of the median run (each component by its own median)."""
+    names = {n for s in samples for n in s.reading.components}
+    comps = {}
+    for name in sorted(names):
+        values = [s.reading.components[name] for s in samples if name in s.reading.components]
+        middle = statistics.median_low([v.energy_j for v in values])
+        comps[name] = next(v for v in values if v.energy_j == middle)
+    wall = statistics.median(s.reading.wall_s for s in samples)
+    return Reading(comps, wall, statistics.median(s.reading.cpu_s for s in samples))
+
+
+def work_problem(samples: list[RunSample], per: str | None) -> str | None:
+    """Why a per-unit budget cannot be judged, or None when every run declared its units."""
+    if per is None:
+        return None
+    for sample in samples:
+        if sample.work is None:
+            return (f"the budget is per {per!r} but the test never called "
+                    f"greenbudget.work(n, {per!r}) in a measured run")
+        if sample.work.unit != per:
+            return (f"the budget is per {per!r} but the test declared work in "
+                    f"{sample.work.unit!r}; call greenbudget.work(n, {per!r})")
+    return None
+
+
+def figures(samples: list[RunSample], settings: CarbonSettings) -> Figures:
+    energies = [s.reading.energy_j for s in samples]
+    energy = statistics.median(energies)
+    per_unit = None
+    work = samples[-1].work
+    if all(s.work for s in samples):
+        per_unit = statistics.median(s.reading.energy_j / s.work.units for s in samples if s.work)
+    return Figures(energy, per_unit, carbon_mod.grams(energy, settings), work)
+
+
+def verdict(fig: Figures, spec: BudgetSpec | None, settings: CarbonSettings) -> tuple[str, str | None, float | None]:
+    """('ok' | 'over-budget', message, used fraction) against the budget."""
+    if spec is None:
+        return "ok", None, None
+    checks = _checks(fig, spec, settings)
+    used = max(measured / limit for _, measured, limit, _ in checks)
+    for quantity, measured, limit, fmt in checks:
+        if measured > limit:
+            msg = f"{quantity} budget exceeded: {fmt(measured)} > {fmt(limit)} ({spec.source})"
+            return "over-budget", msg, used
+    return "ok", None, used
+
+
+def _checks(fig: Figures, spec: BudgetSpec, settings: CarbonSettings) -> list[tuple[str, float, float, _Fmt]]:
+    energy = fig.energy_j if spec.per is None else (fig.per_unit_j or 0.0)
+    suffix = f"/{spec.per}" if spec.per else ""
+    checks = []
+    if spec.energy_j is not None:
+        checks.append(("energy", energy, spec.energy_j, _fmt(format_energy, suffix)))
+    if spec.carbon_g is not None:
+        grams = carbon_mod.grams(energy, settings)
+        checks.append(("carbon", grams, spec.carbon_g, _fmt(format_carbon, suffix)))
+    return checks
+
+
+_Fmt = Callable[[float], str]
+
+
+def _fmt(base: _Fmt, suffix: str) -> _Fmt:
+    return lambda value: f"{base(value)}{suffix}"
+
+
+def build_entry(nodeid: str, plan: Plan, samples: list[RunSample], settings: CarbonSettings) -> TestEntry:
+    spec = plan.budget
+    problem = work_problem(samples, spec.per if spec else None)
+    fig = figures(samples, settings)
+    if problem:
+        status, message, used = "over-budget", problem, None
+    else:
+        status, message, used = verdict(fig, spec, settings)
+    middle = median_reading(samples)
+    return TestEntry(
+        nodeid=nodeid,
+        outcome="failed" if status == "over-budget" else "passed",
+        energy_j=fig.energy_j,
+        samples_j=tuple(s.reading.energy_j for s in samples),
+        ci_j=None,
+        wall_s=middle.wall_s,
+        cpu_s=middle.cpu_s,
+        components={n: Component(c.energy_j, c.provenance, c.meter, c.note) for n, c in middle.components.items()},
+        work=fig.work,
+        energy_per_unit_j=fig.per_unit_j,
+        carbon_g=fig.carbon_g,
+        budget=_budget(spec),
+        budget_used=used,
+        verdict=status,
+        message=message,
+        repeats=plan.repeats,
+        warmup=plan.warmup,
+        tolerance=plan.tolerance,
+    )
+
+
+def _budget(spec: BudgetSpec | None) -> Budget | None:
+    if spec is None or not spec.has_budget:
+        return None
+    return Budget(spec.source, spec.energy_j, spec.carbon_g, spec.per)
+
+
+def failed_entry(nodeid: str, plan: Plan, outcome: str, reason: str) -> TestEntry:
+    """The body raised or skipped: recorded, not judged."""
+    return TestEntry(nodeid=nodeid, outcome=outcome, energy_j=None, budget=_budget(plan.budget),
+                     message=reason, repeats=plan.repeats, warmup=plan.warmup, tolerance=plan.tolerance)

@@ -1,0 +1,94 @@
+"""The ``greenbudget`` fixture's object and the repeated, measured call of a test body.
+
+A run's sample is the whole call, unless the test opened explicit ``greenbudget.measure()``
+windows: then it is the sum of those windows. Nothing here imports pytest.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from .meters.base import Meter, Reading
+from .results import Work
+
+
+class ProbeError(RuntimeError):
+    """Misuse of the fixture (nested windows, bad work units); the message says how to fix."""
+
+
+@dataclass(frozen=True)
+class RunSample:
+    reading: Reading
+    work: Work | None
+    explicit: bool  # True when the figure is the sum of measure() windows
+
+
+class Probe:
+    """What a test sees as the ``greenbudget`` fixture."""
+
+    def __init__(self, meter: Meter | None = None) -> None:
+        self._meter = meter
+        self._active = False
+        self._open = False
+        self._windows: list[Reading] = []
+        self._work: Work | None = None
+
+    @contextmanager
+    def measure(self) -> Iterator[None]:
+        """Measure only this block; several blocks in one run add up."""
+        if self._open:
+            raise ProbeError("greenbudget.measure() windows cannot be nested")
+        if not (self._active and self._meter):
+            yield  # unbudgeted test, warm-up run, or plugin disabled: nothing to measure
+            return
+        self._open = True
+        token = self._meter.start()
+        try:
+            yield
+        finally:
+            self._windows.append(self._meter.stop(token))
+            self._open = False
+
+    def work(self, units: float, unit: str = "unit") -> None:
+        """Declare the functional unit of this run (SCI's R), e.g. ``work(len(batch), "sample")``."""
+        if isinstance(units, bool) or not isinstance(units, (int, float)):
+            raise ProbeError(f"greenbudget.work() needs a number of units, not {units!r}")
+        if not math.isfinite(units) or units <= 0:
+            raise ProbeError(f"greenbudget.work() needs a positive number of units, got {units}")
+        if not isinstance(unit, str) or not unit:
+            raise ProbeError(f"greenbudget.work() needs a unit name such as 'sample', not {unit!r}")
+        total = units + (self._work.units if self._work and self._work.unit == unit else 0)
+        if self._work and self._work.unit != unit:
+            raise ProbeError(f"greenbudget.work() got unit {unit!r} after {self._work.unit!r}")
+        self._work = Work(float(total), unit)
+
+    def _begin(self, measured: bool) -> None:
+        self._active = measured
+        self._windows = []
+        self._work = None
+
+    def _end(self, whole: Reading) -> RunSample:
+        self._active = False
+        if self._windows:
+            return RunSample(Reading.combine(self._windows), self._work, True)
+        return RunSample(whole, self._work, False)
+
+
+def run_repeated(
+    call: Callable[[], object], meter: Meter, probe: Probe, warmup: int, repeats: int
+) -> list[RunSample]:
+    """``warmup`` unmeasured calls, then ``repeats`` measured ones; the body runs exactly
+    warmup + repeats times, never once more behind the user's back."""
+    for _ in range(warmup):
+        probe._begin(measured=False)
+        call()
+    samples = []
+    for _ in range(repeats):
+        probe._begin(measured=True)
+        token = meter.start()
+        call()
+        samples.append(probe._end(meter.stop(token)))
+    return samples

@@ -1,0 +1,83 @@
+"""The terminal summary: one row per measured test. Pure: returns lines, prints nothing."""
+
+from __future__ import annotations
+
+import statistics
+
+from ..results import Report, TestEntry
+from ..units import format_carbon, format_energy
+
+HEADER = ("test", "energy (median)", "spread", "budget", "used", "verdict", "carbon", "meter")
+
+
+def _spread(entry: TestEntry) -> str:
+    """Relative half-range of the samples: what one run may differ from the median."""
+    samples = entry.samples_j
+    if len(samples) < 2 or not entry.energy_j:
+        return "-"
+    return f"±{(max(samples) - min(samples)) / 2 / entry.energy_j * 100:.1f}%"
+
+
+def _budget(entry: TestEntry) -> str:
+    budget = entry.budget
+    if budget is None:
+        return "-"
+    per = f"/{budget.per}" if budget.per else ""
+    parts = []
+    if budget.energy_j is not None:
+        parts.append(format_energy(budget.energy_j) + per)
+    if budget.carbon_g is not None:
+        parts.append(format_carbon(budget.carbon_g) + per)
+    return ", ".join(parts)
+
+
+def _meter(entry: TestEntry) -> str:
+    kinds = sorted({f"{c.meter} ({c.provenance})" for c in entry.components.values()})
+    return ", ".join(kinds) or "-"
+
+
+def _energy(entry: TestEntry) -> str:
+    if entry.energy_j is None:
+        return "not measured"
+    text = format_energy(entry.energy_j)
+    if entry.energy_per_unit_j is not None and entry.work is not None:
+        text += f" ({format_energy(entry.energy_per_unit_j)}/{entry.work.unit})"
+    return text
+
+
+def row(entry: TestEntry) -> tuple[str, ...]:
+    used = f"{entry.budget_used * 100:.0f}%" if entry.budget_used is not None else "-"
+    carbon = format_carbon(entry.carbon_g) if entry.carbon_g is not None else "-"
+    verdict = entry.verdict or entry.outcome
+    return (entry.nodeid, _energy(entry), _spread(entry), _budget(entry), used, verdict, carbon, _meter(entry))
+
+
+def table(rows: list[tuple[str, ...]]) -> list[str]:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return lines
+
+
+def summary_lines(report: Report) -> list[str]:
+    """The table, a totals line and the carbon/meter provenance lines."""
+    entries = list(report.tests)
+    lines = table([HEADER, *(row(e) for e in entries)])
+    measured = [e.energy_j for e in entries if e.energy_j is not None]
+    total_j = sum(measured)
+    total_g = sum(e.carbon_g for e in entries if e.carbon_g is not None)
+    c = report.carbon
+    lines.append(
+        f"{len(measured)} measured, total {format_energy(total_j)} per run of each "
+        f"= {format_carbon(total_g)} at {c.intensity_g_per_kwh:g} gCO2e/kWh x PUE {c.pue:g} ({c.source})"
+    )
+    for name, m in sorted(report.environment.meters.items()):
+        lines.append(f"{name}: {m.meter}, {m.provenance}" + (f" - {m.reason}" if m.reason else ""))
+    lines.extend(report.environment.notes)
+    return lines
+
+
+def cv(samples: tuple[float, ...]) -> float | None:
+    if len(samples) < 2 or statistics.mean(samples) == 0:
+        return None
+    return statistics.stdev(samples) / statistics.mean(samples)

@@ -1,0 +1,277 @@
+"""Settings resolved once per session, and the plan for each budgeted test.
+
+Precedence, highest first: marker arguments > the first matching budgets entry in the config
+file > command-line flags > the config file's ``defaults`` > built-in defaults.
+Every value is validated where it is read; errors name the file, line and key (or the test and
+keyword for markers) and say what is valid. Nothing here imports pytest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from . import units
+from .configfile import ConfigError, KeyPath, RawConfig
+
+SUPPORTED_VERSION = 1
+BUDGET_KEYS = ("energy", "carbon", "per", "tolerance", "repeats", "warmup")
+DEFAULT_KEYS = ("repeats", "warmup", "tolerance", "meter", "region", "intensity", "pue")
+TOP_KEYS = ("version", "defaults", "budgets")
+
+
+@dataclass(frozen=True)
+class Defaults:
+    """Session-wide values; built-in defaults here, documented in the README."""
+
+    repeats: int = 3
+    warmup: int = 1
+    tolerance: float = 0.05
+    meter: str = "auto"
+    region: str | None = None
+    intensity: float | None = None
+    pue: float = 1.0
+
+
+@dataclass(frozen=True)
+class BudgetSpec:
+    """What one marker or config entry asks for; None means "not said here"."""
+
+    source: str
+    energy_j: float | None = None
+    carbon_g: float | None = None
+    per: str | None = None
+    tolerance: float | None = None
+    repeats: int | None = None
+    warmup: int | None = None
+
+    @property
+    def has_budget(self) -> bool:
+        return self.energy_j is not None or self.carbon_g is not None
+
+
+@dataclass(frozen=True)
+class BudgetRule:
+    """A config entry: which tests it selects (node-id glob or marker) and its spec."""
+
+    spec: BudgetSpec
+    match: str | None = None
+    marker: str | None = None
+
+
+@dataclass(frozen=True)
+class FileConfig:
+    defaults: Mapping[str, Any] = field(default_factory=dict)
+    rules: tuple[BudgetRule, ...] = ()
+    source: str | None = None
+
+    @classmethod
+    def from_raw(cls, raw: RawConfig | None) -> FileConfig:
+        if raw is None:
+            return cls()
+        _check_keys(raw, (), raw.data, TOP_KEYS)
+        _check_version(raw)
+        defaults = _read_defaults(raw)
+        budgets = raw.data.get("budgets", [])
+        if not isinstance(budgets, list):
+            raise raw.error(("budgets",), "must be a list of entries, each with match or marker")
+        rules = tuple(_read_rule(raw, i, entry) for i, entry in enumerate(budgets))
+        return cls(defaults, rules, str(raw.path))
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How one test is measured and judged."""
+
+    repeats: int
+    warmup: int
+    tolerance: float
+    budget: BudgetSpec | None  # None: measured and reported, no budget
+
+
+# --- reading and validating values ---------------------------------------------------------
+
+
+def _check_keys(raw: RawConfig, key: KeyPath, value: object, valid: tuple[str, ...]) -> None:
+    if not isinstance(value, dict):
+        raise raw.error(key, f"must be a mapping with keys {', '.join(valid)}")
+    for name in value:
+        if name not in valid:
+            raise raw.error((*key, name), f"unknown key {name!r}; valid keys: {', '.join(valid)}")
+
+
+def _check_version(raw: RawConfig) -> None:
+    version = raw.data.get("version", SUPPORTED_VERSION)
+    if version != SUPPORTED_VERSION or isinstance(version, bool):
+        raise raw.error(("version",), f"unsupported version {version!r}; valid: 1")
+
+
+def _read_defaults(raw: RawConfig) -> dict[str, Any]:
+    section = raw.data.get("defaults", {})
+    if section is None:
+        return {}
+    _check_keys(raw, ("defaults",), section, DEFAULT_KEYS)
+    values = {k: _convert(raw, ("defaults", k), k, v) for k, v in section.items()}
+    if "region" in values and "intensity" in values:
+        raise raw.error(("defaults", "intensity"), "give region or intensity, not both")
+    return values
+
+
+def _read_rule(raw: RawConfig, index: int, entry: object) -> BudgetRule:
+    key: KeyPath = ("budgets", index)
+    _check_keys(raw, key, entry, ("match", "marker", *BUDGET_KEYS))
+    assert isinstance(entry, dict)
+    selectors = [s for s in ("match", "marker") if s in entry]
+    if len(selectors) != 1:
+        raise raw.error(key, "each budget entry needs exactly one of 'match' or 'marker'")
+    selector = selectors[0]
+    if not isinstance(entry[selector], str) or not entry[selector]:
+        raise raw.error((*key, selector), f"{selector} must be a non-empty string")
+    values = {k: _convert(raw, (*key, k), k, v) for k, v in entry.items() if k in BUDGET_KEYS}
+    line = raw.where(key).split(": ")[0]
+    spec = BudgetSpec(source=line, **_spec_fields(values))
+    _check_per(spec, lambda msg: raw.error((*key, "per"), msg))
+    return BudgetRule(spec, **{selector: entry[selector]})
+
+
+def _spec_fields(values: Mapping[str, Any]) -> dict[str, Any]:
+    names = {"energy": "energy_j", "carbon": "carbon_g"}
+    return {names.get(k, k): v for k, v in values.items()}
+
+
+def _check_per(spec: BudgetSpec, error: Callable[[str], Exception]) -> None:
+    if spec.per is not None and not spec.has_budget:
+        raise error("'per' needs an energy or carbon budget to divide")
+
+
+def _convert(raw: RawConfig, key: KeyPath, name: str, value: object) -> Any:
+    try:
+        return convert_value(name, value)
+    except (ValueError, TypeError) as exc:
+        raise raw.error(key, str(exc)) from None
+
+
+def convert_value(name: str, value: object) -> Any:
+    """One setting from its written form; ValueError says what would be valid."""
+    converters: dict[str, Callable[[object], Any]] = {
+        "energy": units.parse_energy,
+        "carbon": units.parse_carbon,
+        "tolerance": units.parse_percent,
+        "repeats": lambda v: _int(v, "repeats", 1),
+        "warmup": lambda v: _int(v, "warmup", 0),
+        "per": lambda v: _word(v, "per", "sample"),
+        "meter": lambda v: _word(v, "meter", "auto"),
+        "region": _region,
+        "intensity": _intensity,
+        "pue": _pue,
+    }
+    return converters[name](value)
+
+
+def _int(value: object, name: str, least: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{name} must be a whole number >= {least}, not {value!r}")
+    if value < least:
+        raise ValueError(f"{name} must be >= {least}, got {value}")
+    return value
+
+
+def _word(value: object, name: str, example: str) -> str:
+    if not isinstance(value, str) or not value.strip() or " " in value.strip():
+        raise ValueError(f"{name} must be a single word such as {example!r}, not {value!r}")
+    return value.strip()
+
+
+def _region(value: object) -> str:
+    if not isinstance(value, str) or len(value) != 3 or not value.isalpha():
+        raise ValueError(f"region must be an ISO 3166 alpha-3 code such as 'FRA', not {value!r}")
+    return value.upper()
+
+
+def _intensity(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        raise ValueError(f"intensity must be a positive number of gCO2e per kWh, not {value!r}")
+    return float(value)
+
+
+def _pue(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 1:
+        raise ValueError(f"pue must be a number >= 1.0 (1.0: no data-centre overhead), not {value!r}")
+    return float(value)
+
+
+# --- resolution ------------------------------------------------------------------------------
+
+
+def resolve_defaults(file: FileConfig, cli: Mapping[str, Any]) -> Defaults:
+    """Built-in defaults < config file defaults < command-line flags."""
+    merged = {**file.defaults, **{k: v for k, v in cli.items() if v is not None}}
+    if merged.get("region") and "intensity" in file.defaults and "region" in cli:
+        merged.pop("intensity")  # a region on the command line replaces the file's number
+    return replace(Defaults(), **merged)
+
+
+def marker_spec(
+    args: tuple[object, ...], kwargs: Mapping[str, object], where: str, test: str
+) -> BudgetSpec:
+    """Validate ``@pytest.mark.greenbudget(...)`` arguments; ValueError names the test and
+    the keyword. ``where`` is file:line (the budget's source), ``test`` the node id."""
+    if args:
+        raise ValueError(
+            f"{test}: greenbudget marker takes keywords only "
+            f"(energy=, carbon=, per=, tolerance=, repeats=, warmup=), got positional {args[0]!r}"
+        )
+    values: dict[str, Any] = {}
+    for name, value in kwargs.items():
+        if name not in BUDGET_KEYS:
+            valid = ", ".join(BUDGET_KEYS)
+            raise ValueError(f"{test}: unknown greenbudget marker keyword {name!r}; valid: {valid}")
+        try:
+            values[name] = convert_value(name, value)
+        except ValueError as exc:
+            raise ValueError(f"{test}: greenbudget marker keyword {name!r}: {exc}") from None
+    spec = BudgetSpec(source=f"marker at {where}", **_spec_fields(values))
+    _check_per(spec, lambda msg: ValueError(f"{test}: greenbudget marker: {msg}"))
+    return spec
+
+
+def glob_match(pattern: str, nodeid: str) -> bool:
+    """``*`` any text, ``?`` one character; everything else literal, brackets included,
+    because parametrize ids (``test_x[cpu-32]``) are what people select."""
+    import re
+
+    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.fullmatch(regex, nodeid, flags=re.DOTALL) is not None
+
+
+def make_plan(
+    defaults: Defaults, rule: BudgetSpec | None, marker: BudgetSpec | None
+) -> Plan | None:
+    """Combine marker > file entry > defaults for one test; None when it is not budgeted."""
+    if rule is None and marker is None:
+        return None
+    layers = [s for s in (marker, rule) if s is not None]
+
+    def pick(name: str) -> Any:
+        return next((getattr(s, name) for s in layers if getattr(s, name) is not None), None)
+
+    budget = _merge_budget(layers)
+    return Plan(
+        repeats=pick("repeats") or defaults.repeats,
+        warmup=defaults.warmup if pick("warmup") is None else pick("warmup"),
+        tolerance=defaults.tolerance if pick("tolerance") is None else pick("tolerance"),
+        budget=budget,
+    )
+
+
+def _merge_budget(layers: list[BudgetSpec]) -> BudgetSpec | None:
+    """The budget values come whole from the highest layer that sets any of them, so a
+    marker's energy budget is never combined with a file's carbon budget by accident."""
+    for spec in layers:
+        if spec.has_budget:
+            return spec
+    return None
+
+
+__all__ = ["ConfigError", "Defaults", "FileConfig", "Plan", "make_plan", "marker_spec"]
