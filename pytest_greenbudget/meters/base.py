@@ -8,14 +8,29 @@ counter (``measured``) or a model (``estimated``). Nothing here imports pytest.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal, Mapping, Protocol, runtime_checkable
+from typing import Literal, Protocol, runtime_checkable
 
 Provenance = Literal["measured", "estimated"]
 
 
 class MeterUnavailable(Exception):
     """A meter cannot run here; the message says why and how to fix it."""
+
+
+@dataclass(frozen=True)
+class MeterOptions:
+    """What the plugin's settings pass to a built-in meter's factory.
+
+    ``attribute``: share machine-wide counters (RAPL) by this process's CPU time, for runs where
+    other processes (xdist workers) share the machine. ``country``: ISO 3166 alpha-3 code for
+    codecarbon's tracker. ``watts_per_vcpu``: override the CPU-time model's coefficient.
+    """
+
+    attribute: bool = False
+    country: str | None = None
+    watts_per_vcpu: float | None = None
 
 
 @dataclass(frozen=True)
