@@ -1,0 +1,300 @@
+"""Pure statistics for energy samples: summaries, the regression test, repeats guidance.
+
+Samples of one test are modelled as lognormal: noise on a shared machine (a busy neighbour, a
+slower clock) scales a run rather than adding a fixed number of joules to it, so tests work on
+log samples and a change is a ratio. Only ``math`` and ``statistics``: the plugin loads this
+module in every pytest run and must not drag numpy or scipy in with it.
+
+The rule (DESIGN section 4): a test regressed when the median ratio head/base exceeds
+1 + tolerance AND a one-sided Welch t-test on log samples gives p < alpha; from 6 samples per
+side Yuen's 20% trimmed variant replaces Welch, so one stray run cannot decide the verdict.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+ALPHA = 0.01
+TRIM = 0.2  # fraction trimmed from each end in Yuen's test
+YUEN_FROM = 6  # per side: trimming one sample of each end still leaves four
+MIN_REPEATS, MAX_REPEATS = 3, 50
+POWER = 0.9
+TOO_FEW = "too few samples for a significance test"
+NO_SPREAD = "identical samples, no spread for a significance test"
+NON_POSITIVE = "zero-energy samples, no significance test on a log scale"
+_NORMAL = statistics.NormalDist()
+
+
+# --- Student's t from the regularized incomplete beta ---------------------------------------
+
+
+def _lentz(value: float, factor: float) -> float:
+    """One step of Lentz's method, kept away from zero so the fraction never divides by it."""
+    value = 1.0 + factor * value
+    return 1e-300 if abs(value) < 1e-300 else value
+
+
+def _beta_fraction(a: float, b: float, x: float) -> float:
+    """Continued fraction for I_x(a, b) (Numerical Recipes 6.4); fast for x < (a+1)/(a+b+2)."""
+    c, d = 1.0, 1.0 / _lentz(1.0, -(a + b) * x / (a + 1.0))
+    result = d
+    for m in range(1, 500):
+        even = m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m))
+        odd = -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1))
+        for factor in (even, odd):
+            d, c = 1.0 / _lentz(d, factor), _lentz(1.0 / c, factor)
+            result *= d * c
+        if abs(d * c - 1.0) < 1e-15:
+            return result
+    raise ArithmeticError(f"incomplete beta did not converge (a={a}, b={b}, x={x})")
+
+
+def betainc(a: float, b: float, x: float) -> float:
+    """Regularized incomplete beta I_x(a, b); the fraction is used where it converges fast."""
+    if x <= 0.0 or x >= 1.0:
+        return 0.0 if x <= 0.0 else 1.0
+    log_front = math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b)
+    front = math.exp(log_front + a * math.log(x) + b * math.log1p(-x))
+    if x < (a + 1.0) / (a + b + 2.0):
+        return front * _beta_fraction(a, b, x) / a
+    return 1.0 - front * _beta_fraction(b, a, 1.0 - x) / b
+
+
+def t_sf(t: float, df: float) -> float:
+    """P(T > t) for Student's t with ``df`` (not necessarily whole) degrees of freedom."""
+    if math.isinf(t):
+        return 0.0 if t > 0 else 1.0
+    tail = 0.5 * betainc(df / 2.0, 0.5, df / (df + t * t))
+    return tail if t > 0 else 1.0 - tail
+
+
+def t_pdf(t: float, df: float) -> float:
+    log_scale = math.lgamma((df + 1) / 2) - math.lgamma(df / 2) - 0.5 * math.log(df * math.pi)
+    return math.exp(log_scale - (df + 1) / 2 * math.log1p(t * t / df))
+
+
+@functools.lru_cache(maxsize=1024)
+def t_isf(p: float, df: float) -> float:
+    """The t with P(T > t) = p, for 0 < p < 0.5, by Newton's method from t = 0.
+
+    sf is convex for t > 0, so each tangent lands short of the root: the steps never overshoot
+    and stop when they become negligible. Cached: the same few (p, df) pairs recur.
+    """
+    t = 0.0
+    for _ in range(200):
+        step = (t_sf(t, df) - p) / t_pdf(t, df)
+        t += step
+        if step <= 1e-12 * max(t, 1.0):
+            return t
+    raise ArithmeticError(f"t quantile did not converge (p={p}, df={df})")
+
+
+# --- summaries ------------------------------------------------------------------------------
+
+
+def _variance(values: Sequence[float]) -> float:
+    mean = math.fsum(values) / len(values)
+    return math.fsum((v - mean) ** 2 for v in values) / (len(values) - 1)
+
+
+def _mean_interval(values: Sequence[float]) -> tuple[float, float]:
+    """t-based 95% interval of the mean of ``values``."""
+    mean = math.fsum(values) / len(values)
+    half = t_isf(0.025, len(values) - 1) * math.sqrt(_variance(values) / len(values))
+    return mean - half, mean + half
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Median, spread and a 95% confidence interval of one test's samples.
+
+    The interval is the t interval of the mean of the log samples, exponentiated: under the
+    lognormal model it covers the population median 95% of the time at any n >= 2, where an
+    order-statistic interval needs 6 samples to reach 95% at all. With a zero sample the logs
+    do not exist and it is the t interval of the plain mean. Either way it is widened to
+    contain the sample median, which is what the report shows beside it.
+    """
+
+    n: int
+    median: float
+    ci_low: float
+    ci_high: float
+    cv: float  # sample standard deviation / mean
+
+    @classmethod
+    def from_samples(cls, samples: Sequence[float]) -> Summary:
+        values = _checked(samples, "samples")
+        mid = statistics.median(values)
+        if len(values) < 2:
+            return cls(len(values), mid, mid, mid, 0.0)
+        low, high = _interval(values)
+        mean = math.fsum(values) / len(values)
+        cv = math.sqrt(_variance(values)) / abs(mean) if mean else 0.0
+        return cls(len(values), mid, min(low, mid), max(high, mid), cv)
+
+    @property
+    def ci(self) -> tuple[float, float] | None:
+        """The interval, or None for a single sample, which has none."""
+        return (self.ci_low, self.ci_high) if self.n >= 2 else None
+
+
+def _interval(values: Sequence[float]) -> tuple[float, float]:
+    if min(values) <= 0:
+        return _mean_interval(values)
+    low, high = _mean_interval([math.log(v) for v in values])
+    return math.exp(low), math.exp(high)
+
+
+def _checked(samples: Sequence[float], what: str) -> list[float]:
+    values = [float(s) for s in samples]
+    if not values:
+        raise ValueError(f"{what}: no samples")
+    if not all(math.isfinite(v) and v >= 0 for v in values):
+        raise ValueError(f"{what}: energy samples must be finite and not negative: {values}")
+    return values
+
+
+# --- the regression test --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Change:
+    """How head compares with base. ``p_value`` is one-sided in the direction of ``ratio``."""
+
+    ratio: float  # head median / base median
+    p_value: float | None  # None when method is "ratio-only"
+    method: str  # "welch" | "yuen" | "ratio-only"
+    verdict: str  # "regressed" | "improved" | "unchanged"
+    note: str = ""  # why there is no significance test, for "ratio-only"
+
+
+def _part(logs: Sequence[float], trim: float) -> tuple[float, float, int]:
+    """(trimmed mean, squared standard error, degrees of freedom); trim=0 is Welch's."""
+    n, ordered = len(logs), sorted(logs)
+    g = int(n * trim)  # the same count as scipy's ttest_ind(trim=...)
+    h = n - 2 * g
+    kept = ordered[g : n - g]
+    winsorized = [kept[0]] * g + kept + [kept[-1]] * g
+    return math.fsum(kept) / h, (n - 1) * _variance(winsorized) / (h * (h - 1)), h - 1
+
+
+def _statistic(base: Sequence[float], head: Sequence[float], trim: float) -> tuple[float, float]:
+    """Welch-Satterthwaite t and degrees of freedom for head above base (Yuen's with trim)."""
+    (mean_b, se2_b, dof_b), (mean_h, se2_h, dof_h) = _part(base, trim), _part(head, trim)
+    se2 = se2_b + se2_h
+    if se2 == 0.0:
+        return math.nan, math.nan
+    return (mean_h - mean_b) / math.sqrt(se2), se2**2 / (se2_b**2 / dof_b + se2_h**2 / dof_h)
+
+
+def _untestable(base: Sequence[float], head: Sequence[float]) -> str:
+    """Why no significance test can run, or "" when one can."""
+    if min(len(base), len(head)) < 2:
+        return TOO_FEW
+    if min(min(base), min(head)) <= 0:
+        return NON_POSITIVE
+    # On the logs, not the joules: two distinct large floats can share a logarithm.
+    if all(len({math.log(v) for v in side}) == 1 for side in (base, head)):
+        return NO_SPREAD
+    return ""
+
+
+def _significance(base: Sequence[float], head: Sequence[float], up: bool) -> tuple[float, str]:
+    logs_b, logs_h = [math.log(v) for v in base], [math.log(v) for v in head]
+    method, (t, df) = "yuen", (math.nan, math.nan)
+    if min(len(base), len(head)) >= YUEN_FROM:
+        t, df = _statistic(logs_b, logs_h, TRIM)
+    # Below 6 per side, or when trimming left both sides flat where the raw logs were not.
+    if math.isnan(t):
+        method, (t, df) = "welch", _statistic(logs_b, logs_h, 0.0)
+    return t_sf(t if up else -t, df), method
+
+
+def _verdict(ratio: float, tolerance: float, significant: bool) -> str:
+    if significant and ratio > 1.0 + tolerance:
+        return "regressed"
+    if significant and ratio < 1.0 - tolerance:
+        return "improved"
+    return "unchanged"
+
+
+def detect_change(
+    base: Sequence[float], head: Sequence[float], tolerance: float, alpha: float = ALPHA
+) -> Change:
+    """Compare two samples of one test's energy (joules) under the rule in the module doc.
+
+    Raises ValueError for an empty side, a negative or non-finite sample, or a zero base
+    median, none of which a ratio can be formed from.
+    """
+    base_v, head_v = _checked(base, "base"), _checked(head, "head")
+    if not (math.isfinite(tolerance) and tolerance >= 0 and 0 < alpha < 1):
+        raise ValueError(f"need tolerance >= 0 and 0 < alpha < 1, got {tolerance}, {alpha}")
+    base_median = statistics.median(base_v)
+    if base_median == 0:
+        raise ValueError("base median is zero: no ratio to compare with")
+    ratio = statistics.median(head_v) / base_median
+    note = _untestable(base_v, head_v)
+    if note:
+        return Change(ratio, None, "ratio-only", _verdict(ratio, tolerance, True), note)
+    p_value, method = _significance(base_v, head_v, up=ratio >= 1.0)
+    return Change(ratio, p_value, method, _verdict(ratio, tolerance, p_value < alpha))
+
+
+# --- repeats guidance -----------------------------------------------------------------------
+
+
+def _test_shape(n: int) -> tuple[float, float]:
+    """(standard error per unit log-sd, degrees of freedom) of the test run at n per side.
+
+    Welch: sqrt(2/n); its degrees of freedom swing between n-1 and 2(n-1) with the two sample
+    variances, and 1.5(n-1) sits just under their mean at n = 3 (pi/2 (n-1)), where the swing
+    costs most power. Yuen: the winsorized variance of a standard normal, w, makes the
+    expected squared error 2(n-1)w / (h(h-1)) with h samples kept, on 2(h-1) degrees.
+    """
+    g = int(n * TRIM) if n >= YUEN_FROM else 0
+    if g == 0:
+        return math.sqrt(2.0 / n), 1.5 * (n - 1)
+    h, share = n - 2 * g, g / n
+    z = _NORMAL.inv_cdf(1.0 - share)
+    w = 1.0 - 2.0 * share - 2.0 * z * _NORMAL.pdf(z) + 2.0 * share * z * z
+    return math.sqrt(2.0 * (n - 1) * w / (h * (h - 1))), 2.0 * (h - 1)
+
+
+def _power(n: int, sigma: float, effect: float, gate: float) -> float:
+    """Chance that the rule flags a true log-ratio ``effect`` at n samples per side.
+
+    The product of the two conditions' chances: the median-ratio gate (the median of n normal
+    values has variance close to pi/(2n+1)) and the t-test (a normal approximation to the
+    noncentral t, Abramowitz & Stegun 26.7.10). The two rise together, so the product errs
+    low and the advice errs towards more repeats.
+    """
+    gate_power = _NORMAL.cdf((effect - gate) / (sigma * math.sqrt(2 * math.pi / (2 * n + 1))))
+    se, df = _test_shape(n)
+    crit = t_isf(ALPHA, df)
+    shift = effect / (sigma * se) - crit * (1.0 - 1.0 / (4.0 * df))
+    return gate_power * _NORMAL.cdf(shift / math.sqrt(1.0 + crit * crit / (2.0 * df)))
+
+
+def repeats_needed(cv: float, tolerance: float, change: float | None = None) -> int | None:
+    """Fewest samples per side (3..50) for the rule to flag a real ``change`` 90% of the time.
+
+    ``change`` defaults to twice the tolerance: a change exactly at the tolerance leaves the
+    median ratio as likely below the gate as above it, so no n catches it 90% of the time.
+    False positives stay under alpha (1%) at every n: the gate only removes flags the t-test
+    would raise. None when more than 50 samples would be needed.
+    """
+    target = 2.0 * tolerance if change is None else change
+    if not (cv >= 0 and tolerance >= 0 and target > tolerance and math.isfinite(cv + target)):
+        raise ValueError(f"need cv >= 0 and change > tolerance >= 0; got {cv}, {tolerance}")
+    sigma = math.sqrt(math.log1p(cv * cv))
+    if sigma == 0.0:
+        return MIN_REPEATS
+    effect, gate = math.log1p(target), math.log1p(tolerance)
+    for n in range(MIN_REPEATS, MAX_REPEATS + 1):
+        if _power(n, sigma, effect, gate) >= POWER:
+            return n
+    return None
