@@ -1,0 +1,50 @@
+"""A deterministic meter for the plugin's own tests, plugged in through its hook.
+
+Energy is what the test body says it burned: ``fakemeter.burn(2.5)`` adds 2.5 J to a ledger
+and the meter reports ledger deltas. So a window's figure is exact and depends only on the
+code inside it, like a perfect hardware counter. Answers for the default meter name "auto"
+(and "fake"); other names fall through to the built-in meters.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from pytest_greenbudget.meters.base import (
+    ComponentChoice,
+    ComponentReading,
+    MeterDescription,
+    Reading,
+)
+
+# Integer nanojoules: float sums would make a figure depend on what ran before it.
+LEDGER = {"nanojoules": 0, "starts": 0}
+
+
+def burn(joules: float) -> None:
+    LEDGER["nanojoules"] += round(joules * 1e9)
+
+
+class FakeMeter:
+    name = "fake"
+
+    def start(self) -> object:
+        LEDGER["starts"] += 1
+        return LEDGER["nanojoules"]
+
+    def stop(self, token: object) -> Reading:
+        assert isinstance(token, int)
+        energy = (LEDGER["nanojoules"] - token) / 1e9
+        comp = ComponentReading(energy, "measured", self.name)
+        return Reading({"cpu": comp}, wall_s=energy / 100, cpu_s=energy / 100)
+
+    def describe(self) -> MeterDescription:
+        return MeterDescription(self.name, {"cpu": ComponentChoice(self.name, "measured", "test double")})
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.hookimpl(optionalhook=True)  # so `-p no:greenbudget` still works with this loaded
+def pytest_greenbudget_make_meter(config: pytest.Config, name: str) -> FakeMeter | None:
+    return FakeMeter() if name in ("auto", "fake") else None
