@@ -1,0 +1,216 @@
+"""Baseline report x head report -> per-test verdicts. Pure: no pytest.
+
+Each head test with samples is held to the rule in ``stats.detect_change`` against the same
+node id in the baseline. The two reports must come from the same kind of machine and meter for
+that to mean anything: when their fingerprints differ, the verdicts are still computed and
+shown, but they do not gate unless the caller insists (``gate_incomparable``).
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+
+from .results import BaselineFigures, Environment, Report, TestEntry
+from .stats import Change, detect_change
+from .units import format_energy
+
+NOT_GATED = "baseline from another machine or meter: not gated"
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The head report with verdicts filled in, and whether its regressions may gate."""
+
+    report: Report
+    comparable: bool
+    warnings: tuple[str, ...]
+    gate_incomparable: bool = False
+
+    @classmethod
+    def from_reports(
+        cls,
+        base: Report | None,
+        head: Report,
+        *,
+        tolerance: float | None = None,
+        gate_incomparable: bool = False,
+    ) -> Comparison:
+        if base is None:
+            return cls(head, True, (), gate_incomparable)
+        differences = fingerprint_differences(base.environment, head.environment)
+        judge = _Judge(base.by_nodeid(), tolerance, not differences, gate_incomparable)
+        tests = tuple(judge.entry(t) for t in head.tests) + _missing(base, head)
+        warnings = _fingerprint_warning(differences, gate_incomparable) + tuple(judge.warnings)
+        return cls(head.with_tests(tests), not differences, warnings, gate_incomparable)
+
+    def count(self, verdict: str) -> int:
+        return sum(t.verdict == verdict for t in self.report.tests)
+
+    @property
+    def gate_failed(self) -> bool:
+        """Something regressed, on a baseline that may gate (or one told to gate anyway)."""
+        return self.count("regressed") > 0 and (self.comparable or self.gate_incomparable)
+
+
+def compare_reports(
+    base: Report | None,
+    head: Report,
+    *,
+    tolerance: float | None = None,
+    gate_incomparable: bool = False,
+) -> Comparison:
+    """Compare ``head`` with ``base``; ``tolerance`` overrides each test's own when given."""
+    return Comparison.from_reports(
+        base, head, tolerance=tolerance, gate_incomparable=gate_incomparable
+    )
+
+
+# --- fingerprints ---------------------------------------------------------------------------
+
+
+def fingerprint_differences(base: Environment, head: Environment) -> list[str]:
+    """Why the two runs' energies cannot be compared, one sentence each; empty when they can."""
+    found = []
+    if base.cpu_model != head.cpu_model:
+        found.append(f"CPU model differs: {_shown(base.cpu_model)} vs {_shown(head.cpu_model)}")
+    found += _meter_differences(_meters(base), _meters(head))
+    if sorted(base.gpus) != sorted(head.gpus):
+        found.append(f"GPUs differ: {_gpus(base.gpus)} vs {_gpus(head.gpus)}")
+    return found
+
+
+def _meters(env: Environment) -> dict[str, str]:
+    # Reports written before per-component meters were recorded carry one meter name only.
+    if env.meters:
+        return {component: m.meter for component, m in env.meters.items()}
+    return {"energy": env.meter} if env.meter else {}
+
+
+def _meter_differences(base: Mapping[str, str], head: Mapping[str, str]) -> list[str]:
+    return [
+        f"{name} meter differs: {_shown(base.get(name, ''))} vs {_shown(head.get(name, ''))}"
+        for name in sorted(base.keys() | head.keys())
+        if base.get(name) != head.get(name)
+    ]
+
+
+def _shown(value: str) -> str:
+    return repr(value) if value else "none"
+
+
+def _gpus(gpus: tuple[str, ...]) -> str:
+    return ", ".join(sorted(gpus)) or "none"
+
+
+def _fingerprint_warning(differences: list[str], gate_incomparable: bool) -> tuple[str, ...]:
+    if not differences:
+        return ()
+    consequence = (
+        "gating on it anyway, as asked"
+        if gate_incomparable
+        else "verdicts are shown but do not gate (--gate-incomparable gates on them)"
+    )
+    reasons = "; ".join(f"{d} (base vs head)" for d in differences)
+    return (f"baseline is not comparable with this run: {reasons}; {consequence}",)
+
+
+# --- per-test verdicts ----------------------------------------------------------------------
+
+
+@dataclass
+class _Judge:
+    """Verdicts for head entries against one baseline; collects what it could not compare.
+
+    Mutable on purpose: it lives for one comparison and gathers warnings as it goes.
+    """
+
+    base: Mapping[str, TestEntry]
+    tolerance: float | None
+    comparable: bool
+    gate_incomparable: bool
+    warnings: list[str] = field(default_factory=list)
+
+    def entry(self, head: TestEntry) -> TestEntry:
+        if not head.samples_j:
+            return head  # the body failed or was skipped: nothing was measured to compare
+        base = self.base.get(head.nodeid)
+        if base is None or not base.samples_j:
+            return _new(head, "no baseline for this test" if base is None else None)
+        tolerance = head.tolerance if self.tolerance is None else self.tolerance
+        try:
+            change = detect_change(base.samples_j, head.samples_j, tolerance)
+        except ValueError as exc:
+            self._warn(f"{head.nodeid}: not compared with the baseline: {exc}")
+            return head
+        return self._judged(replace(head, tolerance=tolerance), base, change)
+
+    def _judged(self, head: TestEntry, base: TestEntry, change: Change) -> TestEntry:
+        base_j = statistics.median(base.samples_j)
+        figures = BaselineFigures(
+            base_j, base.samples_j, change.ratio, change.p_value, change.method, self.comparable
+        )
+        if head.verdict == "over-budget":  # the budget's failure names its source: keep it
+            return replace(head, baseline=figures)
+        message = describe_change(change, base_j, statistics.median(head.samples_j))
+        if not (self.comparable or self.gate_incomparable) and change.verdict != "unchanged":
+            message = f"{message}; {NOT_GATED}"
+        return replace(head, verdict=change.verdict, message=message, baseline=figures)
+
+    def _warn(self, text: str) -> None:
+        self.warnings.append(text)
+
+
+def _new(head: TestEntry, message: str | None) -> TestEntry:
+    if head.verdict == "over-budget":
+        return head
+    return replace(head, verdict="new", message=message or "baseline has no samples of this test")
+
+
+def _missing(base: Report, head: Report) -> tuple[TestEntry, ...]:
+    """Base tests that did not run in head. They keep the base energy (the renderers show it
+    in the base column) but no samples, so they cannot pass for a measurement later."""
+    ran = head.by_nodeid()
+    return tuple(
+        replace(
+            entry,
+            outcome="not-run",
+            samples_j=(),
+            ci_j=None,
+            verdict="missing",
+            baseline=None,
+            message="in the baseline but did not run in this report",
+        )
+        for entry in base.tests
+        if entry.nodeid not in ran
+    )
+
+
+# --- messages -------------------------------------------------------------------------------
+
+
+def describe_change(change: Change, base_j: float, head_j: float) -> str:
+    """One line for a test's message, e.g. 'energy regressed +23% vs baseline (3.10 J ->
+    3.81 J, p=0.002)'. Meant for the plugin's in-run gate too, so it says only what the
+    change itself knows."""
+    detail = f"{format_energy(base_j)} -> {format_energy(head_j)}, {evidence(change)}"
+    change_text = percent_change(change.ratio)
+    if change.verdict == "unchanged":
+        return f"energy {change_text} vs baseline, within noise and tolerance ({detail})"
+    return f"energy {change.verdict} {change_text} vs baseline ({detail})"
+
+
+def evidence(change: Change) -> str:
+    """'p=0.002', 'p<0.001', or 'ratio only: <why>'."""
+    if change.p_value is None:
+        return f"ratio only: {change.note}" if change.note else "ratio only"
+    if change.p_value < 0.001:
+        return "p<0.001"
+    return f"p={change.p_value:.2g}"
+
+
+def percent_change(ratio: float) -> str:
+    """'+23%' for big changes, '+1.2%' where whole percent would round small ones to nothing."""
+    percent = (ratio - 1.0) * 100.0
+    return f"{percent:+.0f}%" if abs(percent) >= 10 else f"{percent:+.1f}%"

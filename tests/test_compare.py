@@ -1,0 +1,207 @@
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_greenbudget.compare import compare_reports, fingerprint_differences
+from pytest_greenbudget.results import (
+    Budget,
+    CarbonSettings,
+    ComponentMeter,
+    Environment,
+    Report,
+    TestEntry,
+    read_report,
+    write_report,
+)
+
+ENV = Environment(
+    cpu_model="AMD EPYC 7763",
+    cpu_count=2,
+    meters={"cpu": ComponentMeter("cputime", "estimated")},
+    meter="cputime",
+)
+BASE = (3.10, 3.11, 3.09, 3.10, 3.12)
+SLOWER = (3.81, 3.80, 3.83, 3.79, 3.82)  # +23%
+SAME = (3.11, 3.09, 3.10, 3.12, 3.10)
+
+
+def entry(nodeid: str, samples: tuple[float, ...], **fields: Any) -> TestEntry:
+    energy = sorted(samples)[len(samples) // 2] if samples else None
+    return replace(TestEntry(nodeid, "passed", energy, samples, verdict="ok"), **fields)
+
+
+def report(*tests: TestEntry, env: Environment = ENV) -> Report:
+    return Report("2026-11-22T16:00:00Z", env, CarbonSettings(475.0, "world", 1.2), tests)
+
+
+def compared(base: tuple[float, ...], head: tuple[float, ...], **options: Any) -> TestEntry:
+    result = compare_reports(report(entry("t", base)), report(entry("t", head)), **options)
+    return result.report.tests[0]
+
+
+def test_without_a_baseline_the_head_is_returned_as_it_is() -> None:
+    head = report(entry("t", SLOWER, verdict="over-budget"))
+    result = compare_reports(None, head)
+    assert (result.report, result.comparable, result.warnings) == (head, True, ())
+    assert not result.gate_failed
+
+
+def test_a_regression_names_both_energies_and_the_p_value() -> None:
+    result = compare_reports(report(entry("t", BASE)), report(entry("t", SLOWER)))
+    test = result.report.tests[0]
+    assert test.verdict == "regressed"
+    assert test.message is not None
+    assert re.fullmatch(
+        r"energy regressed \+23% vs baseline \(3\.10 J -> 3\.81 J, p(=0\.\d+|<0\.001)\)",
+        test.message,
+    )
+    assert test.baseline is not None
+    assert test.baseline.energy_j == 3.10
+    assert test.baseline.samples_j == BASE
+    assert test.baseline.ratio == pytest.approx(3.81 / 3.10)
+    assert test.baseline.method == "welch"
+    assert test.baseline.p_value is not None and test.baseline.p_value < 0.01
+    assert test.baseline.comparable
+    assert result.gate_failed and result.count("regressed") == 1
+
+
+def test_improved_and_unchanged() -> None:
+    improved = compared(SLOWER, BASE)
+    assert improved.verdict == "improved"
+    assert improved.message is not None and improved.message.startswith("energy improved -19%")
+    unchanged = compared(BASE, SAME)
+    assert unchanged.verdict == "unchanged"
+    assert unchanged.message is not None and "within noise and tolerance" in unchanged.message
+
+
+def test_too_few_samples_fall_back_to_the_ratio_and_say_so() -> None:
+    test = compared((3.10,), (3.81,))
+    assert test.verdict == "regressed"
+    assert test.message == (
+        "energy regressed +23% vs baseline (3.10 J -> 3.81 J, "
+        "ratio only: too few samples for a significance test)"
+    )
+    assert test.baseline is not None
+    assert (test.baseline.method, test.baseline.p_value) == ("ratio-only", None)
+
+
+def test_new_missing_and_unmeasured_tests() -> None:
+    base = report(entry("kept", BASE), entry("gone", BASE, budget=Budget("marker", 40.0)))
+    skipped = TestEntry("skipped", "skipped", None, message="skipped: no GPU")
+    head = report(entry("kept", SAME), entry("added", BASE), skipped)
+    result = compare_reports(base, head)
+    by_id = result.report.by_nodeid()
+    assert [t.nodeid for t in result.report.tests] == ["kept", "added", "skipped", "gone"]
+    assert by_id["added"].verdict == "new"
+    assert by_id["added"].baseline is None
+    assert by_id["skipped"] is skipped
+    gone = by_id["gone"]
+    assert (gone.verdict, gone.outcome, gone.samples_j, gone.baseline) == (
+        "missing",
+        "not-run",
+        (),
+        None,
+    )
+    assert gone.energy_j == 3.10  # the renderers show it in the base column
+    assert gone.budget == Budget("marker", 40.0)
+    assert result.count("missing") == 1 and not result.gate_failed
+
+
+def test_a_baseline_without_samples_makes_the_test_new() -> None:
+    base = report(TestEntry("t", "failed", None, message="boom"))
+    test = compare_reports(base, report(entry("t", BASE))).report.tests[0]
+    assert test.verdict == "new"
+    assert test.message == "baseline has no samples of this test"
+
+
+def test_each_test_uses_its_own_tolerance_unless_overridden() -> None:
+    plus_eight = tuple(round(s * 1.08, 4) for s in BASE)
+    base = report(entry("loose", BASE), entry("tight", BASE))
+    head = report(entry("loose", plus_eight, tolerance=0.10), entry("tight", plus_eight))
+    own = compare_reports(base, head).report.by_nodeid()
+    assert (own["loose"].verdict, own["tight"].verdict) == ("unchanged", "regressed")
+    overridden = compare_reports(base, head, tolerance=0.20).report.by_nodeid()
+    assert (overridden["loose"].verdict, overridden["tight"].verdict) == ("unchanged",) * 2
+    assert overridden["tight"].tolerance == 0.20  # the report says what it was held to
+    strict = compare_reports(base, head, tolerance=0.05).report.by_nodeid()
+    assert strict["loose"].verdict == "regressed"
+
+
+def test_over_budget_is_kept_with_its_message_and_the_baseline_filled() -> None:
+    message = "energy budget exceeded: 3.81 J > 3.50 J (greenbudget.yaml:7)"
+    head = report(entry("t", SLOWER, verdict="over-budget", message=message))
+    new_head = report(entry("u", SLOWER, verdict="over-budget", message=message))
+    result = compare_reports(report(entry("t", BASE)), head)
+    test = result.report.tests[0]
+    assert (test.verdict, test.message) == ("over-budget", message)
+    assert test.baseline is not None and test.baseline.ratio == pytest.approx(3.81 / 3.10)
+    assert (
+        not result.gate_failed
+    )  # the budget already failed the test; compare gates on regressions
+    unseen = compare_reports(report(entry("t", BASE)), new_head).report.by_nodeid()["u"]
+    assert unseen.verdict == "over-budget"
+
+
+def test_an_incomparable_baseline_is_reported_but_does_not_gate() -> None:
+    other = replace(ENV, cpu_model="Intel Xeon Platinum 8370C")
+    base, head = report(entry("t", BASE), env=other), report(entry("t", SLOWER))
+    result = compare_reports(base, head)
+    test = result.report.tests[0]
+    assert test.verdict == "regressed"
+    assert test.baseline is not None and not test.baseline.comparable
+    assert test.message is not None and test.message.endswith("not gated")
+    assert not result.comparable and not result.gate_failed
+    assert len(result.warnings) == 1
+    assert "CPU model differs: 'Intel Xeon Platinum 8370C' vs 'AMD EPYC 7763'" in result.warnings[0]
+    assert "do not gate" in result.warnings[0]
+    forced = compare_reports(base, head, gate_incomparable=True)
+    assert forced.gate_failed and not forced.comparable
+    assert forced.report.tests[0].message is not None
+    assert "not gated" not in forced.report.tests[0].message
+
+
+def test_fingerprint_differences_name_cpu_meter_per_component_and_gpus() -> None:
+    assert fingerprint_differences(ENV, replace(ENV, python="3.12", commit="abc")) == []
+    rapl = replace(ENV, meters={"cpu": ComponentMeter("rapl", "measured")})
+    assert fingerprint_differences(ENV, rapl) == ["cpu meter differs: 'cputime' vs 'rapl'"]
+    gpu = replace(
+        ENV,
+        gpus=("NVIDIA H100",),
+        meters={**ENV.meters, "gpu:0": ComponentMeter("nvml", "measured")},
+    )
+    assert fingerprint_differences(ENV, gpu) == [
+        "gpu:0 meter differs: none vs 'nvml'",
+        "GPUs differ: none vs NVIDIA H100",
+    ]
+    two = replace(gpu, gpus=("NVIDIA H100", "NVIDIA A10"))
+    assert fingerprint_differences(two, replace(two, gpus=("NVIDIA A10", "NVIDIA H100"))) == []
+
+
+def test_reports_without_per_component_meters_compare_the_single_meter() -> None:
+    legacy = replace(ENV, meters={}, meter="codecarbon")
+    assert fingerprint_differences(legacy, replace(legacy, meter="cputime")) == [
+        "energy meter differs: 'codecarbon' vs 'cputime'"
+    ]
+
+
+def test_a_zero_baseline_is_left_alone_with_a_warning() -> None:
+    base = report(entry("t", (0.0, 0.0, 0.0)))
+    head = report(entry("t", SLOWER))
+    result = compare_reports(base, head)
+    assert result.report.tests == head.tests
+    assert result.warnings == (
+        "t: not compared with the baseline: base median is zero: no ratio to compare with",
+    )
+
+
+def test_the_compared_report_round_trips_through_json(tmp_path: Path) -> None:
+    base = report(entry("a", BASE), entry("b", (3.1,)), entry("gone", BASE))
+    head = report(entry("a", SLOWER), entry("b", (3.2,)), entry("new", SAME))
+    result = compare_reports(base, head)
+    write_report(result.report, tmp_path / "compared.json")
+    assert read_report(tmp_path / "compared.json") == result.report
