@@ -1,4 +1,6 @@
-"""The ``greenbudget`` console script: a thin dispatcher over ``pytest_greenbudget.commands``.
+"""Compare, merge, render and post pytest-greenbudget energy reports; check the meters.
+
+The console script is a thin dispatcher over ``pytest_greenbudget.commands``.
 
 Exit codes: 0 fine, 1 the command's own "something is wrong" (a regression, say), 2 bad input.
 Bad input never shows a traceback: commands raise ``CommandError`` with a message instead.

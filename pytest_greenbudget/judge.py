@@ -15,6 +15,7 @@ from .meters.base import Reading
 from .probe import RunSample
 from .results import Budget, CarbonSettings, Component, TestEntry, Work
 from .settings import BudgetSpec, Plan
+from .stats import Summary
 from .units import format_carbon, format_energy
 
 
@@ -110,7 +111,7 @@ def build_entry(nodeid: str, plan: Plan, samples: list[RunSample], settings: Car
         outcome="failed" if status == "over-budget" else "passed",
         energy_j=fig.energy_j,
         samples_j=tuple(s.reading.energy_j for s in samples),
-        ci_j=None,
+        ci_j=Summary.from_samples([s.reading.energy_j for s in samples]).ci,
         wall_s=middle.wall_s,
         cpu_s=middle.cpu_s,
         components={n: Component(c.energy_j, c.provenance, c.meter, c.note) for n, c in middle.components.items()},

@@ -19,7 +19,13 @@ ENERGY_UNITS: dict[str, float] = {
     "Wh": 3600.0,
     "kWh": 3.6e6,
 }
-CARBON_UNITS: dict[str, float] = {"mgCO2e": 1e-3, "gCO2e": 1.0, "kgCO2e": 1e3}
+CARBON_UNITS: dict[str, float] = {
+    "ugCO2e": 1e-6,
+    "µgCO2e": 1e-6,
+    "mgCO2e": 1e-3,
+    "gCO2e": 1.0,
+    "kgCO2e": 1e3,
+}
 
 _QUANTITY = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*([^\s\d].*?)?\s*$")
 

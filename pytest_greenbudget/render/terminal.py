@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import statistics
-
 from ..results import Report, TestEntry
+from ..stats import Summary
 from ..units import format_carbon, format_energy
 
 HEADER = ("test", "energy (median)", "spread", "budget", "used", "verdict", "carbon", "meter")
 
 
 def _spread(entry: TestEntry) -> str:
-    """Relative half-range of the samples: what one run may differ from the median."""
-    samples = entry.samples_j
-    if len(samples) < 2 or not entry.energy_j:
+    """Coefficient of variation of the runs: how much one run differs from the next."""
+    if len(entry.samples_j) < 2:
         return "-"
-    return f"±{(max(samples) - min(samples)) / 2 / entry.energy_j * 100:.1f}%"
+    return f"±{Summary.from_samples(entry.samples_j).cv * 100:.1f}%"
 
 
 def _budget(entry: TestEntry) -> str:
@@ -76,8 +74,3 @@ def summary_lines(report: Report) -> list[str]:
     lines.extend(report.environment.notes)
     return lines
 
-
-def cv(samples: tuple[float, ...]) -> float | None:
-    if len(samples) < 2 or statistics.mean(samples) == 0:
-        return None
-    return statistics.stdev(samples) / statistics.mean(samples)
