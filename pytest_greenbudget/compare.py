@@ -41,7 +41,7 @@ class Comparison:
             return cls(head, True, (), gate_incomparable)
         differences = fingerprint_differences(base.environment, head.environment)
         judge = _Judge(base.by_nodeid(), tolerance, not differences, gate_incomparable)
-        tests = tuple(judge.entry(t) for t in head.tests) + _missing(base, head)
+        tests = tuple(judge.entry(t) for t in head.tests) + missing_entries(base, head)
         warnings = _fingerprint_warning(differences, gate_incomparable) + tuple(judge.warnings)
         return cls(head.with_tests(tests), not differences, warnings, gate_incomparable)
 
@@ -168,7 +168,7 @@ def _new(head: TestEntry, message: str | None) -> TestEntry:
     return replace(head, verdict="new", message=message or "baseline has no samples of this test")
 
 
-def _missing(base: Report, head: Report) -> tuple[TestEntry, ...]:
+def missing_entries(base: Report, head: Report) -> tuple[TestEntry, ...]:
     """Base tests that did not run in head. They keep the base energy (the renderers show it
     in the base column) but no samples, so they cannot pass for a measurement later."""
     ran = head.by_nodeid()
