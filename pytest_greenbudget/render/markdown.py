@@ -1,0 +1,144 @@
+"""The view as GitHub-flavoured markdown: the sticky PR comment and the job summary.
+
+Anything from the report (test ids, messages, meter reasons) may have been written by whoever
+opened the pull request, so it is escaped to inert text: it cannot end a table cell, open an
+HTML tag or a code span, start emphasis or a link, reference an issue, or mention anyone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from .view import Row, View
+
+MARKER = "<!-- greenbudget-comment -->"
+COMMENT_LIMIT = 65_536  # GitHub answers 422 to a longer comment body
+ICONS = {"regressed": "🔴", "over-budget": "🟠", "improved": "🟢", "new": "🆕", "missing": "⚪"}
+COLUMNS = ("", "Test", "Base", "Head", "Change", "Significance", "Budget", "Of budget")
+ALIGN = (":--", ":--", "--:", "--:", "--:", ":--", "--:", "--:")
+CUT_NOTE = (
+    "> ✂️ The rest of this comment is cut: GitHub limits a comment to 65,536 characters. "
+    "The job summary and the report hold every test."
+)
+
+# Entities rather than backslashes: backslash escapes do not work inside HTML such as <code>.
+# "@" gets a zero-width joiner as well, so neither the source nor the rendered text holds a
+# mention; line breaks of every kind become spaces, so nothing ends a table row.
+_ESCAPES = str.maketrans(
+    {
+        "&": "&amp;",
+        "<": "&lt;",
+        ">": "&gt;",
+        '"': "&quot;",
+        "|": "&#124;",
+        "`": "&#96;",
+        "\\": "&#92;",
+        "*": "&#42;",
+        "_": "&#95;",
+        "~": "&#126;",
+        "[": "&#91;",
+        "]": "&#93;",
+        "#": "&#35;",
+        "@": "&#64;\u200d",
+        **{chr(c): " " for c in [*range(32), 127, 0x85, 0x2028, 0x2029]},
+    }
+)
+
+
+def escape(text: str) -> str:
+    """Inert inline text: safe in a table cell, a list item, or between HTML tags."""
+    return text.translate(_ESCAPES)
+
+
+def code(text: str) -> str:
+    # <code> keeps GitHub's mention and issue-reference filters off; escape() does the rest.
+    return f"<code>{escape(text)}</code>"
+
+
+def render_markdown(view: View, limit: int = COMMENT_LIMIT) -> str:
+    """The document; over ``limit`` characters rows are dropped with a note, never refused."""
+    flagged = [_line(row) for row in view.flagged]
+    rest = [_line(row) for row in view.rest]
+    text = _document(view, flagged, rest, omitted=0)
+    return text if len(text) <= limit else _fit(view, flagged, rest, limit)
+
+
+def _fit(view: View, flagged: list[str], rest: list[str], limit: int) -> str:
+    """Keep as many rows as fit, flagged first (binary search on the count kept)."""
+    total = len(flagged) + len(rest)
+
+    def keep(k: int) -> str:
+        return _document(view, flagged[:k], rest[: max(k - len(flagged), 0)], omitted=total - k)
+
+    low, high = 0, total
+    while low < high:
+        mid = (low + high + 1) // 2
+        low, high = (mid, high) if len(keep(mid)) <= limit else (low, mid - 1)
+    text = keep(low)
+    return text if len(text) <= limit else _hard_cut(text, limit)
+
+
+def _hard_cut(text: str, limit: int) -> str:
+    # Only reached when the notes alone are huge; the marker is first, so it always survives.
+    room = limit - len(CUT_NOTE) - 2
+    head = text[:room]
+    head = head[: head.rfind("\n")] if "\n" in head else head
+    return f"{head}\n\n{CUT_NOTE}"
+
+
+def _document(view: View, flagged: list[str], rest: list[str], omitted: int) -> str:
+    icon = "🔴" if view.failed else "🟢"
+    parts = [MARKER, f"### {icon} {escape(view.headline)}"]
+    if flagged:
+        parts.append(_table(flagged))
+    if rest:
+        parts.append(_details(rest, more=bool(view.flagged)))
+    if omitted:
+        parts.append(f"> ✂️ {omitted} more tests not shown: {CUT_NOTE[5:]}")
+    parts += [_totals(view), _meters(view), *_notes(view.notes), _footer(view)]
+    return "\n\n".join(p for p in parts if p) + "\n"
+
+
+def _line(row: Row) -> str:
+    verdict = f"{ICONS.get(row.verdict, '')} {escape(row.label)}".strip()
+    test = code(row.nodeid)
+    if row.message and row.verdict == "over-budget":  # names the budget's source
+        test += f"<br>{escape(row.message)}"
+    cells = [verdict, test, row.base, row.head, row.change]
+    cells += [row.significance, escape(row.budget), row.budget_used]
+    return "| " + " | ".join(cells) + " |"
+
+
+def _table(lines: Sequence[str]) -> str:
+    header = "| " + " | ".join(COLUMNS) + " |\n| " + " | ".join(ALIGN) + " |"
+    return header + "\n" + "\n".join(lines)
+
+
+def _details(lines: Sequence[str], more: bool) -> str:
+    n = len(lines)
+    summary = f"{n} more {'test' if n == 1 else 'tests'}" if more else f"All {n} tests"
+    # Blank lines around the table: GitHub renders markdown inside <details> only then.
+    return f"<details><summary>{summary}</summary>\n\n{_table(lines)}\n\n</details>"
+
+
+def _totals(view: View) -> str:
+    rows = "\n".join(f"| {escape(label)} | {escape(value)} |" for label, value in view.totals)
+    return f"| Total | |\n| :-- | --: |\n{rows}" if rows else ""
+
+
+def _meters(view: View) -> str:
+    lines = "\n".join(f"- {escape(line)}" for line in view.meters)
+    return f"**How this was measured**\n\n{lines}" if lines else ""
+
+
+def _notes(notes: Sequence[str]) -> list[str]:
+    return [f"> {escape(note)}" for note in notes]
+
+
+def _footer(view: View) -> str:
+    url = view.run_url
+    # Built from GITHUB_SERVER_URL; still refuse anything that could end the link early.
+    safe = url is not None and url.startswith(("https://", "http://"))
+    if url is None or not safe or any(c in url for c in " ()<>\"'\n"):
+        return "<sub>pytest-greenbudget</sub>"
+    return f"<sub>pytest-greenbudget · [workflow run]({url})</sub>"

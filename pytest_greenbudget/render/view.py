@@ -1,0 +1,222 @@
+"""What a report says to a reviewer, as formatted strings: shared by every output format.
+
+The numbers' logic lives here (which tests lead, how totals and changes are computed, how a
+p-value reads); the formats (markdown.py, html.py) only lay these strings out and escape them.
+Every string that came from the report is raw here: escaping is the format's job.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from ..compare import percent_change
+from ..results import Budget, Report, TestEntry
+from ..units import format_carbon, format_energy, format_percent
+
+FLAGGED = ("regressed", "over-budget")
+# Reading order: what needs action, then what changed, then what did not.
+ORDER = ("regressed", "over-budget", "missing", "new", "improved", "unchanged", "ok")
+LABELS = {"over-budget": "over budget", None: "measured"}
+NONE = "—"
+
+
+@dataclass(frozen=True)
+class Row:
+    nodeid: str
+    verdict: str  # one of results.VERDICTS, or "" when the report carries none
+    label: str
+    base: str
+    head: str
+    change: str
+    significance: str
+    budget: str
+    budget_used: str
+    carbon: str
+    message: str
+
+
+@dataclass(frozen=True)
+class View:
+    headline: str
+    flagged: tuple[Row, ...]  # regressions, then budget overruns, worst first
+    rest: tuple[Row, ...]
+    totals: tuple[tuple[str, str], ...]  # (label, value) in reading order
+    meters: tuple[str, ...]
+    notes: tuple[str, ...]
+    run_url: str | None
+    counts: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.flagged)
+
+
+def build_view(
+    report: Report,
+    *,
+    notes: Iterable[str] = (),
+    run_url: str | None = None,
+) -> View:
+    """The view of a report whose entries already carry verdicts (see compare.py)."""
+    tests = sorted(report.tests, key=_sort_key)
+    rows = tuple(_row(t) for t in tests)
+    counts = Counter(t.verdict or "" for t in report.tests)
+    return View(
+        headline=headline(report.tests, counts),
+        flagged=tuple(r for r in rows if r.verdict in FLAGGED),
+        rest=tuple(r for r in rows if r.verdict not in FLAGGED),
+        totals=totals(report),
+        meters=meters(report),
+        notes=tuple(notes),
+        run_url=run_url,
+        counts=dict(counts),
+    )
+
+
+def _sort_key(test: TestEntry) -> tuple[int, float, str]:
+    rank = ORDER.index(test.verdict) if test.verdict in ORDER else len(ORDER)
+    if test.verdict == "regressed" and test.baseline is not None:
+        return rank, -test.baseline.ratio, test.nodeid
+    return rank, -(test.budget_used or 0.0), test.nodeid
+
+
+def _row(test: TestEntry) -> Row:
+    base = test.baseline
+    head_missing = test.verdict == "missing"
+    return Row(
+        nodeid=test.nodeid,
+        verdict=test.verdict or "",
+        label=LABELS.get(test.verdict, test.verdict or LABELS[None]),
+        base=format_energy(base.energy_j) if base else _base_of_missing(test),
+        head=NONE if head_missing or test.energy_j is None else format_energy(test.energy_j),
+        change=_change(test),
+        significance=significance(test),
+        budget=budget_text(test.budget),
+        budget_used=NONE if test.budget_used is None else format_percent(test.budget_used),
+        carbon=NONE if test.carbon_g is None or head_missing else format_carbon(test.carbon_g),
+        message=test.message or "",
+    )
+
+
+def _base_of_missing(test: TestEntry) -> str:
+    # A base-only test may come with its base figures as its own energy.
+    if test.verdict == "missing" and test.energy_j is not None:
+        return format_energy(test.energy_j)
+    return NONE
+
+
+def _change(test: TestEntry) -> str:
+    if test.verdict == "missing":
+        return "removed"
+    if test.baseline is None:
+        return "new" if test.verdict == "new" else NONE
+    return percent_change(test.baseline.ratio)
+
+
+def significance(test: TestEntry) -> str:
+    base = test.baseline
+    if base is None:
+        return NONE
+    if not base.comparable:
+        return "not comparable"
+    if base.method == "ratio-only" or base.p_value is None:
+        return "ratio only"
+    return "p<0.001" if base.p_value < 0.001 else f"p={base.p_value:.2g}"  # as compare.py
+
+
+def budget_text(budget: Budget | None) -> str:
+    if budget is None:
+        return NONE
+    parts = []
+    if budget.energy_j is not None:
+        parts.append(format_energy(budget.energy_j))
+    if budget.carbon_g is not None:
+        parts.append(format_carbon(budget.carbon_g))
+    text = ", ".join(parts) or NONE
+    return f"{text} per {budget.per}" if budget.per else text
+
+
+# --- headline and totals ------------------------------------------------------------------
+
+
+def same_tests(tests: Iterable[TestEntry]) -> tuple[float, float] | None:
+    """(head, base) energy summed over the tests present in both runs, if any.
+
+    New and removed tests are left out, so adding a test never reads as a regression.
+    """
+    pairs = [
+        (t.energy_j, t.baseline.energy_j)
+        for t in tests
+        if t.baseline is not None and t.energy_j is not None and t.verdict != "missing"
+    ]
+    return (sum(h for h, _ in pairs), sum(b for _, b in pairs)) if pairs else None
+
+
+def energy_change(tests: Iterable[TestEntry]) -> float | None:
+    sums = same_tests(tests)
+    return sums[0] / sums[1] - 1.0 if sums and sums[1] > 0 else None
+
+
+def headline(tests: tuple[TestEntry, ...], counts: Mapping[str, int]) -> str:
+    """One line a reviewer reads in five seconds: what needs action, and the overall change."""
+    if not tests:
+        return "No measured tests in this report"
+    parts = [
+        f"{_tests(counts['regressed'])} regressed" if counts.get("regressed") else "",
+        f"{counts['over-budget']} over budget" if counts.get("over-budget") else "",
+    ]
+    said = ", ".join(p for p in parts if p)
+    if not said:
+        said = _calm(tests, counts)
+    change = energy_change(tests)
+    if change is not None:
+        return f"{said}: {percent_change(1.0 + change)} energy"
+    measured = [t.energy_j for t in tests if t.energy_j is not None and t.verdict != "missing"]
+    return f"{said}: {format_energy(sum(measured))} in total" if measured else said
+
+
+def _calm(tests: tuple[TestEntry, ...], counts: Mapping[str, int]) -> str:
+    if any(t.baseline is not None for t in tests):
+        improved = counts.get("improved", 0)
+        lead = f"{_tests(improved)} improved, none regressed" if improved else "No regressions"
+        return f"{lead} in {_tests(len(tests))}"
+    return f"{_tests(len(tests))} within budget"
+
+
+def _tests(n: int) -> str:
+    return f"{n} test" if n == 1 else f"{n} tests"
+
+
+def totals(report: Report) -> tuple[tuple[str, str], ...]:
+    present = [t for t in report.tests if t.verdict != "missing"]
+    head = sum(t.energy_j for t in present if t.energy_j is not None)
+    carbon = sum(t.carbon_g for t in present if t.carbon_g is not None)
+    rows = [("Tests measured", str(len(present))), ("Energy", format_energy(head))]
+    sums, change = same_tests(report.tests), energy_change(report.tests)
+    if sums is not None and change is not None:
+        rows.append(("Base energy (same tests)", format_energy(sums[1])))
+        rows.append(("Change (same tests)", percent_change(1.0 + change)))
+    rows.append(("Carbon", format_carbon(carbon)))
+    return tuple(rows)
+
+
+def meters(report: Report) -> tuple[str, ...]:
+    """Which meter measured each component, how (measured or estimated), and why that one."""
+    env, carbon = report.environment, report.carbon
+    lines = [
+        f"{name}: {m.meter} ({m.provenance})" + (f", {m.reason}" if m.reason else "")
+        for name, m in sorted(env.meters.items())
+    ]
+    if not lines and env.meter:
+        lines.append(f"meter: {env.meter}")
+    where = ", ".join(p for p in (carbon.region, carbon.source) if p)
+    lines.append(
+        f"carbon: {carbon.intensity_g_per_kwh:g} gCO2e/kWh"
+        + (f" ({where})" if where else "")
+        + f", PUE {carbon.pue:g}"
+    )
+    if env.cpu_model:
+        lines.append(f"machine: {env.cpu_model}, {env.cpu_count} CPUs")
+    return tuple(lines)
