@@ -1,0 +1,116 @@
+"""Compare a report with its baseline and print each test's verdict; exit 1 on a regression.
+
+BASE and HEAD are report files written by ``pytest --greenbudget-report``. A test regressed
+when its median energy rose by more than its tolerance AND a one-sided test on the log samples
+gives p < 0.01 (docs/regressions.md). A baseline from another CPU, meter or GPU is compared but
+does not gate unless --gate-incomparable. Exit status: 0 nothing regressed, 1 something
+regressed, 2 bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from ..cli import CommandError
+from ..compare import Comparison, compare_reports, percent_change
+from ..results import VERDICTS, Report, ReportError, TestEntry, read_report
+from ..units import UnitError, format_energy, parse_percent
+
+NONE = "-"
+HEADER = ("test", "base", "head", "change", "p", "verdict")
+
+
+def _tolerance(text: str) -> float:
+    try:
+        return parse_percent(text)
+    except UnitError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("base", metavar="BASE", help="the base branch's report (JSON)")
+    parser.add_argument("head", metavar="HEAD", help="the report to judge (JSON)")
+    parser.add_argument(
+        "--tolerance",
+        type=_tolerance,
+        metavar="PERCENT",
+        help="allowed rise before a significant change counts, e.g. 5%%; "
+        "overrides each test's own tolerance",
+    )
+    parser.add_argument(
+        "--gate-incomparable",
+        action="store_true",
+        help="exit 1 on a regression even when the baseline ran on another machine or meter",
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="print the compared report as JSON, not the table"
+    )
+
+
+def load_report(path: str) -> Report:
+    """Read a report for a command; anything wrong with the file is bad input (exit 2)."""
+    try:
+        return read_report(path)
+    except ReportError as exc:
+        raise CommandError(str(exc)) from None
+    except (TypeError, ValueError, KeyError, AttributeError) as exc:
+        # A JSON document of the right version whose values have the wrong shape.
+        raise CommandError(f"{path}: not a valid greenbudget report: {exc}") from None
+
+
+def run(args: argparse.Namespace) -> int:
+    base, head = load_report(args.base), load_report(args.head)
+    result = compare_reports(
+        base, head, tolerance=args.tolerance, gate_incomparable=args.gate_incomparable
+    )
+    for warning in result.warnings:
+        print(f"greenbudget: warning: {warning}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(result.report.to_dict(), indent=2, ensure_ascii=False, allow_nan=False))
+    else:
+        print(render_table(result))
+    return 1 if result.gate_failed else 0
+
+
+# --- the table ------------------------------------------------------------------------------
+
+
+def render_table(result: Comparison) -> str:
+    """Aligned plain text: one row per test, then the verdict counts."""
+    rows = [HEADER, *(_row(t) for t in result.report.tests)]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(HEADER))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows]
+    return "\n".join([*(line.rstrip() for line in lines), "", _totals(result)])
+
+
+def _row(test: TestEntry) -> Sequence[str]:
+    base = test.baseline
+    missing = test.verdict == "missing"
+    base_j = base.energy_j if base else (test.energy_j if missing else None)
+    head_j = None if missing else test.energy_j
+    return (
+        test.nodeid,
+        NONE if base_j is None else format_energy(base_j),
+        NONE if head_j is None else format_energy(head_j),
+        NONE if base is None else percent_change(base.ratio),
+        NONE if base is None else _p(base.p_value),
+        test.verdict or test.outcome,
+    )
+
+
+def _p(p_value: float | None) -> str:
+    if p_value is None:
+        return "ratio only"
+    return "p<0.001" if p_value < 0.001 else f"p={p_value:.2g}"
+
+
+def _totals(result: Comparison) -> str:
+    counts = [f"{result.count(v)} {v}" for v in VERDICTS if result.count(v)]
+    line = ", ".join(counts) or "no tests to compare"
+    regressed = result.count("regressed")
+    if regressed and not result.gate_failed:
+        line += "; the baseline is not comparable, so regressions do not fail this check"
+    return line
