@@ -534,7 +534,8 @@ class _Server(ThreadingHTTPServer):
 def _serve(host: str, double: GitHubDouble, *, api: bool) -> _Server:
     server = _Server((host, 0), _Handler)
     server.double, server.api = double, api
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    # A short poll keeps shutdown() (once per test) from costing half a second.
+    threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True).start()
     return server
 
 
