@@ -61,6 +61,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     add("--greenbudget-region", metavar="ISO3", type=_flag_type("region"),
         help="grid region for gCO2e, ISO 3166 alpha-3 (e.g. FRA)")
     add("--greenbudget-report", metavar="PATH", help="write the JSON report here")
+    add("--greenbudget-baseline", metavar="PATH",
+        help="a report from the base branch: fail tests whose energy regressed")
+    add("--greenbudget-gate-incomparable", action="store_true",
+        help="gate on a baseline even when it came from another machine or meter")
     add("--greenbudget-disable", action="store_true",
         help="run the tests without measuring or enforcing any budget")
 
@@ -72,7 +76,7 @@ def pytest_configure(config: pytest.Config) -> None:
     options = Options.from_getoption(config.getoption)
     try:
         settings = Settings.load(options, config.rootpath)
-    except (ConfigError, ValueError) as exc:
+    except (ConfigError, ValueError) as exc:  # ReportError and CarbonError are ValueErrors
         raise pytest.UsageError(f"greenbudget: {exc}") from None
     plugin = GreenBudgetPlugin(config, settings)
     config.pluginmanager.register(plugin, PLUGIN_NAME)
@@ -95,20 +99,26 @@ class GreenBudgetPlugin:
         self.config = config
         self.settings = settings
         self.run: Run | None = None
+        self.is_worker = hasattr(config, "workerinput")  # an xdist worker process
+        self.workers: list[str] = []
 
     def start(self) -> None:
+        from .environment import gather
+
         name = self.settings.defaults.meter
         try:
             meter = self.config.hook.pytest_greenbudget_make_meter(config=self.config, name=name)
         except MeterUnavailable as exc:
             raise pytest.UsageError(f"greenbudget: meter {name!r}: {exc}") from None
-        self.run = Run(self.settings, meter)
+        env = gather(meter.describe(), Path(self.config.rootpath), pytest.__version__, None)
+        self.run = Run(self.settings, meter, env)
 
     @pytest.hookimpl(trylast=True)
     def pytest_greenbudget_make_meter(self, config: pytest.Config, name: str) -> Meter:
         from .meters import make_builtin
 
-        return make_builtin(name)
+        parallel = self.is_worker or bool(getattr(config.option, "numprocesses", None))
+        return make_builtin(name, self.settings.meter_options(parallel))
 
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         from .settings import marker_spec
@@ -145,8 +155,8 @@ class GreenBudgetPlugin:
         finally:
             pyfuncitem.obj = original
         entry = run.entries[pyfuncitem.nodeid]
-        if entry.verdict == "over-budget":
-            pytest.fail(entry.message or "over budget", pytrace=False)
+        if run.fails(entry):
+            pytest.fail(entry.message or entry.verdict or "", pytrace=False)
         return result
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
@@ -162,25 +172,48 @@ class GreenBudgetPlugin:
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         from .results import write_report
 
-        path = self.settings.options.report
         report = self._report()
-        if path and report is not None:
+        if report is None:
+            return
+        if self.is_worker:  # the controller writes the one report
+            self.config.workeroutput["greenbudget"] = report.to_dict()  # type: ignore[attr-defined]
+            return
+        path = self.settings.options.report
+        if path:
             try:
                 write_report(report, path)
             except OSError as exc:
                 _error(session, f"greenbudget: could not write report {path}: {exc}")
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: object) -> None:
+        """xdist controller: take a worker's entries; a worker that sent none is named."""
+        from .results import Report, ReportError
+
+        name = node.gateway.id
+        self.workers.append(name)
+        data = getattr(node, "workeroutput", {}).get("greenbudget")
+        if self.run is None:
+            return
+        if data is None:
+            self.run.notes.append(f"worker {name} sent no measurements (crashed?): {error or ''}".rstrip(": "))
+            return
+        try:
+            self.run.add_worker_entries(Report.from_dict(data, f"worker {name}").tests)
+        except ReportError as exc:
+            self.run.notes.append(f"measurements from worker {name} were unreadable: {exc}")
 
     def pytest_unconfigure(self) -> None:
         if self.run is not None:
             self.run.meter.close()
 
     def _report(self) -> Any:
-        from .environment import gather
+        from dataclasses import replace
 
         if self.run is None:
             return None
-        env = gather(self.run.description, Path(self.config.rootpath), pytest.__version__, None)
-        return self.run.report(env)
+        workers = len(self.workers) or None
+        return self.run.report(replace(self.run.environment, workers=workers))
 
 
 def _where(item: pytest.Item) -> str:

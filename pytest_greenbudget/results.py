@@ -125,7 +125,8 @@ class Report:
     schema_version: str = SCHEMA_VERSION
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        """JSON-shaped data (lists, not tuples), as read back from the file or sent by xdist."""
+        data: dict[str, Any] = _jsonable(asdict(self))
         return {"schema_version": data.pop("schema_version"), **data}
 
     @classmethod
@@ -137,6 +138,14 @@ class Report:
 
     def with_tests(self, tests: tuple[TestEntry, ...]) -> Report:
         return replace(self, tests=tests)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value
 
 
 def write_report(report: Report, path: str | os.PathLike[str]) -> None:

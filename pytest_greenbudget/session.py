@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from . import carbon, configfile, judge
-from .meters.base import Meter, MeterDescription
+from .compare import compare_reports, fingerprint_differences, missing_entries
+from .meters.base import Meter, MeterDescription, MeterOptions
 from .probe import Probe, RunSample, run_repeated
-from .results import CarbonSettings, Environment, Report, TestEntry
-from .settings import BudgetSpec, Defaults, FileConfig, Plan, glob_match, make_plan
+from .results import CarbonSettings, Environment, Report, TestEntry, read_report
+from .settings import BudgetSpec, FileConfig, Plan, glob_match, make_plan, resolve_defaults
 
 OPTION_NAMES = ("repeats", "warmup", "tolerance", "meter", "region")
 
@@ -27,12 +28,20 @@ class Options:
 
     config: str | None = None
     report: str | None = None
+    baseline: str | None = None
+    gate_incomparable: bool = False
     cli: Mapping[str, Any] = field(default_factory=dict)  # overrides of Defaults
 
     @classmethod
     def from_getoption(cls, getoption: Callable[[str], Any]) -> Options:
         cli = {name: getoption(f"greenbudget_{name}") for name in OPTION_NAMES}
-        return cls(getoption("greenbudget_config"), getoption("greenbudget_report"), cli)
+        return cls(
+            getoption("greenbudget_config"),
+            getoption("greenbudget_report"),
+            getoption("greenbudget_baseline"),
+            bool(getoption("greenbudget_gate_incomparable")),
+            cli,
+        )
 
 
 @dataclass(frozen=True)
@@ -43,32 +52,49 @@ class Settings:
     file: FileConfig
     defaults: Defaults
     carbon: CarbonSettings
+    baseline: Report | None = None
 
     @classmethod
     def load(cls, options: Options, rootdir: Path) -> Settings:
-        """Raises ConfigError / CarbonError with a message fit for a usage error."""
+        """Raises ConfigError / CarbonError / ReportError with a message for a usage error."""
         file = FileConfig.from_raw(configfile.find_config(rootdir, options.config))
-        defaults = _defaults(file, options)
-        pue = defaults.pue
-        return cls(options, file, defaults, carbon.carbon_settings(defaults.region, defaults.intensity, pue))
+        defaults = resolve_defaults(file, options.cli)
+        grid = carbon.carbon_settings(defaults.region, defaults.intensity, defaults.pue)
+        baseline = read_report(options.baseline) if options.baseline else None
+        return cls(options, file, defaults, grid, baseline)
+
+    def meter_options(self, parallel: bool) -> MeterOptions:
+        d = self.defaults
+        return MeterOptions(attribute=parallel, country=d.region, watts_per_vcpu=d.watts_per_vcpu)
 
 
-def _defaults(file: FileConfig, options: Options) -> Defaults:
-    from .settings import resolve_defaults
-
-    return resolve_defaults(file, options.cli)
+CONFIRMED = "confirmed by a second measurement"
+NOT_CONFIRMED = "a first measurement flagged a regression that a second one did not confirm"
 
 
 class Run:
     """Mutable bookkeeping for one session."""
 
-    def __init__(self, settings: Settings, meter: Meter) -> None:
+    def __init__(self, settings: Settings, meter: Meter, environment: Environment) -> None:
         self.settings = settings
         self.meter = meter
         self.description: MeterDescription = meter.describe()
+        self.environment = environment
         self.plans: dict[str, Plan] = {}
         self.probes: dict[str, Probe] = {}
         self.entries: dict[str, TestEntry] = {}
+        self.notes: list[str] = []
+        self.comparable, self.gating = self._gating()
+
+    def _gating(self) -> tuple[bool, bool]:
+        """Whether the baseline came from a comparable machine, and whether it may fail tests."""
+        base = self.settings.baseline
+        if base is None:
+            return True, False
+        differences = fingerprint_differences(base.environment, self.environment)
+        if differences:
+            self.notes.append("baseline from another machine or meter: " + "; ".join(differences))
+        return not differences, not differences or self.settings.options.gate_incomparable
 
     def plan(self, nodeid: str, marker: BudgetSpec | None, has_marker: Callable[[str], bool]) -> None:
         rule = self._rule_for(nodeid, has_marker)
@@ -90,17 +116,48 @@ class Run:
         return self.probes.setdefault(nodeid, Probe(meter))
 
     def measure(self, nodeid: str, call: Callable[[], object]) -> TestEntry:
+        """Measure, judge against budget and baseline; a flagged regression is measured once
+        more and only fails when the second measurement flags it too."""
+        entry = self._against_baseline(self._measure_once(nodeid, call))
+        if entry.verdict == "regressed" and self.gating:
+            again = self._against_baseline(self._measure_once(nodeid, call))
+            confirmed = again.verdict == "regressed"
+            entry = _annotated(again, CONFIRMED if confirmed else NOT_CONFIRMED)
+        self.entries[nodeid] = entry
+        return entry
+
+    def fails(self, entry: TestEntry) -> bool:
+        return entry.verdict == "over-budget" or (entry.verdict == "regressed" and self.gating)
+
+    def _measure_once(self, nodeid: str, call: Callable[[], object]) -> TestEntry:
         plan = self.plans[nodeid]
         probe = self.probe(nodeid)
         samples: list[RunSample] = run_repeated(call, self.meter, probe, plan.warmup, plan.repeats)
-        entry = judge.build_entry(nodeid, plan, samples, self.settings.carbon)
-        self.entries[nodeid] = entry
-        return entry
+        return judge.build_entry(nodeid, plan, samples, self.settings.carbon)
+
+    def _against_baseline(self, entry: TestEntry) -> TestEntry:
+        base = self.settings.baseline
+        if base is None:
+            return entry
+        head = Report("", self.environment, self.settings.carbon, (entry,))
+        gate = self.settings.options.gate_incomparable
+        return compare_reports(base, head, gate_incomparable=gate).report.tests[0]
+
+    def add_worker_entries(self, tests: tuple[TestEntry, ...]) -> None:
+        """xdist: the controller collects what each worker measured."""
+        for entry in tests:
+            self.entries[entry.nodeid] = entry
 
     def record_unmeasured(self, nodeid: str, outcome: str, reason: str) -> None:
         self.entries[nodeid] = judge.failed_entry(nodeid, self.plans[nodeid], outcome, reason)
 
     def report(self, environment: Environment) -> Report:
         now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-        tests = tuple(self.entries.values())  # in the order the tests ran
-        return Report(now, environment, self.settings.carbon, tests)
+        env = replace(environment, notes=(*environment.notes, *self.notes))
+        report = Report(now, env, self.settings.carbon, tuple(self.entries.values()))
+        base = self.settings.baseline
+        return report if base is None else report.with_tests(report.tests + missing_entries(base, report))
+
+
+def _annotated(entry: TestEntry, note: str) -> TestEntry:
+    return replace(entry, message=f"{entry.message}; {note}" if entry.message else note)

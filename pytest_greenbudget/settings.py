@@ -17,7 +17,9 @@ from .configfile import ConfigError, KeyPath, RawConfig
 
 SUPPORTED_VERSION = 1
 BUDGET_KEYS = ("energy", "carbon", "per", "tolerance", "repeats", "warmup")
-DEFAULT_KEYS = ("repeats", "warmup", "tolerance", "meter", "region", "intensity", "pue")
+DEFAULT_KEYS = (
+    "repeats", "warmup", "tolerance", "meter", "region", "intensity", "pue", "watts_per_vcpu",
+)  # fmt: skip
 TOP_KEYS = ("version", "defaults", "budgets")
 
 
@@ -32,6 +34,7 @@ class Defaults:
     region: str | None = None
     intensity: float | None = None
     pue: float = 1.0
+    watts_per_vcpu: float | None = None  # CPU-time model: overrides the coefficient table
 
 
 @dataclass(frozen=True)
@@ -165,6 +168,7 @@ def convert_value(name: str, value: object) -> Any:
         "region": _region,
         "intensity": _intensity,
         "pue": _pue,
+        "watts_per_vcpu": _watts,
     }
     return converters[name](value)
 
@@ -192,6 +196,12 @@ def _region(value: object) -> str:
 def _intensity(value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
         raise ValueError(f"intensity must be a positive number of gCO2e per kWh, not {value!r}")
+    return float(value)
+
+
+def _watts(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        raise ValueError(f"watts_per_vcpu must be a positive number of watts, not {value!r}")
     return float(value)
 
 

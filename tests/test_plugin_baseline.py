@@ -1,0 +1,189 @@
+"""The regression gate inside a pytest run: verdicts, the confirming re-measurement,
+comparability, missing tests, and xdist."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from pytest_greenbudget.results import read_report
+
+# Deterministic "noise": run i burns scale x (1 + 1% x (i mod 3)), so samples have spread.
+SUITE = """
+from fakemeter import burn
+import pytest
+
+SCALE = {scale}
+CALLS = []
+
+def jitter():
+    CALLS.append(1)
+    return 1 + 0.01 * (len(CALLS) % 3)
+
+@pytest.mark.greenbudget(repeats=5, warmup=0, tolerance="5%")
+def test_model():
+    burn(SCALE["model"] * jitter())
+
+@pytest.mark.greenbudget(repeats=5, warmup=0)
+def test_other():
+    burn(SCALE["other"] * jitter())
+"""
+
+
+def _suite(pytester: pytest.Pytester, model: float, other: float = 1.0) -> None:
+    pytester.makepyfile(test_suite=SUITE.format(scale={"model": model, "other": other}))
+
+
+def _baseline(pytester: pytest.Pytester, model: float = 1.0, other: float = 1.0) -> None:
+    _suite(pytester, model, other)
+    pytester.runpytest("--greenbudget-report", "base.json").assert_outcomes(passed=2)
+
+
+def _verdicts(path: Path) -> dict[str, str | None]:
+    return {t.nodeid: t.verdict for t in read_report(path).tests}
+
+
+def test_regression_fails_with_change_and_p_value(gb: pytest.Pytester) -> None:
+    _baseline(gb)
+    _suite(gb, model=1.3)
+    result = gb.runpytest(
+        "--greenbudget-baseline", "base.json", "--greenbudget-report", "head.json"
+    )
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*energy regressed +30% vs baseline (1.01 J -> 1.31 J, p*0.0*); confirmed by a second measurement*"
+        ]
+    )
+    assert _verdicts(gb.path / "head.json") == {
+        "test_suite.py::test_model": "regressed",
+        "test_suite.py::test_other": "unchanged",
+    }
+    entry = read_report(gb.path / "head.json").tests[0]
+    assert entry.baseline is not None and entry.baseline.method == "welch"
+    assert entry.baseline.p_value is not None and entry.baseline.p_value < 0.01
+
+
+def test_improvement_and_noise_pass(gb: pytest.Pytester) -> None:
+    _baseline(gb)
+    _suite(gb, model=0.7, other=1.02)
+    result = gb.runpytest(
+        "--greenbudget-baseline", "base.json", "--greenbudget-report", "head.json"
+    )
+    result.assert_outcomes(passed=2)
+    assert _verdicts(gb.path / "head.json") == {
+        "test_suite.py::test_model": "improved",
+        "test_suite.py::test_other": "unchanged",
+    }
+
+
+def test_flagged_regression_is_remeasured_before_failing(gb: pytest.Pytester) -> None:
+    _baseline(gb)
+    # The first 5 runs are slow (a noisy neighbour), the re-measurement is back to normal.
+    gb.makepyfile(
+        test_suite="""
+from fakemeter import burn
+import pytest
+
+CALLS = []
+
+@pytest.mark.greenbudget(repeats=5, warmup=0)
+def test_model():
+    CALLS.append(1)
+    burn((1.5 if len(CALLS) <= 5 else 1.0) * (1 + 0.01 * (len(CALLS) % 3)))
+
+def test_calls():
+    assert len(CALLS) == 10  # measured once, flagged, measured once more; never a third time
+"""
+    )
+    result = gb.runpytest(
+        "--greenbudget-baseline", "base.json", "--greenbudget-report", "head.json"
+    )
+    result.assert_outcomes(passed=2)
+    entry = read_report(gb.path / "head.json").by_nodeid()["test_suite.py::test_model"]
+    assert entry.verdict == "unchanged"
+    assert entry.message is not None and "a second one did not confirm" in entry.message
+
+
+def test_new_and_missing_tests(gb: pytest.Pytester) -> None:
+    _baseline(gb)
+    gb.makepyfile(
+        test_suite="from fakemeter import burn\nimport pytest\n"
+        "@pytest.mark.greenbudget(repeats=3)\ndef test_brand_new():\n    burn(1)\n"
+    )
+    result = gb.runpytest(
+        "--greenbudget-baseline", "base.json", "--greenbudget-report", "head.json"
+    )
+    result.assert_outcomes(passed=1)
+    assert _verdicts(gb.path / "head.json") == {
+        "test_suite.py::test_brand_new": "new",
+        "test_suite.py::test_model": "missing",
+        "test_suite.py::test_other": "missing",
+    }
+
+
+def test_few_samples_fall_back_to_the_ratio_and_say_so(gb: pytest.Pytester) -> None:
+    gb.makepyfile(test_suite="from fakemeter import burn\nimport pytest\nE = {'j': 1.0}\n"
+                  "@pytest.mark.greenbudget(repeats=1, warmup=0)\ndef test_once():\n    burn(E['j'])\n")  # fmt: skip
+    gb.runpytest("--greenbudget-report", "base.json")
+    gb.makepyfile(test_suite="from fakemeter import burn\nimport pytest\n"
+                  "@pytest.mark.greenbudget(repeats=1, warmup=0)\ndef test_once():\n    burn(1.5)\n")  # fmt: skip
+    result = gb.runpytest("--greenbudget-baseline", "base.json")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["*energy regressed +50% vs baseline (1.00 J -> 1.50 J, ratio only: too few samples*"]
+    )
+
+
+def _other_machine(path: Path) -> None:
+    data = json.loads(path.read_text())
+    data["environment"]["cpu_model"] = "AMD EPYC 7763 64-Core Processor"
+    path.write_text(json.dumps(data))
+
+
+def test_baseline_from_another_machine_reports_but_does_not_gate(gb: pytest.Pytester) -> None:
+    _baseline(gb)
+    _other_machine(gb.path / "base.json")
+    _suite(gb, model=1.3)
+    result = gb.runpytest(
+        "--greenbudget-baseline", "base.json", "--greenbudget-report", "head.json"
+    )
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["*baseline from another machine or meter*AMD EPYC 7763*"])
+    assert _verdicts(gb.path / "head.json")["test_suite.py::test_model"] == "regressed"
+
+    forced = gb.runpytest("--greenbudget-baseline", "base.json", "--greenbudget-gate-incomparable")
+    forced.assert_outcomes(passed=1, failed=1)
+
+
+def test_unreadable_baseline_is_a_usage_error(gb: pytest.Pytester) -> None:
+    (gb.path / "base.json").write_text('{"schema_version": "9.0", "tests": []}')
+    result = gb.runpytest("--greenbudget-baseline", "base.json")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["ERROR: greenbudget: base.json: schema_version '9.0' is not supported*"]
+    )
+
+
+def test_xdist_workers_send_entries_to_one_report(
+    gb: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("xdist")
+    monkeypatch.setenv("PYTHONPATH", str(Path(__file__).parent / "support"))  # for the workers
+    gb.makepyfile(
+        test_many="from fakemeter import burn\nimport pytest\n"
+        + "".join(
+            f"@pytest.mark.greenbudget(energy='5 J', repeats=2, warmup=0)\ndef test_{i}():\n    burn({i + 1})\n"
+            for i in range(6)
+        )
+    )
+    result = gb.runpytest_subprocess("-n", "2", "--greenbudget-report", "r.json")
+    result.assert_outcomes(passed=5, failed=1)
+    report = read_report(gb.path / "r.json")
+    assert report.environment.workers == 2
+    assert sorted(t.nodeid for t in report.tests) == [f"test_many.py::test_{i}" for i in range(6)]
+    assert report.by_nodeid()["test_many.py::test_5"].verdict == "over-budget"
+    assert len(re.findall(r"=+ greenbudget =+", result.stdout.str())) == 1
