@@ -79,8 +79,14 @@ def _gpu(
         meter = make_nvml(nvml, env)
     except NvmlUnavailable as exc:
         return (), (Candidate("nvml", False, exc.problem, exc.fix),)
-    gpus = ", ".join(f"{g.label} {g.name}" for g in meter.gpus)
+    gpus = "; ".join(f"{g.label} {g.name}: {_gpu_mode(g.has_counter)}" for g in meter.gpus)
     return (meter,), (Candidate("nvml", True, gpus),)
+
+
+def _gpu_mode(has_counter: bool) -> str:
+    if has_counter:
+        return "energy counter (measured)"
+    return "energy counter not supported, power x time (estimated)"
 
 
 class CompositeMeter:
