@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from ..results import Report, TestEntry
-from ..stats import Summary
+from ..compare import percent_change
+from ..stats import Summary, repeats_needed
 from ..units import format_carbon, format_energy
 
-HEADER = ("test", "energy (median)", "spread", "budget", "used", "verdict", "carbon", "meter")
+HEADER = ("test", "energy (median)", "spread", "budget", "used", "vs base", "verdict", "carbon", "meter")
 
 
 def _spread(entry: TestEntry) -> str:
@@ -43,11 +44,34 @@ def _energy(entry: TestEntry) -> str:
     return text
 
 
+def _vs_base(entry: TestEntry) -> str:
+    base = entry.baseline
+    if base is None:
+        return "-"
+    p = f"p={base.p_value:.2g}" if base.p_value is not None else "ratio only"
+    return f"{percent_change(base.ratio)} ({p})"
+
+
 def row(entry: TestEntry) -> tuple[str, ...]:
     used = f"{entry.budget_used * 100:.0f}%" if entry.budget_used is not None else "-"
     carbon = format_carbon(entry.carbon_g) if entry.carbon_g is not None else "-"
     verdict = entry.verdict or entry.outcome
-    return (entry.nodeid, _energy(entry), _spread(entry), _budget(entry), used, verdict, carbon, _meter(entry))
+    cells = (_energy(entry), _spread(entry), _budget(entry), used, _vs_base(entry), verdict)
+    return (entry.nodeid, *cells, carbon, _meter(entry))
+
+
+def repeats_advice(entry: TestEntry) -> str | None:
+    """A line when the runs are too noisy for their number to detect a real change."""
+    if len(entry.samples_j) < 2 or entry.tolerance <= 0:
+        return None
+    spread = Summary.from_samples(entry.samples_j).cv
+    need = repeats_needed(spread, entry.tolerance)
+    if need is not None and need <= len(entry.samples_j):
+        return None
+    change = f"{2 * entry.tolerance * 100:.0f}%"
+    advice = f"repeats: {need}" if need else "a longer measured window (over 50 repeats needed)"
+    return (f"{entry.nodeid}: runs vary by ±{spread * 100:.1f}%, too much for "
+            f"{len(entry.samples_j)} runs to catch a {change} change; use {advice}")
 
 
 def table(rows: list[tuple[str, ...]]) -> list[str]:
@@ -72,5 +96,6 @@ def summary_lines(report: Report) -> list[str]:
     for name, m in sorted(report.environment.meters.items()):
         lines.append(f"{name}: {m.meter}, {m.provenance}" + (f" - {m.reason}" if m.reason else ""))
     lines.extend(report.environment.notes)
+    lines.extend(a for a in map(repeats_advice, entries) if a)
     return lines
 
