@@ -16,6 +16,7 @@ import functools
 import itertools
 import json
 import re
+import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -554,6 +555,9 @@ def _second_host() -> str:
 # --- reports for the scenarios to post ----------------------------------------------------
 
 
+JITTER = (0.99, 1.0, 1.01, 0.995, 1.005)  # median 1: a test's energy is its median
+
+
 def entry(
     nodeid: str,
     energy: float | None = 1.0,
@@ -569,12 +573,13 @@ def entry(
     baseline = None
     if base is not None and energy is not None:
         method = "welch" if p_value is not None else "ratio-only"
-        baseline = BaselineFigures(base, (base,) * 5, energy / base, p_value, method, comparable)
+        samples = tuple(base * f for f in JITTER)
+        baseline = BaselineFigures(base, samples, energy / base, p_value, method, comparable)
     return TestEntry(
         nodeid=nodeid,
         outcome="passed",
         energy_j=energy,
-        samples_j=(energy,) * 5 if energy is not None else (),
+        samples_j=tuple(energy * f for f in JITTER) if energy is not None else (),
         components={"cpu": Component(energy or 0.0, "estimated", "cputime")},
         carbon_g=None if energy is None else energy / 3.6e6 * 56.0,
         budget=Budget("greenbudget.yaml:3", energy_j=budget) if budget else None,
@@ -593,3 +598,79 @@ def report(*tests: TestEntry) -> Report:
         carbon=CarbonSettings(56.0, "codecarbon global_energy_mix.json", 1.2, "FRA"),
         tests=tests,
     )
+
+
+# --- a GitHub Actions runner around ``greenbudget comment`` -------------------------------
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+class Runner:
+    """The environment a runner gives a step, pointed at the double; runs the command in-process."""
+
+    def __init__(self, double: GitHubDouble, tmp: Path, monkeypatch: Any, capsys: Any) -> None:
+        self.double, self.tmp, self._capsys = double, tmp, capsys
+        self.summary, self.output = tmp / "summary.md", tmp / "output.txt"
+        self.event = tmp / "event.json"
+        self.sleeps: list[float] = []
+        self.env = {
+            "GITHUB_TOKEN": WRITE_TOKEN,
+            "GITHUB_REPOSITORY": f"{OWNER}/{NAME}",
+            "GITHUB_EVENT_NAME": "pull_request",
+            "GITHUB_EVENT_PATH": str(self.event),
+            "GITHUB_API_URL": double.api_url,
+            "GITHUB_SERVER_URL": "https://github.example",
+            "GITHUB_RUN_ID": "31337",
+            "GITHUB_STEP_SUMMARY": str(self.summary),
+            "GITHUB_OUTPUT": str(self.output),
+        }
+        for name, value in self.env.items():
+            monkeypatch.setenv(name, value)
+        self._monkeypatch = monkeypatch
+        self.pull_request(7)
+
+    def set(self, **env: str | None) -> None:
+        for name, value in env.items():
+            if value is None:
+                self._monkeypatch.delenv(name, raising=False)
+            else:
+                self._monkeypatch.setenv(name, value)
+
+    def pull_request(self, number: int, base: str = "main") -> None:
+        self.double.add_pull(number, base)
+        payload = {"number": number, "pull_request": {"number": number, "base": {"ref": base}}}
+        self.event.write_text(json.dumps(payload))
+
+    def write(self, name: str, report: Report) -> str:
+        from pytest_greenbudget.results import write_report
+
+        write_report(report, self.tmp / name)
+        return str(self.tmp / name)
+
+    def run(self, *argv: str) -> Result:
+        """``greenbudget comment ARGV`` as cli.main runs it, with the retry sleep recorded."""
+        from pytest_greenbudget.cli import CommandError, build_parser
+        from pytest_greenbudget.commands import comment
+
+        args = build_parser("comment").parse_args(["comment", *argv])
+        try:
+            code = comment.run(args, sleep=self.sleeps.append)
+        except CommandError as exc:
+            print(f"greenbudget: error: {exc}", file=sys.stderr)
+            code = 2
+        captured = self._capsys.readouterr()
+        return Result(code, captured.out, captured.err)
+
+    def outputs(self) -> dict[str, str]:
+        """GITHUB_OUTPUT parsed as the runner does: ``name<<DELIM`` blocks."""
+        found, lines = {}, iter(self.output.read_text().splitlines())
+        for line in lines:
+            name, delimiter = line.split("<<", 1)
+            value = list(itertools.takewhile(lambda v, d=delimiter: v != d, lines))
+            found[name] = "\n".join(value)
+        return found

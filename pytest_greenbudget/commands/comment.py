@@ -1,0 +1,281 @@
+"""Post the energy report to the pull request as one sticky comment, plus the job summary.
+
+Reads GITHUB_TOKEN, GITHUB_REPOSITORY, GITHUB_EVENT_NAME, GITHUB_EVENT_PATH, GITHUB_API_URL,
+GITHUB_SERVER_URL, GITHUB_RUN_ID, GITHUB_STEP_SUMMARY and GITHUB_OUTPUT as a GitHub Actions
+runner sets them. GitHub being down, rate-limited or handing out a read-only token (fork pull
+requests) never fails the build: the summary is written and a warning printed. A bad token or an
+unknown repository or pull request is an error (exit 2). With --fail-on-regression the exit
+status is 1 when a test regressed or went over budget.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ..cli import CommandError
+from ..github_actions import DEFAULT_BOT_LOGIN, ActionsEnv, ActionsError, command
+from ..render.view import View
+from ..results import Report, ReportError, read_report
+
+if TYPE_CHECKING:
+    from ..github import GitHubClient
+
+MODES = ("always", "on-change", "on-regression", "never")
+CHANGED = ("regressed", "over-budget", "improved", "new", "missing")
+SUMMARY_CHARS = 256 * 1024  # 4 bytes a character at worst: within the summary's 1 MiB
+
+
+def _pr_number(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"not a pull request number: {text!r}")
+    return int(text)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--report", required=True, metavar="HEAD", help="this run's report")
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--baseline", metavar="BASE", help="the base branch's report file")
+    source.add_argument(
+        "--baseline-artifact",
+        metavar="NAME",
+        help="take the baseline from the newest artifact NAME uploaded by a run on the base branch",
+    )
+    parser.add_argument(
+        "--baseline-artifact-path",
+        metavar="PATH",
+        help="the report's path inside the artifact (default: its only .json file)",
+    )
+    parser.add_argument("--base-branch", help="default: the pull request's base branch")
+    parser.add_argument(
+        "--pr",
+        type=_pr_number,
+        metavar="N",
+        help="pull request number (default: from the pull_request event; needed for workflow_run)",
+    )
+    parser.add_argument("--mode", choices=MODES, default="always", help="when to comment")
+    parser.add_argument(
+        "--fail-on-regression", action="store_true", help="exit 1 on a regression or overrun"
+    )
+    parser.add_argument("--github-token", help="default: $GITHUB_TOKEN (prefer the variable)")
+    parser.add_argument(
+        "--bot-login",
+        default=DEFAULT_BOT_LOGIN,
+        help="login the token comments as "
+        f"(default: {DEFAULT_BOT_LOGIN}; a GitHub App's is APP-SLUG[bot])",
+    )
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where the comment goes; ``skip`` says why it goes nowhere."""
+
+    repo: str | None
+    pr: int | None
+    base_branch: str | None
+    skip: str | None = None
+
+
+def run(args: argparse.Namespace, *, sleep: Callable[[float], None] = time.sleep) -> int:
+    env = _env()
+    head = _read(args.report, "--report")
+    token = args.github_token or os.environ.get("GITHUB_TOKEN", "")
+    from ..github import GitHubClient, GitHubError
+
+    with GitHubClient(env.api_url, token, sleep=sleep) as client:
+        try:
+            return _run(args, env, head, client if token else None)
+        except GitHubError as exc:
+            # Only errors that a person must fix reach here: a bad token or a wrong name.
+            raise CommandError(f"GitHub: {exc}") from None
+
+
+def _env() -> ActionsEnv:
+    try:
+        return ActionsEnv.from_environ(os.environ)
+    except ActionsError as exc:
+        raise CommandError(str(exc)) from None
+
+
+def _read(path: str, flag: str) -> Report:
+    try:
+        return read_report(path)
+    except ReportError as exc:
+        raise CommandError(f"{flag}: {exc}") from None
+
+
+def _run(
+    args: argparse.Namespace, env: ActionsEnv, head: Report, client: GitHubClient | None
+) -> int:
+    from ..render.markdown import render_markdown
+    from ..render.view import build_view
+
+    target = _target(args, env, client)
+    base, notes = _baseline(args, target, client)
+    report, warnings, gate = _compare(base, head)
+    view = build_view(report, notes=[*notes, *warnings], run_url=env.run_url())
+    if env.step_summary is not None:
+        from ..github_actions import append_summary
+
+        append_summary(env.step_summary, render_markdown(view, SUMMARY_CHARS))
+    url = _post(args, target, client, view)
+    _annotate(view)
+    _outputs(env, view, url)
+    failed = gate or view.counts.get("over-budget", 0) > 0
+    return 1 if args.fail_on_regression and failed else 0
+
+
+def _need_client(client: GitHubClient | None, why: str) -> GitHubClient:
+    if client is None:
+        raise CommandError(f"no GitHub token to {why}: set GITHUB_TOKEN or pass --github-token")
+    return client
+
+
+def _target(args: argparse.Namespace, env: ActionsEnv, client: GitHubClient | None) -> Target:
+    pr = args.pr if args.pr is not None else env.pr_number()
+    branch = args.base_branch or env.base_branch()
+    built = env.workflow_run_sha()
+    check_head = built is not None and args.mode != "never"
+    if pr is None or not (check_head or (branch is None and args.baseline_artifact)):
+        return Target(env.repository, pr, branch)
+    from ..github import GitHubError, pull_request_refs
+
+    repo = _need_repo(env.repository)
+    try:
+        pull_base, head_sha = pull_request_refs(_need_client(client, "read the PR"), repo, pr)
+    except GitHubError as exc:
+        if exc.status in (401, 404):
+            raise
+        return Target(repo, pr, branch, skip=f"cannot read pull request #{pr}: {exc}")
+    if check_head and head_sha != built:
+        # The PR number came from the triggering run's artifact: a fork can write any number
+        # there. Comment only on the pull request whose head that run actually built.
+        skip = f"pull request #{pr} is at {head_sha[:7]}, the run built {str(built)[:7]}"
+        return Target(repo, pr, branch or pull_base, skip=skip)
+    return Target(repo, pr, branch or pull_base)
+
+
+def _need_repo(repo: str | None) -> str:
+    if repo is None:
+        raise CommandError("GITHUB_REPOSITORY is not set (OWNER/NAME)")
+    return repo
+
+
+def _baseline(
+    args: argparse.Namespace, target: Target, client: GitHubClient | None
+) -> tuple[Report | None, list[str]]:
+    if args.baseline:
+        return _read(args.baseline, "--baseline"), []
+    if not args.baseline_artifact:
+        return None, []
+    if target.base_branch is None:
+        return None, ["No baseline: the base branch is unknown (pass --base-branch)."]
+    return _artifact_baseline(args, target.base_branch, _need_repo(target.repo), client)
+
+
+def _artifact_baseline(
+    args: argparse.Namespace, branch: str, repo: str, client: GitHubClient | None
+) -> tuple[Report | None, list[str]]:
+    from ..github import GitHubError
+    from ..github_artifacts import fetch_baseline
+
+    name = args.baseline_artifact
+    gh = _need_client(client, "download the baseline artifact")
+    budgets_only = "compared with budgets only."
+    try:
+        found = fetch_baseline(gh, repo, name, branch, args.baseline_artifact_path)
+        if found is None:
+            return None, [f"No baseline: no artifact {name} from {branch} yet; {budgets_only}"]
+        return Report.from_dict(json.loads(found.text), found.origin), [
+            f"Baseline: {found.origin}."
+        ]
+    except GitHubError as exc:
+        if exc.status in (401, 404):
+            raise
+        return None, [f"No baseline: artifact {name} unusable ({exc}); {budgets_only}"]
+    except (ValueError, ReportError) as exc:
+        return None, [f"No baseline: artifact {name} holds no report ({exc}); {budgets_only}"]
+
+
+def _compare(base: Report | None, head: Report) -> tuple[Report, tuple[str, ...], bool]:
+    """Head with verdicts; without a baseline, the verdicts pytest already gave it."""
+    if base is None:
+        gate = any(t.verdict in ("regressed", "over-budget") for t in head.tests)
+        return head, (), gate
+    from ..compare import compare_reports
+
+    result = compare_reports(base, head)
+    return result.report, tuple(result.warnings), result.gate_failed
+
+
+def _post(args: argparse.Namespace, target: Target, client: GitHubClient | None, view: View) -> str:
+    """The comment's URL, or "" when none was written (and a line saying why)."""
+    create = _should_create(args.mode, view)
+    if args.mode == "never" or target.pr is None or target.skip:
+        why = target.skip or ("--mode never" if args.mode == "never" else "no pull request")
+        print(f"greenbudget: not commenting: {why}", file=sys.stderr)
+        return ""
+    from ..github import GitHubError, upsert_comment
+    from ..render.markdown import render_markdown
+
+    gh, repo = _need_client(client, "comment"), _need_repo(target.repo)
+    try:
+        posted = upsert_comment(
+            gh, repo, target.pr, render_markdown(view), bot_login=args.bot_login, create=create
+        )
+    except GitHubError as exc:
+        if exc.status in (401, 404):
+            raise
+        print(command("warning", f"greenbudget could not comment: {exc}", title=_why(exc)))
+        return ""
+    return posted.html_url if posted else ""
+
+
+def _why(exc: Exception) -> str:
+    from ..github import ReadOnlyToken, Unavailable
+
+    if isinstance(exc, ReadOnlyToken):
+        return "Read-only token (fork pull request?): see the job summary"
+    if isinstance(exc, Unavailable):
+        return "GitHub unavailable: see the job summary"
+    return "GitHub refused the comment: see the job summary"
+
+
+def _should_create(mode: str, view: View) -> bool:
+    """Whether to create a comment; an existing one is always kept up to date instead."""
+    if mode == "on-change":
+        return any(view.counts.get(v, 0) for v in CHANGED)
+    return mode == "always" or (mode == "on-regression" and view.failed)
+
+
+def _annotate(view: View) -> None:
+    for row in view.flagged:
+        if row.verdict == "regressed":
+            detail = f"{row.base} -> {row.head} ({row.change}, {row.significance})"
+            title = "Energy regression"
+        else:
+            detail = f"{row.head}, {row.budget_used} of its budget of {row.budget}"
+            title = "Over energy budget"
+        print(command("error", f"{row.nodeid}: {detail}", title=title))
+
+
+def _outputs(env: ActionsEnv, view: View, url: str) -> None:
+    if env.output is None:
+        return
+    from ..github_actions import write_outputs
+
+    counts = view.counts
+    write_outputs(
+        env.output,
+        {
+            "regressions": str(counts.get("regressed", 0)),
+            "over-budget": str(counts.get("over-budget", 0)),
+            "comment-url": url,
+        },
+    )
