@@ -61,4 +61,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    # Run through the imported module: as __main__ this file's CommandError would be a second
+    # class, and the commands raise the one in pytest_greenbudget.cli.
+    from pytest_greenbudget import cli
+
+    raise SystemExit(cli.main())

@@ -210,6 +210,16 @@ def _obj(value: object, where: str) -> Mapping[str, Any]:
 
 
 def _decode_report(data: object, where: str) -> Report:
+    try:
+        return _decode_top(data, where)
+    except (TypeError, ValueError, AttributeError) as exc:
+        if isinstance(exc, ReportError):
+            raise
+        # a value of the wrong shape deep inside (a string where a list belongs, say)
+        raise ReportError(f"{where}: malformed report: {exc}") from None
+
+
+def _decode_top(data: object, where: str) -> Report:
     top = _obj(data, where)
     version = _need(top, "schema_version", str, where)
     major = version.split(".")[0]

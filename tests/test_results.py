@@ -89,3 +89,12 @@ def test_newer_minor_version_with_extra_fields_is_read(tmp_path: Path) -> None:
     data["schema_version"] = "1.7"
     (tmp_path / "r.json").write_text(json.dumps(data))
     assert read_report(tmp_path / "r.json").tests[0].nodeid == "tests/test_m.py::test_fit[a|b]"
+
+
+def test_wrong_shapes_deep_inside_are_report_errors(tmp_path: Path) -> None:
+    data = _report().to_dict()
+    data["tests"][0]["samples_j"] = "many"
+    data["tests"][0]["components"] = {"cpu": {"energy_j": 1.0}}
+    (tmp_path / "r.json").write_text(json.dumps(data))
+    with pytest.raises(ReportError, match=r"r.json"):
+        read_report(tmp_path / "r.json")

@@ -1,0 +1,7 @@
+"""``python -m pytest_greenbudget`` is the ``greenbudget`` console script."""
+
+from __future__ import annotations
+
+from pytest_greenbudget.cli import main
+
+raise SystemExit(main())
