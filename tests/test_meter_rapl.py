@@ -211,6 +211,14 @@ def test_directory_in_place_of_counter_is_reported(tmp_path: Path) -> None:
         make_rapl(tmp_path)
 
 
+def test_unreadable_range_is_a_broken_tree_worth_a_warning(tmp_path: Path) -> None:
+    pkg = zone(tmp_path, "intel-rapl:0", "package-0")
+    (pkg / "max_energy_range_uj").write_text("n/a\n")
+    with pytest.raises(RaplUnavailable, match=r"cannot read .*max_energy_range_uj") as info:
+        make_rapl(tmp_path)
+    assert info.value.warn
+
+
 def test_empty_tree_has_no_package(tmp_path: Path) -> None:
     (tmp_path / "dtpm").mkdir()  # another powercap control type, not RAPL
     with pytest.raises(RaplUnavailable, match=r"no RAPL package zone.*modprobe intel_rapl_msr"):

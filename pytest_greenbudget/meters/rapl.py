@@ -119,9 +119,8 @@ def _max_range(directory: Path) -> int:
     try:
         return int(path.read_text())
     except (OSError, ValueError) as exc:
-        raise RaplUnavailable(
-            f"cannot read {path}: {exc}", f"check the powercap driver: cat {path}"
-        ) from None
+        fix = f"check the powercap driver: cat {path}"
+        raise RaplUnavailable(f"cannot read {path}: {exc}", fix, warn=True) from None
 
 
 def _open_readonly(path: str) -> int:
