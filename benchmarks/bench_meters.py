@@ -4,10 +4,10 @@
 
 Meters: cputime (the CPU-time model), rapl on a temporary powercap tree (two packages and a
 dram zone, the files a two-socket server has), rapl with CPU-time attribution, auto as it
-resolves on this machine, and codecarbon (its tracker's one-off start timed apart). Each
-meter runs several rounds of back-to-back pairs; the table gives the median and the best
-round per pair and the ratio of medians to cputime. The pair is the whole cost a test window
-pays; the body of the window is empty.
+resolves on this machine, and codecarbon (its tracker's one-off start timed apart). Rounds of
+back-to-back pairs are interleaved across meters so that load from elsewhere falls on all of
+them alike; the table gives the median and the best round per pair and the ratio of medians
+to cputime. The pair is the whole cost a test window pays; the body of the window is empty.
 """
 
 from __future__ import annotations
@@ -38,16 +38,13 @@ class Result:
     pairs: int
 
 
-def time_pairs(meter: Meter, pairs: int, rounds: int = ROUNDS) -> tuple[float, float]:
-    """Median and best microseconds per start+stop pair over ``rounds`` rounds."""
-    per_pair = []
+def time_round(meter: Meter, pairs: int) -> float:
+    """Microseconds per start+stop pair over ``pairs`` back-to-back pairs."""
     start, stop = meter.start, meter.stop
-    for _ in range(rounds):
-        t0 = time.perf_counter()
-        for _ in range(pairs):
-            stop(start())
-        per_pair.append((time.perf_counter() - t0) / pairs * 1e6)
-    return statistics.median(per_pair), min(per_pair)
+    t0 = time.perf_counter()
+    for _ in range(pairs):
+        stop(start())
+    return (time.perf_counter() - t0) / pairs * 1e6
 
 
 def powercap_tree(root: Path) -> Path:
@@ -65,17 +62,29 @@ def powercap_tree(root: Path) -> Path:
     return root
 
 
-def bench(name: str, make: Callable[[], Meter], pairs: int) -> Result | str:
-    try:
-        meter = make()
-    except MeterUnavailable as exc:
-        return f"{name}: not available here ({exc})"
-    try:
+def bench(plans: list[tuple[str, Callable[[], Meter], int]]) -> list[Result | str]:
+    """Rounds interleaved across meters, so a busy neighbour slows every meter alike."""
+    meters: list[tuple[str, Meter, int]] = []
+    skipped: list[Result | str] = []
+    for name, make, pairs in plans:
+        try:
+            meter = make()
+        except MeterUnavailable as exc:
+            skipped.append(f"{name}: not available here ({exc})")
+            continue
         meter.stop(meter.start())  # warm: first-use work is not the steady cost
-        median, best = time_pairs(meter, pairs)
-    finally:
+        meters.append((name, meter, pairs))
+    rounds: dict[str, list[float]] = {name: [] for name, _, _ in meters}
+    for _ in range(ROUNDS):
+        for name, meter, pairs in meters:
+            rounds[name].append(time_round(meter, pairs))
+    for _, meter, _ in meters:
         meter.close()
-    return Result(name, median, best, pairs)
+    results: list[Result | str] = [
+        Result(name, statistics.median(rounds[name]), min(rounds[name]), pairs)
+        for name, _, pairs in meters
+    ]
+    return results + skipped
 
 
 def codecarbon_first_start() -> str:
@@ -130,7 +139,7 @@ def main() -> int:
             ("codecarbon", lambda: make_builtin("codecarbon"), 300 // scale),
         ]
         print(codecarbon_first_start())
-        outcomes = [bench(name, make, pairs) for name, make, pairs in plans]
+        outcomes = bench(plans)
     print()
     results = [o for o in outcomes if isinstance(o, Result)]
     print("\n".join(table(results)))
