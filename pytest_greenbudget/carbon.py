@@ -60,7 +60,9 @@ def carbon_settings(region: str | None, intensity: float | None, pue: float) -> 
     if region is not None:
         value, source = region_intensity(region)
         return CarbonSettings(value, source, pue, region.upper())
-    return CarbonSettings(WORLD_INTENSITY, "world average (codecarbon's default); set 'region'", pue)
+    return CarbonSettings(
+        WORLD_INTENSITY, "world average (codecarbon's default); set 'region'", pue
+    )
 
 
 def grams(joules: float, settings: CarbonSettings) -> float:

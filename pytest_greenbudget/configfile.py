@@ -82,8 +82,9 @@ def _yaml_lines(node: Any, key: KeyPath, lines: dict[KeyPath, int], path: Path) 
                 line = knode.start_mark.line + 1
                 raise ConfigError(f"{path.name}:{line}: {format_key((*key, name))}: duplicate key")
             seen.add(name)
-            _yaml_lines(vnode, (*key, name), lines, path)
-            lines[(*key, name)] = knode.start_mark.line + 1
+            child: KeyPath = (*key, name)
+            _yaml_lines(vnode, child, lines, path)
+            lines[child] = knode.start_mark.line + 1
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             _yaml_lines(item, (*key, index), lines, path)
@@ -159,10 +160,14 @@ def find_config(rootdir: Path, explicit: str | None) -> RawConfig | None:
         if not path.is_file():
             raise ConfigError(f"{explicit}: --greenbudget-config names no such file")
         return load_pyproject(path) if path.suffix == ".toml" else load_yaml(path)
-    found = [rootdir / n for n in ("greenbudget.yaml", "greenbudget.yml") if (rootdir / n).is_file()]
+    found = [
+        rootdir / n for n in ("greenbudget.yaml", "greenbudget.yml") if (rootdir / n).is_file()
+    ]
     pyproject = rootdir / "pyproject.toml"
     table = load_pyproject(pyproject) if pyproject.is_file() else None
     if len(found) + (table is not None) > 1:
         names = [p.name for p in found] + (["pyproject.toml [tool.greenbudget]"] if table else [])
-        raise ConfigError(f"{rootdir}: more than one greenbudget config: {', '.join(names)}; keep one")
+        raise ConfigError(
+            f"{rootdir}: more than one greenbudget config: {', '.join(names)}; keep one"
+        )
     return load_yaml(found[0]) if found else table

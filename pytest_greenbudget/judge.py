@@ -47,11 +47,15 @@ def work_problem(samples: list[RunSample], per: str | None) -> str | None:
         return None
     for sample in samples:
         if sample.work is None:
-            return (f"the budget is per {per!r} but the test never called "
-                    f"greenbudget.work(n, {per!r}) in a measured run")
+            return (
+                f"the budget is per {per!r} but the test never called "
+                f"greenbudget.work(n, {per!r}) in a measured run"
+            )
         if sample.work.unit != per:
-            return (f"the budget is per {per!r} but the test declared work in "
-                    f"{sample.work.unit!r}; call greenbudget.work(n, {per!r})")
+            return (
+                f"the budget is per {per!r} but the test declared work in "
+                f"{sample.work.unit!r}; call greenbudget.work(n, {per!r})"
+            )
     return None
 
 
@@ -65,7 +69,9 @@ def figures(samples: list[RunSample], settings: CarbonSettings) -> Figures:
     return Figures(energy, per_unit, carbon_mod.grams(energy, settings), work)
 
 
-def verdict(fig: Figures, spec: BudgetSpec | None, settings: CarbonSettings) -> tuple[str, str | None, float | None]:
+def verdict(
+    fig: Figures, spec: BudgetSpec | None, settings: CarbonSettings
+) -> tuple[str, str | None, float | None]:
     """('ok' | 'over-budget', message, used fraction) against the budget."""
     if spec is None:
         return "ok", None, None
@@ -78,7 +84,9 @@ def verdict(fig: Figures, spec: BudgetSpec | None, settings: CarbonSettings) -> 
     return "ok", None, used
 
 
-def _checks(fig: Figures, spec: BudgetSpec, settings: CarbonSettings) -> list[tuple[str, float, float, _Fmt]]:
+def _checks(
+    fig: Figures, spec: BudgetSpec, settings: CarbonSettings
+) -> list[tuple[str, float, float, _Fmt]]:
     energy = fig.energy_j if spec.per is None else (fig.per_unit_j or 0.0)
     suffix = f"/{spec.per}" if spec.per else ""
     checks = []
@@ -97,10 +105,15 @@ def _fmt(base: _Fmt, suffix: str) -> _Fmt:
     return lambda value: f"{base(value)}{suffix}"
 
 
-def build_entry(nodeid: str, plan: Plan, samples: list[RunSample], settings: CarbonSettings) -> TestEntry:
+def build_entry(
+    nodeid: str, plan: Plan, samples: list[RunSample], settings: CarbonSettings
+) -> TestEntry:
     spec = plan.budget
     problem = work_problem(samples, spec.per if spec else None)
     fig = figures(samples, settings)
+    status: str
+    message: str | None
+    used: float | None
     if problem:
         status, message, used = "over-budget", problem, None
     else:
@@ -114,7 +127,10 @@ def build_entry(nodeid: str, plan: Plan, samples: list[RunSample], settings: Car
         ci_j=Summary.from_samples([s.reading.energy_j for s in samples]).ci,
         wall_s=middle.wall_s,
         cpu_s=middle.cpu_s,
-        components={n: Component(c.energy_j, c.provenance, c.meter, c.note) for n, c in middle.components.items()},
+        components={
+            n: Component(c.energy_j, c.provenance, c.meter, c.note)
+            for n, c in middle.components.items()
+        },
         work=fig.work,
         energy_per_unit_j=fig.per_unit_j,
         carbon_g=fig.carbon_g,
@@ -136,5 +152,13 @@ def _budget(spec: BudgetSpec | None) -> Budget | None:
 
 def failed_entry(nodeid: str, plan: Plan, outcome: str, reason: str) -> TestEntry:
     """The body raised or skipped: recorded, not judged."""
-    return TestEntry(nodeid=nodeid, outcome=outcome, energy_j=None, budget=_budget(plan.budget),
-                     message=reason, repeats=plan.repeats, warmup=plan.warmup, tolerance=plan.tolerance)
+    return TestEntry(
+        nodeid=nodeid,
+        outcome=outcome,
+        energy_j=None,
+        budget=_budget(plan.budget),
+        message=reason,
+        repeats=plan.repeats,
+        warmup=plan.warmup,
+        tolerance=plan.tolerance,
+    )

@@ -48,25 +48,58 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("greenbudget", "energy budgets (pytest-greenbudget)")
     add = group.addoption
-    add("--greenbudget-config", metavar="PATH", help="budget file (default: greenbudget.yaml, "
-        "greenbudget.yml or [tool.greenbudget] in pyproject.toml at the rootdir)")
-    add("--greenbudget-meter", metavar="NAME", type=_flag_type("meter"),
-        help="meter: auto (default), cputime, rapl, nvml, codecarbon, or a plugin's")
-    add("--greenbudget-repeats", metavar="N", type=_flag_type("repeats"),
-        help="measured runs of each budgeted test (default 3)")
-    add("--greenbudget-warmup", metavar="N", type=_flag_type("warmup"),
-        help="unmeasured runs before them (default 1)")
-    add("--greenbudget-tolerance", metavar="PCT", type=_flag_type("tolerance"),
-        help="regression tolerance, e.g. 5%% (default 5%%)")
-    add("--greenbudget-region", metavar="ISO3", type=_flag_type("region"),
-        help="grid region for gCO2e, ISO 3166 alpha-3 (e.g. FRA)")
+    add(
+        "--greenbudget-config",
+        metavar="PATH",
+        help="budget file (default: greenbudget.yaml, "
+        "greenbudget.yml or [tool.greenbudget] in pyproject.toml at the rootdir)",
+    )
+    add(
+        "--greenbudget-meter",
+        metavar="NAME",
+        type=_flag_type("meter"),
+        help="meter: auto (default), cputime, rapl, nvml, codecarbon, or a plugin's",
+    )
+    add(
+        "--greenbudget-repeats",
+        metavar="N",
+        type=_flag_type("repeats"),
+        help="measured runs of each budgeted test (default 3)",
+    )
+    add(
+        "--greenbudget-warmup",
+        metavar="N",
+        type=_flag_type("warmup"),
+        help="unmeasured runs before them (default 1)",
+    )
+    add(
+        "--greenbudget-tolerance",
+        metavar="PCT",
+        type=_flag_type("tolerance"),
+        help="regression tolerance, e.g. 5%% (default 5%%)",
+    )
+    add(
+        "--greenbudget-region",
+        metavar="ISO3",
+        type=_flag_type("region"),
+        help="grid region for gCO2e, ISO 3166 alpha-3 (e.g. FRA)",
+    )
     add("--greenbudget-report", metavar="PATH", help="write the JSON report here")
-    add("--greenbudget-baseline", metavar="PATH",
-        help="a report from the base branch: fail tests whose energy regressed")
-    add("--greenbudget-gate-incomparable", action="store_true",
-        help="gate on a baseline even when it came from another machine or meter")
-    add("--greenbudget-disable", action="store_true",
-        help="run the tests without measuring or enforcing any budget")
+    add(
+        "--greenbudget-baseline",
+        metavar="PATH",
+        help="a report from the base branch: fail tests whose energy regressed",
+    )
+    add(
+        "--greenbudget-gate-incomparable",
+        action="store_true",
+        help="gate on a baseline even when it came from another machine or meter",
+    )
+    add(
+        "--greenbudget-disable",
+        action="store_true",
+        help="run the tests without measuring or enforcing any budget",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -127,10 +160,12 @@ class GreenBudgetPlugin:
         for item in items:
             mark = item.get_closest_marker("greenbudget")
             try:
-                spec = marker_spec(mark.args, mark.kwargs, _where(item), item.nodeid) if mark else None
+                spec = (
+                    marker_spec(mark.args, mark.kwargs, _where(item), item.nodeid) if mark else None
+                )
             except ValueError as exc:
                 raise pytest.UsageError(f"greenbudget: {exc}") from None
-            self.run.plan(item.nodeid, spec, lambda n, i=item: i.get_closest_marker(n) is not None)
+            self.run.plan(item.nodeid, spec, _marker_test(item))
 
     @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_pyfunc_call(self, pyfuncitem: pytest.Function) -> Generator[None, object, object]:
@@ -196,7 +231,9 @@ class GreenBudgetPlugin:
         if self.run is None:
             return
         if data is None:
-            self.run.notes.append(f"worker {name} sent no measurements (crashed?): {error or ''}".rstrip(": "))
+            self.run.notes.append(
+                f"worker {name} sent no measurements (crashed?): {error or ''}".rstrip(": ")
+            )
             return
         try:
             self.run.add_worker_entries(Report.from_dict(data, f"worker {name}").tests)
@@ -214,6 +251,11 @@ class GreenBudgetPlugin:
             return None
         workers = len(self.workers) or None
         return self.run.report(replace(self.run.environment, workers=workers))
+
+
+def _marker_test(item: pytest.Item) -> Callable[[str], bool]:
+    """Does this item carry marker ``name``? For config entries selected by marker."""
+    return lambda name: item.get_closest_marker(name) is not None
 
 
 def _where(item: pytest.Item) -> str:

@@ -53,7 +53,7 @@ class Probe:
             self._open = False
 
     def work(self, units: float, unit: str = "unit") -> None:
-        """Declare the functional unit of this run (SCI's R), e.g. ``work(len(batch), "sample")``."""
+        """Declare this run's functional unit (SCI's R): ``work(len(batch), "sample")``."""
         if isinstance(units, bool) or not isinstance(units, (int, float)):
             raise ProbeError(f"greenbudget.work() needs a number of units, not {units!r}")
         if not math.isfinite(units) or units <= 0:

@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 SCHEMA_VERSION = "1.0"
 VERDICTS = ("ok", "over-budget", "regressed", "improved", "unchanged", "new", "missing")
@@ -185,7 +186,7 @@ def _need(data: Mapping[str, Any], key: str, types: type | tuple[type, ...], whe
     if key not in data:
         raise ReportError(f"{where}: missing key '{key}'")
     value = data[key]
-    if not isinstance(value, types) or isinstance(value, bool) and bool not in _tuple(types):
+    if not isinstance(value, types) or (isinstance(value, bool) and bool not in _tuple(types)):
         raise ReportError(f"{where}: key '{key}' has the wrong type ({type(value).__name__})")
     return value
 

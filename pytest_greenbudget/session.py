@@ -17,7 +17,15 @@ from .compare import compare_reports, fingerprint_differences, missing_entries
 from .meters.base import Meter, MeterDescription, MeterOptions
 from .probe import Probe, RunSample, run_repeated
 from .results import CarbonSettings, Environment, Report, TestEntry, read_report
-from .settings import BudgetSpec, FileConfig, Plan, glob_match, make_plan, resolve_defaults
+from .settings import (
+    BudgetSpec,
+    Defaults,
+    FileConfig,
+    Plan,
+    glob_match,
+    make_plan,
+    resolve_defaults,
+)
 
 OPTION_NAMES = ("repeats", "warmup", "tolerance", "meter", "region")
 
@@ -96,7 +104,9 @@ class Run:
             self.notes.append("baseline from another machine or meter: " + "; ".join(differences))
         return not differences, not differences or self.settings.options.gate_incomparable
 
-    def plan(self, nodeid: str, marker: BudgetSpec | None, has_marker: Callable[[str], bool]) -> None:
+    def plan(
+        self, nodeid: str, marker: BudgetSpec | None, has_marker: Callable[[str], bool]
+    ) -> None:
         rule = self._rule_for(nodeid, has_marker)
         plan = make_plan(self.settings.defaults, rule, marker)
         if plan is not None:
@@ -156,7 +166,11 @@ class Run:
         env = replace(environment, notes=(*environment.notes, *self.notes))
         report = Report(now, env, self.settings.carbon, tuple(self.entries.values()))
         base = self.settings.baseline
-        return report if base is None else report.with_tests(report.tests + missing_entries(base, report))
+        return (
+            report
+            if base is None
+            else report.with_tests(report.tests + missing_entries(base, report))
+        )
 
 
 def _annotated(entry: TestEntry, note: str) -> TestEntry:

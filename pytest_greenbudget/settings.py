@@ -207,7 +207,9 @@ def _watts(value: object) -> float:
 
 def _pue(value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 1:
-        raise ValueError(f"pue must be a number >= 1.0 (1.0: no data-centre overhead), not {value!r}")
+        raise ValueError(
+            f"pue must be a number >= 1.0 (1.0: no data-centre overhead), not {value!r}"
+        )
     return float(value)
 
 

@@ -14,5 +14,7 @@ def gb(pytester: pytest.Pytester) -> pytest.Pytester:
     pytester.makeconftest("pytest_plugins = ['fakemeter']\n")
     # Unrelated plugins installed here would be re-imported (and assertion-rewritten) on
     # every in-process run; blocking them keeps a pytester run around 0.1 s.
-    pytester.makeini("[pytest]\naddopts = -p no:cacheprovider -p no:hypothesispytest -p no:benchmark\n")
+    pytester.makeini(
+        "[pytest]\naddopts = -p no:cacheprovider -p no:hypothesispytest -p no:benchmark\n"
+    )
     return pytester

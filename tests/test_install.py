@@ -18,7 +18,9 @@ def test_pytest11_entry_point() -> None:
 def test_console_script() -> None:
     found = {ep.name: ep.value for ep in entry_points(group="console_scripts")}
     assert found.get("greenbudget") == "pytest_greenbudget.cli:main"
-    out = subprocess.run([sys.executable, "-m", "pytest_greenbudget.cli", "--help"], capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "pytest_greenbudget.cli", "--help"], capture_output=True, text=True
+    )
     assert out.returncode == 0 and "usage: greenbudget" in out.stdout
 
 

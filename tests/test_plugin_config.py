@@ -12,6 +12,7 @@ def literal(pattern: str) -> str:
     """fnmatch treats [ and ] as a character class; messages contain budgets[0]."""
     return re.sub(r"([\[\]])", r"[\1]", pattern)
 
+
 BODY = """
 from fakemeter import burn
 import pytest
@@ -135,19 +136,46 @@ budgets:
 
 BAD_FILES = [
     ("budgets:\n  - match: x\n    energy: [1 J\n", "greenbudget.yaml:4: invalid YAML*"),
-    ("budgets:\n  - match: x\n    enrgy: 1 J\n", "greenbudget.yaml:3: budgets[0].enrgy: unknown key 'enrgy'; valid keys: match, marker, energy, *"),
-    ("budgets:\n  - match: x\n    energy: 5 jouls\n", "greenbudget.yaml:3: budgets[0].energy: unknown unit 'jouls'*valid units*"),
-    ("budgets:\n  - match: x\n    energy: -4 J\n", "greenbudget.yaml:3: budgets[0].energy: energy must be greater than zero*"),
-    ("budgets:\n  - match: x\n    energy: 0 J\n", "greenbudget.yaml:3: budgets[0].energy: energy must be greater than zero*"),
-    ("defaults:\n  repeats: many\n", "greenbudget.yaml:2: defaults.repeats: repeats must be a whole number >= 1, not 'many'"),
+    (
+        "budgets:\n  - match: x\n    enrgy: 1 J\n",
+        "greenbudget.yaml:3: budgets[0].enrgy: unknown key 'enrgy'; valid keys: match, marker, energy, *",
+    ),
+    (
+        "budgets:\n  - match: x\n    energy: 5 jouls\n",
+        "greenbudget.yaml:3: budgets[0].energy: unknown unit 'jouls'*valid units*",
+    ),
+    (
+        "budgets:\n  - match: x\n    energy: -4 J\n",
+        "greenbudget.yaml:3: budgets[0].energy: energy must be greater than zero*",
+    ),
+    (
+        "budgets:\n  - match: x\n    energy: 0 J\n",
+        "greenbudget.yaml:3: budgets[0].energy: energy must be greater than zero*",
+    ),
+    (
+        "defaults:\n  repeats: many\n",
+        "greenbudget.yaml:2: defaults.repeats: repeats must be a whole number >= 1, not 'many'",
+    ),
     ("version: 2\n", "greenbudget.yaml:1: version: unsupported version 2; valid: 1"),
-    ("colour: green\n", "greenbudget.yaml:1: colour: unknown key 'colour'; valid keys: version, defaults, budgets"),
-    ("budgets:\n  - energy: 1 J\n", "greenbudget.yaml:2: budgets[0]: each budget entry needs exactly one of 'match' or 'marker'"),
+    (
+        "colour: green\n",
+        "greenbudget.yaml:1: colour: unknown key 'colour'; valid keys: version, defaults, budgets",
+    ),
+    (
+        "budgets:\n  - energy: 1 J\n",
+        "greenbudget.yaml:2: budgets[0]: each budget entry needs exactly one of 'match' or 'marker'",
+    ),
     ("budgets: {match: x}\n", "greenbudget.yaml:1: budgets: must be a list*"),
-    ("defaults:\n  region: Francia\n", "greenbudget.yaml:2: defaults.region: region must be an ISO 3166 alpha-3 code*"),
+    (
+        "defaults:\n  region: Francia\n",
+        "greenbudget.yaml:2: defaults.region: region must be an ISO 3166 alpha-3 code*",
+    ),
     ("defaults:\n  region: XXX\n", "*region 'XXX' is not in codecarbon's data*"),
     ("defaults:\n  pue: 0.5\n", "greenbudget.yaml:2: defaults.pue: pue must be a number >= 1.0*"),
-    ("budgets:\n  - match: x\n    energy: 1 J\n    energy: 2 J\n", "greenbudget.yaml:4: budgets[0].energy: duplicate key"),
+    (
+        "budgets:\n  - match: x\n    energy: 1 J\n    energy: 2 J\n",
+        "greenbudget.yaml:4: budgets[0].energy: duplicate key",
+    ),
     ("- 1\n- 2\n", "greenbudget.yaml:1: the top level must be a mapping*"),
 ]
 
@@ -166,10 +194,18 @@ def test_bad_config_is_a_usage_error_naming_file_line_and_key(
 
 def test_bad_pyproject_value_names_line_and_table(gb: pytest.Pytester) -> None:
     gb.makepyfile("def test_x(): pass\n")
-    gb.makepyprojecttoml('[tool.greenbudget]\nversion = 1\n\n[[tool.greenbudget.budgets]]\nmatch = "x"\nenergy = 40\n')
+    gb.makepyprojecttoml(
+        '[tool.greenbudget]\nversion = 1\n\n[[tool.greenbudget.budgets]]\nmatch = "x"\nenergy = 40\n'
+    )
     result = gb.runpytest()
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines([literal("*pyproject.toml:6: [tool.greenbudget] budgets[0].energy: energy must be a string with a unit*")])
+    result.stderr.fnmatch_lines(
+        [
+            literal(
+                "*pyproject.toml:6: [tool.greenbudget] budgets[0].energy: energy must be a string with a unit*"
+            )
+        ]
+    )
 
 
 def test_two_config_files_is_an_error(gb: pytest.Pytester) -> None:
@@ -184,7 +220,9 @@ def test_two_config_files_is_an_error(gb: pytest.Pytester) -> None:
 def test_missing_explicit_config(gb: pytest.Pytester) -> None:
     gb.makepyfile("def test_x(): pass\n")
     result = gb.runpytest("--greenbudget-config", "nope.yaml")
-    result.stderr.fnmatch_lines(["ERROR: greenbudget: nope.yaml: --greenbudget-config names no such file"])
+    result.stderr.fnmatch_lines(
+        ["ERROR: greenbudget: nope.yaml: --greenbudget-config names no such file"]
+    )
 
 
 @pytest.mark.parametrize(
@@ -205,4 +243,8 @@ def test_unknown_meter_names_the_valid_ones(gb: pytest.Pytester) -> None:
     gb.makepyfile("def test_x(): pass\n")
     result = gb.runpytest("--greenbudget-meter", "smartplug")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["ERROR: greenbudget: meter 'smartplug': unknown meter 'smartplug'; valid meters: *cputime*"])
+    result.stderr.fnmatch_lines(
+        [
+            "ERROR: greenbudget: meter 'smartplug': unknown meter 'smartplug'; valid meters: *cputime*"
+        ]
+    )

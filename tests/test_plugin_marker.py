@@ -24,7 +24,9 @@ def test_too_hungry():
     )
     result = gb.runpytest("--strict-markers")
     result.assert_outcomes(passed=1, failed=1)
-    result.stdout.fnmatch_lines(["*energy budget exceeded: 6.20 J > 5.00 J (marker at test_*.py:8)*"])
+    result.stdout.fnmatch_lines(
+        ["*energy budget exceeded: 6.20 J > 5.00 J (marker at test_*.py:8)*"]
+    )
     assert "Traceback" not in result.stdout.str()
 
 
@@ -90,7 +92,9 @@ def test_plain():
 
 
 def test_marker_without_budget_is_measured_and_reported(gb: pytest.Pytester) -> None:
-    gb.makepyfile(BURN + "@pytest.mark.greenbudget(repeats=2, warmup=0)\ndef test_x():\n    burn(3)\n")
+    gb.makepyfile(
+        BURN + "@pytest.mark.greenbudget(repeats=2, warmup=0)\ndef test_x():\n    burn(3)\n"
+    )
     result = gb.runpytest("--greenbudget-report", "r.json")
     result.assert_outcomes(passed=1)
     entry = json.loads((gb.path / "r.json").read_text())["tests"][0]
@@ -165,17 +169,30 @@ def test_nested(greenbudget):
     ("marker", "expected"),
     [
         ('"40 J"', "*test_bad.py::test_x: greenbudget marker takes keywords only*"),
-        ('energy="40 J", joules=3', "*test_bad.py::test_x: unknown greenbudget marker keyword 'joules'; valid: energy, carbon, per, tolerance, repeats, warmup*"),
-        ('energy="5 jouls"', "*test_bad.py::test_x: greenbudget marker keyword 'energy': unknown unit 'jouls'*valid units: *J*"),
+        (
+            'energy="40 J", joules=3',
+            "*test_bad.py::test_x: unknown greenbudget marker keyword 'joules'; valid: energy, carbon, per, tolerance, repeats, warmup*",
+        ),
+        (
+            'energy="5 jouls"',
+            "*test_bad.py::test_x: greenbudget marker keyword 'energy': unknown unit 'jouls'*valid units: *J*",
+        ),
         ('energy="-1 J"', "*keyword 'energy': energy must be greater than zero*"),
-        ('energy=40', "*keyword 'energy': energy must be a string with a unit, e.g. '40 J'*"),
+        ("energy=40", "*keyword 'energy': energy must be a string with a unit, e.g. '40 J'*"),
         ('energy="1 J", repeats=0', "*keyword 'repeats': repeats must be >= 1*"),
-        ('energy="1 J", tolerance="5"', "*keyword 'tolerance': tolerance '5' must be a percentage*"),
+        (
+            'energy="1 J", tolerance="5"',
+            "*keyword 'tolerance': tolerance '5' must be a percentage*",
+        ),
         ('per="sample"', "*'per' needs an energy or carbon budget*"),
     ],
 )
-def test_bad_marker_arguments_are_usage_errors(gb: pytest.Pytester, marker: str, expected: str) -> None:
-    gb.makepyfile(test_bad=f"import pytest\n@pytest.mark.greenbudget({marker})\ndef test_x():\n    pass\n")
+def test_bad_marker_arguments_are_usage_errors(
+    gb: pytest.Pytester, marker: str, expected: str
+) -> None:
+    gb.makepyfile(
+        test_bad=f"import pytest\n@pytest.mark.greenbudget({marker})\ndef test_x():\n    pass\n"
+    )
     result = gb.runpytest()
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([expected])

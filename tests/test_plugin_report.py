@@ -81,7 +81,9 @@ def test_pue_and_intensity_from_config(gb: pytest.Pytester) -> None:
 
 def test_disable_flag_runs_tests_without_measuring(gb: pytest.Pytester) -> None:
     gb.makepyfile(test_suite=SUITE.replace('energy="5 J"', 'energy="1 uJ"'))
-    result = gb.runpytest("--greenbudget-disable", "--greenbudget-report", "r.json", "-k", "fit or infer")
+    result = gb.runpytest(
+        "--greenbudget-disable", "--greenbudget-report", "r.json", "-k", "fit or infer"
+    )
     result.assert_outcomes(passed=2)
     assert "= greenbudget =" not in result.stdout.str()
     assert not (gb.path / "r.json").exists()
@@ -133,7 +135,9 @@ socket.getaddrinfo = _refuse
 
 
 def test_default_meter_is_the_cpu_time_model(pytester: pytest.Pytester) -> None:
-    pytester.makeini("[pytest]\naddopts = -p no:cacheprovider -p no:hypothesispytest -p no:benchmark\n")
+    pytester.makeini(
+        "[pytest]\naddopts = -p no:cacheprovider -p no:hypothesispytest -p no:benchmark\n"
+    )
     pytester.makepyfile(
         """
 import pytest

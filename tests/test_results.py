@@ -34,7 +34,9 @@ def _report() -> Report:
         budget=Budget("greenbudget.yaml:7", energy_j=5.0),
         verdict="ok",
     )
-    return Report("2026-11-22T00:00:00Z", Environment("cpu", 2), CarbonSettings(475.0, "world", 1.0), (entry,))
+    return Report(
+        "2026-11-22T00:00:00Z", Environment("cpu", 2), CarbonSettings(475.0, "world", 1.0), (entry,)
+    )
 
 
 def test_round_trip(tmp_path: Path) -> None:
@@ -42,7 +44,9 @@ def test_round_trip(tmp_path: Path) -> None:
     assert read_report(tmp_path / "r.json") == _report()
 
 
-def test_write_is_atomic_and_leaves_no_temporary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_write_is_atomic_and_leaves_no_temporary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     target = tmp_path / "r.json"
     target.write_text("previous report")
 
@@ -60,7 +64,10 @@ def test_write_is_atomic_and_leaves_no_temporary(tmp_path: Path, monkeypatch: py
     ("text", "message"),
     [
         ("{not json", r"r.json:1: not valid JSON"),
-        ('{"schema_version": "2.0", "tests": []}', r"schema_version '2.0' is not supported; this greenbudget reads 1.x"),
+        (
+            '{"schema_version": "2.0", "tests": []}',
+            r"schema_version '2.0' is not supported; this greenbudget reads 1.x",
+        ),
         ('{"tests": []}', r"missing key 'schema_version'"),
         ("[]", r"expected an object, got list"),
     ],

@@ -25,7 +25,9 @@ def test_energy_units(text: str, joules: float) -> None:
     assert parse_energy(text) == pytest.approx(joules)
 
 
-@pytest.mark.parametrize(("text", "grams"), [("5 mgCO2e", 5e-3), ("2 gCO2e", 2.0), ("1.5 kgCO2e", 1500.0)])
+@pytest.mark.parametrize(
+    ("text", "grams"), [("5 mgCO2e", 5e-3), ("2 gCO2e", 2.0), ("1.5 kgCO2e", 1500.0)]
+)
 def test_carbon_units(text: str, grams: float) -> None:
     assert parse_carbon(text) == pytest.approx(grams)
 
@@ -33,7 +35,10 @@ def test_carbon_units(text: str, grams: float) -> None:
 @pytest.mark.parametrize(
     ("value", "message"),
     [
-        ("5 jouls", "unknown unit 'jouls' in energy '5 jouls'; valid units: uJ, µJ, μJ, mJ, J, kJ, mWh, Wh, kWh"),
+        (
+            "5 jouls",
+            "unknown unit 'jouls' in energy '5 jouls'; valid units: uJ, µJ, μJ, mJ, J, kJ, mWh, Wh, kWh",
+        ),
         ("40", "missing unit in energy '40'"),
         ("-1 J", "energy must be greater than zero, got '-1 J'"),
         ("0 J", "energy must be greater than zero"),
@@ -58,7 +63,9 @@ def test_percent() -> None:
             parse_percent(bad)
 
 
-@pytest.mark.parametrize("joules", [3.2e-6, 4.1e-4, 0.0021, 1.0, 6.2, 40.0, 123.4, 999.0, 7200.0, 5.4e6])
+@pytest.mark.parametrize(
+    "joules", [3.2e-6, 4.1e-4, 0.0021, 1.0, 6.2, 40.0, 123.4, 999.0, 7200.0, 5.4e6]
+)
 def test_energy_round_trip(joules: float) -> None:
     assert parse_energy(format_energy(joules)) == pytest.approx(joules, rel=5e-3)
 

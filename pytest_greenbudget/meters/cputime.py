@@ -17,6 +17,7 @@ import os
 import resource
 import time
 from dataclasses import dataclass
+from typing import cast
 from pathlib import Path
 
 from .base import ComponentChoice, ComponentReading, MeterDescription, Reading
@@ -135,7 +136,7 @@ class CpuTimeMeter:
         return (time.perf_counter(), _cpu_seconds())
 
     def stop(self, token: object) -> Reading:
-        wall0, cpu0 = token  # type: ignore[misc]
+        wall0, cpu0 = cast("tuple[float, float]", token)
         cpu = max(_cpu_seconds() - cpu0, 0.0)
         comp = ComponentReading(cpu * self.watts, "estimated", self.name)
         return Reading({"cpu": comp}, time.perf_counter() - wall0, cpu)

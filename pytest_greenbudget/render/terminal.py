@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
-from ..results import Report, TestEntry
 from ..compare import percent_change
+from ..results import Report, TestEntry
 from ..stats import Summary, repeats_needed
 from ..units import format_carbon, format_energy
 
-HEADER = ("test", "energy (median)", "spread", "budget", "used", "vs base", "verdict", "carbon", "meter")
+HEADER = (
+    "test",
+    "energy (median)",
+    "spread",
+    "budget",
+    "used",
+    "vs base",
+    "verdict",
+    "carbon",
+    "meter",
+)
 
 
 def _spread(entry: TestEntry) -> str:
@@ -70,13 +80,17 @@ def repeats_advice(entry: TestEntry) -> str | None:
         return None
     change = f"{2 * entry.tolerance * 100:.0f}%"
     advice = f"repeats: {need}" if need else "a longer measured window (over 50 repeats needed)"
-    return (f"{entry.nodeid}: runs vary by ±{spread * 100:.1f}%, too much for "
-            f"{len(entry.samples_j)} runs to catch a {change} change; use {advice}")
+    return (
+        f"{entry.nodeid}: runs vary by ±{spread * 100:.1f}%, too much for "
+        f"{len(entry.samples_j)} runs to catch a {change} change; use {advice}"
+    )
 
 
 def table(rows: list[tuple[str, ...]]) -> list[str]:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    lines = [
+        "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in rows
+    ]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return lines
 
@@ -89,13 +103,13 @@ def summary_lines(report: Report) -> list[str]:
     total_j = sum(measured)
     total_g = sum(e.carbon_g for e in entries if e.carbon_g is not None)
     c = report.carbon
+    grid = f"{c.intensity_g_per_kwh:g} gCO2e/kWh x PUE {c.pue:g} ({c.source})"
     lines.append(
         f"{len(measured)} measured, total {format_energy(total_j)} per run of each "
-        f"= {format_carbon(total_g)} at {c.intensity_g_per_kwh:g} gCO2e/kWh x PUE {c.pue:g} ({c.source})"
+        f"= {format_carbon(total_g)} at {grid}"
     )
     for name, m in sorted(report.environment.meters.items()):
         lines.append(f"{name}: {m.meter}, {m.provenance}" + (f" - {m.reason}" if m.reason else ""))
     lines.extend(report.environment.notes)
     lines.extend(a for a in map(repeats_advice, entries) if a)
     return lines
-

@@ -16,6 +16,8 @@ sys.path.insert(0, str(HERE.parent))
 
 from test_plugin_report import _normalised  # noqa: E402
 
-runs = sorted(glob.glob("/tmp/pytest-of-*/pytest-current/test_report_matches_golden_json*/out/report.json"))
+runs = sorted(
+    glob.glob("/tmp/pytest-of-*/pytest-current/test_report_matches_golden_json*/out/report.json")
+)
 data = _normalised(Path(runs[-1]))
 (HERE / "golden-report.json").write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")

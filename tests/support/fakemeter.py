@@ -39,7 +39,9 @@ class FakeMeter:
         return Reading({"cpu": comp}, wall_s=energy / 100, cpu_s=energy / 100)
 
     def describe(self) -> MeterDescription:
-        return MeterDescription(self.name, {"cpu": ComponentChoice(self.name, "measured", "test double")})
+        return MeterDescription(
+            self.name, {"cpu": ComponentChoice(self.name, "measured", "test double")}
+        )
 
     def close(self) -> None:
         pass
