@@ -1,7 +1,7 @@
 """The codecarbon meter: for real on this machine (offline, its own estimate), and its edges.
 
 Building codecarbon's tracker detects the hardware (1-2 s), so the real tests share one meter;
-the xdist group keeps them on one worker so that cost is paid once.
+under xdist, `--dist loadgroup` keeps them on one worker so that cost is paid once.
 """
 
 from __future__ import annotations

@@ -262,21 +262,18 @@ def test_bindings_not_installed(monkeypatch: pytest.MonkeyPatch) -> None:
 class FakeCuda:
     def __init__(self, initialized: bool) -> None:
         self.initialized = initialized
-        self.synced: list[int] = []
+        self.synced: list[int | None] = []
 
     def is_initialized(self) -> bool:
         return self.initialized
 
-    def device_count(self) -> int:
-        return 2
-
-    def synchronize(self, device: int) -> None:
+    def synchronize(self, device: int | None = None) -> None:
         self.synced.append(device)
 
 
-@pytest.mark.parametrize(("initialized", "synced"), [(True, [0, 1, 0, 1]), (False, [])])
+@pytest.mark.parametrize(("initialized", "synced"), [(True, [None, None]), (False, [])])
 def test_cuda_is_synchronised_at_edges_only_when_torch_uses_it(
-    monkeypatch: pytest.MonkeyPatch, initialized: bool, synced: list[int]
+    monkeypatch: pytest.MonkeyPatch, initialized: bool, synced: list[int | None]
 ) -> None:
     cuda = FakeCuda(initialized)
     monkeypatch.setitem(sys.modules, "torch", SimpleNamespace(cuda=cuda))

@@ -8,8 +8,8 @@ windows under 0.1 s, and GPUs without the counter, integrate the power instead (
 ``CUDA_VISIBLE_DEVICES`` (indices and ``GPU-<uuid>`` prefixes; ``MIG-`` instances are skipped
 because NVML has no per-instance energy counter).
 
-CUDA runs asynchronously: when torch is loaded and has initialised CUDA, every visible device
-is synchronised at the window's edges so that queued kernels land in the window that queued them.
+CUDA runs asynchronously: when torch is loaded and has initialised CUDA, the current device is
+synchronised at the window's edges so that queued kernels land in the window that queued them.
 """
 
 from __future__ import annotations
@@ -100,8 +100,9 @@ def _sync_cuda() -> None:
     torch = sys.modules.get("torch")  # never import torch ourselves: it costs seconds
     cuda = getattr(torch, "cuda", None)
     if cuda is not None and cuda.is_initialized():
-        for device in range(cuda.device_count()):
-            cuda.synchronize(device)
+        # The current device only: synchronising another would create a CUDA context there
+        # (hundreds of MB) in a process that never used it.
+        cuda.synchronize()
 
 
 class NvmlMeter:
