@@ -250,7 +250,8 @@ class GreenBudgetPlugin:
         if self.run is None:
             return None
         workers = len(self.workers) or None
-        return self.run.report(replace(self.run.environment, workers=workers))
+        env = replace(self.run.environment, workers=workers)
+        return self.run.report(env, whole_run=not self.is_worker)
 
 
 def _marker_test(item: pytest.Item) -> Callable[[str], bool]:

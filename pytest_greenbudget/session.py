@@ -161,16 +161,16 @@ class Run:
     def record_unmeasured(self, nodeid: str, outcome: str, reason: str) -> None:
         self.entries[nodeid] = judge.failed_entry(nodeid, self.plans[nodeid], outcome, reason)
 
-    def report(self, environment: Environment) -> Report:
+    def report(self, environment: Environment, whole_run: bool = True) -> Report:
+        """The run's report. Only the whole run (not one xdist worker's share of it) can say
+        which baseline tests went missing."""
         now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         env = replace(environment, notes=(*environment.notes, *self.notes))
         report = Report(now, env, self.settings.carbon, tuple(self.entries.values()))
         base = self.settings.baseline
-        return (
-            report
-            if base is None
-            else report.with_tests(report.tests + missing_entries(base, report))
-        )
+        if base is None or not whole_run:
+            return report
+        return report.with_tests(report.tests + missing_entries(base, report))
 
 
 def _annotated(entry: TestEntry, note: str) -> TestEntry:

@@ -187,3 +187,22 @@ def test_xdist_workers_send_entries_to_one_report(
     assert sorted(t.nodeid for t in report.tests) == [f"test_many.py::test_{i}" for i in range(6)]
     assert report.by_nodeid()["test_many.py::test_5"].verdict == "over-budget"
     assert len(re.findall(r"=+ greenbudget =+", result.stdout.str())) == 1
+
+
+def test_xdist_with_baseline_lists_missing_tests_once(
+    gb: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("xdist")
+    monkeypatch.setenv("PYTHONPATH", str(Path(__file__).parent / "support"))
+    _baseline(gb)
+    gb.makepyfile(
+        test_suite="from fakemeter import burn\nimport pytest\n"
+        + "".join(f"@pytest.mark.greenbudget(repeats=3)\ndef test_{i}():\n    burn(1)\n" for i in range(4))
+        + "@pytest.mark.greenbudget(repeats=3)\ndef test_model():\n    burn(1)\n"
+    )
+    result = gb.runpytest_subprocess("-n", "2", "--greenbudget-baseline", "base.json", "--greenbudget-report", "r.json")
+    result.assert_outcomes(passed=5)
+    verdicts = _verdicts(gb.path / "r.json")
+    assert verdicts["test_suite.py::test_other"] == "missing"
+    assert verdicts["test_suite.py::test_model"] != "missing"
+    assert len(read_report(gb.path / "r.json").tests) == 6
