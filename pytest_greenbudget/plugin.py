@@ -145,6 +145,9 @@ class GreenBudgetPlugin:
             raise pytest.UsageError(f"greenbudget: meter {name!r}: {exc}") from None
         env = gather(meter.describe(), Path(self.config.rootpath), pytest.__version__, None)
         self.run = Run(self.settings, meter, env)
+        if not self.is_worker:  # one warning per run, not one per xdist worker
+            for note in env.notes:  # e.g. RAPL unreadable: the figure is estimated, and the fix
+                self.config.issue_config_time_warning(pytest.PytestConfigWarning(note), 2)
 
     @pytest.hookimpl(trylast=True)
     def pytest_greenbudget_make_meter(self, config: pytest.Config, name: str) -> Meter:

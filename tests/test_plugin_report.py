@@ -153,3 +153,25 @@ def test_spin():
     assert (cpu.meter, cpu.provenance) == ("cputime", "estimated")
     assert entry.energy_j is not None and entry.energy_j > 0
     assert entry.cpu_s is not None and entry.energy_j == pytest.approx(entry.cpu_s * 3.5, rel=0.2)
+
+
+def test_meter_notes_become_one_warning(gb: pytest.Pytester) -> None:
+    gb.makeconftest(
+        """
+import pytest
+from fakemeter import FakeMeter
+from pytest_greenbudget.meters.base import MeterDescription
+
+class NotedMeter(FakeMeter):
+    def describe(self):
+        return MeterDescription("noted", super().describe().components, ("rapl unreadable: fix it",))
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_greenbudget_make_meter(config, name):
+    return NotedMeter()
+"""
+    )
+    gb.makepyfile("import pytest\n@pytest.mark.greenbudget(repeats=1)\ndef test_x():\n    pass\n")
+    result = gb.runpytest()
+    result.assert_outcomes(passed=1, warnings=1)
+    result.stdout.fnmatch_lines(["*PytestConfigWarning: rapl unreadable: fix it*"])

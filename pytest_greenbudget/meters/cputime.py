@@ -17,8 +17,8 @@ import os
 import resource
 import time
 from dataclasses import dataclass
-from typing import cast
 from pathlib import Path
+from typing import cast
 
 from .base import ComponentChoice, ComponentReading, MeterDescription, Reading
 
