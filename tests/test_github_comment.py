@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -152,6 +154,15 @@ def test_github_down_for_good_does_not_break_the_build(runner: Runner) -> None:
     assert runner.summary.exists()
 
 
+def test_another_refusal_warns_and_leaves_the_build_alone(runner: Runner) -> None:
+    locked = error(403, "Unable to create comment because issue is locked.")
+    runner.double.fail("POST", COMMENTS, locked)
+    result = runner.run(*reports(runner))
+    assert result.code == 0 and runner.sleeps == []  # a refusal is not retried
+    assert "::warning title=GitHub refused the comment%3A see the job summary::" in result.out
+    assert "issue is locked" in result.out
+
+
 def test_ghes_takes_every_url_from_github_api_url(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -287,3 +298,13 @@ def test_the_token_never_appears_in_any_output(runner: Runner, scenario: str) ->
     everything = result.out + result.err + outputs_of_every_kind(runner)
     assert token not in everything and token[4:20] not in everything
     assert everything  # something was written that could have leaked it
+
+
+def test_neither_the_plugin_nor_the_cli_parser_loads_requests() -> None:
+    code = (
+        "import sys, pytest_greenbudget.plugin, pytest_greenbudget.cli as cli\n"
+        "cli.build_parser()\n"
+        "print('requests' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -1,0 +1,209 @@
+"""action/action.yml and the example workflows: schema-valid, injection-safe, and working.
+
+The composite step's script is run for real with bash against the GitHub double, its inputs
+passed the way the runner would (expressions in ``env:`` evaluated, nothing else).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from github_double import (
+    BOT,
+    WRITE_TOKEN,
+    GitHubDouble,
+    Runner,
+    entry,
+    report,
+)
+
+ROOT = Path(__file__).parent.parent
+ACTION = ROOT / "action" / "action.yml"
+WORKFLOWS = sorted((ROOT / "examples" / "github-workflows").glob("*.yml"))
+EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
+
+
+def load(path: Path) -> Any:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def steps() -> list[dict[str, Any]]:
+    steps: list[dict[str, Any]] = load(ACTION)["runs"]["steps"]
+    return steps
+
+
+def check_jsonschema(schema: str, path: Path) -> subprocess.CompletedProcess[str]:
+    pytest.importorskip("check_jsonschema", reason="check-jsonschema is in the test extra")
+    command = [sys.executable, "-m", "check_jsonschema", "--builtin-schema", schema, str(path)]
+    return subprocess.run(command, capture_output=True, text=True)
+
+
+def test_action_matches_the_github_actions_schema() -> None:
+    result = check_jsonschema("vendor.github-actions", ACTION)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda p: p.name)
+def test_example_workflow_matches_the_workflow_schema(workflow: Path) -> None:
+    result = check_jsonschema("vendor.github-workflows", workflow)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_action_is_composite_and_installs_from_its_own_checkout() -> None:
+    action = load(ACTION)
+    assert action["runs"]["using"] == "composite"
+    install = steps()[0]
+    assert install["env"]["GB_ACTION_PATH"] == "${{ github.action_path }}"
+    assert '"$GB_ACTION_PATH/.."' in install["run"]
+    assert {"report", "baseline", "baseline-artifact", "github-token", "mode"} <= set(
+        action["inputs"]
+    )
+    assert action["inputs"]["github-token"]["default"] == "${{ github.token }}"
+    assert "fail-on-regression" in action["inputs"]
+
+
+def test_no_expression_is_pasted_into_a_script() -> None:
+    # ${{ }} in `run:` is substituted before bash parses it: an input could inject commands.
+    for step in steps():
+        assert not EXPRESSION.search(step["run"]), step["name"]
+
+
+def test_every_input_reaches_the_command_and_every_output_comes_from_it() -> None:
+    action = load(ACTION)
+    env = steps()[1]["env"]
+    passed = {m for value in env.values() for m in re.findall(r"inputs\.([\w-]+)", value)}
+    assert passed == set(action["inputs"])
+    outputs = {name: o["value"] for name, o in action["outputs"].items()}
+    assert outputs == {
+        name: f"${{{{ steps.comment.outputs.{name} }}}}"
+        for name in ("regressions", "over-budget", "comment-url")
+    }
+
+
+# --- running the comment step's script -------------------------------------------------------
+
+
+@pytest.fixture
+def github() -> Iterator[GitHubDouble]:
+    with GitHubDouble() as double:
+        yield double
+    assert double.problems == []
+
+
+@pytest.fixture
+def runner(
+    github: GitHubDouble,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> Runner:
+    return Runner(github, tmp_path, monkeypatch, capsys)
+
+
+def run_step(runner: Runner, **given: str) -> subprocess.CompletedProcess[str]:
+    """The comment step as a runner runs it: inputs (with defaults) into env, then bash."""
+    action, step = load(ACTION), steps()[1]
+    inputs = {name: spec.get("default", "") for name, spec in action["inputs"].items()}
+    inputs.update(given)
+    context = {"github.token": WRITE_TOKEN, "steps.install.outputs.bin": str(fake_bin(runner))}
+    context.update({f"inputs.{name}": value for name, value in inputs.items()})
+    env = {**os.environ, **{k: evaluate(v, context) for k, v in step["env"].items()}}
+    return subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=runner.tmp,
+    )
+
+
+def evaluate(value: str, context: dict[str, str]) -> str:
+    def one(match: re.Match[str]) -> str:
+        assert match[1] in context, f"the test does not know {match[0]}"
+        return evaluate(context[match[1]], context)
+
+    return EXPRESSION.sub(one, value)
+
+
+def fake_bin(runner: Runner) -> Path:
+    """The venv's bin folder, holding a ``greenbudget`` that runs the code under test."""
+    folder = runner.tmp / "venv-bin"
+    folder.mkdir(exist_ok=True)
+    script = folder / "greenbudget"
+    script.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m pytest_greenbudget.cli "$@"\n')
+    script.chmod(0o755)
+    return folder
+
+
+def regression(runner: Runner) -> dict[str, str]:
+    base = runner.write("base.json", report(entry("t.py::test_fit", 1.0)))
+    runner.write("greenbudget-report.json", report(entry("t.py::test_fit", 2.0)))
+    return {"baseline": base}
+
+
+def test_the_step_comments_and_maps_fail_on_regression(runner: Runner) -> None:
+    done = run_step(runner, **regression(runner), **{"fail-on-regression": "true"})
+    assert done.returncode == 1, done.stderr
+    (posted,) = runner.double.comments[7]
+    assert posted["account"] == BOT and "1 test regressed" in posted["body"]
+    assert runner.outputs()["regressions"] == "1"
+    assert "::error title=Energy regression::t.py::test_fit" in done.stdout
+
+
+def test_the_step_passes_optional_inputs_only_when_set(runner: Runner) -> None:
+    runner.double.add_pull(12)
+    given = {**regression(runner), "pr-number": "12", "mode": "on-change", "bot-login": BOT.login}
+    done = run_step(runner, **given)
+    assert done.returncode == 0, done.stderr
+    assert len(runner.double.comments[12]) == 1 and runner.double.comments[7] == []
+
+
+def test_the_step_takes_the_token_from_the_input_not_the_command_line(runner: Runner) -> None:
+    runner.set(GITHUB_TOKEN=None)
+    done = run_step(runner, **regression(runner))
+    assert done.returncode == 0, done.stderr
+    assert WRITE_TOKEN not in done.stdout + done.stderr
+    assert runner.double.requests()[0].headers["authorization"] == f"Bearer {WRITE_TOKEN}"
+
+
+# --- the example workflows -----------------------------------------------------------------------
+
+
+def workflow(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = load(ROOT / "examples" / "github-workflows" / name)
+    data["on"] = data.pop(True, data.get("on"))  # YAML 1.1 reads the key `on` as true
+    return data
+
+
+def uses(data: dict[str, Any]) -> list[str]:
+    return [s.get("uses", "") for job in data["jobs"].values() for s in job["steps"]]
+
+
+def test_the_examples_never_run_pull_request_code_with_a_write_token() -> None:
+    for path in WORKFLOWS:
+        assert "pull_request_target" not in workflow(path.name)["on"], path.name
+    comment = workflow("energy-comment.yml")
+    assert not any(u.startswith("actions/checkout") for u in uses(comment))
+    assert comment["permissions"] == {"pull-requests": "write", "actions": "read"}
+    assert workflow("energy-measure.yml")["permissions"] == {"contents": "read"}
+
+
+def test_the_examples_measure_upload_the_baseline_and_comment() -> None:
+    single = workflow("energy.yml")
+    assert set(single["on"]) == {"pull_request", "push"}
+    assert single["permissions"]["pull-requests"] == "write"
+    assert single["permissions"]["actions"] == "read"
+    text = (ROOT / "examples" / "github-workflows" / "energy.yml").read_text()
+    assert "--greenbudget-report greenbudget-report.json" in text
+    assert "name: greenbudget-baseline" in text
+    assert any(u.endswith("/action@v0.1.0") for u in uses(single))
+    pair = workflow("energy-comment.yml")
+    assert pair["on"]["workflow_run"]["workflows"] == ["energy-measure"]
