@@ -1,4 +1,6 @@
-"""The terminal summary: one row per measured test. Pure: returns lines, prints nothing."""
+"""The terminal summary: one row per measured test. Pure: returns lines, prints nothing.
+
+Figures are worded by the shared view model (``view.py``), as in the PR comment."""
 
 from __future__ import annotations
 
@@ -6,6 +8,7 @@ from ..compare import percent_change
 from ..results import Report, TestEntry
 from ..stats import Summary, repeats_needed
 from ..units import format_carbon, format_energy
+from .view import budget_text, meters, significance, totals
 
 HEADER = (
     "test",
@@ -27,19 +30,6 @@ def _spread(entry: TestEntry) -> str:
     return f"±{Summary.from_samples(entry.samples_j).cv * 100:.1f}%"
 
 
-def _budget(entry: TestEntry) -> str:
-    budget = entry.budget
-    if budget is None:
-        return "-"
-    per = f"/{budget.per}" if budget.per else ""
-    parts = []
-    if budget.energy_j is not None:
-        parts.append(format_energy(budget.energy_j) + per)
-    if budget.carbon_g is not None:
-        parts.append(format_carbon(budget.carbon_g) + per)
-    return ", ".join(parts)
-
-
 def _meter(entry: TestEntry) -> str:
     kinds = sorted({f"{c.meter} ({c.provenance})" for c in entry.components.values()})
     return ", ".join(kinds) or "-"
@@ -55,18 +45,23 @@ def _energy(entry: TestEntry) -> str:
 
 
 def _vs_base(entry: TestEntry) -> str:
-    base = entry.baseline
-    if base is None:
+    if entry.baseline is None:
         return "-"
-    p = f"p={base.p_value:.2g}" if base.p_value is not None else "ratio only"
-    return f"{percent_change(base.ratio)} ({p})"
+    return f"{percent_change(entry.baseline.ratio)} ({significance(entry)})"
 
 
 def row(entry: TestEntry) -> tuple[str, ...]:
     used = f"{entry.budget_used * 100:.0f}%" if entry.budget_used is not None else "-"
     carbon = format_carbon(entry.carbon_g) if entry.carbon_g is not None else "-"
     verdict = entry.verdict or entry.outcome
-    cells = (_energy(entry), _spread(entry), _budget(entry), used, _vs_base(entry), verdict)
+    cells = (
+        _energy(entry),
+        _spread(entry),
+        budget_text(entry.budget),
+        used,
+        _vs_base(entry),
+        verdict,
+    )
     return (entry.nodeid, *cells, carbon, _meter(entry))
 
 
@@ -99,17 +94,8 @@ def summary_lines(report: Report) -> list[str]:
     """The table, a totals line and the carbon/meter provenance lines."""
     entries = list(report.tests)
     lines = table([HEADER, *(row(e) for e in entries)])
-    measured = [e.energy_j for e in entries if e.energy_j is not None]
-    total_j = sum(measured)
-    total_g = sum(e.carbon_g for e in entries if e.carbon_g is not None)
-    c = report.carbon
-    grid = f"{c.intensity_g_per_kwh:g} gCO2e/kWh x PUE {c.pue:g} ({c.source})"
-    lines.append(
-        f"{len(measured)} measured, total {format_energy(total_j)} per run of each "
-        f"= {format_carbon(total_g)} at {grid}"
-    )
-    for name, m in sorted(report.environment.meters.items()):
-        lines.append(f"{name}: {m.meter}, {m.provenance}" + (f" - {m.reason}" if m.reason else ""))
+    lines.append(" · ".join(f"{label}: {value}" for label, value in totals(report)))
+    lines.extend(meters(report))
     lines.extend(report.environment.notes)
     lines.extend(a for a in map(repeats_advice, entries) if a)
     return lines
