@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
@@ -155,10 +156,11 @@ class GitHubClient:
             response, delay, why = self._attempt(method, url, attempt, authenticated, kwargs)
             if delay is None and response is not None:
                 return response
-            if self._exhausted(attempt, waited + (delay or 0.0)):
+            pause = delay or 0.0
+            if self._exhausted(attempt, waited + pause):
                 break
-            self._sleep(delay or 0.0)
-            waited += delay or 0.0
+            self._sleep(pause)
+            waited += pause
         raise Unavailable(
             response.status_code if response is not None else None,
             self.redact(f"{method} {_strip_query(url)}: {why} (gave up after {attempt} tries)"),
@@ -207,9 +209,15 @@ class GitHubClient:
             if url is None:
                 return
             response = self.request("GET", url, params=query)
-            items = _items(response, key)
-            yield from items
-            url, query = response.links.get("next", {}).get("url"), None
+            yield from _items(response, key)
+            url, query = self._next(response), None
+
+    def _next(self, response: requests.Response) -> str | None:
+        url: str | None = response.links.get("next", {}).get("url")
+        # Followed as given, but never to another host: the token goes with the request.
+        if url is not None and urlsplit(url).netloc != urlsplit(self.api_url).netloc:
+            raise GitHubError(None, f"pagination link leaves {self.api_url}: {_strip_query(url)}")
+        return url
 
 
 def _items(response: requests.Response, key: str | None) -> list[Any]:

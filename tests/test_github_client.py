@@ -122,6 +122,17 @@ def test_pagination_follows_link_headers_as_given(
     ]
 
 
+def test_a_pagination_link_to_another_host_is_not_followed(
+    github: GitHubDouble, client: GitHubClient
+) -> None:
+    github.add_pull(3)
+    elsewhere = f'<{github.storage_origin}/blob/1?page=2>; rel="next"'
+    github.fail("GET", COMMENTS, Reply(200, [], {"Link": elsewhere}))
+    with pytest.raises(GitHubError, match="pagination link leaves"):
+        list(client.paginate(f"/repos/{REPO}/issues/3/comments"))
+    assert [s.host for s in github.seen] == ["api"]
+
+
 def test_a_5xx_is_retried_after_a_backoff(
     github: GitHubDouble, client: GitHubClient, sleeps: list[float]
 ) -> None:

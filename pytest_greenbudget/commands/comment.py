@@ -190,17 +190,16 @@ def _artifact_baseline(
     budgets_only = "compared with budgets only."
     try:
         found = fetch_baseline(gh, repo, name, branch, args.baseline_artifact_path)
-        if found is None:
-            return None, [f"No baseline: no artifact {name} from {branch} yet; {budgets_only}"]
-        return Report.from_dict(json.loads(found.text), found.origin), [
-            f"Baseline: {found.origin}."
-        ]
+        base = Report.from_dict(json.loads(found.text), found.origin) if found else None
     except GitHubError as exc:
         if exc.status in (401, 404):
             raise
         return None, [f"No baseline: artifact {name} unusable ({exc}); {budgets_only}"]
-    except (ValueError, ReportError) as exc:
+    except ValueError as exc:  # not JSON, or not a report this version reads (ReportError)
         return None, [f"No baseline: artifact {name} holds no report ({exc}); {budgets_only}"]
+    if found is None:
+        return None, [f"No baseline: no artifact {name} from {branch} yet; {budgets_only}"]
+    return base, [f"Baseline: {found.origin}."]
 
 
 def _compare(base: Report | None, head: Report) -> tuple[Report, tuple[str, ...], bool]:
@@ -216,7 +215,6 @@ def _compare(base: Report | None, head: Report) -> tuple[Report, tuple[str, ...]
 
 def _post(args: argparse.Namespace, target: Target, client: GitHubClient | None, view: View) -> str:
     """The comment's URL, or "" when none was written (and a line saying why)."""
-    create = _should_create(args.mode, view)
     if args.mode == "never" or target.pr is None or target.skip:
         why = target.skip or ("--mode never" if args.mode == "never" else "no pull request")
         print(f"greenbudget: not commenting: {why}", file=sys.stderr)
@@ -226,9 +224,9 @@ def _post(args: argparse.Namespace, target: Target, client: GitHubClient | None,
 
     gh, repo = _need_client(client, "comment"), _need_repo(target.repo)
     try:
-        posted = upsert_comment(
-            gh, repo, target.pr, render_markdown(view), bot_login=args.bot_login, create=create
-        )
+        create = _should_create(args.mode, view)
+        body = render_markdown(view)
+        posted = upsert_comment(gh, repo, target.pr, body, bot_login=args.bot_login, create=create)
     except GitHubError as exc:
         if exc.status in (401, 404):
             raise
