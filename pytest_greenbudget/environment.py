@@ -32,9 +32,7 @@ def commit(rootdir: Path) -> str | None:
     return out.stdout.strip() or None if out.returncode == 0 else None
 
 
-def gather(
-    description: MeterDescription, rootdir: Path, pytest_version: str, workers: int | None
-) -> Environment:
+def gather(description: MeterDescription, pytest_version: str, workers: int | None) -> Environment:
     meters = {
         name: ComponentMeter(c.meter, c.provenance, c.reason)
         for name, c in description.components.items()
@@ -50,7 +48,7 @@ def gather(
         pytest=pytest_version,
         plugin=__version__,
         platform=f"{sys.platform}-{platform.machine()}",
-        commit=commit(rootdir),
+        commit=None,  # asked of git only when a report is built
         workers=workers,
         notes=tuple(n for n in description.notes if not n.startswith("gpu:")),
     )

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Generator
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .configfile import ConfigError
-from .meters.base import Meter, MeterUnavailable
-from .probe import Probe
-from .session import Options, Run, Settings
+if TYPE_CHECKING:  # imported where used, so --help and --greenbudget-disable stay cheap
+    from .meters.base import Meter
+    from .probe import Probe
+    from .results import Report
+    from .session import Run, Settings
 
 PLUGIN_NAME = "greenbudget-session"
 MARKER = (
@@ -27,9 +27,10 @@ MARKER = (
 
 def _flag_type(name: str) -> Callable[[str], Any]:
     """argparse type= for a setting, reusing the config file's validation and messages."""
-    from .settings import convert_value
 
     def convert(text: str) -> Any:
+        from .settings import convert_value
+
         value: object = int(text) if name in ("repeats", "warmup") and text.isdigit() else text
         try:
             return convert_value(name, value)
@@ -106,6 +107,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER)
     if config.getoption("greenbudget_disable"):
         return
+    from .configfile import ConfigError
+    from .session import Options, Settings
+
     options = Options.from_getoption(config.getoption)
     try:
         settings = Settings.load(options, config.rootpath)
@@ -119,6 +123,8 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture
 def greenbudget(request: pytest.FixtureRequest) -> Probe:
     """``with greenbudget.measure():`` windows and ``greenbudget.work(n, unit)`` units."""
+    from .probe import Probe
+
     plugin = request.config.pluginmanager.get_plugin(PLUGIN_NAME)
     if not isinstance(plugin, GreenBudgetPlugin) or plugin.run is None:
         return Probe()  # plugin disabled: an inert probe keeps the test runnable
@@ -137,13 +143,15 @@ class GreenBudgetPlugin:
 
     def start(self) -> None:
         from .environment import gather
+        from .meters.base import MeterUnavailable
+        from .session import Run
 
         name = self.settings.defaults.meter
         try:
             meter = self.config.hook.pytest_greenbudget_make_meter(config=self.config, name=name)
         except MeterUnavailable as exc:
             raise pytest.UsageError(f"greenbudget: meter {name!r}: {exc}") from None
-        env = gather(meter.describe(), Path(self.config.rootpath), pytest.__version__, None)
+        env = gather(meter.describe(), pytest.__version__, None)
         self.run = Run(self.settings, meter, env)
         if not self.is_worker:  # one warning per run, not one per xdist worker
             for note in env.notes:  # e.g. RAPL unreadable: the figure is estimated, and the fix
@@ -200,8 +208,10 @@ class GreenBudgetPlugin:
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         from .render.terminal import summary_lines
 
+        if self.run is None or not (self.run.entries or self.settings.baseline):
+            return  # nothing measured: no report to build
         report = self._report()
-        if report is None or not report.tests:
+        if report is None:
             return
         terminalreporter.section("greenbudget")
         for line in summary_lines(report):
@@ -247,13 +257,15 @@ class GreenBudgetPlugin:
         if self.run is not None:
             self.run.meter.close()
 
-    def _report(self) -> Any:
+    def _report(self) -> Report | None:
         from dataclasses import replace
+
+        from .environment import commit
 
         if self.run is None:
             return None
         workers = len(self.workers) or None
-        env = replace(self.run.environment, workers=workers)
+        env = replace(self.run.environment, workers=workers, commit=commit(self.config.rootpath))
         return self.run.report(env, whole_run=not self.is_worker)
 
 
