@@ -6,6 +6,7 @@ compared on. Gathered once per session, cheaply: no subprocess unless asking git
 
 from __future__ import annotations
 
+import functools
 import os
 import platform
 import subprocess
@@ -18,6 +19,7 @@ from .meters.cputime import CpuInfo, cpu_count
 from .results import ComponentMeter, Environment
 
 
+@functools.lru_cache(maxsize=4)  # the summary and the report file both ask
 def commit(rootdir: Path) -> str | None:
     """GITHUB_SHA in Actions; else ask git quietly; None outside a repository."""
     sha = os.environ.get("GITHUB_SHA")
