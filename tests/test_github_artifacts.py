@@ -123,6 +123,7 @@ def test_a_path_inside_the_artifact_picks_the_report(runner: Runner) -> None:
         ),
         (b"PK not a zip", "not a zip archive"),
     ],
+    ids=["two-json-files", "not-json", "newer-schema", "not-a-zip"],  # zips hold timestamps
 )
 def test_an_unusable_artifact_is_a_note_not_a_failure(
     runner: Runner, content: bytes, says: str
