@@ -667,10 +667,14 @@ class Runner:
         return Result(code, captured.out, captured.err)
 
     def outputs(self) -> dict[str, str]:
-        """GITHUB_OUTPUT parsed as the runner does: ``name<<DELIM`` blocks."""
-        found, lines = {}, iter(self.output.read_text().splitlines())
-        for line in lines:
-            name, delimiter = line.split("<<", 1)
-            value = list(itertools.takewhile(lambda v, d=delimiter: v != d, lines))
-            found[name] = "\n".join(value)
-        return found
+        return parse_outputs(self.output)
+
+
+def parse_outputs(path: Path) -> dict[str, str]:
+    """GITHUB_OUTPUT read as the runner reads it: ``name<<DELIM`` blocks."""
+    found, lines = {}, iter(path.read_text().splitlines())
+    for line in lines:
+        name, delimiter = line.split("<<", 1)
+        value = list(itertools.takewhile(lambda v, d=delimiter: v != d, lines))
+        found[name] = "\n".join(value)
+    return found

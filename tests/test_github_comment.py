@@ -18,11 +18,18 @@ from github_double import (
     Runner,
     entry,
     error,
+    parse_outputs,
     report,
     secondary_limit,
 )
 
 from pytest_greenbudget import cli
+from pytest_greenbudget.github_actions import (
+    SUMMARY_LIMIT_BYTES,
+    append_summary,
+    command,
+    write_outputs,
+)
 from pytest_greenbudget.render.markdown import MARKER
 
 COMMENTS = r"/issues/\d+/comments$"
@@ -308,3 +315,25 @@ def test_neither_the_plugin_nor_the_cli_parser_loads_requests() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+# --- the runner's files and workflow commands ---------------------------------------------
+
+
+def test_workflow_command_escaping() -> None:
+    line = command("error", "50% done\r\nnext", title="a: b, c%")
+    assert line == "::error title=a%3A b%2C c%25::50%25 done%0D%0Anext"
+
+
+def test_outputs_survive_values_that_look_like_delimiters(tmp_path: Path) -> None:
+    out = tmp_path / "output"
+    write_outputs(out, {"comment-url": "x\nghadelimiter_1\ny", "regressions": "0"})
+    assert parse_outputs(out) == {"comment-url": "x\nghadelimiter_1\ny", "regressions": "0"}
+
+
+def test_the_summary_stays_within_one_mebibyte(tmp_path: Path) -> None:
+    summary = tmp_path / "summary.md"
+    summary.write_bytes(b"x" * (SUMMARY_LIMIT_BYTES - 100))
+    append_summary(summary, "é" * 500)
+    assert summary.stat().st_size <= SUMMARY_LIMIT_BYTES
+    summary.read_text(encoding="utf-8")  # cut on a character boundary
