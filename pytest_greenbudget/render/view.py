@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from ..compare import percent_change
 from ..results import Budget, Report, TestEntry
+from ..stats import Summary
 from ..units import format_carbon, format_energy, format_percent
 
 FLAGGED = ("regressed", "over-budget")
@@ -220,3 +221,53 @@ def meters(report: Report) -> tuple[str, ...]:
     if env.cpu_model:
         lines.append(f"machine: {env.cpu_model}, {env.cpu_count} CPUs")
     return tuple(lines)
+
+
+# --- figures drawn by the richer formats (html.py); markdown may show them too -------------
+
+
+def measured_energy_j(tests: Iterable[TestEntry]) -> float:
+    """Energy summed over the tests this report ran (base-only tests carry base figures)."""
+    return sum(t.energy_j for t in tests if t.energy_j is not None and t.verdict != "missing")
+
+
+def watt_hours(joules: float) -> str:
+    """Energy in Wh whatever its size, for readers who think in electricity bills."""
+    return f"{joules / 3600.0:.3g} Wh"
+
+
+def change_fraction(test: TestEntry) -> float | None:
+    """Head vs base as a signed fraction (+0.23 for +23%); None without a baseline."""
+    if test.baseline is None or test.verdict == "missing":
+        return None
+    return test.baseline.ratio - 1.0
+
+
+def spread(test: TestEntry) -> str:
+    """How much one run differs from the next (coefficient of variation), as the terminal says."""
+    if len(test.samples_j) < 2:
+        return NONE
+    try:
+        cv = Summary.from_samples(test.samples_j).cv
+    except ValueError:  # a hand-edited report may hold negative or infinite samples
+        return NONE
+    return f"±{cv * 100:.1f}%"
+
+
+def environment(report: Report) -> tuple[tuple[str, str], ...]:
+    """The run's fingerprint as (label, value), leaving out what the report does not know."""
+    env = report.environment
+    rows = (
+        ("Created (UTC)", report.created_utc),
+        ("CPU", f"{env.cpu_model} ({env.cpu_count} CPUs)" if env.cpu_model else ""),
+        ("GPUs", ", ".join(env.gpus) or "none"),
+        ("Meter", env.meter),
+        ("Platform", env.platform),
+        ("Python", env.python),
+        ("pytest", env.pytest),
+        ("pytest-greenbudget", env.plugin),
+        ("Commit", env.commit or ""),
+        ("xdist workers", str(env.workers) if env.workers else ""),
+        ("Schema", report.schema_version),
+    )
+    return tuple((label, value) for label, value in rows if value)
