@@ -1,0 +1,248 @@
+"""The report as one self-contained HTML page: inline CSS and SVG, no script, no URL.
+
+The page is opened from a CI artifact or on a laptop without network, so it loads nothing: its
+Content-Security-Policy tells the browser so as well. The words and figures come from view.py,
+as in the PR comment; charts from html_charts.py. Everything from the report is escaped, since
+a test id is whatever the pull request's author named it.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from ..results import Report
+from .html_charts import (
+    Item,
+    budget_chart,
+    change_chart,
+    component_names,
+    components_chart,
+    samples_chart,
+)
+from .html_style import STYLE
+from .html_svg import esc
+from .view import Row, View, build_view, environment, measured_energy_j, watt_hours
+
+SYMBOLS = {
+    "regressed": "▲",
+    "over-budget": "▲",
+    "improved": "▼",
+    "unchanged": "=",
+    "ok": "✓",
+    "new": "+",
+    "missing": "○",
+}
+COLUMNS = (
+    "Verdict",
+    "Test",
+    "Base",
+    "Head",
+    "Change",
+    "Significance",
+    "Budget",
+    "Of budget",
+    "Carbon",
+)
+NUMERIC = {"Base", "Head", "Change", "Of budget", "Carbon"}
+# Nothing may be fetched: no script, no image, no font, no frame, no form target.
+CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'none'"
+
+
+def render_html(report: Report, *, notes: Iterable[str] = ()) -> str:
+    """The whole page; ``notes`` (comparison warnings, say) are shown under the tables."""
+    view = build_view(report, notes=notes)
+    items = _items(view, report)
+    body = [
+        _header(view, report),
+        _totals(view, report),
+        *_charts(items),
+        _table(view),
+        _environment(report),
+        _notes(view.notes + report.environment.notes),
+        "<footer>pytest-greenbudget · this page loads nothing from the network</footer>",
+    ]
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        '<meta name="color-scheme" content="light dark">\n'
+        f"<title>greenbudget: {esc(view.headline)}</title>\n<style>{STYLE}</style>\n</head>\n"
+        f"<body>\n<main>\n{''.join(body)}\n</main>\n</body>\n</html>\n"
+    )
+
+
+def write_html(report: Report, path: str | os.PathLike[str], *, notes: Iterable[str] = ()) -> None:
+    """Write atomically, like the JSON report: an artifact is never half a page."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    page = render_html(report, notes=notes)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(page)
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; a report page is meant to be shared
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _items(view: View, report: Report) -> list[Item]:
+    """The view's rows, in its reading order, each with the entry holding its raw figures."""
+    entries = report.by_nodeid()
+    return [(row, entries[row.nodeid]) for row in view.flagged + view.rest]
+
+
+# --- header and totals --------------------------------------------------------------------
+
+
+def _header(view: View, report: Report) -> str:
+    state, symbol = ("fail", "✖") if view.failed else ("pass", "✔")
+    commit = report.environment.commit
+    made = f"{report.created_utc}" + (f" · commit {commit[:12]}" if commit else "")
+    return (
+        f'<header><p class="kicker">pytest-greenbudget energy report · {esc(made)}</p>'
+        f'<h1 class="status {state}"><span class="sym">{symbol}</span> {esc(view.headline)}</h1>'
+        "</header>"
+    )
+
+
+def _totals(view: View, report: Report) -> str:
+    watts = watt_hours(measured_energy_j(report.tests))
+    cards = [
+        f'<div class="card"><dt>{esc(label)}</dt><dd>{esc(value)}'
+        + (f"<small>{esc(watts)}</small>" if label == "Energy" else "")
+        + "</dd></div>"
+        for label, value in view.totals
+    ]
+    measured = "".join(f"<li>{esc(line)}</li>" for line in view.meters)
+    return (
+        f'<section id="totals"><h2>Totals</h2><dl class="cards">{"".join(cards)}</dl>'
+        f'<ul class="measured">{measured}</ul></section>'
+    )
+
+
+# --- charts -------------------------------------------------------------------------------
+
+
+def _charts(items: Sequence[Item]) -> list[str]:
+    sections = [_budget_section(items)]
+    change = change_chart(items)
+    if change:  # only with a baseline: nothing to diverge from otherwise
+        sections.append(_change_section(change))
+    sections.append(_samples_section(items))
+    sections.append(_components_section(items))
+    return sections
+
+
+def _budget_section(items: Sequence[Item]) -> str:
+    explain = (
+        "Each test's measured figure as a share of its budget, largest first; the dashed line "
+        "is the budget. ▲ marks a test over budget."
+    )
+    unbudgeted = sum(t.budget is None and t.verdict != "missing" for _, t in items)
+    if unbudgeted:
+        explain += f" Not drawn: {unbudgeted} measured test(s) without a budget (see the table)."
+    return _section(
+        "budget",
+        "Energy against budget",
+        explain,
+        _legend(("sw-good", "within budget"), ("sw-bad", "▲ over budget")),
+        budget_chart(items),
+    )
+
+
+def _change_section(chart: str) -> str:
+    return _section(
+        "change",
+        "Change against the base branch",
+        "Median energy of head vs base, worst first. The shaded band is the test's tolerance; "
+        "a regression is a rise beyond it that is also statistically significant.",
+        _legend(
+            ("sw-bad", "▲ regressed"), ("sw-better", "▼ improved"), ("sw-neutral", "unchanged")
+        ),
+        chart,
+    )
+
+
+def _samples_section(items: Sequence[Item]) -> str:
+    has_base = any(t.baseline is not None for _, t in items)
+    keys = [("sw-dot", "a measured run"), ("sw-ci", "95% confidence interval of the median")]
+    if has_base:
+        keys.insert(1, ("sw-base", "a base-branch run"))
+    return _section(
+        "samples",
+        "Runs of each test",
+        "Every measured run, as a difference from the test's median, so that the noise of "
+        "a millijoule test and of a joule test read on one scale. ▸ marks a run off the scale.",
+        _legend(*keys),
+        samples_chart(items),
+    )
+
+
+def _components_section(items: Sequence[Item]) -> str:
+    names = component_names(items)
+    keys = [(f"c{i % 6}", name) for i, name in enumerate(names)]
+    return _section(
+        "components",
+        "Energy by component",
+        "The median run's energy split by part (cpu, dram, gpu:N), on one scale in joules. "
+        "Hatched parts are estimated from a model, not read from a hardware counter.",
+        _legend(*keys, ("hatched-swatch", "estimated")),
+        components_chart(items),
+    )
+
+
+def _section(anchor: str, title: str, explain: str, legend: str, chart: str) -> str:
+    body = chart or '<p class="note">Nothing to draw: no test in this report has these figures.</p>'
+    return (
+        f'<section id="{anchor}"><h2>{esc(title)}</h2><p class="explain">{esc(explain)}</p>'
+        f"{legend if chart else ''}{body}</section>"
+    )
+
+
+def _legend(*keys: tuple[str, str]) -> str:
+    spans = (
+        f'<span><span class="swatch {esc(cls)}"></span>{esc(words)}</span>' for cls, words in keys
+    )
+    return f'<p class="legend">{"".join(spans)}</p>'
+
+
+# --- the table, the environment, the notes ------------------------------------------------
+
+
+def _table(view: View) -> str:
+    head = "".join(f'<th class="{"num" if c in NUMERIC else ""}">{c}</th>' for c in COLUMNS)
+    rows = "".join(_table_row(row) for row in view.flagged + view.rest)
+    return (
+        f'<section id="tests"><h2>All tests</h2><table><thead><tr>{head}</tr></thead>'
+        f"<tbody>{rows}</tbody></table></section>"
+    )
+
+
+def _table_row(row: Row) -> str:
+    verdict = f"{SYMBOLS.get(row.verdict, '·')} {row.label}"
+    message = f'<span class="msg">{esc(row.message)}</span>' if row.message else ""
+    cells = [
+        f'<td class="verdict v-{esc(row.verdict)}">{esc(verdict)}</td>',
+        f"<td><code>{esc(row.nodeid)}</code>{message}</td>",
+        *(f'<td class="num">{esc(v)}</td>' for v in (row.base, row.head, row.change)),
+        f"<td>{esc(row.significance)}</td><td>{esc(row.budget)}</td>",
+        *(f'<td class="num">{esc(v)}</td>' for v in (row.budget_used, row.carbon)),
+    ]
+    return f'<tr class="{esc(row.verdict)}">{"".join(cells)}</tr>'
+
+
+def _environment(report: Report) -> str:
+    pairs = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in environment(report))
+    return f'<section id="environment"><h2>Environment</h2><dl class="env">{pairs}</dl></section>'
+
+
+def _notes(notes: Sequence[str]) -> str:
+    if not notes:
+        return ""
+    items = "".join(f"<li>{esc(note)}</li>" for note in notes)
+    return f'<section id="notes"><h2>Notes</h2><ul>{items}</ul></section>'
