@@ -86,6 +86,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="grid region for gCO2e, ISO 3166 alpha-3 (e.g. FRA)",
     )
     add("--greenbudget-report", metavar="PATH", help="write the JSON report here")
+    add("--greenbudget-html", metavar="PATH", help="write the self-contained HTML report here")
     add(
         "--greenbudget-baseline",
         metavar="PATH",
@@ -232,6 +233,14 @@ class GreenBudgetPlugin:
                 write_report(report, path)
             except OSError as exc:
                 _error(session, f"greenbudget: could not write report {path}: {exc}")
+        html_path = self.config.getoption("greenbudget_html")
+        if html_path:
+            from .render.html import write_html
+
+            try:
+                write_html(report, html_path)
+            except OSError as exc:
+                _error(session, f"greenbudget: could not write HTML report {html_path}: {exc}")
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: object) -> None:

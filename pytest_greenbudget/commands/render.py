@@ -1,0 +1,46 @@
+"""Render a report as a self-contained HTML page with charts (opens offline, from an artifact).
+
+REPORT is a file written by ``pytest --greenbudget-report``. With --baseline, the report is
+first compared with the base branch's report, as ``greenbudget compare`` does, so the page
+also charts each test's change. Exit status: 0 written, 2 bad input or an unwritable OUT.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..cli import CommandError
+from ..compare import compare_reports
+from ..render.html import write_html
+from .compare import load_report
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--html", metavar="OUT", required=True, help="the HTML page to write, e.g. report.html"
+    )
+    parser.add_argument("report", metavar="REPORT", help="the report to show (JSON)")
+    parser.add_argument(
+        "--baseline", metavar="BASE", help="the base branch's report: chart the change vs it"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    report = load_report(args.report)
+    notes: tuple[str, ...] = ()
+    if args.baseline:
+        result = compare_reports(load_report(args.baseline), report)
+        report, notes = result.report, result.warnings
+        for warning in notes:
+            print(f"greenbudget: warning: {warning}", file=sys.stderr)
+    try:
+        write_html(report, args.html, notes=notes)
+    except OSError as exc:
+        raise CommandError(f"{args.html}: cannot write the HTML report: {_reason(exc)}") from None
+    print(f"greenbudget: wrote {args.html} ({len(report.tests)} test(s))")
+    return 0
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or str(exc)
