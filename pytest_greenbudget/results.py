@@ -156,6 +156,7 @@ def write_report(report: Report, path: str | os.PathLike[str]) -> None:
     text = json.dumps(report.to_dict(), indent=2, ensure_ascii=False, allow_nan=False)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
+        os.chmod(tmp, 0o644)  # mkstemp makes it owner-only; a report is meant to be shared
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text + "\n")
             handle.flush()
@@ -173,10 +174,18 @@ def read_report(path: str | os.PathLike[str]) -> Report:
     except OSError as exc:
         raise ReportError(f"{path}: cannot read report: {exc.strerror or exc}") from None
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_constant=_refuse_constant)
     except json.JSONDecodeError as exc:
         raise ReportError(f"{path}:{exc.lineno}: not valid JSON: {exc.msg}") from None
+    except ValueError as exc:
+        raise ReportError(f"{path}: {exc}") from None
     return _decode_report(data, str(path))
+
+
+def _refuse_constant(name: str) -> float:
+    # Python's json reads NaN and Infinity, which no report writes (allow_nan=False) and
+    # which would break every figure computed from them downstream.
+    raise ValueError(f"{name} is not a valid energy figure in a report")
 
 
 # --- decoding, with a clear message for every malformed key --------------------------------

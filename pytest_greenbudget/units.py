@@ -100,9 +100,11 @@ def format_carbon(grams: float, digits: int = 3) -> str:
 
 
 def format_percent(fraction: float, signed: bool = False) -> str:
-    """0.05 -> '5%'; with signed, 0.231 -> '+23.1%'."""
-    text = f"{fraction * 100:+.1f}%" if signed else f"{fraction * 100:.3g}%"
-    return text
+    """0.05 -> '5%'; 10.0 -> '1000%'; with signed, 0.231 -> '+23.1%'."""
+    if signed:
+        return f"{fraction * 100:+.1f}%"
+    percent = fraction * 100
+    return f"{percent:.0f}%" if abs(percent) >= 100 else f"{percent:.3g}%"
 
 
 def _sig(value: float, digits: int) -> str:

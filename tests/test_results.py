@@ -105,3 +105,16 @@ def test_wrong_shapes_deep_inside_are_report_errors(tmp_path: Path) -> None:
     (tmp_path / "r.json").write_text(json.dumps(data))
     with pytest.raises(ReportError, match=r"r.json"):
         read_report(tmp_path / "r.json")
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_non_finite_numbers_are_refused(tmp_path: Path, constant: str) -> None:
+    text = json.dumps(_report().to_dict()).replace('"energy_j": 3.1', f'"energy_j": {constant}', 1)
+    (tmp_path / "r.json").write_text(text)
+    with pytest.raises(ReportError, match=f"{constant} is not a valid energy figure"):
+        read_report(tmp_path / "r.json")
+
+
+def test_written_report_is_readable_by_others(tmp_path: Path) -> None:
+    write_report(_report(), tmp_path / "r.json")
+    assert (tmp_path / "r.json").stat().st_mode & 0o777 == 0o644

@@ -83,4 +83,6 @@ def test_formatting() -> None:
     assert format_carbon(0.0051) == "5.10 mgCO2e"
     assert format_percent(0.05) == "5%"
     assert format_percent(0.231, signed=True) == "+23.1%"
+    assert format_percent(10.0) == "1000%"
+    assert format_percent(1.5) == "150%"
     assert parse_percent(format_percent(0.05)) == pytest.approx(0.05)

@@ -8,7 +8,7 @@ from ..compare import percent_change
 from ..results import Report, TestEntry
 from ..stats import Summary, repeats_needed
 from ..units import format_carbon, format_energy
-from .view import budget_text, meters, significance, totals
+from .view import budget_text, meters, significance, spread, totals
 
 HEADER = (
     "test",
@@ -21,13 +21,6 @@ HEADER = (
     "carbon",
     "meter",
 )
-
-
-def _spread(entry: TestEntry) -> str:
-    """Coefficient of variation of the runs: how much one run differs from the next."""
-    if len(entry.samples_j) < 2:
-        return "-"
-    return f"±{Summary.from_samples(entry.samples_j).cv * 100:.1f}%"
 
 
 def _meter(entry: TestEntry) -> str:
@@ -56,7 +49,7 @@ def row(entry: TestEntry) -> tuple[str, ...]:
     verdict = entry.verdict or entry.outcome
     cells = (
         _energy(entry),
-        _spread(entry),
+        spread(entry),
         budget_text(entry.budget),
         used,
         _vs_base(entry),

@@ -191,7 +191,8 @@ def _tests(n: int) -> str:
 
 
 def totals(report: Report) -> tuple[tuple[str, str], ...]:
-    present = [t for t in report.tests if t.verdict != "missing"]
+    # Missing tests carry their base figures; tests whose body failed carry none.
+    present = [t for t in report.tests if t.verdict != "missing" and t.energy_j is not None]
     head = sum(t.energy_j for t in present if t.energy_j is not None)
     carbon = sum(t.carbon_g for t in present if t.carbon_g is not None)
     rows = [("Tests measured", str(len(present))), ("Energy", format_energy(head))]
