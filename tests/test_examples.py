@@ -10,7 +10,23 @@ import pytest
 
 from pytest_greenbudget.results import read_report
 
-EXAMPLES = Path(__file__).parent.parent / "examples"
+ROOT = Path(__file__).parent.parent
+EXAMPLES = ROOT / "examples"
+
+
+def _readme_commands() -> list[str]:
+    block = (ROOT / "README.md").read_text().split("```bash\n", 1)[1].split("```", 1)[0]
+    return [line for line in block.splitlines() if line and not line.startswith("#")]
+
+
+def test_ci_runs_exactly_the_readme_test_command() -> None:
+    assert _readme_commands()[1] in (ROOT / ".ci" / "run").read_text()
+
+
+def test_readme_first_command_runs_the_examples_with_both_reports() -> None:
+    first = _readme_commands()[0]
+    assert "pytest examples" in first and "--greenbudget-report" in first
+    assert "--greenbudget-html" in first
 
 
 def test_example_suite_runs_measured(tmp_path: Path) -> None:
@@ -18,7 +34,8 @@ def test_example_suite_runs_measured(tmp_path: Path) -> None:
     report = tmp_path / "greenbudget-report.json"
     out = subprocess.run(
         [sys.executable, "-m", "pytest", str(EXAMPLES), "-p", "no:cacheprovider",
-         "--greenbudget-report", str(report), "--greenbudget-repeats", "2"],
+         "--greenbudget-report", str(report), "--greenbudget-repeats", "2",
+         "--greenbudget-html", str(tmp_path / "page.html")],
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert out.returncode == 0, out.stdout + out.stderr
@@ -34,3 +51,4 @@ def test_example_suite_runs_measured(tmp_path: Path) -> None:
     per_sample = tests["test_inference.py::test_batch_inference[256]"]
     assert per_sample.budget is not None and per_sample.budget.per == "sample"
     assert read_report(report).carbon.region == "FRA"
+    assert "test_fit_tiny_mlp" in (tmp_path / "page.html").read_text()
