@@ -206,3 +206,28 @@ def test_xdist_with_baseline_lists_missing_tests_once(
     assert verdicts["test_suite.py::test_other"] == "missing"
     assert verdicts["test_suite.py::test_model"] != "missing"
     assert len(read_report(gb.path / "r.json").tests) == 6
+
+
+def test_xdist_crashed_worker_is_named_and_the_rest_reported(
+    gb: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("xdist")
+    monkeypatch.setenv("PYTHONPATH", str(Path(__file__).parent / "support"))
+    gb.makepyfile(
+        test_crash="""
+import os
+from fakemeter import burn
+import pytest
+
+@pytest.mark.greenbudget(repeats=1, warmup=0)
+def test_a():
+    burn(1)
+
+def test_crash():
+    os._exit(3)  # the worker dies mid-run
+"""
+    )
+    result = gb.runpytest_subprocess("-n", "2", "--greenbudget-report", "r.json")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    report = read_report(gb.path / "r.json")
+    assert any("sent no measurements" in note for note in report.environment.notes)
