@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import math
 import statistics
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 ALPHA = 0.01
@@ -167,7 +167,7 @@ class Change:
 
     ratio: float  # head median / base median
     p_value: float | None  # None when method is "ratio-only"
-    method: str  # "welch" | "yuen" | "ratio-only"
+    method: str  # "welch" | "yuen" | "z" (session noise alone) | "ratio-only"
     verdict: str  # "regressed" | "improved" | "unchanged"
     note: str = ""  # why there is no significance test, for "ratio-only"
 
@@ -182,13 +182,22 @@ def _part(logs: Sequence[float], trim: float) -> tuple[float, float, int]:
     return math.fsum(kept) / h, (n - 1) * _variance(winsorized) / (h * (h - 1)), h - 1
 
 
-def _statistic(base: Sequence[float], head: Sequence[float], trim: float) -> tuple[float, float]:
-    """Welch-Satterthwaite t and degrees of freedom for head above base (Yuen's with trim)."""
+def _statistic(
+    base: Sequence[float], head: Sequence[float], trim: float, known: float = 0.0
+) -> tuple[float, float]:
+    """Welch-Satterthwaite t and degrees of freedom for head above base (Yuen's with trim).
+
+    ``known`` is a variance on the log scale taken as known, not estimated (the noise between
+    sessions): it widens the standard error and adds no uncertainty to the degrees of freedom.
+    """
     (mean_b, se2_b, dof_b), (mean_h, se2_h, dof_h) = _part(base, trim), _part(head, trim)
-    se2 = se2_b + se2_h
-    if se2 == 0.0:
+    sample = se2_b + se2_h
+    if sample + known == 0.0:
         return math.nan, math.nan
-    return (mean_h - mean_b) / math.sqrt(se2), se2**2 / (se2_b**2 / dof_b + se2_h**2 / dof_h)
+    # Satterthwaite over all parts; the known part has infinite degrees of freedom.
+    total = sample + known
+    dof = total**2 / (se2_b**2 / dof_b + se2_h**2 / dof_h) if sample else math.inf
+    return (mean_h - mean_b) / math.sqrt(total), dof
 
 
 def _untestable(base: Sequence[float], head: Sequence[float]) -> str:
@@ -203,15 +212,34 @@ def _untestable(base: Sequence[float], head: Sequence[float]) -> str:
     return ""
 
 
-def _significance(base: Sequence[float], head: Sequence[float], up: bool) -> tuple[float, str]:
+def session_variance(session_noise: float) -> float:
+    """Variance of log(head session / base session) for a between-session CV: two sessions,
+    each lognormal with that CV around the code's true cost."""
+    return 2.0 * math.log1p(session_noise * session_noise)
+
+
+def _significance(
+    base: Sequence[float], head: Sequence[float], up: bool, known: float
+) -> tuple[float, str]:
     logs_b, logs_h = [math.log(v) for v in base], [math.log(v) for v in head]
     method, (t, df) = "yuen", (math.nan, math.nan)
     if min(len(base), len(head)) >= YUEN_FROM:
-        t, df = _statistic(logs_b, logs_h, TRIM)
+        t, df = _statistic(logs_b, logs_h, TRIM, known)
     # Below 6 per side, or when trimming left both sides flat where the raw logs were not.
     if math.isnan(t):
-        method, (t, df) = "welch", _statistic(logs_b, logs_h, 0.0)
-    return t_sf(t if up else -t, df), method
+        method, (t, df) = "welch", _statistic(logs_b, logs_h, 0.0, known)
+    return _tail(t if up else -t, df), method
+
+
+def _tail(t: float, df: float) -> float:
+    return _NORMAL.cdf(-t) if math.isinf(df) else t_sf(t, df)
+
+
+def _known_only(base: Sequence[float], head: Sequence[float], up: bool, known: float) -> float:
+    """With one sample a side (or no spread), the session noise alone can still judge: a z-test
+    of the difference of mean logs against the known between-session variance."""
+    diff = statistics.fmean(map(math.log, head)) - statistics.fmean(map(math.log, base))
+    return _NORMAL.cdf(-(diff if up else -diff) / math.sqrt(known))
 
 
 def _verdict(ratio: float, tolerance: float, significant: bool) -> str:
@@ -223,9 +251,17 @@ def _verdict(ratio: float, tolerance: float, significant: bool) -> str:
 
 
 def detect_change(
-    base: Sequence[float], head: Sequence[float], tolerance: float, alpha: float = ALPHA
+    base: Sequence[float],
+    head: Sequence[float],
+    tolerance: float,
+    alpha: float = ALPHA,
+    session_noise: float = 0.0,
 ) -> Change:
     """Compare two samples of one test's energy (joules) under the rule in the module doc.
+
+    ``session_noise`` is the coefficient of variation of a test's cost between pytest sessions
+    on the same machine (measured with ``greenbudget noise``). Repeats within one session share
+    that session's luck, so without it a slow session reads as a significant rise.
 
     Raises ValueError for an empty side, a negative or non-finite sample, or a zero base
     median, none of which a ratio can be formed from.
@@ -233,15 +269,44 @@ def detect_change(
     base_v, head_v = _checked(base, "base"), _checked(head, "head")
     if not (math.isfinite(tolerance) and tolerance >= 0 and 0 < alpha < 1):
         raise ValueError(f"need tolerance >= 0 and 0 < alpha < 1, got {tolerance}, {alpha}")
+    if not (math.isfinite(session_noise) and session_noise >= 0):
+        raise ValueError(f"need session_noise >= 0, got {session_noise}")
     base_median = statistics.median(base_v)
     if base_median == 0:
         raise ValueError("base median is zero: no ratio to compare with")
-    ratio = statistics.median(head_v) / base_median
+    ratio, known = statistics.median(head_v) / base_median, session_variance(session_noise)
     note = _untestable(base_v, head_v)
-    if note:
+    if note and not (known > 0 and note in (TOO_FEW, NO_SPREAD)):
         return Change(ratio, None, "ratio-only", _verdict(ratio, tolerance, True), note)
-    p_value, method = _significance(base_v, head_v, up=ratio >= 1.0)
+    if note:
+        p_value, method = _known_only(base_v, head_v, ratio >= 1.0, known), "z"
+    else:
+        p_value, method = _significance(base_v, head_v, ratio >= 1.0, known)
     return Change(ratio, p_value, method, _verdict(ratio, tolerance, p_value < alpha))
+
+
+def smallest_detectable(session_noise: float, alpha: float = ALPHA) -> float:
+    """The rise that the session noise alone lets through as significant half the time: below
+    it no number of repeats within one session can tell a change from a slow session."""
+    return math.expm1(_NORMAL.inv_cdf(1.0 - alpha) * math.sqrt(session_variance(session_noise)))
+
+
+def session_noise_from(sessions: Mapping[str, Sequence[float]]) -> tuple[float, int]:
+    """Between-session CV pooled over tests, from each test's medians in several sessions of
+    the same code (A/A runs), and the degrees of freedom behind it.
+
+    Pooling assumes the tests share the machine's noise, which is what makes a handful of
+    sessions enough: 4 tests x 3 sessions give 8 degrees of freedom.
+    """
+    squares, dof = 0.0, 0
+    for medians in sessions.values():
+        logs = [math.log(m) for m in medians if m > 0]
+        if len(logs) >= 2:
+            squares += _variance(logs) * (len(logs) - 1)
+            dof += len(logs) - 1
+    if dof == 0:
+        raise ValueError("need at least two sessions of one test with positive energy")
+    return math.sqrt(math.expm1(squares / dof)), dof
 
 
 # --- repeats guidance -----------------------------------------------------------------------

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import math
 import random
+import statistics
 
 import numpy as np
 import pytest
@@ -9,7 +10,13 @@ from scipy import special
 from scipy import stats as scipy_stats
 
 from pytest_greenbudget import stats
-from pytest_greenbudget.stats import Summary, detect_change, repeats_needed
+from pytest_greenbudget.stats import (
+    Summary,
+    detect_change,
+    repeats_needed,
+    session_noise_from,
+    smallest_detectable,
+)
 
 
 def lognormal(rng: random.Random, n: int, cv: float, scale: float = 1.0) -> list[float]:
@@ -260,3 +267,78 @@ def test_repeats_needed_rejects_changes_it_cannot_promise(
 ) -> None:
     with pytest.raises(ValueError):
         repeats_needed(cv, tolerance, change)
+
+
+# --- session noise ----------------------------------------------------------------------------
+
+
+def _sessions(rng: random.Random, n: int, within: float, between: float, scale: float) -> list[float]:
+    """One session's n runs: the session's own luck times each run's."""
+    session = rng.lognormvariate(0.0, between)
+    return [scale * session * rng.lognormvariate(0.0, within) for _ in range(n)]
+
+
+def test_within_session_p_values_cry_wolf_when_sessions_drift() -> None:
+    # The failure that motivated session noise: identical code, sessions that drift by 20%.
+    rng = random.Random(7)
+    alarms = sum(
+        detect_change(_sessions(rng, 5, 0.03, 0.2, 1.0), _sessions(rng, 5, 0.03, 0.2, 1.0), 0.05).verdict
+        == "regressed"
+        for _ in range(500)
+    )
+    assert alarms / 500 > 0.2
+
+
+@pytest.mark.parametrize("n", [1, 3, 5])
+def test_session_noise_holds_false_alarms_near_alpha(n: int) -> None:
+    rng = random.Random(11 + n)
+    trials = 2000
+    alarms = sum(
+        detect_change(
+            _sessions(rng, n, 0.03, 0.2, 1.0), _sessions(rng, n, 0.03, 0.2, 1.0), 0.05,
+            session_noise=math.sqrt(math.expm1(0.2**2)),
+        ).verdict == "regressed"
+        for _ in range(trials)
+    )  # fmt: skip
+    # Nominal 1% (alpha); 2000 trials carry a Monte-Carlo standard deviation of 0.22%.
+    assert alarms / trials <= 0.015
+
+
+def test_session_noise_still_catches_what_it_can_see() -> None:
+    rng = random.Random(3)
+    noise = 0.05
+    sigma = math.sqrt(math.log1p(noise**2))
+    hits = sum(
+        detect_change(
+            _sessions(rng, 5, 0.02, sigma, 1.0), _sessions(rng, 5, 0.02, sigma, 1.5), 0.05,
+            session_noise=noise,
+        ).verdict == "regressed"
+        for _ in range(1000)
+    )  # fmt: skip
+    assert hits / 1000 >= 0.9  # +50% is well above the +18% floor at 5% session noise
+
+
+def test_single_runs_use_a_z_test_on_session_noise() -> None:
+    change = detect_change([1.0], [3.0], 0.05, session_noise=0.25)
+    assert change.method == "z" and change.verdict == "regressed"
+    expected = 1 - statistics.NormalDist().cdf(math.log(3.0) / math.sqrt(2 * math.log1p(0.0625)))
+    assert change.p_value == pytest.approx(expected)
+    assert detect_change([1.0], [1.5], 0.05, session_noise=0.25).verdict == "unchanged"
+    assert detect_change([1.0], [1.5], 0.05).method == "ratio-only"
+
+
+def test_smallest_detectable_change() -> None:
+    assert smallest_detectable(0.0) == 0.0
+    assert smallest_detectable(0.03) == pytest.approx(0.104, abs=0.002)
+    assert smallest_detectable(0.25) == pytest.approx(1.25, abs=0.01)
+
+
+def test_session_noise_from_recovers_the_simulated_cv() -> None:
+    rng = random.Random(5)
+    sigma = math.sqrt(math.log1p(0.15**2))
+    sessions = {f"t{i}": [rng.lognormvariate(0.0, sigma) for _ in range(6)] for i in range(20)}
+    cv, dof = session_noise_from(sessions)
+    assert dof == 100
+    assert cv == pytest.approx(0.15, rel=0.15)
+    with pytest.raises(ValueError, match="at least two sessions"):
+        session_noise_from({"t": [1.0]})
