@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 from types import ModuleType
 
-COMMANDS = ("compare", "merge", "render", "comment", "doctor")
+COMMANDS = ("compare", "merge", "render", "comment", "doctor", "noise")
 
 
 class CommandError(Exception):

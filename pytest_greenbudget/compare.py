@@ -36,11 +36,14 @@ class Comparison:
         *,
         tolerance: float | None = None,
         gate_incomparable: bool = False,
+        session_noise: float | None = None,
     ) -> Comparison:
         if base is None:
             return cls(head, True, (), gate_incomparable)
         differences = fingerprint_differences(base.environment, head.environment)
-        judge = _Judge(base.by_nodeid(), tolerance, not differences, gate_incomparable)
+        judge = _Judge(
+            base.by_nodeid(), tolerance, not differences, gate_incomparable, session_noise
+        )
         tests = tuple(judge.entry(t) for t in head.tests) + missing_entries(base, head)
         warnings = _fingerprint_warning(differences, gate_incomparable) + tuple(judge.warnings)
         return cls(head.with_tests(tests), not differences, warnings, gate_incomparable)
@@ -60,10 +63,16 @@ def compare_reports(
     *,
     tolerance: float | None = None,
     gate_incomparable: bool = False,
+    session_noise: float | None = None,
 ) -> Comparison:
-    """Compare ``head`` with ``base``; ``tolerance`` overrides each test's own when given."""
+    """Compare ``head`` with ``base``; ``tolerance`` and ``session_noise`` override each
+    test's own when given."""
     return Comparison.from_reports(
-        base, head, tolerance=tolerance, gate_incomparable=gate_incomparable
+        base,
+        head,
+        tolerance=tolerance,
+        gate_incomparable=gate_incomparable,
+        session_noise=session_noise,
     )
 
 
@@ -130,6 +139,7 @@ class _Judge:
     tolerance: float | None
     comparable: bool
     gate_incomparable: bool
+    session_noise: float | None = None
     warnings: list[str] = field(default_factory=list)
 
     def entry(self, head: TestEntry) -> TestEntry:
@@ -139,12 +149,14 @@ class _Judge:
         if base is None or not base.samples_j:
             return _new(head, "no baseline for this test" if base is None else None)
         tolerance = head.tolerance if self.tolerance is None else self.tolerance
+        noise = head.session_noise if self.session_noise is None else self.session_noise
         try:
-            change = detect_change(base.samples_j, head.samples_j, tolerance)
+            change = detect_change(base.samples_j, head.samples_j, tolerance, session_noise=noise)
         except ValueError as exc:
             self._warn(f"{head.nodeid}: not compared with the baseline: {exc}")
             return head
-        return self._judged(replace(head, tolerance=tolerance), base, change)
+        head = replace(head, tolerance=tolerance, session_noise=noise)
+        return self._judged(head, base, change)
 
     def _judged(self, head: TestEntry, base: TestEntry, change: Change) -> TestEntry:
         base_j = statistics.median(base.samples_j)

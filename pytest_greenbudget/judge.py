@@ -141,6 +141,7 @@ def build_entry(
         repeats=plan.repeats,
         warmup=plan.warmup,
         tolerance=plan.tolerance,
+        session_noise=plan.session_noise,
     )
 
 
@@ -161,4 +162,5 @@ def failed_entry(nodeid: str, plan: Plan, outcome: str, reason: str) -> TestEntr
         repeats=plan.repeats,
         warmup=plan.warmup,
         tolerance=plan.tolerance,
+        session_noise=plan.session_noise,
     )

@@ -80,6 +80,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="regression tolerance, e.g. 5%% (default 5%%)",
     )
     add(
+        "--greenbudget-session-noise",
+        metavar="PCT",
+        type=_flag_type("session_noise"),
+        help="between-session CV of energy on this machine (default 25%%; measure yours "
+        "with `greenbudget noise`)",
+    )
+    add(
         "--greenbudget-region",
         metavar="ISO3",
         type=_flag_type("region"),

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"  # 1.1: tests[].session_noise
 VERDICTS = ("ok", "over-budget", "regressed", "improved", "unchanged", "new", "missing")
 
 
@@ -84,6 +84,7 @@ class TestEntry:
     repeats: int = 0
     warmup: int = 0
     tolerance: float = 0.05
+    session_noise: float = 0.0  # between-session CV the comparison allowed for
 
 
 @dataclass(frozen=True)
@@ -303,6 +304,7 @@ def _decode_test(value: object, where: str) -> TestEntry:
         repeats=int(t.get("repeats", 0)),
         warmup=int(t.get("warmup", 0)),
         tolerance=float(t.get("tolerance", 0.05)),
+        session_noise=float(t.get("session_noise", 0.0)),
     )
 
 

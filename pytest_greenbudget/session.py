@@ -27,7 +27,7 @@ from .settings import (
     resolve_defaults,
 )
 
-OPTION_NAMES = ("repeats", "warmup", "tolerance", "meter", "region")
+OPTION_NAMES = ("repeats", "warmup", "tolerance", "session_noise", "meter", "region")
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,12 @@ def _baseline(pytester: pytest.Pytester, model: float = 1.0, other: float = 1.0)
     pytester.runpytest("--greenbudget-report", "base.json").assert_outcomes(passed=2)
 
 
+# The fake meter is a perfect counter: its figures have no noise between sessions.
+@pytest.fixture(autouse=True)
+def _exact_meter(gb: pytest.Pytester) -> None:
+    (gb.path / "greenbudget.yaml").write_text("defaults:\n  session_noise: 0%\n")
+
+
 def _verdicts(path: Path) -> dict[str, str | None]:
     return {t.nodeid: t.verdict for t in read_report(path).tests}
 
@@ -231,3 +237,32 @@ def test_crash():
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     report = read_report(gb.path / "r.json")
     assert any("sent no measurements" in note for note in report.environment.notes)
+
+
+def test_default_session_noise_keeps_a_session_sized_shift_from_failing(gb: pytest.Pytester) -> None:
+    # +30% with tight repeats is what one slow session on a shared VM looks like: not a failure
+    # under the default 25% session noise, while a tripling still is.
+    (gb.path / "greenbudget.yaml").unlink()  # the built-in default applies
+    _baseline(gb)
+    _suite(gb, model=1.3, other=3.0)
+    result = gb.runpytest("--greenbudget-baseline", "base.json", "--greenbudget-report", "head.json")
+    result.assert_outcomes(passed=1, failed=1)
+    assert _verdicts(gb.path / "head.json") == {
+        "test_suite.py::test_model": "unchanged",
+        "test_suite.py::test_other": "regressed",
+    }
+    entry = read_report(gb.path / "head.json").by_nodeid()["test_suite.py::test_model"]
+    assert entry.session_noise == 0.25
+    assert entry.baseline is not None and entry.baseline.p_value is not None
+    assert entry.baseline.p_value > 0.1
+
+
+def test_one_run_a_side_is_judged_against_session_noise(gb: pytest.Pytester) -> None:
+    gb.makepyfile(test_suite="from fakemeter import burn\nimport pytest\n"
+                  "@pytest.mark.greenbudget(repeats=1, warmup=0)\ndef test_once():\n    burn(1.0)\n")  # fmt: skip
+    gb.runpytest("--greenbudget-report", "base.json")
+    gb.makepyfile(test_suite="from fakemeter import burn\nimport pytest\n"
+                  "@pytest.mark.greenbudget(repeats=1, warmup=0)\ndef test_once():\n    burn(4.0)\n")  # fmt: skip
+    result = gb.runpytest("--greenbudget-baseline", "base.json", "--greenbudget-session-noise", "20%")  # the flag beats the file
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*energy regressed +300% vs baseline (1.00 J -> 4.00 J, p<0.001)*"])

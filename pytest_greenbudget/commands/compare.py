@@ -41,6 +41,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "overrides each test's own tolerance",
     )
     parser.add_argument(
+        "--session-noise",
+        type=_tolerance,
+        metavar="PERCENT",
+        help="between-session CV of energy on the measuring machine, e.g. 25%%; overrides "
+        "each test's own (measure it with `greenbudget noise`)",
+    )
+    parser.add_argument(
         "--gate-incomparable",
         action="store_true",
         help="exit 1 on a regression even when the baseline ran on another machine or meter",
@@ -61,7 +68,11 @@ def load_report(path: str) -> Report:
 def run(args: argparse.Namespace) -> int:
     base, head = load_report(args.base), load_report(args.head)
     result = compare_reports(
-        base, head, tolerance=args.tolerance, gate_incomparable=args.gate_incomparable
+        base,
+        head,
+        tolerance=args.tolerance,
+        gate_incomparable=args.gate_incomparable,
+        session_noise=args.session_noise,
     )
     for warning in result.warnings:
         print(f"greenbudget: warning: {warning}", file=sys.stderr)

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from ..compare import percent_change
 from ..results import Report, TestEntry
-from ..stats import Summary, repeats_needed
+from ..stats import Summary, repeats_needed, smallest_detectable
 from ..units import format_carbon, format_energy
-from .view import budget_text, meters, significance, spread, totals
+from .view import NONE, budget_text, meters, significance, spread, totals
 
 HEADER = (
     "test",
@@ -25,7 +25,7 @@ HEADER = (
 
 def _meter(entry: TestEntry) -> str:
     kinds = sorted({f"{c.meter} ({c.provenance})" for c in entry.components.values()})
-    return ", ".join(kinds) or "-"
+    return ", ".join(kinds) or NONE
 
 
 def _energy(entry: TestEntry) -> str:
@@ -39,13 +39,13 @@ def _energy(entry: TestEntry) -> str:
 
 def _vs_base(entry: TestEntry) -> str:
     if entry.baseline is None:
-        return "-"
+        return NONE
     return f"{percent_change(entry.baseline.ratio)} ({significance(entry)})"
 
 
 def row(entry: TestEntry) -> tuple[str, ...]:
-    used = f"{entry.budget_used * 100:.0f}%" if entry.budget_used is not None else "-"
-    carbon = format_carbon(entry.carbon_g) if entry.carbon_g is not None else "-"
+    used = f"{entry.budget_used * 100:.0f}%" if entry.budget_used is not None else NONE
+    carbon = format_carbon(entry.carbon_g) if entry.carbon_g is not None else NONE
     verdict = entry.verdict or entry.outcome
     cells = (
         _energy(entry),
@@ -58,19 +58,34 @@ def row(entry: TestEntry) -> tuple[str, ...]:
     return (entry.nodeid, *cells, carbon, _meter(entry))
 
 
-def repeats_advice(entry: TestEntry) -> str | None:
-    """A line when the runs are too noisy for their number to detect a real change."""
-    if len(entry.samples_j) < 2 or entry.tolerance <= 0:
+def noise_advice(entries: list[TestEntry]) -> str | None:
+    """One line when the noise between sessions, not the repeats, limits what the gate sees."""
+    limited = [e for e in entries if smallest_detectable(e.session_noise) > 2 * e.tolerance]
+    if not limited:
         return None
-    spread = Summary.from_samples(entry.samples_j).cv
-    need = repeats_needed(spread, entry.tolerance)
+    noise, tolerance = limited[0].session_noise, limited[0].tolerance
+    return (
+        f"with {noise * 100:.0f}% session noise the regression gate sees changes above "
+        f"{percent_change(1 + smallest_detectable(noise))}, not the {tolerance * 200:.0f}% a "
+        f"{tolerance * 100:.0f}% tolerance aims at ({len(limited)} tests); measure this machine "
+        "with `greenbudget noise` and lower session_noise"
+    )
+
+
+def repeats_advice(entry: TestEntry) -> str | None:
+    """A line when a test's runs are too noisy for their number to catch a change of twice
+    the tolerance (and the session noise is not the limit anyway)."""
+    change = 2 * entry.tolerance
+    if len(entry.samples_j) < 2 or change <= 0 or smallest_detectable(entry.session_noise) > change:
+        return None
+    spread_cv = Summary.from_samples(entry.samples_j).cv
+    need = repeats_needed(spread_cv, entry.tolerance)
     if need is not None and need <= len(entry.samples_j):
         return None
-    change = f"{2 * entry.tolerance * 100:.0f}%"
     advice = f"repeats: {need}" if need else "a longer measured window (over 50 repeats needed)"
     return (
-        f"{entry.nodeid}: runs vary by ±{spread * 100:.1f}%, too much for "
-        f"{len(entry.samples_j)} runs to catch a {change} change; use {advice}"
+        f"{entry.nodeid}: runs vary by ±{spread_cv * 100:.1f}%, too much for "
+        f"{len(entry.samples_j)} runs to catch a {change * 100:.0f}% change; use {advice}"
     )
 
 
@@ -90,5 +105,7 @@ def summary_lines(report: Report) -> list[str]:
     lines.append(" · ".join(f"{label}: {value}" for label, value in totals(report)))
     lines.extend(meters(report))
     lines.extend(report.environment.notes)
-    lines.extend(a for a in map(repeats_advice, entries) if a)
+    measured = [e for e in entries if e.samples_j]
+    advice = [noise_advice(measured), *map(repeats_advice, measured)]
+    lines.extend(a for a in advice if a)
     return lines
