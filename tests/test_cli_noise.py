@@ -18,10 +18,14 @@ def _aa_reports(tmp_path: Path, sessions: int, cv: float) -> list[str]:
     for s in range(sessions):
         luck = rng.lognormvariate(0.0, cv)
         tests = tuple(
-            TestEntry(f"t.py::test_{i}", "passed", (i + 1) * luck * rng.lognormvariate(0, cv / 2), (1.0,))
+            TestEntry(
+                f"t.py::test_{i}", "passed", (i + 1) * luck * rng.lognormvariate(0, cv / 2), (1.0,)
+            )
             for i in range(5)
         )
-        report = Report("2026-11-22T00:00:00Z", Environment("cpu", 2), CarbonSettings(475, "w", 1), tests)
+        report = Report(
+            "2026-11-22T00:00:00Z", Environment("cpu", 2), CarbonSettings(475, "w", 1), tests
+        )
         write_report(report, tmp_path / f"aa{s}.json")
         paths.append(str(tmp_path / f"aa{s}.json"))
     return paths
@@ -31,7 +35,9 @@ def test_noise_recommends_a_setting(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert main(["noise", *_aa_reports(tmp_path, 4, 0.1)]) == 0
     out = capsys.readouterr().out
     assert "pooled over 5 tests, 4 sessions, 15 degrees of freedom" in out
-    assert "recommended setting: session_noise:" in out and "the gate then sees changes above +" in out
+    assert (
+        "recommended setting: session_noise:" in out and "the gate then sees changes above +" in out
+    )
 
 
 def test_noise_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -45,7 +51,10 @@ def test_noise_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
 def test_noise_needs_two_reports(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["noise", *_aa_reports(tmp_path, 1, 0.1)]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("greenbudget: error: noise needs at least two reports") and "Traceback" not in err
+    assert (
+        err.startswith("greenbudget: error: noise needs at least two reports")
+        and "Traceback" not in err
+    )
 
 
 def test_noise_bad_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

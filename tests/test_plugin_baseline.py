@@ -203,10 +203,14 @@ def test_xdist_with_baseline_lists_missing_tests_once(
     _baseline(gb)
     gb.makepyfile(
         test_suite="from fakemeter import burn\nimport pytest\n"
-        + "".join(f"@pytest.mark.greenbudget(repeats=3)\ndef test_{i}():\n    burn(1)\n" for i in range(4))
+        + "".join(
+            f"@pytest.mark.greenbudget(repeats=3)\ndef test_{i}():\n    burn(1)\n" for i in range(4)
+        )
         + "@pytest.mark.greenbudget(repeats=3)\ndef test_model():\n    burn(1)\n"
     )
-    result = gb.runpytest_subprocess("-n", "2", "--greenbudget-baseline", "base.json", "--greenbudget-report", "r.json")
+    result = gb.runpytest_subprocess(
+        "-n", "2", "--greenbudget-baseline", "base.json", "--greenbudget-report", "r.json"
+    )
     result.assert_outcomes(passed=5)
     verdicts = _verdicts(gb.path / "r.json")
     assert verdicts["test_suite.py::test_other"] == "missing"
@@ -239,13 +243,17 @@ def test_crash():
     assert any("sent no measurements" in note for note in report.environment.notes)
 
 
-def test_default_session_noise_keeps_a_session_sized_shift_from_failing(gb: pytest.Pytester) -> None:
+def test_default_session_noise_keeps_a_session_sized_shift_from_failing(
+    gb: pytest.Pytester,
+) -> None:
     # +30% with tight repeats is what one slow session on a shared VM looks like: not a failure
     # under the default 25% session noise, while a tripling still is.
     (gb.path / "greenbudget.yaml").unlink()  # the built-in default applies
     _baseline(gb)
     _suite(gb, model=1.3, other=3.0)
-    result = gb.runpytest("--greenbudget-baseline", "base.json", "--greenbudget-report", "head.json")
+    result = gb.runpytest(
+        "--greenbudget-baseline", "base.json", "--greenbudget-report", "head.json"
+    )
     result.assert_outcomes(passed=1, failed=1)
     assert _verdicts(gb.path / "head.json") == {
         "test_suite.py::test_model": "unchanged",
@@ -263,6 +271,10 @@ def test_one_run_a_side_is_judged_against_session_noise(gb: pytest.Pytester) -> 
     gb.runpytest("--greenbudget-report", "base.json")
     gb.makepyfile(test_suite="from fakemeter import burn\nimport pytest\n"
                   "@pytest.mark.greenbudget(repeats=1, warmup=0)\ndef test_once():\n    burn(4.0)\n")  # fmt: skip
-    result = gb.runpytest("--greenbudget-baseline", "base.json", "--greenbudget-session-noise", "20%")  # the flag beats the file
+    result = gb.runpytest(
+        "--greenbudget-baseline", "base.json", "--greenbudget-session-noise", "20%"
+    )  # the flag beats the file
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*energy regressed +300% vs baseline (1.00 J -> 4.00 J, p<0.001)*"])
+    result.stdout.fnmatch_lines(
+        ["*energy regressed +300% vs baseline (1.00 J -> 4.00 J, p<0.001)*"]
+    )

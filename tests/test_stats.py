@@ -272,7 +272,9 @@ def test_repeats_needed_rejects_changes_it_cannot_promise(
 # --- session noise ----------------------------------------------------------------------------
 
 
-def _sessions(rng: random.Random, n: int, within: float, between: float, scale: float) -> list[float]:
+def _sessions(
+    rng: random.Random, n: int, within: float, between: float, scale: float
+) -> list[float]:
     """One session's n runs: the session's own luck times each run's."""
     session = rng.lognormvariate(0.0, between)
     return [scale * session * rng.lognormvariate(0.0, within) for _ in range(n)]
@@ -282,7 +284,9 @@ def test_within_session_p_values_cry_wolf_when_sessions_drift() -> None:
     # The failure that motivated session noise: identical code, sessions that drift by 20%.
     rng = random.Random(7)
     alarms = sum(
-        detect_change(_sessions(rng, 5, 0.03, 0.2, 1.0), _sessions(rng, 5, 0.03, 0.2, 1.0), 0.05).verdict
+        detect_change(
+            _sessions(rng, 5, 0.03, 0.2, 1.0), _sessions(rng, 5, 0.03, 0.2, 1.0), 0.05
+        ).verdict
         == "regressed"
         for _ in range(500)
     )
