@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from github_double import GitHubDouble, Runner
 
 SUPPORT = Path(__file__).parent / "support"
 
@@ -18,3 +20,23 @@ def gb(pytester: pytest.Pytester) -> pytest.Pytester:
         "[pytest]\naddopts = -p no:cacheprovider -p no:hypothesispytest -p no:benchmark\n"
     )
     return pytester
+
+
+@pytest.fixture
+def github() -> Iterator[GitHubDouble]:
+    """The loopback GitHub API; any request or response that breaks GitHub's OpenAPI
+    description, or a token reaching the artifact storage host, fails the test."""
+    with GitHubDouble() as double:
+        yield double
+    assert double.problems == []
+
+
+@pytest.fixture
+def runner(
+    github: GitHubDouble,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> Runner:
+    """A GitHub Actions job environment pointed at the double."""
+    return Runner(github, tmp_path, monkeypatch, capsys)

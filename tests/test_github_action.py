@@ -10,7 +10,6 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,6 @@ import yaml
 from github_double import (
     BOT,
     WRITE_TOKEN,
-    GitHubDouble,
     Runner,
     entry,
     report,
@@ -89,23 +87,6 @@ def test_every_input_reaches_the_command_and_every_output_comes_from_it() -> Non
 
 
 # --- running the comment step's script -------------------------------------------------------
-
-
-@pytest.fixture
-def github() -> Iterator[GitHubDouble]:
-    with GitHubDouble() as double:
-        yield double
-    assert double.problems == []
-
-
-@pytest.fixture
-def runner(
-    github: GitHubDouble,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> Runner:
-    return Runner(github, tmp_path, monkeypatch, capsys)
 
 
 def run_step(runner: Runner, **given: str) -> subprocess.CompletedProcess[str]:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from github_double import GitHubDouble, Runner, entry, report
@@ -14,23 +12,6 @@ from github_double import GitHubDouble, Runner, entry, report
 from pytest_greenbudget.results import Report
 
 ARTIFACT = "greenbudget-baseline"
-
-
-@pytest.fixture
-def github() -> Iterator[GitHubDouble]:
-    with GitHubDouble() as double:
-        yield double
-    assert double.problems == []  # among them: Authorization reaching the storage host
-
-
-@pytest.fixture
-def runner(
-    github: GitHubDouble,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> Runner:
-    return Runner(github, tmp_path, monkeypatch, capsys)
 
 
 def archive(files: dict[str, Report | str]) -> bytes:

@@ -38,13 +38,6 @@ COMMENTS = r"/issues/\d+/comments$"
 
 
 @pytest.fixture
-def github() -> Iterator[GitHubDouble]:
-    with GitHubDouble() as double:
-        yield double
-    assert double.problems == []
-
-
-@pytest.fixture
 def sleeps() -> list[float]:
     return []
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -33,23 +32,6 @@ from pytest_greenbudget.github_actions import (
 from pytest_greenbudget.render.markdown import MARKER
 
 COMMENTS = r"/issues/\d+/comments$"
-
-
-@pytest.fixture
-def github() -> Iterator[GitHubDouble]:
-    with GitHubDouble() as double:
-        yield double
-    assert double.problems == []
-
-
-@pytest.fixture
-def runner(
-    github: GitHubDouble,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> Runner:
-    return Runner(github, tmp_path, monkeypatch, capsys)
 
 
 def reports(runner: Runner, slower: float = 1.6) -> list[str]:
