@@ -259,6 +259,11 @@ def test_default_session_noise_keeps_a_session_sized_shift_from_failing(
         "test_suite.py::test_model": "unchanged",
         "test_suite.py::test_other": "regressed",
     }
+    result.stdout.fnmatch_lines(
+        [
+            "regressions: above 5% tolerance and p < 0.01, allowing 25% noise between sessions (changes below about +125% cannot be told from it)"
+        ]
+    )
     entry = read_report(gb.path / "head.json").by_nodeid()["test_suite.py::test_model"]
     assert entry.session_noise == 0.25
     assert entry.baseline is not None and entry.baseline.p_value is not None

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from ..compare import percent_change
 from ..results import Budget, Report, TestEntry
-from ..stats import Summary
+from ..stats import Summary, smallest_detectable
 from ..units import format_carbon, format_energy, format_percent
 
 FLAGGED = ("regressed", "over-budget")
@@ -221,7 +221,26 @@ def meters(report: Report) -> tuple[str, ...]:
     )
     if env.cpu_model:
         lines.append(f"machine: {env.cpu_model}, {env.cpu_count} CPUs")
+    gate = gate_rule(report.tests)
+    if gate:
+        lines.append(gate)
     return tuple(lines)
+
+
+def gate_rule(tests: Iterable[TestEntry]) -> str | None:
+    """How regressions were judged, so a reader knows what a passing change could still hide."""
+    judged = [t for t in tests if t.baseline is not None]
+    if not judged:
+        return None
+    tolerance, noise = judged[0].tolerance, judged[0].session_noise
+    rule = f"regressions: above {tolerance:.0%} tolerance and p < 0.01"
+    if noise == 0:
+        return f"{rule}, on the repeats alone (no noise between sessions allowed for)"
+    floor = percent_change(1.0 + smallest_detectable(noise))
+    return (
+        f"{rule}, allowing {noise:.0%} noise between sessions "
+        f"(changes below about {floor} cannot be told from it)"
+    )
 
 
 # --- figures drawn by the richer formats (html.py); markdown may show them too -------------
