@@ -151,7 +151,7 @@ class GreenBudgetPlugin:
 
     def start(self) -> None:
         from .environment import gather
-        from .meters.base import MeterUnavailable
+        from .meters.base import Meter, MeterUnavailable
         from .session import Run
 
         name = self.settings.defaults.meter
@@ -159,7 +159,16 @@ class GreenBudgetPlugin:
             meter = self.config.hook.pytest_greenbudget_make_meter(config=self.config, name=name)
         except MeterUnavailable as exc:
             raise pytest.UsageError(f"greenbudget: meter {name!r}: {exc}") from None
-        env = gather(meter.describe(), pytest.__version__, None)
+        if not isinstance(meter, Meter):
+            raise pytest.UsageError(
+                f"greenbudget: pytest_greenbudget_make_meter returned {meter!r} for meter "
+                f"{name!r}, which is not a meter (it needs name, start, stop, describe, close)"
+            )
+        try:
+            description = meter.describe()
+        except Exception as exc:
+            raise pytest.UsageError(f"greenbudget: meter {name!r} failed: {exc!r}") from None
+        env = gather(description, pytest.__version__, None)
         self.run = Run(self.settings, meter, env)
         if not self.is_worker:  # one warning per run, not one per xdist worker
             for note in env.notes:  # e.g. RAPL unreadable: the figure is estimated, and the fix
@@ -191,15 +200,19 @@ class GreenBudgetPlugin:
         run = self.run
         if run is None or pyfuncitem.nodeid not in run.plans:
             return (yield)
+        from .probe import MeterFailure
+
         original = pyfuncitem.obj
-        holder: dict[str, object] = {}
 
         def measured(*args: object, **kwargs: object) -> None:
-            holder["entry"] = run.measure(pyfuncitem.nodeid, lambda: original(*args, **kwargs))
+            run.measure(pyfuncitem.nodeid, lambda: original(*args, **kwargs))
 
         pyfuncitem.obj = measured
         try:
             result = yield
+        except MeterFailure as exc:
+            run.record_unmeasured(pyfuncitem.nodeid, "failed", str(exc))
+            pytest.fail(f"greenbudget: {exc}", pytrace=False)
         except pytest.skip.Exception:
             run.record_unmeasured(pyfuncitem.nodeid, "skipped", "skipped during measurement")
             raise

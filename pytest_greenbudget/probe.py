@@ -19,6 +19,25 @@ class ProbeError(RuntimeError):
     """Misuse of the fixture (nested windows, bad work units); the message says how to fix."""
 
 
+class MeterFailure(RuntimeError):
+    """A meter (often a third party's) raised while measuring; the test fails with this
+    message instead of a traceback through the plugin."""
+
+
+def start(meter: Meter) -> object:
+    try:
+        return meter.start()
+    except Exception as exc:
+        raise MeterFailure(f"meter {meter.name!r} failed to start a window: {exc!r}") from exc
+
+
+def stop(meter: Meter, token: object) -> Reading:
+    try:
+        return meter.stop(token)
+    except Exception as exc:
+        raise MeterFailure(f"meter {meter.name!r} failed to stop a window: {exc!r}") from exc
+
+
 @dataclass(frozen=True)
 class RunSample:
     reading: Reading
@@ -45,12 +64,12 @@ class Probe:
             yield  # unbudgeted test, warm-up run, or plugin disabled: nothing to measure
             return
         self._open = True
-        token = self._meter.start()
+        token = start(self._meter)
         try:
             yield
         finally:
-            self._windows.append(self._meter.stop(token))
             self._open = False
+            self._windows.append(stop(self._meter, token))
 
     def work(self, units: float, unit: str = "unit") -> None:
         """Declare this run's functional unit (SCI's R): ``work(len(batch), "sample")``."""
@@ -88,7 +107,7 @@ def run_repeated(
     samples = []
     for _ in range(repeats):
         probe._begin(measured=True)
-        token = meter.start()
+        token = start(meter)
         call()
-        samples.append(probe._end(meter.stop(token)))
+        samples.append(probe._end(stop(meter, token)))
     return samples
