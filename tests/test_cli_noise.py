@@ -61,3 +61,9 @@ def test_noise_bad_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     (tmp_path / "bad.json").write_text("{")
     assert main(["noise", str(tmp_path / "bad.json"), str(tmp_path / "bad.json")]) == 2
     assert "not valid JSON" in capsys.readouterr().err
+
+
+def test_noise_refuses_one_report_twice(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _aa_reports(tmp_path, 1, 0.1)[0]
+    assert main(["noise", path, path]) == 2
+    assert "the same report was given twice" in capsys.readouterr().err

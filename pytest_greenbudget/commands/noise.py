@@ -80,7 +80,11 @@ def render(found: Mapping[str, object]) -> str:
 def run(args: argparse.Namespace) -> int:
     if len(args.reports) < 2:
         raise CommandError("noise needs at least two reports of the same code (A/A runs)")
-    sessions = medians_by_test([load_report(path) for path in args.reports])
+    reports = [load_report(path) for path in args.reports]
+    stamps = [(r.created_utc, r.environment.commit, r.by_nodeid().keys()) for r in reports]
+    if any(stamps.count(s) > 1 for s in stamps):
+        raise CommandError("the same report was given twice; each must be a separate session")
+    sessions = medians_by_test(reports)
     if not sessions:
         raise CommandError("no test was measured in two of these reports; nothing to compare")
     found = findings(sessions)
