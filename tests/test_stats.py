@@ -9,11 +9,11 @@ import pytest
 from scipy import special
 from scipy import stats as scipy_stats
 
-from pytest_greenbudget import stats
+from pytest_greenbudget import repeats, stats
+from pytest_greenbudget.repeats import repeats_needed
 from pytest_greenbudget.stats import (
     Summary,
     detect_change,
-    repeats_needed,
     session_noise_from,
     smallest_detectable,
 )
@@ -255,7 +255,7 @@ def test_repeats_needed_delivers_the_power_it_promises(cv: float, tolerance: flo
     assert n is not None
     # 1000 trials: a true 90% reads as 87% or more at three standard errors.
     assert flag_rate(n, cv, 2 * tolerance, tolerance, trials=1000, seed=n) >= 0.87
-    if n - 2 >= stats.MIN_REPEATS:  # and it does not ask for many more than needed
+    if n - 2 >= repeats.MIN_REPEATS:  # and it does not ask for many more than needed
         assert flag_rate(n - 2, cv, 2 * tolerance, tolerance, trials=1000, seed=n) < 0.90
 
 
