@@ -361,12 +361,29 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5, help=f"rounds at repeats {GATE_REPEATS}")
     parser.add_argument(
+        "--changes",
+        default="0.10,0.30",
+        help="the A/B changes to inject, as fractions of the work (default 0.10,0.30)",
+    )
+    parser.add_argument(
         "--default-rounds",
         type=int,
         default=2,
         help="rounds at the example's own repeats (greenbudget.yaml); 0 skips",
     )
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    set_changes([c.strip() for c in args.changes.split(",") if c.strip()])
+    return args
+
+
+def set_changes(changes: list[str]) -> None:
+    """Rebuild the variants: A, then one B per injected change."""
+    VARIANTS.clear()
+    SCENARIOS.clear()
+    VARIANTS["A"], SCENARIOS["A/A"] = "0", "A"
+    for change in changes:
+        label = f"+{float(change) * 100:.0f}%"
+        VARIANTS[f"B{label}"], SCENARIOS[f"A/B {label}"] = change, f"B{label}"
 
 
 def print_settings(args: argparse.Namespace) -> None:
@@ -379,7 +396,8 @@ def print_settings(args: argparse.Namespace) -> None:
     )
     print("warmup, tolerance: the example's (1 run, 5%); gate p < 0.01 one-sided")
     print("per round: a fresh baseline; per variant a gated run and a plain run + compare")
-    print("changes:   +10% / +30% of training steps and predict calls (GB_BENCH_EXTRA)")
+    changes = " / ".join(name.split()[-1] for name in SCENARIOS if name != "A/A")
+    print(f"changes:   {changes} of training steps and predict calls (GB_BENCH_EXTRA)")
     print()
 
 
