@@ -34,7 +34,6 @@ import json
 import math
 import os
 import platform
-import re
 import shutil
 import statistics
 import subprocess
@@ -46,6 +45,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+
+from pytest_greenbudget.meters.cputime import CpuInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -123,12 +124,8 @@ class Tally:
 
 
 def cpu_model() -> str:
-    try:
-        text = Path("/proc/cpuinfo").read_text(errors="replace")
-    except OSError:
-        return platform.processor() or platform.machine()
-    found = re.search(r"^model name\s*:\s*(.+)$", text, re.MULTILINE)
-    return found.group(1).strip() if found else platform.machine()
+    # The same reading the plugin puts into every report's environment.
+    return CpuInfo.from_proc().model_name
 
 
 def load_average() -> str:

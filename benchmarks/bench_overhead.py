@@ -33,6 +33,8 @@ from pathlib import Path
 
 import pytest
 
+from pytest_greenbudget.meters.cputime import CpuInfo
+
 HEAVY = ("codecarbon", "pandas", "numpy", "requests", "pynvml")
 ROUNDS = 9
 UNMARKED_N = 500
@@ -59,12 +61,8 @@ class Row:
 
 
 def cpu_model() -> str:
-    try:
-        text = Path("/proc/cpuinfo").read_text(errors="replace")
-    except OSError:
-        return platform.processor() or platform.machine()
-    found = re.search(r"^model name\s*:\s*(.+)$", text, re.MULTILINE)
-    return found.group(1).strip() if found else platform.machine()
+    # The same reading the plugin puts into every report's environment.
+    return CpuInfo.from_proc().model_name
 
 
 def print_machine() -> None:
