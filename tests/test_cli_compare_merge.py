@@ -5,6 +5,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from cli_helpers import assert_one_line_error, run
 
 from pytest_greenbudget.cli import main
 from pytest_greenbudget.results import (
@@ -42,19 +43,6 @@ def base(tmp_path: Path) -> str:
         tmp_path / "base.json",
         {"tests/test_a.py::test_fit": BASE, "tests/test_a.py::test_old": BASE},
     )
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def assert_one_line_error(err: str, *fragments: str) -> None:
-    assert "Traceback" not in err
-    assert err.count("\n") == 1 and err.startswith("greenbudget: error: ")
-    for fragment in fragments:
-        assert fragment in err
 
 
 # --- compare --------------------------------------------------------------------------------

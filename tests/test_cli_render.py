@@ -7,6 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from cli_helpers import assert_one_line_error, run
 from github_double import entry, report
 
 from pytest_greenbudget.cli import main
@@ -20,18 +21,6 @@ def saved(path: Path, nodeid: str, samples: tuple[float, ...]) -> str:
     test = replace(entry(nodeid, sorted(samples)[2], budget=5.0), samples_j=samples)
     write_report(report(test), path)
     return str(path)
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def assert_one_line_error(err: str, *fragments: str) -> None:
-    assert "Traceback" not in err
-    assert err.count("\n") == 1 and err.startswith("greenbudget: error: ")
-    assert all(fragment in err for fragment in fragments)
 
 
 def test_render_writes_the_page(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
