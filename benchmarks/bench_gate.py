@@ -29,11 +29,9 @@ is measured, not something filtered out.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import math
 import os
-import platform
 import shutil
 import statistics
 import subprocess
@@ -44,9 +42,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pytest
-
-from pytest_greenbudget.meters.cputime import CpuInfo
+from machine import print_machine
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -123,11 +119,6 @@ class Tally:
 # ---------------------------------------------------------------- machine
 
 
-def cpu_model() -> str:
-    # The same reading the plugin puts into every report's environment.
-    return CpuInfo.from_proc().model_name
-
-
 def load_average() -> str:
     try:
         return " ".join(f"{x:.2f}" for x in os.getloadavg())
@@ -135,17 +126,12 @@ def load_average() -> str:
         return "unknown"
 
 
-def print_machine() -> None:
-    print("## Machine")
-    print(f"CPU:    {cpu_model()}")
-    print(f"cores:  {os.cpu_count()}")
-    print(f"Python: {platform.python_version()} ({sys.executable})")
-    print(f"pytest: {pytest.__version__}")
-    print(f"date:   {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M UTC}")
-    print(f"load:   {load_average()} (1/5/15 min) at start")
-    print("note:   a shared VM: other engineers' test runs ran beside this benchmark, which is")
-    print("        the noise a real CI runner sees; the figures include it.")
-    print()
+def print_machine_and_load() -> None:
+    print_machine(
+        f"load:   {load_average()} (1/5/15 min) at start",
+        "note:   a shared VM: other engineers' test runs ran beside this benchmark, which is",
+        "        the noise a real CI runner sees; the figures include it.",
+    )
 
 
 # ---------------------------------------------------------------- variants and runs
@@ -406,7 +392,7 @@ def meter_of(work: Path) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    print_machine()
+    print_machine_and_load()
     print_settings(args)
     started, ticks = time.perf_counter(), cpu_ticks()
     results: dict[str, dict[str, Tally]] = {}

@@ -32,8 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
-from pytest_greenbudget.meters.cputime import CpuInfo
+from machine import cpu_model, print_machine
 
 HEAVY = ("codecarbon", "pandas", "numpy", "requests", "pynvml")
 ROUNDS = 9
@@ -58,21 +57,6 @@ class Row:
 
 
 # ---------------------------------------------------------------- machine
-
-
-def cpu_model() -> str:
-    # The same reading the plugin puts into every report's environment.
-    return CpuInfo.from_proc().model_name
-
-
-def print_machine() -> None:
-    print("## Machine")
-    print(f"CPU:    {cpu_model()}")
-    print(f"cores:  {os.cpu_count()}")
-    print(f"Python: {platform.python_version()} ({sys.executable})")
-    print(f"pytest: {pytest.__version__}")
-    print(f"date:   {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M UTC}")
-    print()
 
 
 # ---------------------------------------------------------------- helpers
