@@ -38,6 +38,8 @@ class Comparison:
         gate_incomparable: bool = False,
         session_noise: float | None = None,
     ) -> Comparison:
+        """Compare ``head`` with ``base``; ``tolerance`` and ``session_noise`` override each
+        test's own when given. Without a base, head's own verdicts stand."""
         if base is None:
             return cls(head, True, (), gate_incomparable)
         differences = fingerprint_differences(base.environment, head.environment)
@@ -57,23 +59,8 @@ class Comparison:
         return self.count("regressed") > 0 and (self.comparable or self.gate_incomparable)
 
 
-def compare_reports(
-    base: Report | None,
-    head: Report,
-    *,
-    tolerance: float | None = None,
-    gate_incomparable: bool = False,
-    session_noise: float | None = None,
-) -> Comparison:
-    """Compare ``head`` with ``base``; ``tolerance`` and ``session_noise`` override each
-    test's own when given."""
-    return Comparison.from_reports(
-        base,
-        head,
-        tolerance=tolerance,
-        gate_incomparable=gate_incomparable,
-        session_noise=session_noise,
-    )
+# The name most callers use; one implementation.
+compare_reports = Comparison.from_reports
 
 
 # --- fingerprints ---------------------------------------------------------------------------
