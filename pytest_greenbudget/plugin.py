@@ -148,6 +148,7 @@ class GreenBudgetPlugin:
         self.run: Run | None = None
         self.is_worker = hasattr(config, "workerinput")  # an xdist worker process
         self.workers: list[str] = []
+        self.final: Report | None = None  # built once at session end, shown and written
 
     def start(self) -> None:
         from .environment import gather
@@ -230,8 +231,8 @@ class GreenBudgetPlugin:
         from .render.terminal import summary_lines
 
         if self.run is None or not (self.run.entries or self.settings.baseline):
-            return  # nothing measured: no report to build
-        report = self._report()
+            return  # nothing measured: no report to show
+        report = self.final or self._report()
         if report is None:
             return
         terminalreporter.section("greenbudget")
@@ -241,7 +242,7 @@ class GreenBudgetPlugin:
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         from .results import write_report
 
-        report = self._report()
+        report = self.final = self._report()
         if report is None:
             return
         if self.is_worker:  # the controller writes the one report

@@ -14,7 +14,7 @@ from typing import Any
 
 from . import carbon, configfile, judge
 from .compare import compare_reports, fingerprint_differences, missing_entries
-from .meters.base import Meter, MeterDescription, MeterOptions
+from .meters.base import Meter, MeterOptions
 from .probe import Probe, RunSample, run_repeated
 from .results import CarbonSettings, Environment, Report, TestEntry, read_report
 from .settings import (
@@ -86,7 +86,6 @@ class Run:
     def __init__(self, settings: Settings, meter: Meter, environment: Environment) -> None:
         self.settings = settings
         self.meter = meter
-        self.description: MeterDescription = meter.describe()
         self.environment = environment
         self.plans: dict[str, Plan] = {}
         self.probes: dict[str, Probe] = {}
