@@ -11,11 +11,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from . import carbon as carbon_mod
+from .gate.stats import Summary
 from .meters.base import Reading
 from .probe import RunSample
 from .results import Budget, CarbonSettings, Component, TestEntry, Work
 from .settings import BudgetSpec, Plan
-from .stats import Summary
 from .units import format_carbon, format_energy
 
 

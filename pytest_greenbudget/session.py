@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from . import carbon, configfile, judge
-from .compare import compare_reports, fingerprint_differences, missing_entries
+from .gate.compare import compare_reports, fingerprint_differences, missing_entries
 from .meters.base import Meter, MeterOptions
 from .probe import Probe, RunSample, run_repeated
 from .results import CarbonSettings, Environment, Report, TestEntry, read_report

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from pytest_greenbudget.compare import compare_reports, fingerprint_differences
+from pytest_greenbudget.gate.compare import compare_reports, fingerprint_differences
 from pytest_greenbudget.results import (
     Budget,
     CarbonSettings,

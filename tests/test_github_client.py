@@ -21,7 +21,7 @@ from github_double import (
     secondary_limit,
 )
 
-from pytest_greenbudget.github import (
+from pytest_greenbudget.github.client import (
     GitHubClient,
     GitHubError,
     ReadOnlyToken,

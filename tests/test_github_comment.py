@@ -23,7 +23,7 @@ from github_double import (
 )
 
 from pytest_greenbudget import cli
-from pytest_greenbudget.github_actions import (
+from pytest_greenbudget.github.actions import (
     SUMMARY_LIMIT_BYTES,
     append_summary,
     command,

@@ -4,7 +4,7 @@ from dataclasses import replace
 
 import pytest
 
-from pytest_greenbudget.merge import MergeError, merge_reports
+from pytest_greenbudget.gate.merge import MergeError, merge_reports
 from pytest_greenbudget.results import (
     SCHEMA_VERSION,
     CarbonSettings,

@@ -9,9 +9,9 @@ import pytest
 from scipy import special
 from scipy import stats as scipy_stats
 
-from pytest_greenbudget import repeats, stats
-from pytest_greenbudget.repeats import repeats_needed
-from pytest_greenbudget.stats import (
+from pytest_greenbudget.gate import repeats, stats
+from pytest_greenbudget.gate.repeats import repeats_needed
+from pytest_greenbudget.gate.stats import (
     Summary,
     detect_change,
     session_noise_from,

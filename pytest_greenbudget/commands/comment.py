@@ -20,12 +20,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..cli import CommandError
-from ..github_actions import DEFAULT_BOT_LOGIN, ActionsEnv, ActionsError, command
+from ..github.actions import DEFAULT_BOT_LOGIN, ActionsEnv, ActionsError, command
 from ..render.view import View
 from ..results import Report, ReportError, read_report
 
 if TYPE_CHECKING:
-    from ..github import GitHubClient
+    from ..github.client import GitHubClient
 
 MODES = ("always", "on-change", "on-regression", "never")
 CHANGED = ("regressed", "over-budget", "improved", "new", "missing")
@@ -86,7 +86,7 @@ def run(args: argparse.Namespace, *, sleep: Callable[[float], None] = time.sleep
     env = _env()
     head = _read(args.report, "--report")
     token = args.github_token or os.environ.get("GITHUB_TOKEN", "")
-    from ..github import GitHubClient, GitHubError
+    from ..github.client import GitHubClient, GitHubError
 
     with GitHubClient(env.api_url, token, sleep=sleep) as client:
         try:
@@ -121,7 +121,7 @@ def _run(
     report, warnings, gate = _compare(base, head)
     view = build_view(report, notes=[*notes, *warnings], run_url=env.run_url())
     if env.step_summary is not None:
-        from ..github_actions import append_summary
+        from ..github.actions import append_summary
 
         append_summary(env.step_summary, render_markdown(view, SUMMARY_CHARS))
     url = _post(args, target, client, view)
@@ -144,7 +144,7 @@ def _target(args: argparse.Namespace, env: ActionsEnv, client: GitHubClient | No
     check_head = built is not None and args.mode != "never"
     if pr is None or not (check_head or (branch is None and args.baseline_artifact)):
         return Target(env.repository, pr, branch)
-    from ..github import GitHubError, pull_request_refs
+    from ..github.client import GitHubError, pull_request_refs
 
     repo = _need_repo(env.repository)
     try:
@@ -182,8 +182,8 @@ def _baseline(
 def _artifact_baseline(
     args: argparse.Namespace, branch: str, repo: str, client: GitHubClient | None
 ) -> tuple[Report | None, list[str]]:
-    from ..github import GitHubError
-    from ..github_artifacts import fetch_baseline
+    from ..github.artifacts import fetch_baseline
+    from ..github.client import GitHubError
 
     name = args.baseline_artifact
     gh = _need_client(client, "download the baseline artifact")
@@ -207,7 +207,7 @@ def _compare(base: Report | None, head: Report) -> tuple[Report, tuple[str, ...]
     if base is None:
         gate = any(t.verdict in ("regressed", "over-budget") for t in head.tests)
         return head, (), gate
-    from ..compare import compare_reports
+    from ..gate.compare import compare_reports
 
     result = compare_reports(base, head)
     return result.report, tuple(result.warnings), result.gate_failed
@@ -219,7 +219,7 @@ def _post(args: argparse.Namespace, target: Target, client: GitHubClient | None,
         why = target.skip or ("--mode never" if args.mode == "never" else "no pull request")
         print(f"greenbudget: not commenting: {why}", file=sys.stderr)
         return ""
-    from ..github import GitHubError, upsert_comment
+    from ..github.client import GitHubError, upsert_comment
     from ..render.markdown import render_markdown
 
     gh, repo = _need_client(client, "comment"), _need_repo(target.repo)
@@ -236,7 +236,7 @@ def _post(args: argparse.Namespace, target: Target, client: GitHubClient | None,
 
 
 def _why(exc: Exception) -> str:
-    from ..github import ReadOnlyToken, Unavailable
+    from ..github.client import ReadOnlyToken, Unavailable
 
     if isinstance(exc, ReadOnlyToken):
         return "Read-only token (fork pull request?): see the job summary"
@@ -266,7 +266,7 @@ def _annotate(view: View) -> None:
 def _outputs(env: ActionsEnv, view: View, url: str) -> None:
     if env.output is None:
         return
-    from ..github_actions import write_outputs
+    from ..github.actions import write_outputs
 
     counts = view.counts
     write_outputs(

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 
 from ..cli import CommandError
-from ..compare import Comparison, compare_reports, percent_change
+from ..gate.compare import Comparison, compare_reports, percent_change
 from ..results import VERDICTS, Report, ReportError, TestEntry, read_report
 from ..units import UnitError, format_energy, parse_percent
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 
 from ..cli import CommandError
-from ..merge import MergeError, merge_reports
+from ..gate.merge import MergeError, merge_reports
 from ..results import write_report
 from .compare import load_report
 

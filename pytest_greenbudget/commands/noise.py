@@ -15,8 +15,8 @@ import statistics
 from collections.abc import Mapping, Sequence
 
 from ..cli import CommandError
+from ..gate.stats import session_noise_from, smallest_detectable
 from ..results import Report
-from ..stats import session_noise_from, smallest_detectable
 from .compare import load_report
 
 _Z90 = statistics.NormalDist().inv_cdf(0.1)

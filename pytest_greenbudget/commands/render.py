@@ -11,7 +11,7 @@ import argparse
 import sys
 
 from ..cli import CommandError
-from ..compare import compare_reports
+from ..gate.compare import compare_reports
 from ..render.html import write_html
 from .compare import load_report
 

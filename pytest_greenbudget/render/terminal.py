@@ -4,10 +4,10 @@ Figures are worded by the shared view model (``view.py``), as in the PR comment.
 
 from __future__ import annotations
 
-from ..compare import percent_change
-from ..repeats import repeats_needed
+from ..gate.compare import percent_change
+from ..gate.repeats import repeats_needed
+from ..gate.stats import Summary, smallest_detectable
 from ..results import Report, TestEntry
-from ..stats import Summary, smallest_detectable
 from ..units import format_carbon, format_energy
 from .view import NONE, budget_text, meters, significance, spread, totals
 

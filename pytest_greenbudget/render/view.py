@@ -11,9 +11,9 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from ..compare import percent_change
+from ..gate.compare import percent_change
+from ..gate.stats import Summary, smallest_detectable
 from ..results import Budget, Report, TestEntry
-from ..stats import Summary, smallest_detectable
 from ..units import format_carbon, format_energy, format_percent
 
 FLAGGED = ("regressed", "over-budget")

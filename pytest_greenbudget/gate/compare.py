@@ -12,9 +12,9 @@ import statistics
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
-from .results import BaselineFigures, Environment, Report, TestEntry
+from ..results import BaselineFigures, Environment, Report, TestEntry
+from ..units import format_energy
 from .stats import Change, detect_change
-from .units import format_energy
 
 NOT_GATED = "baseline from another machine or meter: not gated"
 

@@ -16,8 +16,8 @@ from urllib.parse import urlsplit
 
 import requests
 
-from . import __version__
-from .render.markdown import MARKER
+from .. import __version__
+from ..render.markdown import MARKER
 
 API_VERSION = "2022-11-28"
 MAX_PAGES = 1000  # a Link loop in a misbehaving proxy must not spin forever

@@ -12,8 +12,8 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import replace
 
+from ..results import SCHEMA_VERSION, Report
 from .compare import fingerprint_differences
-from .results import SCHEMA_VERSION, Report
 
 SHOWN = 5  # duplicate ids named in the error before "and N more"
 

@@ -12,7 +12,7 @@ import zipfile
 from dataclasses import dataclass
 from typing import Any
 
-from .github import GitHubClient, GitHubError
+from .client import GitHubClient, GitHubError
 
 MAX_MEMBER_BYTES = 64 * 1024 * 1024  # a report is kilobytes; refuse to inflate a zip bomb
 

@@ -1,0 +1,1 @@
+"""The regression gate: statistics, baseline comparison, repeats advice, merge. Pure: no pytest."""

@@ -1,0 +1,1 @@
+"""The GitHub side: REST client, the Actions runner side, artifact baselines."""
