@@ -15,8 +15,17 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-SCHEMA_VERSION = "1.1"  # 1.1: tests[].session_noise
-VERDICTS = ("ok", "over-budget", "regressed", "improved", "unchanged", "new", "missing")
+SCHEMA_VERSION = "1.2"  # 1.1: tests[].session_noise; 1.2: paired baselines, incomplete runs
+VERDICTS = (
+    "ok",
+    "over-budget",
+    "regressed",
+    "improved",
+    "unchanged",
+    "inconclusive",
+    "new",
+    "missing",
+)
 
 
 class ReportError(ValueError):
@@ -57,8 +66,13 @@ class BaselineFigures:
     samples_j: tuple[float, ...]
     ratio: float
     p_value: float | None
-    method: str  # "welch" | "yuen" | "ratio-only"
+    method: str  # "welch" | "yuen" | "ratio-only" | "z" | a paired method
     comparable: bool = True
+    mode: str = "unpaired"  # "paired": measured side by side with the base in this job
+    ref: str | None = None  # paired: the base ref as given (e.g. "main")
+    commit: str | None = None  # paired: the base commit measured
+    pairs: tuple[tuple[float, float], ...] = ()  # paired: (head J, base J) per pair, in order
+    detectable: float | None = None  # smallest change this comparison could have seen
 
 
 @dataclass(frozen=True)
@@ -125,6 +139,8 @@ class Report:
     carbon: CarbonSettings
     tests: tuple[TestEntry, ...]
     schema_version: str = SCHEMA_VERSION
+    incomplete: bool = False  # interrupted, collection errors, --co: not a full baseline
+    incomplete_reason: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-shaped data (lists, not tuples), as read back from the file or sent by xdist."""
@@ -246,6 +262,8 @@ def _decode_top(data: object, where: str) -> Report:
         carbon=_decode_carbon(_obj(top.get("carbon"), f"{where}: carbon"), f"{where}: carbon"),
         tests=tuple(_decode_test(t, f"{where}: tests[{i}]") for i, t in enumerate(tests)),
         schema_version=version,
+        incomplete=bool(_opt(top, "incomplete", bool, where)),
+        incomplete_reason=_opt(top, "incomplete_reason", str, where),
     )
 
 
@@ -324,6 +342,7 @@ def _baseline(value: object, where: str) -> BaselineFigures | None:
         return None
     b = dict(_obj(value, where))
     b["samples_j"] = tuple(float(s) for s in b.get("samples_j", ()))
+    b["pairs"] = tuple((float(h), float(s)) for h, s in b.get("pairs", ()))
     try:
         return BaselineFigures(**b)
     except TypeError as exc:
