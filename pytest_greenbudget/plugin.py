@@ -236,8 +236,14 @@ class GreenBudgetPlugin:
         if report is None:
             return
         terminalreporter.section("greenbudget")
-        for line in summary_lines(report):
+        verbose = self.config.get_verbosity() > 0
+        for line in summary_lines(report, verbose=verbose, noise_measured=self._noise_given()):
             terminalreporter.write_line(line)
+
+    def _noise_given(self) -> bool:
+        """The user set session_noise (after measuring it, we trust): no advice to measure."""
+        given = self.settings.options.cli.get("session_noise") is not None
+        return given or "session_noise" in self.settings.file.defaults
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         from .results import write_report

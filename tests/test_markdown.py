@@ -38,9 +38,9 @@ def table_rows(text: str) -> list[str]:
 def test_headline_counts_what_needs_action_and_the_overall_change() -> None:
     view = build_view(mixed(), run_url=RUN)
     # Same tests only: (2.0 + 1.1 + 12.0 + 1.5) / (2.0 + 1.0 + 11.9 + 1.0) - 1 = +4.4%
-    assert view.headline == "2 tests regressed, 1 over budget: +4.4% energy"
+    assert view.headline == "2 tests regressed, 1 over budget · energy +4.4% vs base"
     text = render_markdown(view)
-    assert text.startswith(MARKER + "\n\n### 🔴 2 tests regressed, 1 over budget: +4.4% energy\n")
+    assert text.startswith(MARKER + "\n\n### 🔴 2 tests regressed, 1 over budget · energy +4.4% vs base\n")
 
 
 def test_regressions_lead_worst_first_then_overruns_then_the_rest_collapsed() -> None:
@@ -78,7 +78,7 @@ def test_significance_reads_as_p_value_ratio_only_or_not_comparable(
 
 def test_without_a_baseline_the_headline_speaks_of_budgets_and_totals() -> None:
     view = build_view(report(entry("a", 2000.0, budget=4000.0), entry("b", 5200.0)))
-    assert view.headline == "2 tests within budget: 2.00 Wh in total"
+    assert view.headline == "2 tests within budget · 2.00 Wh in total"
     assert ("Energy", "2.00 Wh") in view.totals
     assert not any(label.startswith("Change") for label, _ in view.totals)
     assert "<summary>All 2 tests</summary>" in render_markdown(view)
@@ -88,7 +88,7 @@ def test_a_calm_run_with_a_baseline_says_so() -> None:
     view = build_view(
         report(entry("a", 0.9, base=1.0, verdict="improved"), entry("b", 1.0, base=1.0))
     )
-    assert view.headline == "1 test improved, none regressed in 2 tests: -5.0% energy"
+    assert view.headline == "1 test improved, none regressed in 2 tests · energy -5.0% vs base"
     assert render_markdown(view).splitlines()[2].startswith("### 🟢 ")
 
 
