@@ -28,7 +28,7 @@ def test_render_writes_the_page(tmp_path: Path, capsys: pytest.CaptureFixture[st
     out = tmp_path / "site" / "report.html"
     code, stdout, err = run(capsys, "render", "--html", str(out), head)
     assert (code, err) == (0, "")
-    assert stdout == f"greenbudget: wrote {out} (1 test(s))\n"
+    assert stdout == f"greenbudget: wrote {out} (1 test)\n"
     page = out.read_text(encoding="utf-8")
     assert "t.py::test_fit" in page and 'id="change"' not in page
 

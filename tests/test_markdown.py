@@ -40,7 +40,9 @@ def test_headline_counts_what_needs_action_and_the_overall_change() -> None:
     # Same tests only: (2.0 + 1.1 + 12.0 + 1.5) / (2.0 + 1.0 + 11.9 + 1.0) - 1 = +4.4%
     assert view.headline == "2 tests regressed, 1 over budget · energy +4.4% vs base"
     text = render_markdown(view)
-    assert text.startswith(MARKER + "\n\n### 🔴 2 tests regressed, 1 over budget · energy +4.4% vs base\n")
+    assert text.startswith(
+        MARKER + "\n\n### 🔴 2 tests regressed, 1 over budget · energy +4.4% vs base\n"
+    )
 
 
 def test_regressions_lead_worst_first_then_overruns_then_the_rest_collapsed() -> None:

@@ -117,7 +117,12 @@ def summary_lines(
     header = HEADER + BASE_HEADER if with_base else HEADER
     shown = view.flagged + view.rest
     grid = table([header, *(row(entries[r.nodeid], r, with_base) for r in shown)])
-    lines = [LEGEND, _totals_line(report), *_meter_lines(report, verbose), _carbon_line(report, verbose)]
+    lines = [
+        LEGEND,
+        _totals_line(report),
+        *_meter_lines(report, verbose),
+        _carbon_line(report, verbose),
+    ]
     lines += [side_by_side(report.tests) or "", gate_rule(report.tests) or ""]
     lines += [f"{r.nodeid}: {r.detail}" for r in shown if r.detail]
     if verbose:
