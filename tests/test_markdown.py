@@ -57,7 +57,9 @@ def test_regressions_lead_worst_first_then_overruns_then_the_rest_collapsed() ->
 def test_row_shows_base_head_change_significance_and_budget_share() -> None:
     text = render_markdown(build_view(mixed()))
     (over,) = [row for row in table_rows(text) if "test&#95;over<" in row]
-    assert over.split(" | ")[2:] == ["11.9 J", "12.0 J", "+0.8%", "p=0.001", "10.0 J", "120% |"]
+    assert over.split(" | ")[2:] == [
+        "11.9 J", "12.0 J", "+0.8%", "p=0.001", "5", "±0.8%", "10.0 J", "120% energy |"
+    ]  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -131,7 +133,7 @@ def test_hostile_test_ids_cannot_break_the_table_inject_html_or_mention() -> Non
     text = render_markdown(build_view(report(*tests)))
     rows = table_rows(text)
     assert len(rows) == 2 * len(HOSTILE)
-    assert all(row.count("|") == 9 for row in rows)  # 8 cells: no pipe got through
+    assert all(row.count("|") == 8 for row in rows)  # 7 cells: no pipe got through
     assert all(row.count("<code>") == row.count("</code>") == 1 for row in rows)
     assert sum("<br>" in row for row in rows) == len(HOSTILE)  # the messages are shown too
     tags = set(re.findall(r"</?([a-z]+)", text))
@@ -187,3 +189,59 @@ def test_render_imports_neither_pytest_nor_requests() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def paired_entry(nodeid: str, energy: float, base: float, verdict: str, p: float):
+    from dataclasses import replace
+
+    test = entry(nodeid, energy, base=base, p_value=p, verdict=verdict)
+    assert test.baseline is not None
+    pairs = tuple((energy * f, base * f) for f in (0.99, 1.0, 1.01, 1.0))
+    figures = replace(
+        test.baseline, mode="paired", ref="main", commit="abc1234ffff", pairs=pairs,
+        method="paired-t",
+    )  # fmt: skip
+    return replace(test, baseline=figures)
+
+
+def test_a_paired_comment_says_side_by_side_and_how_it_was_judged() -> None:
+    text = render_markdown(
+        build_view(report(paired_entry("t.py::test_fit", 1.3, 1.0, "regressed", 0.0002)))
+    )
+    assert "Base and head measured side by side with main&#64;\u200dabc1234 in this job." in text
+    assert "paired test on the log ratios of 4 head/base pairs per test" in text
+    assert "noise between sessions (" not in text
+    (row,) = table_rows(text)
+    assert "p&lt;0.001, 4 pairs" in row
+
+
+def test_inconclusive_is_its_own_verdict_with_its_reason_and_floor() -> None:
+    from dataclasses import replace
+
+    test = entry("t.py::test_noisy", 1.1, base=1.0, p_value=0.3, verdict="inconclusive")
+    assert test.baseline is not None
+    test = replace(test, baseline=replace(test.baseline, detectable=0.31), message="3 runs")
+    view = build_view(report(test))
+    assert view.headline == "1 inconclusive · energy +10% vs base"
+    text = render_markdown(view)
+    assert "🟡 inconclusive" in text and "unchanged" not in text
+    assert "the gate could not see changes below +31% (3 runs)" in text
+
+
+def test_an_incomplete_run_has_a_banner_before_the_headline() -> None:
+    from dataclasses import replace
+
+    done = replace(report(entry("t.py::a")), incomplete=True, incomplete_reason="interrupted")
+    text = render_markdown(build_view(done))
+    banner, headline = text.split("\n\n")[1:3]
+    assert banner.startswith("> ⚠️ **Incomplete run: interrupted.")
+    assert headline.startswith("### ")
+
+
+def test_outcomes_read_as_pytest_says_them_and_no_base_columns_without_a_base() -> None:
+    from dataclasses import replace
+
+    xfail = replace(entry("t.py::test_x", None, verdict=None), outcome="xfailed")
+    text = render_markdown(build_view(report(xfail, entry("t.py::test_ok"))))
+    assert "| xfailed | <code>" in text and "failed |" not in text.replace("xfailed |", "")
+    assert "Base" not in text.split("<details>")[1] and "Significance" not in text
