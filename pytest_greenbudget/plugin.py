@@ -19,6 +19,12 @@ if TYPE_CHECKING:  # imported where used, so --help and --greenbudget-disable st
     from .session import Run, Settings
 
 PLUGIN_NAME = "greenbudget-session"
+# Flags that ask for settings (and their validation) even when no test is marked.
+FLAGS = (
+    "config", "meter", "repeats", "warmup", "tolerance", "session_noise", "region", "report",
+    "html", "baseline", "gate_incomparable",
+)  # fmt: skip
+OUTPUTS = ("report", "html", "baseline")  # written or compared even when nothing is measured
 MARKER = (
     "greenbudget(energy=None, carbon=None, per=None, tolerance=None, repeats=None, warmup=None): "
     "measure this test and hold it to an energy/carbon budget, e.g. energy='40 J'"
@@ -115,17 +121,26 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER)
     if config.getoption("greenbudget_disable"):
         return
-    from .configfile import ConfigError
-    from .session import Options, Settings
-
-    options = Options.from_getoption(config.getoption)
-    try:
-        settings = Settings.load(options, config.rootpath)
-    except (ConfigError, ValueError) as exc:  # ReportError and CarbonError are ValueErrors
-        raise pytest.UsageError(f"greenbudget: {exc}") from None
-    plugin = GreenBudgetPlugin(config, settings)
+    plugin = GreenBudgetPlugin(config)
+    # Settings are read now only when there is something to read (a config file, a flag), so
+    # their errors stop the run before it starts; an unmarked suite with neither imports no
+    # more than configfile.py, and no meter is built until a test is to be measured.
+    if _flags_given(config) or _config_file(config) is not None:
+        plugin.load_settings()
     config.pluginmanager.register(plugin, PLUGIN_NAME)
-    plugin.start()
+
+
+def _flags_given(config: pytest.Config) -> bool:
+    return any(config.getoption(f"greenbudget_{name}") for name in FLAGS)
+
+
+def _config_file(config: pytest.Config) -> object:
+    from .configfile import ConfigError, find_config
+
+    try:
+        return find_config(config.rootpath, config.getoption("greenbudget_config"))
+    except ConfigError as exc:
+        raise pytest.UsageError(f"greenbudget: {exc}") from None
 
 
 @pytest.fixture
@@ -142,13 +157,37 @@ def greenbudget(request: pytest.FixtureRequest) -> Probe:
 class GreenBudgetPlugin:
     """The one registered plugin object; its hooks delegate to ``session.Run``."""
 
-    def __init__(self, config: pytest.Config, settings: Settings) -> None:
+    def __init__(self, config: pytest.Config) -> None:
         self.config = config
-        self.settings = settings
-        self.run: Run | None = None
+        self._settings: Settings | None = None  # read at configure, or at first need
+        self.run: Run | None = None  # with its meter: built when a test is to be measured
         self.is_worker = hasattr(config, "workerinput")  # an xdist worker process
         self.workers: list[str] = []
+        self.pending: list[str] = []  # notes from before the run existed (xdist controller)
         self.final: Report | None = None  # built once at session end, shown and written
+
+    @property
+    def settings(self) -> Settings:
+        return self._settings or self.load_settings()
+
+    def load_settings(self) -> Settings:
+        from .configfile import ConfigError
+        from .session import Options, Settings
+
+        options = Options.from_getoption(self.config.getoption)
+        try:
+            self._settings = Settings.load(options, self.config.rootpath)
+        except (ConfigError, ValueError) as exc:  # ReportError and CarbonError are ValueErrors
+            raise pytest.UsageError(f"greenbudget: {exc}") from None
+        return self._settings
+
+    def ensure_run(self) -> Run:
+        """The session's Run and its meter, built at the first need: a test to measure, a
+        worker's measurements, or a report to write."""
+        if self.run is None:
+            self.start()
+        assert self.run is not None
+        return self.run
 
     def start(self) -> None:
         from .environment import gather
@@ -171,6 +210,7 @@ class GreenBudgetPlugin:
             raise pytest.UsageError(f"greenbudget: meter {name!r} failed: {exc!r}") from None
         env = gather(description, pytest.__version__, None)
         self.run = Run(self.settings, meter, env)
+        self.run.notes.extend(self.pending)
         if not self.is_worker:  # one warning per run, not one per xdist worker
             for note in env.notes:  # e.g. RAPL unreadable: the figure is estimated, and the fix
                 self.config.issue_config_time_warning(pytest.PytestConfigWarning(note), 2)
@@ -183,9 +223,14 @@ class GreenBudgetPlugin:
         return make_builtin(name, self.settings.meter_options(parallel))
 
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        marked = any(item.get_closest_marker("greenbudget") for item in items)
+        if not marked and self._settings is None:
+            return  # nothing marked, no config, no flag: nothing to measure, nothing built
+        if not marked and not self.settings.file.rules and not self._outputs():
+            return
         from .settings import marker_spec
 
-        assert self.run is not None
+        run = self.ensure_run()
         for item in items:
             mark = item.get_closest_marker("greenbudget")
             try:
@@ -194,7 +239,7 @@ class GreenBudgetPlugin:
                 )
             except ValueError as exc:
                 raise pytest.UsageError(f"greenbudget: {exc}") from None
-            self.run.plan(item.nodeid, spec, _marker_test(item))
+            run.plan(item.nodeid, spec, _marker_test(item))
 
     @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_pyfunc_call(self, pyfuncitem: pytest.Function) -> Generator[None, object, object]:
@@ -227,11 +272,14 @@ class GreenBudgetPlugin:
             pytest.fail(entry.message or entry.verdict or "", pytrace=False)
         return result
 
-    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        from .render.terminal import summary_lines
+    def _outputs(self) -> bool:
+        return any(self.config.getoption(f"greenbudget_{name}") for name in OUTPUTS)
 
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if self.run is None or not (self.run.entries or self.settings.baseline):
             return  # nothing measured: no report to show
+        from .render.terminal import summary_lines
+
         report = self.final or self._report()
         if report is None:
             return
@@ -246,11 +294,15 @@ class GreenBudgetPlugin:
         return given or "session_noise" in self.settings.file.defaults
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        from .results import write_report
-
+        if self.run is None and self._outputs() and not self.is_worker:
+            self.ensure_run()  # nothing measured, yet the report (or comparison) is asked for
+        if self.run is None and self.is_worker:
+            self.config.workeroutput["greenbudget_idle"] = True  # type: ignore[attr-defined]
         report = self.final = self._report()
         if report is None:
             return
+        from .results import write_report
+
         if self.is_worker:  # the controller writes the one report
             self.config.workeroutput["greenbudget"] = report.to_dict()  # type: ignore[attr-defined]
             return
@@ -272,34 +324,38 @@ class GreenBudgetPlugin:
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: object) -> None:
         """xdist controller: take a worker's entries; a worker that sent none is named."""
-        from .results import Report, ReportError
-
         name = node.gateway.id
         self.workers.append(name)
-        data = getattr(node, "workeroutput", {}).get("greenbudget")
-        if self.run is None:
-            return
+        output = getattr(node, "workeroutput", {})
+        data = output.get("greenbudget")
+        if output.get("greenbudget_idle"):
+            return  # that worker had nothing to measure
+        notes = self.run.notes if self.run is not None else self.pending
         if data is None:
-            self.run.notes.append(
+            notes.append(
                 f"worker {name} sent no measurements (crashed?): {error or ''}".rstrip(": ")
             )
             return
+        from .results import Report, ReportError
+
         try:
-            self.run.add_worker_entries(Report.from_dict(data, f"worker {name}").tests)
+            self.ensure_run().add_worker_entries(Report.from_dict(data, f"worker {name}").tests)
         except ReportError as exc:
-            self.run.notes.append(f"measurements from worker {name} were unreadable: {exc}")
+            self.ensure_run().notes.append(
+                f"measurements from worker {name} were unreadable: {exc}"
+            )
 
     def pytest_unconfigure(self) -> None:
         if self.run is not None:
             self.run.meter.close()
 
     def _report(self) -> Report | None:
+        if self.run is None:
+            return None
         from dataclasses import replace
 
         from .environment import commit
 
-        if self.run is None:
-            return None
         workers = len(self.workers) or None
         env = replace(self.run.environment, workers=workers, commit=commit(self.config.rootpath))
         return self.run.report(env, whole_run=not self.is_worker)

@@ -240,7 +240,8 @@ def test_bad_flags(gb: pytest.Pytester, flag: str, value: str, expected: str) ->
 
 
 def test_unknown_meter_names_the_valid_ones(gb: pytest.Pytester) -> None:
-    gb.makepyfile("def test_x(): pass\n")
+    # The meter is built when a test is to be measured, before any test runs.
+    gb.makepyfile("import pytest\n@pytest.mark.greenbudget\ndef test_x(): pass\n")
     result = gb.runpytest("--greenbudget-meter", "smartplug")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(
