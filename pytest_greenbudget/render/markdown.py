@@ -22,9 +22,10 @@ ICONS = {
     "new": "🆕",
     "missing": "⚪",
 }
-# The same columns as the terminal and the HTML page; the base's only when there is a base.
-COLUMNS = ("", "Test", "Head", "Runs", "Spread (CV)", "Budget", "Budget used")
-ALIGN = (":--", ":--", "--:", "--:", "--:", "--:", "--:")
+# The terminal's columns, narrowed to fit a comment: runs and spread share a cell, and the
+# budget share names its budget. The base's columns only when there is a base.
+COLUMNS = ("", "Test", "Energy", "Runs, spread (CV)", "Budget used")
+ALIGN = (":--", ":--", "--:", "--:", "--:")
 BASE_COLUMNS = ("Base", "Change", "Significance")
 BASE_ALIGN = ("--:", "--:", ":--")
 CUT_NOTE = (
@@ -64,6 +65,23 @@ def escape(text: str) -> str:
 def code(text: str) -> str:
     # <code> keeps GitHub's mention and issue-reference filters off; escape() does the rest.
     return f"<code>{escape(text)}</code>"
+
+
+_BREAKS = ("::", "/", "&#95;", "&#91;")  # after these, as escaped: a test id may wrap there
+
+
+def test_id(nodeid: str) -> str:
+    """The id as inert code that may wrap between its parts (<wbr>, which GitHub keeps), so a
+    long id does not push the figures out of the comment's width."""
+    text = escape(nodeid)
+    for mark in _BREAKS:
+        text = text.replace(mark, f"{mark}<wbr>")
+    return f"<code>{text}</code>"
+
+
+def figure(text: str) -> str:
+    """A number and its unit on one line: '489 mJ' must not wrap into '489' and 'mJ'."""
+    return escape(text).replace(" ", "\u00a0")
 
 
 def render_markdown(view: View, limit: int = COMMENT_LIMIT) -> str:
@@ -121,24 +139,24 @@ def _with_base(view: View) -> bool:
 
 def _line(row: Row, with_base: bool) -> str:
     verdict = f"{ICONS.get(row.status, '')} {escape(row.label)}".strip()
-    test = code(row.nodeid)
+    test = test_id(row.nodeid)
     if row.message and row.verdict == "over-budget":  # names the budget's source
         test += f"<br>{escape(row.message)}"
     if row.detail:  # inconclusive: why, and the smallest change it could have seen
         test += f"<br>{escape(row.detail)}"
-    runs = str(row.runs) if row.runs else NONE
-    cells = [verdict, test, row.head, runs, row.spread, escape(row.budget), row.budget_use]
+    runs = f"{row.runs}, {row.spread}" if row.runs else NONE
+    head = figure(row.head)
+    cells = [verdict, test, head, runs, escape(row.budget_share)]
     if with_base:
-        cells[2:2] = [row.base]
-        cells[4:4] = [row.change, escape(row.significance)]
+        cells[2:3] = [figure(row.base), head, row.change, escape(row.significance)]
     return "| " + " | ".join(cells) + " |"
 
 
 def _table(lines: Sequence[str], with_base: bool) -> str:
     columns, align = list(COLUMNS), list(ALIGN)
-    if with_base:
-        columns[2:2], align[2:2] = [BASE_COLUMNS[0]], [BASE_ALIGN[0]]
-        columns[4:4], align[4:4] = list(BASE_COLUMNS[1:]), list(BASE_ALIGN[1:])
+    if with_base:  # the head's energy sits between the base's and the change
+        columns[2:3] = [BASE_COLUMNS[0], "Head", *BASE_COLUMNS[1:]]
+        align[2:3] = [BASE_ALIGN[0], "--:", *BASE_ALIGN[1:]]
     header = "| " + " | ".join(columns) + " |\n| " + " | ".join(align) + " |"
     return header + "\n" + "\n".join(lines)
 

@@ -17,9 +17,11 @@ from ..results import Budget, Report, TestEntry
 from ..units import format_carbon, format_energy, format_percent
 from .wording import (
     FLAGGED,
+    budget_share,
     budget_use,
     gate_rule,
     incomplete_banner,
+    runs_of,
     side_by_side,
     status,
     tests_word,
@@ -59,7 +61,8 @@ class Row:
     status: str = ""  # the verdict, or pytest's outcome where it says more (xfailed, skipped)
     runs: int = 0  # measured runs the energy is the median of
     spread: str = NONE  # coefficient of variation of those runs
-    budget_use: str = NONE  # "35% of energy": the share, naming its budget
+    budget_use: str = NONE  # "35% energy": the share, naming its budget
+    budget_share: str = NONE  # "35% of 2.00 J": the share and the budget itself
     detail: str = ""  # why a change could not be judged, and what it could have seen
 
 
@@ -129,9 +132,10 @@ def _row(test: TestEntry) -> Row:
         carbon=NONE if test.carbon_g is None or head_missing else format_carbon(test.carbon_g),
         message=test.message or "",
         status=shown,
-        runs=len(test.samples_j),
+        runs=runs_of(test),
         spread=spread(test),
         budget_use=budget_use(test),
+        budget_share=budget_share(test),
         detail=unresolved(test) or "",
     )
 
@@ -159,8 +163,7 @@ def significance(test: TestEntry) -> str:
         return "not comparable"
     if base.method == "ratio-only" or base.p_value is None:
         return "ratio only"
-    p = "p<0.001" if base.p_value < 0.001 else f"p={base.p_value:.2g}"  # as compare.py
-    return f"{p}, {len(base.pairs)} pairs" if base.mode == "paired" and base.pairs else p
+    return "p<0.001" if base.p_value < 0.001 else f"p={base.p_value:.2g}"  # as compare.py
 
 
 def budget_text(budget: Budget | None) -> str:
@@ -255,8 +258,8 @@ def meters(report: Report) -> tuple[str, ...]:
     )
     if env.cpu_model:
         lines.append(f"machine: {env.cpu_model}, {env.cpu_count} CPUs")
-    lines += [line for line in (side_by_side(report.tests), gate_rule(report.tests)) if line]
-    return tuple(lines)
+    gate = gate_rule(report.tests)  # "side by side with main@abc" is said by the header
+    return (*lines, gate) if gate else tuple(lines)
 
 
 # --- figures drawn by the richer formats (html.py); markdown may show them too -------------

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from ..gate.compare import percent_change
 from ..gate.stats import smallest_detectable
 from ..results import Report, TestEntry
+from ..units import format_carbon, format_energy
 
 # Outcomes that say more than a budget verdict could: an expected failure is not "failed".
 OUTCOMES = ("xfailed", "xpassed", "skipped", "error")
@@ -47,6 +48,23 @@ def budget_use(test: TestEntry) -> str:
     if quantity is None or test.budget_used is None:
         return "—"
     return f"{test.budget_used * 100:.0f}% {quantity}"
+
+
+def budget_share(test: TestEntry) -> str:
+    """'32% of 2.00 J', '35% of 3.00 µJ/sample': the share and the budget it is a share of."""
+    quantity, budget = budget_quantity(test), test.budget
+    if quantity is None or budget is None or test.budget_used is None:
+        return "—"
+    limit = budget.energy_j if quantity == "energy" else budget.carbon_g
+    shown = format_energy(limit or 0.0) if quantity == "energy" else format_carbon(limit or 0.0)
+    per = f"/{budget.per}" if budget.per else ""
+    return f"{test.budget_used * 100:.0f}% of {shown}{per}"
+
+
+def runs_of(test: TestEntry) -> int:
+    """The runs a figure is the median of: pairs when measured side by side with a base."""
+    base = test.baseline
+    return len(base.pairs) if base is not None and base.mode == "paired" else len(test.samples_j)
 
 
 def unresolved(test: TestEntry) -> str | None:
