@@ -7,7 +7,8 @@ photographs the result in headless Chromium. It is a documentation tool, not a t
 
     pip install cmarkgfm
     npm install --prefix /tmp/gbcss github-markdown-css@5
-    python docs/render_comment.py --css /tmp/gbcss/node_modules/github-markdown-css/github-markdown-light.css
+    python docs/render_comment.py \
+        --css /tmp/gbcss/node_modules/github-markdown-css/github-markdown-light.css
 
 The report is hand-made (the paired runner's output shape, schema 1.2): the picture shows how
 the comment reads, not a measurement. Test names are the example suite's.
@@ -88,7 +89,9 @@ def sample_report() -> Report:
             "test_training.py::test_more_epochs_do_not_hurt", 0.64, 1.31, 0.0002, "regressed",
             yaml_budget, 0.32,
         ),
-        paired_test("test_training.py::test_fit_tiny_mlp", 0.48, 1.012, 0.41, "unchanged", marker, 0.32),
+        paired_test(
+            "test_training.py::test_fit_tiny_mlp", 0.48, 1.012, 0.41, "unchanged", marker, 0.32
+        ),
         paired_test(
             "test_inference.py::test_batch_inference[4096]", 0.0863, 0.93, 0.003, "improved",
             per_sample, 0.35,
