@@ -83,7 +83,7 @@ def budget_chart(items: Sequence[Item]) -> str:
 
 def _budget_row(i: int, row: Row, used: float, scale: Scale) -> str:
     over = row.verdict == "over-budget"
-    value = f"{'▲ ' if over else ''}{row.budget_used} of {row.budget}"
+    value = f"{'▲ ' if over else ''}{row.budget_share}"  # names the budget, as everywhere
     marks = [rect(scale.x(0.0), scale.x(used), top(i) + 6, ROW - 12, "bar bad" if over else "bar")]
     if scale.outside(used):
         marks.append(overflow(i))
