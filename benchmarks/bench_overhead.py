@@ -39,6 +39,8 @@ from machine import cpu_model, print_machine
 
 HEAVY = ("codecarbon", "pandas", "numpy", "requests", "pynvml")
 ROUNDS = 9
+ROUND_COUNT = [ROUNDS]  # --rounds
+SECTIONS = ("imports", "unmarked", "marked", "meter")
 UNMARKED_N = 300
 UNMARKED_RATIO_TARGET = 1.03
 UNMARKED_MEMORY_TARGET_KB = 1024
@@ -315,11 +317,10 @@ def bench_imports(tiny: Path) -> list[Row]:
 def bench_unmarked(suite: Path) -> list[Row]:
     print(
         f"## 2. Unmarked suite: {UNMARKED_N} trivial tests, plugin installed (no flags, no "
-        f"config) vs -p no:greenbudget, {ROUNDS} interleaved rounds"
+        f"config) vs -p no:greenbudget, {ROUND_COUNT[0]} interleaved rounds"
     )
-    times = interleave(
-        {"plugin": (suite, []), "no plugin": (suite, ["-p", "no:greenbudget"])}, ROUNDS
-    )
+    variants: Variants = {"plugin": (suite, []), "no plugin": (suite, ["-p", "no:greenbudget"])}
+    times = interleave(variants, ROUND_COUNT[0])
     for name, values in times.items():
         rss = statistics.median(t.maxrss_kb for t in values) / 1024
         print(f"{name:10s} {spread(values)}   peak RSS median {rss:.1f} MB")
@@ -380,10 +381,10 @@ def startup_modules(suite: Path) -> list[str]:
 def bench_marked(marked: Path, unmarked: Path) -> list[Row]:
     print(
         f"## 3. Per measured test: {MARKED_N} marked vs {MARKED_N} unmarked tests, plugin on, "
-        f"{ROUNDS} interleaved rounds"
+        f"{ROUND_COUNT[0]} interleaved rounds"
     )
     args = ["--greenbudget-meter", "cputime"]
-    times = interleave({"marked": (marked, args), "unmarked": (unmarked, args)}, ROUNDS)
+    times = interleave({"marked": (marked, args), "unmarked": (unmarked, args)}, ROUND_COUNT[0])
     for name, values in times.items():
         print(f"{name:10s} {spread(values)}")
     per_test = paired(times["marked"], times["unmarked"], lambda a, b: (a - b) / MARKED_N * 1e3)
@@ -469,20 +470,31 @@ def print_table(rows: list[Row]) -> None:
         print(f"| {row.what} | {row.figure} | {row.target} | {row.verdict} |")
 
 
-def main() -> int:
+def main(argv: Sequence[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(description="pytest-greenbudget overhead benchmark")
+    parser.add_argument("--only", choices=SECTIONS, action="append", help="run these sections")
+    parser.add_argument("--rounds", type=int, default=ROUNDS, help="interleaved rounds")
+    args = parser.parse_args(argv)
+    only = set(args.only or SECTIONS)
+    ROUND_COUNT[0] = args.rounds
     started = time.perf_counter()
     print_machine()
     rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="gb-bench-") as tmp:
         root = Path(tmp)
         PYCACHE["PYTHONPYCACHEPREFIX"] = str(root / "pycache")
-        tiny = write_suite(root / "tiny", 5, marked=True)
-        rows += bench_imports(tiny)
-        rows += bench_unmarked(write_suite(root / "unmarked300", UNMARKED_N, marked=False))
-        marked = write_suite(root / "marked", MARKED_N, marked=True, timing=True)
-        unmarked = write_suite(root / "unmarked", MARKED_N, marked=False, timing=True)
-        rows += bench_marked(marked, unmarked)
-    rows += bench_meter()
+        if "imports" in only:
+            rows += bench_imports(write_suite(root / "tiny", 5, marked=True))
+        if "unmarked" in only:
+            rows += bench_unmarked(write_suite(root / "unmarked300", UNMARKED_N, marked=False))
+        if "marked" in only:
+            marked = write_suite(root / "marked", MARKED_N, marked=True, timing=True)
+            unmarked = write_suite(root / "unmarked", MARKED_N, marked=False, timing=True)
+            rows += bench_marked(marked, unmarked)
+    if "meter" in only:
+        rows += bench_meter()
     print_table(rows)
     print(f"\n(total benchmark time {time.perf_counter() - started:.0f} s)")
     return 1 if any(row.verdict == "FAIL" for row in rows) else 0
