@@ -19,12 +19,6 @@ if TYPE_CHECKING:  # imported where used, so --help and --greenbudget-disable st
     from .session import Run, Settings
 
 PLUGIN_NAME = "greenbudget-session"
-# Flags that ask for settings (and their validation) even when no test is marked.
-FLAGS = (
-    "config", "meter", "repeats", "warmup", "tolerance", "session_noise", "region", "report",
-    "html", "baseline", "gate_incomparable",
-)  # fmt: skip
-OUTPUTS = ("report", "html", "baseline")  # written or compared even when nothing is measured
 MARKER = (
     "greenbudget(energy=None, carbon=None, per=None, tolerance=None, repeats=None, warmup=None): "
     "measure this test and hold it to an energy/carbon budget, e.g. energy='40 J'"
@@ -121,26 +115,12 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER)
     if config.getoption("greenbudget_disable"):
         return
+    from .startup import settings_wanted
+
     plugin = GreenBudgetPlugin(config)
-    # Settings are read now only when there is something to read (a config file, a flag), so
-    # their errors stop the run before it starts; an unmarked suite with neither imports no
-    # more than configfile.py, and no meter is built until a test is to be measured.
-    if _flags_given(config) or _config_file(config) is not None:
+    if settings_wanted(config):  # else nothing is read or built until a test is marked
         plugin.load_settings()
     config.pluginmanager.register(plugin, PLUGIN_NAME)
-
-
-def _flags_given(config: pytest.Config) -> bool:
-    return any(config.getoption(f"greenbudget_{name}") for name in FLAGS)
-
-
-def _config_file(config: pytest.Config) -> object:
-    from .configfile import ConfigError, find_config
-
-    try:
-        return find_config(config.rootpath, config.getoption("greenbudget_config"))
-    except ConfigError as exc:
-        raise pytest.UsageError(f"greenbudget: {exc}") from None
 
 
 @pytest.fixture
@@ -171,14 +151,9 @@ class GreenBudgetPlugin:
         return self._settings or self.load_settings()
 
     def load_settings(self) -> Settings:
-        from .configfile import ConfigError
-        from .session import Options, Settings
+        from .startup import load_settings
 
-        options = Options.from_getoption(self.config.getoption)
-        try:
-            self._settings = Settings.load(options, self.config.rootpath)
-        except (ConfigError, ValueError) as exc:  # ReportError and CarbonError are ValueErrors
-            raise pytest.UsageError(f"greenbudget: {exc}") from None
+        self._settings = load_settings(self.config)
         return self._settings
 
     def ensure_run(self) -> Run:
@@ -190,25 +165,10 @@ class GreenBudgetPlugin:
         return self.run
 
     def start(self) -> None:
-        from .environment import gather
-        from .meters.base import Meter, MeterUnavailable
         from .session import Run
+        from .startup import make_meter
 
-        name = self.settings.defaults.meter
-        try:
-            meter = self.config.hook.pytest_greenbudget_make_meter(config=self.config, name=name)
-        except MeterUnavailable as exc:
-            raise pytest.UsageError(f"greenbudget: meter {name!r}: {exc}") from None
-        if not isinstance(meter, Meter):
-            raise pytest.UsageError(
-                f"greenbudget: pytest_greenbudget_make_meter returned {meter!r} for meter "
-                f"{name!r}, which is not a meter (it needs name, start, stop, describe, close)"
-            )
-        try:
-            description = meter.describe()
-        except Exception as exc:
-            raise pytest.UsageError(f"greenbudget: meter {name!r} failed: {exc!r}") from None
-        env = gather(description, pytest.__version__, None)
+        meter, env = make_meter(self.config, self.settings.defaults.meter)
         self.run = Run(self.settings, meter, env)
         self.run.notes.extend(self.pending)
         if not self.is_worker:  # one warning per run, not one per xdist worker
@@ -273,7 +233,9 @@ class GreenBudgetPlugin:
         return result
 
     def _outputs(self) -> bool:
-        return any(self.config.getoption(f"greenbudget_{name}") for name in OUTPUTS)
+        from .startup import outputs_wanted
+
+        return outputs_wanted(self.config)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if self.run is None or not (self.run.entries or self.settings.baseline):

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+EARLY = ("", ".plugin", ".hookspecs", ".startup", ".configfile")  # all an unmarked run imports
 # Imported only when a test is measured (or a report, flag or config file asks for settings).
 LATE = (
     "pytest_greenbudget.session",
@@ -58,6 +59,7 @@ def test_an_unmarked_suite_imports_only_the_config_reader(pytester: pytest.Pytes
     assert "2 passed" in out
     assert "pytest_greenbudget.configfile" in modules
     assert set(LATE).isdisjoint(modules), sorted(set(LATE) & set(modules))
+    assert set(modules) <= {f"pytest_greenbudget{m}" for m in EARLY}, modules
 
 
 def test_a_marked_suite_loads_them(pytester: pytest.Pytester) -> None:
