@@ -83,7 +83,7 @@ def test_verbose_summary_adds_each_tests_details(gb: pytest.Pytester) -> None:
             "test_suite.py::test_infer: total 100 mJ*budget 2.00 mJ per sample from *",
             "    at test_suite.py:8; cpu 100 mJ fake (measured); carbon 1.56 µgCO2e",
             "test_suite.py::test_fit: total 2.00 J, runs 2.00 J..2.00 J; budget 5.00 J from *",
-            "  the test failed; not measured",
+            "  failed on measured run 1 of 1; not measured",
         ]
     )
 

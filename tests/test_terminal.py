@@ -85,7 +85,7 @@ def test_long_ids_are_shortened_to_fit_and_advice_says_one_test() -> None:
     long = f"tests/test_{'very_' * 20}long.py::test_{'x' * 60}[param]"
     lines = summary_lines(report(entry(long, base=0.9, p_value=0.5, verdict="unchanged")))
     assert max(map(len, lines)) <= WIDTH
-    assert any("…" in line and line.split()[0].endswith("[param]") for line in lines)
+    assert any(line.startswith("…") and line.split()[0].endswith("x[param]") for line in lines)
     replaced = report(replace(entry("t.py::a", base=1.0, p_value=0.5), session_noise=0.25))
     text = " ".join(summary_lines(replaced))
     assert "(1 test)" in text and "(1 tests)" not in text
@@ -113,3 +113,35 @@ def test_the_example_suite_summary_fits_100_columns(tmp_path: Path) -> None:
         assert any(line.startswith("carbon: ") for line in lines)
         too_wide = [line for line in lines if len(line) > WIDTH]
         assert too_wide == [], "\n".join(too_wide)
+
+
+def test_a_run_shows_xfailed_and_skipped_tests_as_pytest_names_them(gb: pytest.Pytester) -> None:
+    gb.makepyfile(
+        test_suite="""
+import pytest
+from fakemeter import burn
+
+@pytest.mark.greenbudget(energy="5 J", repeats=1, warmup=0)
+@pytest.mark.xfail(reason="known to diverge")
+def test_known():
+    burn(1.0)
+    assert False
+
+@pytest.mark.greenbudget(energy="5 J", repeats=1, warmup=0)
+def test_needs_gpu():
+    pytest.skip("no GPU here")
+
+@pytest.mark.greenbudget(energy="5 J", repeats=1, warmup=0)
+def test_fine():
+    burn(1.0)
+"""
+    )
+    result = gb.runpytest()
+    result.assert_outcomes(passed=1, skipped=1, xfailed=1)
+    summary = result.stdout.str().split("= greenbudget =")[1]
+    rows = {line.split()[0]: line.split()[-1] for line in summary.splitlines() if "::" in line}
+    assert rows == {
+        "test_suite.py::test_known": "xfailed",
+        "test_suite.py::test_needs_gpu": "skipped",
+        "test_suite.py::test_fine": "ok",
+    }

@@ -67,11 +67,9 @@ def table(rows: list[tuple[str, ...]], width: int = WIDTH) -> list[str]:
 
 
 def _shorten(text: str, width: int) -> str:
-    if len(text) <= width:
-        return text
-    keep = width - 1
-    head = keep // 3  # the file; the end of an id (function, parameters) tells tests apart
-    return f"{text[:head]}…{text[len(text) - (keep - head) :]}"
+    # The end of an id (function, parameters) tells tests apart; the path goes first, as in
+    # the HTML charts.
+    return text if len(text) <= width else f"…{text[len(text) - width + 1 :]}"
 
 
 def noise_advice(entries: list[TestEntry]) -> str | None:
