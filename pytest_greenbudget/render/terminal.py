@@ -132,9 +132,12 @@ def summary_lines(
 
 
 def _advice(report: Report, noise_measured: bool) -> list[str]:
+    """Advice for the unpaired gate only: a paired comparison adds pairs where it needs them
+    and has no session noise to measure."""
+    if side_by_side(report.tests) is not None:
+        return []
     measured = [e for e in report.tests if e.samples_j]
-    paired = side_by_side(report.tests) is not None
-    noise = None if noise_measured or paired else noise_advice(measured)
+    noise = None if noise_measured else noise_advice(measured)
     return [a for a in (noise, *map(repeats_advice, measured)) if a]
 
 
