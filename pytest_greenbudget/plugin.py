@@ -201,7 +201,7 @@ class GreenBudgetPlugin:
         """A budgeted test runs warmup + repeats whole times (fresh function fixtures)."""
         if self.run is None or item.nodeid not in self.run.plans or _setup_only(item.config):
             return None  # pytest's own protocol
-        from .protocol import run_budgeted
+        from .budgeted import run_budgeted
 
         run_budgeted(item, nextitem, self.run)
         return True

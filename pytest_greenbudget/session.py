@@ -171,6 +171,13 @@ class Run:
     def record_unmeasured(self, nodeid: str, outcome: str, reason: str) -> None:
         self.entries[nodeid] = judge.failed_entry(nodeid, self.plans[nodeid], outcome, reason)
 
+    def settle(self, nodeid: str, outcome: str, notes: list[str]) -> None:
+        """The outcome pytest reports for the test (xpassed, or an error from a teardown
+        after the measured runs), and notes about its runs, on its entry."""
+        entry = self.entries[nodeid]
+        message = "; ".join(m for m in (entry.message, *notes) if m) or None
+        self.entries[nodeid] = replace(entry, outcome=outcome, message=message)
+
     def report(self, environment: Environment, whole_run: bool = True) -> Report:
         """The run's report. Only the whole run (not one xdist worker's share of it) can say
         which baseline tests went missing."""
