@@ -187,11 +187,11 @@ class GreenBudgetPlugin:
 
         assert self.run is not None
         for item in items:
-            mark = item.get_closest_marker("greenbudget")
+            marks = list(item.iter_markers("greenbudget"))  # closest (the method's) first
+            args = tuple(a for mark in marks for a in mark.args)
+            kwargs = {k: v for mark in reversed(marks) for k, v in mark.kwargs.items()}
             try:
-                spec = (
-                    marker_spec(mark.args, mark.kwargs, _where(item), item.nodeid) if mark else None
-                )
+                spec = marker_spec(args, kwargs, _where(item), item.nodeid) if marks else None
             except ValueError as exc:
                 raise pytest.UsageError(f"greenbudget: {exc}") from None
             self.run.plan(item.nodeid, spec, _marker_test(item))
