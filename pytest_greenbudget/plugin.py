@@ -149,6 +149,8 @@ class GreenBudgetPlugin:
         self.is_worker = hasattr(config, "workerinput")  # an xdist worker process
         self.workers: list[str] = []
         self.final: Report | None = None  # built once at session end, shown and written
+        self.checked_collection = False  # xdist controller: config entries checked once
+        self.collection_errors = 0
 
     def start(self) -> None:
         from .environment import gather
@@ -195,6 +197,23 @@ class GreenBudgetPlugin:
             except ValueError as exc:
                 raise pytest.UsageError(f"greenbudget: {exc}") from None
             self.run.plan(item.nodeid, spec, _marker_test(item))
+        if not self.is_worker:  # an xdist controller hears of its workers' collection below
+            self._warn(self.run.unused_entries())
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        """xdist controller: entries that select none of the first worker's ids (all workers
+        collect the same). Its ids are already deselected (-k, -m), so then it stays quiet."""
+        option = self.config.option
+        deselecting = option.keyword or option.markexpr or getattr(option, "deselect", None)
+        if self.run is None or self.checked_collection or deselecting:
+            return
+        self.checked_collection = True
+        self._warn(self.run.unused_entries(ids))
+
+    def _warn(self, lines: list[str]) -> None:
+        for line in lines:
+            self.config.issue_config_time_warning(pytest.PytestConfigWarning(line), 3)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None) -> object:
@@ -235,11 +254,29 @@ class GreenBudgetPlugin:
         terminalreporter.section("greenbudget")
         for line in summary_lines(report):
             terminalreporter.write_line(line)
+        if report.incomplete:
+            terminalreporter.write_line(
+                f"incomplete run ({report.incomplete_reason}): the report says so and is not "
+                "a full baseline",
+                yellow=True,
+            )
 
-    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.collection_errors += 1
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         from .results import write_report
+        from .session import incomplete_reason
 
-        report = self.final = self._report()
+        incomplete = incomplete_reason(
+            collect_only=bool(self.config.option.collectonly),
+            collection_errors=self.collection_errors,
+            interrupted=exitstatus == pytest.ExitCode.INTERRUPTED,
+            internal_error=exitstatus == pytest.ExitCode.INTERNAL_ERROR,
+            stopped=session.shouldfail or session.shouldstop,
+        )
+        report = self.final = self._report(incomplete)
         if report is None:
             return
         if self.is_worker:  # the controller writes the one report
@@ -284,7 +321,7 @@ class GreenBudgetPlugin:
         if self.run is not None:
             self.run.meter.close()
 
-    def _report(self) -> Report | None:
+    def _report(self, incomplete: str | None = None) -> Report | None:
         from dataclasses import replace
 
         from .environment import commit
@@ -293,7 +330,8 @@ class GreenBudgetPlugin:
             return None
         workers = len(self.workers) or None
         env = replace(self.run.environment, workers=workers, commit=commit(self.config.rootpath))
-        return self.run.report(env, whole_run=not self.is_worker)
+        whole = not self.is_worker  # the controller, or a serial run, knows what ran
+        return self.run.report(env, whole_run=whole, incomplete=incomplete if whole else None)
 
 
 def _setup_only(config: pytest.Config) -> bool:
