@@ -270,7 +270,7 @@ class GreenBudgetPlugin:
         from .session import incomplete_reason
 
         incomplete = incomplete_reason(
-            collect_only=bool(self.config.option.collectonly),
+            no_call=_no_call(self.config),
             collection_errors=self.collection_errors,
             interrupted=exitstatus == pytest.ExitCode.INTERRUPTED,
             internal_error=exitstatus == pytest.ExitCode.INTERNAL_ERROR,
@@ -337,6 +337,14 @@ class GreenBudgetPlugin:
 def _setup_only(config: pytest.Config) -> bool:
     """--setup-only / --setup-plan run no call phase: nothing to measure."""
     return bool(config.getoption("setuponly", False) or config.getoption("setupplan", False))
+
+
+def _no_call(config: pytest.Config) -> str | None:
+    """The option that runs no test body, if given."""
+    for name, flag in (("collectonly", "--collect-only"), ("setupplan", "--setup-plan")):
+        if config.getoption(name, False):
+            return flag
+    return "--setup-only" if config.getoption("setuponly", False) else None
 
 
 def _marker_test(item: pytest.Item) -> Callable[[str], bool]:

@@ -218,16 +218,17 @@ class Run:
 
 def incomplete_reason(
     *,
-    collect_only: bool,
+    no_call: str | None,
     collection_errors: int,
     interrupted: bool,
     internal_error: bool,
     stopped: object,
 ) -> str | None:
-    """Why a session did not run every collected test, or None when it did. ``stopped`` is
+    """Why a session did not run every collected test, or None when it did. ``no_call``: the
+    option that runs no test body (--collect-only, --setup-only, --setup-plan). ``stopped`` is
     pytest's session.shouldfail or shouldstop (a message, True, or False)."""
-    if collect_only:
-        return "--collect-only: no test ran"
+    if no_call:
+        return f"{no_call}: no test ran"
     if collection_errors:
         return f"{collection_errors} collection error{'s' if collection_errors > 1 else ''}"
     if internal_error:

@@ -68,9 +68,10 @@ def test_collection_errors_are_incomplete(gb: pytest.Pytester) -> None:
     assert _reported(gb)[:2] == (True, "1 collection error")
 
 
-def test_collect_only_is_incomplete(gb: pytest.Pytester) -> None:
+def test_collect_only_and_setup_only_are_incomplete(gb: pytest.Pytester) -> None:
     gb.makepyfile(TWO.format(body="pass"))
     assert _reported(gb, "--co") == (True, "--collect-only: no test ran", 0)
+    assert _reported(gb, "--setup-only") == (True, "--setup-only: no test ran", 0)
 
 
 def test_the_terminal_says_so(gb: pytest.Pytester) -> None:
@@ -80,7 +81,7 @@ def test_the_terminal_says_so(gb: pytest.Pytester) -> None:
 
 
 def test_incomplete_reason_in_order_of_what_explains_most() -> None:
-    plain = dict(collect_only=False, collection_errors=0, interrupted=False, internal_error=False)
+    plain = dict(no_call=None, collection_errors=0, interrupted=False, internal_error=False)
     assert incomplete_reason(**plain, stopped=False) is None
     assert incomplete_reason(**plain, stopped=True) == "stopped early"
     assert incomplete_reason(**{**plain, "interrupted": True}, stopped=False) == "interrupted"
