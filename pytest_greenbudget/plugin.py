@@ -145,6 +145,8 @@ class GreenBudgetPlugin:
         self.workers: list[str] = []
         self.pending: list[str] = []  # notes from before the run existed (xdist controller)
         self.final: Report | None = None  # built once at session end, shown and written
+        self.checked_collection = False  # xdist controller: config entries checked once
+        self.collection_errors = 0
 
     @property
     def settings(self) -> Settings:
@@ -192,21 +194,38 @@ class GreenBudgetPlugin:
 
         run = self.ensure_run()
         for item in items:
-            mark = item.get_closest_marker("greenbudget")
+            marks = list(item.iter_markers("greenbudget"))  # closest (the method's) first
+            args = tuple(a for mark in marks for a in mark.args)
+            kwargs = {k: v for mark in reversed(marks) for k, v in mark.kwargs.items()}
             try:
-                spec = (
-                    marker_spec(mark.args, mark.kwargs, _where(item), item.nodeid) if mark else None
-                )
+                spec = marker_spec(args, kwargs, _where(item), item.nodeid) if marks else None
             except ValueError as exc:
                 raise pytest.UsageError(f"greenbudget: {exc}") from None
             run.plan(item.nodeid, spec, _marker_test(item))
+        if not self.is_worker:  # an xdist controller hears of its workers' collection below
+            self._warn(run.unused_entries())
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        """xdist controller: entries that select none of the first worker's ids (all workers
+        collect the same). Its ids are already deselected (-k, -m), so then it stays quiet."""
+        option = self.config.option
+        deselecting = option.keyword or option.markexpr or getattr(option, "deselect", None)
+        if self.run is None or self.checked_collection or deselecting:
+            return
+        self.checked_collection = True
+        self._warn(self.run.unused_entries(ids))
+
+    def _warn(self, lines: list[str]) -> None:
+        for line in lines:
+            self.config.issue_config_time_warning(pytest.PytestConfigWarning(line), 3)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None) -> object:
         """A budgeted test runs warmup + repeats whole times (fresh function fixtures)."""
         if self.run is None or item.nodeid not in self.run.plans or _setup_only(item.config):
             return None  # pytest's own protocol
-        from .protocol import run_budgeted
+        from .budgeted import run_budgeted
 
         run_budgeted(item, nextitem, self.run)
         return True
@@ -246,20 +265,38 @@ class GreenBudgetPlugin:
             return
         terminalreporter.section("greenbudget")
         verbose = self.config.get_verbosity() > 0
-        for line in summary_lines(report, verbose=verbose, noise_measured=self._noise_given()):
-            terminalreporter.write_line(line)
+        lines = summary_lines(report, verbose=verbose, noise_measured=self._noise_given())
+        banner = report.incomplete  # the summary opens with it, up to the table's header
+        for line in lines:
+            banner = banner and not line.startswith("test ")
+            terminalreporter.write_line(line, yellow=banner)
 
     def _noise_given(self) -> bool:
         """The user set session_noise (after measuring it, we trust): no advice to measure."""
         given = self.settings.options.cli.get("session_noise") is not None
         return given or "session_noise" in self.settings.file.defaults
 
-    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.collection_errors += 1
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         if self.run is None and self._outputs() and not self.is_worker:
             self.ensure_run()  # nothing measured, yet the report (or comparison) is asked for
-        if self.run is None and self.is_worker:
-            self.config.workeroutput["greenbudget_idle"] = True  # type: ignore[attr-defined]
-        report = self.final = self._report()
+        if self.run is None:
+            if self.is_worker:
+                self.config.workeroutput["greenbudget_idle"] = True  # type: ignore[attr-defined]
+            return  # nothing measured, nothing asked for: session.py stays unloaded
+        from .session import incomplete_reason
+
+        incomplete = incomplete_reason(
+            no_call=_no_call(self.config),
+            collection_errors=self.collection_errors,
+            interrupted=exitstatus == pytest.ExitCode.INTERRUPTED,
+            internal_error=exitstatus == pytest.ExitCode.INTERNAL_ERROR,
+            stopped=session.shouldfail or session.shouldstop,
+        )
+        report = self.final = self._report(incomplete)
         if report is None:
             return
         from .results import write_report
@@ -310,7 +347,7 @@ class GreenBudgetPlugin:
         if self.run is not None:
             self.run.meter.close()
 
-    def _report(self) -> Report | None:
+    def _report(self, incomplete: str | None = None) -> Report | None:
         if self.run is None:
             return None
         from dataclasses import replace
@@ -319,12 +356,21 @@ class GreenBudgetPlugin:
 
         workers = len(self.workers) or None
         env = replace(self.run.environment, workers=workers, commit=commit(self.config.rootpath))
-        return self.run.report(env, whole_run=not self.is_worker)
+        whole = not self.is_worker  # the controller, or a serial run, knows what ran
+        return self.run.report(env, whole_run=whole, incomplete=incomplete if whole else None)
 
 
 def _setup_only(config: pytest.Config) -> bool:
     """--setup-only / --setup-plan run no call phase: nothing to measure."""
     return bool(config.getoption("setuponly", False) or config.getoption("setupplan", False))
+
+
+def _no_call(config: pytest.Config) -> str | None:
+    """The option that runs no test body, if given."""
+    for name, flag in (("collectonly", "--collect-only"), ("setupplan", "--setup-plan")):
+        if config.getoption(name, False):
+            return flag
+    return "--setup-only" if config.getoption("setuponly", False) else None
 
 
 def _marker_test(item: pytest.Item) -> Callable[[str], bool]:
