@@ -211,10 +211,11 @@ class GreenBudgetPlugin:
         collect the same). Its ids are already deselected (-k, -m), so then it stays quiet."""
         option = self.config.option
         deselecting = option.keyword or option.markexpr or getattr(option, "deselect", None)
-        if self.run is None or self.checked_collection or deselecting:
+        no_entries = self._settings is None or not self.settings.file.rules
+        if no_entries or self.checked_collection or deselecting:
             return
         self.checked_collection = True
-        self._warn(self.run.unused_entries(ids))
+        self._warn(self.ensure_run().unused_entries(ids))
 
     def _warn(self, lines: list[str]) -> None:
         for line in lines:
