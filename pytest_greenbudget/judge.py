@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from . import carbon as carbon_mod
+from . import threads as threads_mod
 from .gate.stats import Summary
 from .meters.base import Reading
 from .probe import RunSample
@@ -142,13 +143,25 @@ def build_entry(
         warmup=plan.warmup,
         tolerance=plan.tolerance,
         session_noise=plan.session_noise,
+        threads=plan.threads,
+        notes=_notes(samples, plan),
     )
+
+
+def _notes(samples: list[RunSample], plan: Plan) -> tuple[str, ...]:
+    spin = threads_mod.spin_note(
+        [s.reading.cpu_s for s in samples],
+        [s.reading.wall_s for s in samples],
+        [s.reading.energy_j for s in samples],
+        plan.threads,
+    )
+    return (spin,) if spin else ()
 
 
 def _budget(spec: BudgetSpec | None) -> Budget | None:
     if spec is None or not spec.has_budget:
         return None
-    return Budget(spec.source, spec.energy_j, spec.carbon_g, spec.per)
+    return Budget(spec.source, spec.energy_j, spec.carbon_g, spec.per, spec.meter)
 
 
 def failed_entry(nodeid: str, plan: Plan, outcome: str, reason: str) -> TestEntry:
@@ -163,4 +176,5 @@ def failed_entry(nodeid: str, plan: Plan, outcome: str, reason: str) -> TestEntr
         warmup=plan.warmup,
         tolerance=plan.tolerance,
         session_noise=plan.session_noise,
+        threads=plan.threads,
     )

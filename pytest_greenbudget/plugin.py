@@ -20,8 +20,9 @@ if TYPE_CHECKING:  # imported where used, so --help and --greenbudget-disable st
 
 PLUGIN_NAME = "greenbudget-session"
 MARKER = (
-    "greenbudget(energy=None, carbon=None, per=None, tolerance=None, repeats=None, warmup=None): "
-    "measure this test and hold it to an energy/carbon budget, e.g. energy='40 J'"
+    "greenbudget(energy=None, carbon=None, per=None, tolerance=None, repeats=None, warmup=None, "
+    "threads=None, meter=None): measure this test and hold it to an energy/carbon budget, "
+    "e.g. energy='40 J'"
 )
 
 
@@ -91,6 +92,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="ISO3",
         type=_flag_type("region"),
         help="grid region for gCO2e, ISO 3166 alpha-3 (e.g. FRA)",
+    )
+    add(
+        "--greenbudget-threads",
+        metavar="N",
+        type=_flag_type("threads"),
+        help="limit BLAS/OpenMP thread pools to N threads during measured runs "
+        "(through threadpoolctl; 'unlimited' lifts a config default)",
     )
     add("--greenbudget-report", metavar="PATH", help="write the JSON report here")
     add("--greenbudget-html", metavar="PATH", help="write the self-contained HTML report here")
@@ -169,7 +177,7 @@ class GreenBudgetPlugin:
             description = meter.describe()
         except Exception as exc:
             raise pytest.UsageError(f"greenbudget: meter {name!r} failed: {exc!r}") from None
-        env = gather(description, pytest.__version__, None)
+        env = gather(description, pytest.__version__, _workers(self.config))
         self.run = Run(self.settings, meter, env)
         if not self.is_worker:  # one warning per run, not one per xdist worker
             for note in env.notes:  # e.g. RAPL unreadable: the figure is estimated, and the fix
@@ -294,9 +302,18 @@ class GreenBudgetPlugin:
 
         if self.run is None:
             return None
-        workers = len(self.workers) or None
+        workers = self.run.environment.workers or len(self.workers) or None
         env = replace(self.run.environment, workers=workers, commit=commit(self.config.rootpath))
         return self.run.report(env, whole_run=not self.is_worker)
+
+
+def _workers(config: pytest.Config) -> int | None:
+    """xdist workers in this run (known to workers and controller alike); None when serial."""
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None:
+        return int(workerinput.get("workercount", 1))
+    count = getattr(config.option, "numprocesses", None)
+    return count if isinstance(count, int) and count > 0 else None
 
 
 def _marker_test(item: pytest.Item) -> Callable[[str], bool]:

@@ -26,8 +26,9 @@ from .settings import (
     make_plan,
     resolve_defaults,
 )
+from .threads import limited
 
-OPTION_NAMES = ("repeats", "warmup", "tolerance", "session_noise", "meter", "region")
+OPTION_NAMES = ("repeats", "warmup", "tolerance", "session_noise", "meter", "region", "threads")
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,7 @@ class Run:
     def __init__(self, settings: Settings, meter: Meter, environment: Environment) -> None:
         self.settings = settings
         self.meter = meter
-        self.environment = environment
+        self.environment = replace(environment, threads=settings.defaults.threads or None)
         self.plans: dict[str, Plan] = {}
         self.probes: dict[str, Probe] = {}
         self.entries: dict[str, TestEntry] = {}
@@ -136,12 +137,18 @@ class Run:
         return entry
 
     def fails(self, entry: TestEntry) -> bool:
-        return entry.verdict == "over-budget" or (entry.verdict == "regressed" and self.gating)
+        if entry.verdict == "over-budget":
+            return True
+        per_test = entry.baseline is None or entry.baseline.comparable  # e.g. thread limits
+        gate_anyway = self.settings.options.gate_incomparable
+        return entry.verdict == "regressed" and self.gating and (per_test or gate_anyway)
 
     def _measure_once(self, nodeid: str, call: Callable[[], object]) -> TestEntry:
         plan = self.plans[nodeid]
         probe = self.probe(nodeid)
-        samples: list[RunSample] = run_repeated(call, self.meter, probe, plan.warmup, plan.repeats)
+        samples: list[RunSample] = run_repeated(
+            limited(plan.threads, call), self.meter, probe, plan.warmup, plan.repeats
+        )
         return judge.build_entry(nodeid, plan, samples, self.settings.carbon)
 
     def _against_baseline(self, entry: TestEntry) -> TestEntry:

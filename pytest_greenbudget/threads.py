@@ -1,0 +1,87 @@
+"""Thread-pool limits for measured runs, and the "spin signature" that asks for one.
+
+BLAS and OpenMP pools decide a CPU figure: idle pool threads spin for a while before they
+sleep, and every CPU meter that counts CPU time (the CPU-time model, RAPL attributed by CPU
+share) counts that spinning. One test moved 40-100x with thread settings (DESIGN section 3).
+``threads: N`` limits the pools through threadpoolctl, the library scikit-learn uses; it is
+imported only when a limit is set, so unlimited sessions pay nothing. Nothing here imports
+pytest.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+
+UNLIMITED = "unlimited"
+
+# Spin signature thresholds (benchmarks/bench_spin.py; figures in the README, "Thread pools").
+# One thread cannot use more than one CPU second per wall second, so a median ratio above 1.3
+# means other threads (BLAS/OpenMP pools, or child processes) were busy. Contention only
+# lowers the ratio (on a loaded 2-vCPU VM every body measured 0.1-0.6), so the ratio gives no
+# false alarms there, only misses. The spread condition keeps steady multi-threaded work
+# quiet: its CPU seconds repeat; spinning pools' do not.
+SPIN_RATIO = 1.3  # median CPU seconds per wall second of the runs
+SPIN_CV = 0.10  # coefficient of variation of the runs' energy
+
+
+def parse_threads(value: object) -> int:
+    """A ``threads`` setting: a whole number >= 1, or "unlimited" (0 here) to lift a limit
+    that a wider layer (the config's defaults) set."""
+    if isinstance(value, str) and value.strip().lower() == UNLIMITED:
+        return 0
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(
+            f"threads must be a whole number >= 1 (e.g. 1: one BLAS/OpenMP thread) "
+            f"or 'unlimited', not {value!r}"
+        )
+    return value
+
+
+def limited(threads: int | None, call: Callable[[], object]) -> Callable[[], object]:
+    """``call`` run inside the limit each time; ``call`` itself when there is none."""
+    if not threads:
+        return call
+
+    def run() -> object:
+        with thread_limit(threads):
+            return call()
+
+    return run
+
+
+@contextmanager
+def thread_limit(threads: int | None) -> Iterator[None]:
+    """BLAS/OpenMP pools limited to ``threads`` inside the block; nothing when None.
+
+    Entered per run, not per session: libraries loaded by the test itself (torch imported in
+    the body) are found when the limit is entered, and entering costs about 0.3 ms.
+    """
+    if not threads:
+        yield
+        return
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=threads):
+        yield
+
+
+def spin_note(cpu_s: Sequence[float], wall_s: Sequence[float], samples_j: Sequence[float],
+              threads: int | None) -> str | None:  # fmt: skip
+    """A note suggesting ``threads: 1`` when the runs look like spinning pool threads: more
+    CPU seconds than wall seconds allow for one thread, and a wide spread between runs."""
+    if threads == 1 or len(samples_j) < 2 or not all(w > 0 for w in wall_s):
+        return None
+    ratio = statistics.median(c / w for c, w in zip(cpu_s, wall_s, strict=True))
+    mean = statistics.fmean(samples_j)
+    cv = statistics.stdev(samples_j) / mean if mean > 0 else 0.0
+    if ratio <= SPIN_RATIO or cv <= SPIN_CV:
+        return None
+    limit = f" (limit {threads})" if threads else ""
+    return (
+        f"{ratio:.1f} CPU seconds per wall second{limit} and a {cv:.0%} spread between runs: "
+        "threaded BLAS/OpenMP pools spinning? set threads: 1 for steadier figures"
+    )
