@@ -145,6 +145,7 @@ def _read_rule(raw: RawConfig, index: int, entry: object) -> BudgetRule:
     line = raw.where(key).split(": ")[0]
     spec = BudgetSpec(source=line, **_spec_fields(values))
     _check_per(spec, lambda msg: raw.error((*key, "per"), msg))
+    _check_meter(spec, lambda msg: raw.error((*key, "meter"), msg))
     return BudgetRule(spec, **{selector: entry[selector]})
 
 
@@ -156,6 +157,19 @@ def _spec_fields(values: Mapping[str, Any]) -> dict[str, Any]:
 def _check_per(spec: BudgetSpec, error: Callable[[str], Exception]) -> None:
     if spec.per is not None and not spec.has_budget:
         raise error("'per' needs an energy or carbon budget to divide")
+
+
+def _check_meter(spec: BudgetSpec, error: Callable[[str], Exception]) -> None:
+    """A budget's ``meter`` names the meters whose figures it assumes; 'auto' names none."""
+    if spec.meter is None:
+        return
+    if not spec.has_budget:
+        raise error("'meter' says which meter a budget was set with; give energy or carbon too")
+    if "auto" in spec.meter.split("+") or "" in spec.meter.split("+"):
+        raise error(
+            f"meter {spec.meter!r} does not say which meter produced the figures; name it "
+            "as the report's components do: cputime, rapl, nvml, codecarbon, or e.g. rapl+nvml"
+        )
 
 
 def _convert(raw: RawConfig, key: KeyPath, name: str, value: object) -> Any:
@@ -257,6 +271,7 @@ def marker_spec(
             raise ValueError(f"{test}: greenbudget marker keyword {name!r}: {exc}") from None
     spec = BudgetSpec(source=f"marker at {where}", **_spec_fields(values))
     _check_per(spec, lambda msg: ValueError(f"{test}: greenbudget marker: {msg}"))
+    _check_meter(spec, lambda msg: ValueError(f"{test}: greenbudget marker: {msg}"))
     return spec
 
 
