@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 from . import carbon, configfile, judge
 from .gate.compare import compare_reports, fingerprint_differences, missing_entries
 from .meters.base import Meter, MeterOptions
-from .probe import Probe, RunSample, run_repeated
+from .probe import Probe, RunSample
 from .results import CarbonSettings, Environment, Report, TestEntry, read_report
 from .settings import (
     BudgetSpec,
@@ -26,7 +27,10 @@ from .settings import (
     make_plan,
     resolve_defaults,
 )
-from .threads import limited
+from .threads import thread_limit
+
+# (warmup, repeats) -> the measured runs' samples, or None when a run did not pass
+Sampler = Callable[[int, int], "list[RunSample] | None"]
 
 OPTION_NAMES = ("repeats", "warmup", "tolerance", "session_noise", "meter", "region", "threads")
 
@@ -120,17 +124,30 @@ class Run:
                 return rule.spec
         return None
 
+    def thread_limit(self, nodeid: str) -> AbstractContextManager[None]:
+        """BLAS/OpenMP pools limited as the test's plan says, around each run's call phase
+        (warm-up runs too); entered before the meter starts, so its cost is not measured."""
+        plan = self.plans.get(nodeid)
+        return thread_limit(plan.threads if plan else None)
+
     def probe(self, nodeid: str) -> Probe:
         """The fixture object; active only for planned tests."""
         meter = self.meter if nodeid in self.plans else None
         return self.probes.setdefault(nodeid, Probe(meter))
 
-    def measure(self, nodeid: str, call: Callable[[], object]) -> TestEntry:
+    def measure(self, nodeid: str, take: Sampler) -> TestEntry | None:
         """Measure, judge against budget and baseline; a flagged regression is measured once
-        more and only fails when the second measurement flags it too."""
-        entry = self._against_baseline(self._measure_once(nodeid, call))
+        more and only fails when the second measurement flags it too. None when a run did
+        not pass (the caller records why)."""
+        first = self._measure_once(nodeid, take)
+        if first is None:
+            return None
+        entry = self._against_baseline(first)
         if entry.verdict == "regressed" and self.gating:
-            again = self._against_baseline(self._measure_once(nodeid, call))
+            second = self._measure_once(nodeid, take)
+            if second is None:
+                return None
+            again = self._against_baseline(second)
             confirmed = again.verdict == "regressed"
             entry = _annotated(again, CONFIRMED if confirmed else NOT_CONFIRMED)
         self.entries[nodeid] = entry
@@ -143,12 +160,11 @@ class Run:
         gate_anyway = self.settings.options.gate_incomparable
         return entry.verdict == "regressed" and self.gating and (per_test or gate_anyway)
 
-    def _measure_once(self, nodeid: str, call: Callable[[], object]) -> TestEntry:
+    def _measure_once(self, nodeid: str, take: Sampler) -> TestEntry | None:
         plan = self.plans[nodeid]
-        probe = self.probe(nodeid)
-        samples: list[RunSample] = run_repeated(
-            limited(plan.threads, call), self.meter, probe, plan.warmup, plan.repeats
-        )
+        samples = take(plan.warmup, plan.repeats)
+        if samples is None:
+            return None
         return judge.build_entry(nodeid, plan, samples, self.settings.carbon)
 
     def _against_baseline(self, entry: TestEntry) -> TestEntry:
@@ -166,6 +182,13 @@ class Run:
 
     def record_unmeasured(self, nodeid: str, outcome: str, reason: str) -> None:
         self.entries[nodeid] = judge.failed_entry(nodeid, self.plans[nodeid], outcome, reason)
+
+    def settle(self, nodeid: str, outcome: str, notes: list[str]) -> None:
+        """The outcome pytest reports for the test (xpassed, or an error from a teardown
+        after the measured runs), and notes about its runs, on its entry."""
+        entry = self.entries[nodeid]
+        message = "; ".join(m for m in (entry.message, *notes) if m) or None
+        self.entries[nodeid] = replace(entry, outcome=outcome, message=message)
 
     def report(self, environment: Environment, whole_run: bool = True) -> Report:
         """The run's report. Only the whole run (not one xdist worker's share of it) can say
