@@ -75,6 +75,7 @@ def test_command_line_flag_sets_the_default(gb: pytest.Pytester) -> None:
     result.assert_outcomes(passed=1)
     report = read_report(gb.path / "r.json")
     assert report.tests[0].threads == 3 and report.environment.threads == 3
+    result.stdout.fnmatch_lines(["machine: *, thread pools limited to 3"])
 
 
 @pytest.mark.parametrize("flag", ["0", "two", "-1"])
