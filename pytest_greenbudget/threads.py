@@ -16,12 +16,14 @@ from contextlib import contextmanager
 
 UNLIMITED = "unlimited"
 
-# Spin signature thresholds (benchmarks/bench_spin.py; figures in the README, "Thread pools").
-# One thread cannot use more than one CPU second per wall second, so a median ratio above 1.3
-# means other threads (BLAS/OpenMP pools, or child processes) were busy. Contention only
-# lowers the ratio (on a loaded 2-vCPU VM every body measured 0.1-0.6), so the ratio gives no
-# false alarms there, only misses. The spread condition keeps steady multi-threaded work
-# quiet: its CPU seconds repeat; spinning pools' do not.
+# Spin signature thresholds. One thread cannot use more than one CPU second per wall second,
+# so a median ratio above 1.3 means other threads (BLAS/OpenMP pools, or child processes) were
+# busy; 0.3 leaves room for timer granularity. Contention only lowers the ratio: on this
+# project's shared 2-vCPU VM (load average 8-14) benchmarks/bench_spin.py read 0.11-0.64 for
+# every body, threaded or pinned, so the signature cannot fire falsely there, only be missed.
+# The spread condition keeps steady multi-threaded work quiet: within one session repeats vary
+# 1-3% on a quiet machine (DESIGN section 3); on that loaded VM even a pure-Python loop's CPU
+# seconds spread 2-42%, which is why the spread alone says nothing and the ratio leads.
 SPIN_RATIO = 1.3  # median CPU seconds per wall second of the runs
 SPIN_CV = 0.10  # coefficient of variation of the runs' energy
 
