@@ -30,6 +30,7 @@ import sys
 import tempfile
 import threading
 import time
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
@@ -131,6 +132,13 @@ def cv(values: list[float]) -> float:
     return statistics.stdev(values) / statistics.fmean(values)
 
 
+def plugin_flag() -> list[str]:
+    """``-p pytest_greenbudget.plugin`` where the package is not installed (PYTHONPATH only);
+    where it is, its entry point loads it and a second -p would register it twice."""
+    installed = {ep.value for ep in entry_points(group="pytest11")}
+    return [] if "pytest_greenbudget.plugin" in installed else ["-p", "pytest_greenbudget.plugin"]
+
+
 def part_pytest(seconds: float) -> None:
     test = f"""
 import pytest, torch
@@ -151,7 +159,7 @@ def test_gpu_window():
         (Path(tmp) / "test_gpu_window.py").write_text(test)
         report = Path(tmp) / "r.json"
         out = subprocess.run(
-            [sys.executable, "-m", "pytest", "-q", "-p", "pytest_greenbudget.plugin",
+            [sys.executable, "-m", "pytest", "-q", *plugin_flag(),
              "-p", "no:cacheprovider", "--greenbudget-meter", "nvml",
              "--greenbudget-report", str(report), "test_gpu_window.py"],
             cwd=tmp, capture_output=True, text=True,
