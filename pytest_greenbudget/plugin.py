@@ -241,6 +241,7 @@ class GreenBudgetPlugin:
         if self.run is None or window is None:
             return (yield)
         from .probe import MeterFailure
+        from .threads import ThreadLimitError
 
         probe = self.run.probe(item.nodeid)
         try:
@@ -248,7 +249,7 @@ class GreenBudgetPlugin:
                 probe.begin_run(window.measured)
                 result = yield
                 window.sample = probe.end_run()
-        except MeterFailure as exc:
+        except (MeterFailure, ThreadLimitError) as exc:
             pytest.fail(f"greenbudget: {exc}", pytrace=False)
         return result
 

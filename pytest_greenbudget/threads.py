@@ -28,6 +28,10 @@ SPIN_RATIO = 1.3  # median CPU seconds per wall second of the runs
 SPIN_CV = 0.10  # coefficient of variation of the runs' energy
 
 
+class ThreadLimitError(RuntimeError):
+    """The limit cannot be set (threadpoolctl missing); the message says how to fix it."""
+
+
 def parse_threads(value: object) -> int:
     """A ``threads`` setting: a whole number >= 1, or "unlimited" (0 here) to lift a limit
     that a wider layer (the config's defaults) set."""
@@ -54,8 +58,13 @@ def thread_limit(threads: int | None) -> Iterator[None]:
     if not threads:
         yield
         return
-    from threadpoolctl import threadpool_limits
-
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        raise ThreadLimitError(
+            f"threads: {threads} needs threadpoolctl, a dependency of pytest-greenbudget that "
+            "is not installed here: pip install threadpoolctl"
+        ) from None
     with threadpool_limits(limits=threads):
         yield
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -214,3 +215,18 @@ def test_serial_baseline_and_parallel_run_are_not_comparable(
     assert {t.verdict for t in head.tests} == {"regressed"}
     assert all(t.baseline is not None and not t.baseline.comparable for t in head.tests)
     assert any("xdist workers differ: none (serial) vs 2" in n for n in head.environment.notes)
+
+
+def test_missing_threadpoolctl_fails_the_test_with_the_fix(
+    gb: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "threadpoolctl", None)  # makes the import fail
+    gb.makepyfile(
+        test_t="import pytest\n@pytest.mark.greenbudget(threads=1)\ndef test_t():\n    pass\n"
+    )
+    result = gb.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["*greenbudget: threads: 1 needs threadpoolctl*pip install threadpoolctl"]
+    )
+    assert "Traceback" not in result.stdout.str()
