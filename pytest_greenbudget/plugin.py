@@ -110,7 +110,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     add(
         "--greenbudget-gate-incomparable",
         action="store_true",
-        help="gate on a baseline even when it came from another machine or meter",
+        help="gate on a baseline even when it came from another machine or meter, or ran "
+        "with another worker count or thread limit",
     )
     add(
         "--greenbudget-disable",

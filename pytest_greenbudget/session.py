@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from . import carbon, configfile, judge
-from .gate.compare import compare_reports, fingerprint_differences, missing_entries
+from .gate.compare import INCOMPARABLE, compare_reports, fingerprint_differences, missing_entries
 from .meters.base import Meter, MeterOptions
 from .probe import Probe, RunSample
 from .results import CarbonSettings, Environment, Report, TestEntry, read_report
@@ -108,7 +108,7 @@ class Run:
             return True, False
         differences = fingerprint_differences(base.environment, self.environment)
         if differences:
-            self.notes.append("baseline from another machine or meter: " + "; ".join(differences))
+            self.notes.append(f"{INCOMPARABLE}: " + "; ".join(differences))
         return not differences, not differences or self.settings.options.gate_incomparable
 
     def plan(

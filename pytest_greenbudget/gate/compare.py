@@ -16,7 +16,8 @@ from ..results import BaselineFigures, Environment, Report, TestEntry
 from ..units import format_energy
 from .stats import Change, detect_change
 
-NOT_GATED = "baseline from another machine or meter: not gated"
+INCOMPARABLE = "baseline from another machine, meter, worker count or thread limit"
+NOT_GATED = f"{INCOMPARABLE}: not gated"
 
 
 @dataclass(frozen=True)
