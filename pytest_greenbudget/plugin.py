@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # imported where used, so --help and --greenbudget-disable st
     from .session import Run, Settings
 
 PLUGIN_NAME = "greenbudget-session"
+OTHER_PROTOCOL = "not measured: another plugin's pytest_runtest_protocol ran this test"
 MARKER = (
     "greenbudget(energy=None, carbon=None, per=None, tolerance=None, repeats=None, warmup=None, "
     "threads=None, meter=None): measure this test and hold it to an energy/carbon budget, "
@@ -240,6 +241,8 @@ class GreenBudgetPlugin:
 
         window = item.stash.get(WINDOW, None)
         if self.run is None or window is None:
+            if self.run is not None and item.nodeid in self.run.plans:  # never in silence
+                self.run.record_unmeasured(item.nodeid, "passed", OTHER_PROTOCOL)
             return (yield)
         from .probe import MeterFailure
         from .threads import ThreadLimitError
