@@ -82,6 +82,6 @@ def spin_note(cpu_s: Sequence[float], wall_s: Sequence[float], samples_j: Sequen
         return None
     limit = f" (limit {threads})" if threads else ""
     return (
-        f"{ratio:.1f} CPU seconds per wall second{limit} and a {cv:.0%} spread between runs: "
-        "threaded BLAS/OpenMP pools spinning? set threads: 1 for steadier figures"
+        f"{ratio:.1f} CPU s per wall s{limit}, runs spread {cv:.0%}: spinning BLAS/OpenMP "
+        "threads? threads: 1 steadies it"
     )

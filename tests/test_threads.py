@@ -143,7 +143,7 @@ def test_parse_threads_refuses(value: object) -> None:
 
 def test_spin_note_needs_both_many_threads_and_spread() -> None:
     spinning = spin_note([1.8, 0.9, 2.6], [1.0, 0.6, 1.3], [6.3, 3.2, 9.1], None)
-    assert spinning is not None and "threads: 1" in spinning and "1.8 CPU seconds" in spinning
+    assert spinning is not None and "threads: 1" in spinning and "1.8 CPU s per wall s" in spinning
     steady_many = spin_note([1.9, 1.9, 1.9], [1.0, 1.0, 1.0], [6.6, 6.6, 6.7], None)
     spread_one_thread = spin_note([0.9, 0.5, 1.4], [1.0, 0.6, 1.5], [3.1, 1.7, 4.9], None)
     assert steady_many is None and spread_one_thread is None
@@ -179,13 +179,13 @@ def test_spin_signature_is_noted_in_terminal_and_report(gb: pytest.Pytester) -> 
     result = gb.runpytest("--greenbudget-report", "r.json")
     result.assert_outcomes(passed=2)
     result.stdout.fnmatch_lines(
-        ["test_spin.py::test_spins: 2.0 CPU seconds per wall second and a *% spread*threads: 1*"]
+        ["test_spin.py::test_spins: 2.0 CPU s per wall s, runs spread *%: spinning*threads: 1*"]
     )
     notes = {t.nodeid: t.notes for t in read_report(gb.path / "r.json").tests}
     assert len(notes["test_spin.py::test_spins"]) == 1
     assert notes["test_spin.py::test_steady"] == ()
     pinned = gb.runpytest("--greenbudget-threads", "1")
-    assert "CPU seconds per wall second" not in pinned.stdout.str()
+    assert "CPU s per wall s" not in pinned.stdout.str()
 
 
 def test_serial_baseline_and_parallel_run_are_not_comparable(
