@@ -52,7 +52,7 @@ def load_settings(config: pytest.Config) -> Settings:
         raise pytest.UsageError(f"greenbudget: {exc}") from None
 
 
-def make_meter(config: pytest.Config, name: str) -> tuple[Meter, Environment]:
+def make_meter(config: pytest.Config, name: str, workers: int | None) -> tuple[Meter, Environment]:
     """The meter from the hook, checked, and the environment it describes; every failure is
     a one-line usage error."""
     from .environment import gather
@@ -71,4 +71,4 @@ def make_meter(config: pytest.Config, name: str) -> tuple[Meter, Environment]:
         description = meter.describe()
     except Exception as exc:
         raise pytest.UsageError(f"greenbudget: meter {name!r} failed: {exc!r}") from None
-    return meter, gather(description, pytest.__version__, None)
+    return meter, gather(description, pytest.__version__, workers)

@@ -17,6 +17,7 @@ from ..gate.stats import Summary, smallest_detectable
 from ..results import Report, TestEntry
 from ..units import format_carbon, format_energy
 from .view import NONE, Row, budget_text, build_view, significance, totals
+from .view import machine as describe_machine
 from .wording import gate_rule, incomplete_banner, side_by_side, tests_word, unresolved
 
 WIDTH = 100
@@ -123,6 +124,7 @@ def summary_lines(
     ]
     lines += [side_by_side(report.tests) or "", gate_rule(report.tests) or ""]
     lines += [f"{r.nodeid}: {r.detail}" for r in shown if r.detail]
+    lines += [f"{t.nodeid}: {note}" for t in report.tests for note in t.notes]
     if verbose:
         lines += [line for r in shown for line in test_details(entries[r.nodeid])]
     lines += report.environment.notes
@@ -160,7 +162,7 @@ def _meter_lines(report: Report, verbose: bool) -> list[str]:
         return [line]
     why = [f"  {name}: {m.reason}" for name, m in sorted(meters.items()) if m.reason]
     env = report.environment
-    machine = [f"machine: {env.cpu_model}, {env.cpu_count} CPUs"] if env.cpu_model else []
+    machine = [f"machine: {describe_machine(env)}"] if env.cpu_model else []
     return [line, *why, *machine]
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from ..gate.compare import percent_change
 from ..gate.stats import Summary
-from ..results import Budget, Report, TestEntry
+from ..results import Budget, Environment, Report, TestEntry
 from ..units import format_carbon, format_energy, format_percent
 from .wording import (
     FLAGGED,
@@ -257,9 +257,17 @@ def meters(report: Report) -> tuple[str, ...]:
         + f", PUE {carbon.pue:g}"
     )
     if env.cpu_model:
-        lines.append(f"machine: {env.cpu_model}, {env.cpu_count} CPUs")
+        # Workers and thread limits are part of the fingerprint: shown where the machine is.
+        lines.append(f"machine: {machine(env)}")
     gate = gate_rule(report.tests)  # "side by side with main@abc" is said by the header
     return (*lines, gate) if gate else tuple(lines)
+
+
+def machine(env: Environment) -> str:
+    """'AMD EPYC 7763, 2 CPUs, 2 xdist workers, thread pools limited to 1'."""
+    workers = f", {env.workers} xdist workers" if env.workers else ""
+    threads = f", thread pools limited to {env.threads}" if env.threads else ""
+    return f"{env.cpu_model}, {env.cpu_count} CPUs{workers}{threads}"
 
 
 # --- figures drawn by the richer formats (html.py); markdown may show them too -------------
