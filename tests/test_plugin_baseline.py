@@ -159,7 +159,7 @@ def test_baseline_from_another_machine_reports_but_does_not_gate(gb: pytest.Pyte
     )
     result.assert_outcomes(passed=2)
     result.stdout.fnmatch_lines(
-        ["*baseline from another machine, meter, worker count or thread limit*AMD EPYC 7763*"]
+        ["*baseline from another machine, meter, worker count or thread limit*", "*7763*"]
     )
     assert _verdicts(gb.path / "head.json")["test_suite.py::test_model"] == "regressed"
 

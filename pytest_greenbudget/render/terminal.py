@@ -158,11 +158,11 @@ def _meter_lines(report: Report, verbose: bool) -> list[str]:
     parts = [f"{name} {m.meter} ({m.provenance})" for name, m in sorted(meters.items())]
     reasons = any(m.reason for m in meters.values())
     line = "meter: " + ", ".join(parts) + ("; -v says why" if reasons and not verbose else "")
-    if not verbose:
-        return [line]
-    why = [f"  {name}: {m.reason}" for name, m in sorted(meters.items()) if m.reason]
     env = report.environment
     machine = [f"machine: {describe_machine(env)}"] if env.cpu_model else []
+    if not verbose:  # workers and thread limits change the figures: said without -v too
+        return [line, *machine] if env.workers or env.threads else [line]
+    why = [f"  {name}: {m.reason}" for name, m in sorted(meters.items()) if m.reason]
     return [line, *why, *machine]
 
 
