@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Generator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -117,15 +118,64 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     from .configfile import ConfigError
     from .session import Options, Settings
+    from .untrusted import printable
 
     options = Options.from_getoption(config.getoption)
+    _check_paths(config)
     try:
         settings = Settings.load(options, config.rootpath)
     except (ConfigError, ValueError) as exc:  # ReportError and CarbonError are ValueErrors
-        raise pytest.UsageError(f"greenbudget: {exc}") from None
+        raise pytest.UsageError(f"greenbudget: {printable(exc)}") from None
     plugin = GreenBudgetPlugin(config, settings)
     config.pluginmanager.register(plugin, PLUGIN_NAME)
     plugin.start()
+
+
+def _check_paths(config: pytest.Config) -> None:
+    """Usage errors in the path options that would otherwise lose data or mislead silently."""
+    from .files import resolve_target
+
+    report, html = config.getoption("greenbudget_report"), config.getoption("greenbudget_html")
+    try:
+        same = bool(report and html) and resolve_target(report) == resolve_target(html)
+    except OSError as exc:  # a FIFO or device: refused before any test runs
+        raise pytest.UsageError(f"greenbudget: {exc}") from None
+    if same:
+        raise pytest.UsageError(
+            f"greenbudget: --greenbudget-report and --greenbudget-html both name {report}; "
+            "the HTML page would replace the JSON report: give two different files"
+        )
+    moved = _rootdir_without_baseline(config)
+    if moved is not None:
+        value = config.getoption("greenbudget_baseline")
+        raise pytest.UsageError(
+            f"greenbudget: --greenbudget-baseline {value} (written with a space) moved pytest's "
+            f"rootdir from {moved} to {config.rootpath}: pytest picks the rootdir from every "
+            "path on the command line before plugins load, so no test id would match the "
+            f"baseline. Write --greenbudget-baseline={value}, or pass --rootdir={moved}"
+        )
+
+
+def _rootdir_without_baseline(config: pytest.Config) -> Path | None:
+    """The rootdir pytest would have chosen had the baseline been written with ``=``, when
+    that differs from the one it chose; None when it does not (or cannot be known)."""
+    args = list(config.invocation_params.args)
+    if "--greenbudget-baseline" not in args or config.option.rootdir or config.option.inifilename:
+        return None  # only the space form is read as a path; --rootdir and -c pin the rootdir
+    at = args.index("--greenbudget-baseline")
+    try:
+        from _pytest.config.findpaths import determine_setup  # no public API answers this
+
+        rootdir = determine_setup(
+            inifile=None,
+            override_ini=config.option.override_ini,
+            args=[str(a) for a in args[:at] + args[at + 2 :]],
+            rootdir_cmd_arg=None,
+            invocation_dir=config.invocation_params.dir,
+        )[0]
+    except Exception:  # another pytest's private API: skip the check rather than fail the run
+        return None
+    return rootdir if Path(rootdir) != config.rootpath else None
 
 
 @pytest.fixture
@@ -227,6 +277,32 @@ class GreenBudgetPlugin:
             pytest.fail(entry.message or entry.verdict or "", pytrace=False)
         return result
 
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        """xdist worker: the teardown report carries the test's finished entry to the
+        controller as soon as it is measured, so a worker that crashes later loses nothing.
+        xdist sends a report's extra attributes along, and TestReport takes them back."""
+        report = yield
+        entry = self.run.entries.get(item.nodeid) if self.run is not None else None
+        if self.is_worker and call.when == "teardown" and entry is not None:
+            report.greenbudget_entry = entry.to_dict()  # type: ignore[attr-defined]
+        return report
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """xdist controller: take the entry a worker's teardown report carries."""
+        data = getattr(report, "greenbudget_entry", None)
+        if self.is_worker or self.run is None or data is None or report.when != "teardown":
+            return
+        from .results import ReportError, TestEntry
+        from .untrusted import printable
+
+        try:
+            self.run.add_worker_entries((TestEntry.from_dict(data, report.nodeid),))
+        except ReportError as exc:
+            self.run.notes.append(f"an entry sent by a worker was unreadable: {printable(exc)}")
+
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         from .render.terminal import summary_lines
 
@@ -235,9 +311,11 @@ class GreenBudgetPlugin:
         report = self.final or self._report()
         if report is None:
             return
+        from .untrusted import printable
+
         terminalreporter.section("greenbudget")
-        for line in summary_lines(report):
-            terminalreporter.write_line(line)
+        for line in summary_lines(report):  # test ids and notes may come from the baseline
+            terminalreporter.write_line(printable(line))
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         from .results import write_report
@@ -274,8 +352,10 @@ class GreenBudgetPlugin:
         if self.run is None:
             return
         if data is None:
-            self.run.notes.append(
-                f"worker {name} sent no measurements (crashed?): {error or ''}".rstrip(": ")
+            self.run.notes.append(  # its tests' entries came with their reports and are kept
+                f"worker {name} ended without its final report (crashed?): {error or ''}".rstrip(
+                    ": "
+                )
             )
             return
         try:
