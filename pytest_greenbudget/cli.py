@@ -54,7 +54,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args.run(args)
     except CommandError as exc:
-        print(f"greenbudget: error: {exc}", file=sys.stderr)
+        from .untrusted import printable  # the message may quote a report or GitHub's answer
+
+        print(f"greenbudget: error: {printable(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from ..cli import CommandError
 from ..gate.stats import session_noise_from, smallest_detectable
 from ..results import Report
+from ..untrusted import printable
 from .compare import load_report
 
 _Z90 = statistics.NormalDist().inv_cdf(0.1)
@@ -63,7 +64,7 @@ def findings(sessions: Mapping[str, list[float]]) -> dict[str, object]:
 def render(found: Mapping[str, object]) -> str:
     per_test = found["per_test"]
     assert isinstance(per_test, dict)
-    lines = [f"{name}: {cv * 100:.1f}%" for name, cv in sorted(per_test.items())]
+    lines = [f"{printable(name)}: {cv * 100:.1f}%" for name, cv in sorted(per_test.items())]
     return "\n".join(
         [
             f"between-session noise: {found['session_noise']:.1%} (pooled over "

@@ -8,11 +8,13 @@ here, and this module only by the ``comment`` command, so pytest never pays for 
 
 from __future__ import annotations
 
+import math
+import re
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, quote_plus, urlsplit
 
 import requests
 
@@ -84,10 +86,12 @@ def retry_delay(
 
 
 def _seconds(value: str | None) -> float | None:
+    """A header's number of seconds; None when absent or not a finite number (``nan``)."""
     try:
-        return max(float(value), 0.0) if value is not None else None
+        seconds = float(value) if value is not None else math.nan
     except ValueError:
         return None
+    return max(seconds, 0.0) if math.isfinite(seconds) else None
 
 
 def _message(response: requests.Response) -> str:
@@ -115,7 +119,7 @@ class GitHubClient:
         timeout: tuple[float, float] = (10.0, 30.0),
     ) -> None:
         self.api_url = api_url.rstrip("/")
-        self._token = token
+        self._token = check_token(token)
         self._sleep, self._clock = sleep, clock
         self._policy = policy or RetryPolicy()
         self._timeout = timeout
@@ -135,7 +139,11 @@ class GitHubClient:
         self._session.close()
 
     def redact(self, text: str) -> str:
-        return text.replace(self._token, "***") if self._token else text
+        """``text`` without the token in any form an error could show it in (raw, escaped
+        by repr, percent-encoded) and without any URL's query string (signed URLs)."""
+        for form in _token_forms(self._token):
+            text = text.replace(form, "***")
+        return strip_queries(text)
 
     def url(self, path: str) -> str:
         return path if "://" in path else f"{self.api_url}{path}"
@@ -186,7 +194,7 @@ class GitHubClient:
 
     def error(self, method: str, response: requests.Response) -> GitHubError:
         """The exception that says what went wrong, redacted, without the query string."""
-        status, message = response.status_code, _message(response) or response.reason
+        status, message = response.status_code, _message(response) or str(response.reason)
         where = f"{method} {_strip_query(response.url)}"
         if status == 403 and "not accessible by integration" in message.lower():
             return ReadOnlyToken(status, self.redact(f"{where}: {message}"))
@@ -199,7 +207,8 @@ class GitHubClient:
             return response.json()
         except ValueError:
             where = f"{method} {_strip_query(response.url)}"
-            raise GitHubError(response.status_code, f"{where}: answer is not JSON") from None
+            message = self.redact(f"{where}: answer is not JSON")
+            raise GitHubError(response.status_code, message) from None
 
     def paginate(self, path: str, key: str | None = None, **params: Any) -> Iterator[Any]:
         """Yield every item of every page, following ``Link: rel="next"`` as given."""
@@ -216,7 +225,9 @@ class GitHubClient:
         url: str | None = response.links.get("next", {}).get("url")
         # Followed as given, but never to another host: the token goes with the request.
         if url is not None and urlsplit(url).netloc != urlsplit(self.api_url).netloc:
-            raise GitHubError(None, f"pagination link leaves {self.api_url}: {_strip_query(url)}")
+            raise GitHubError(
+                None, self.redact(f"pagination link leaves {self.api_url}: {_strip_query(url)}")
+            )
         return url
 
 
@@ -236,6 +247,33 @@ def _strip_query(url: str) -> str:
     return url.split("?", 1)[0]
 
 
+# A query string anywhere in a text: "?" then name=value pairs, up to a blank or a quote.
+_QUERY = re.compile(r"\?[^\s'\"<>?]*=[^\s'\"<>]*")
+
+
+def strip_queries(text: str) -> str:
+    """Every query string in ``text`` cut to ``?...``: the requests library's own errors quote
+    the URL (``Max retries exceeded with url: /blob/9001?sig=...``)."""
+    return _QUERY.sub("?...", text)
+
+
+def check_token(token: str) -> str:
+    """The token as sent: blanks around it stripped (a secret pasted with its newline);
+    any control character left inside is refused, since the HTTP library would quote the
+    header, token and all, in its error."""
+    token = token.strip()
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in token):
+        raise ValueError("the GitHub token holds control characters; copy it again")
+    return token
+
+
+def _token_forms(token: str) -> list[str]:
+    if not token:
+        return []
+    forms = {token, repr(token)[1:-1], quote(token, safe=""), quote_plus(token)}
+    return sorted(forms, key=len, reverse=True)  # longest first: no form leaves a part behind
+
+
 def pull_request_refs(client: GitHubClient, repo: str, pr: int) -> tuple[str, str]:
     """(base branch, head commit) of a pull request."""
     data = client.json("GET", f"/repos/{repo}/pulls/{pr}")
@@ -251,13 +289,22 @@ def pull_request_refs(client: GitHubClient, repo: str, pr: int) -> tuple[str, st
 
 
 def find_own_comments(client: GitHubClient, repo: str, pr: int, bot_login: str) -> list[Comment]:
-    """Every comment on the PR that holds the marker AND was written by ``bot_login``."""
+    """Every comment on the PR written by ``bot_login`` whose first line IS the marker.
+
+    Only those are ours to edit or delete: another workflow's comment that quotes the marker
+    (in a code block, say) is left alone, even from the same bot login."""
     found = []
     for item in client.paginate(f"/repos/{repo}/issues/{pr}/comments"):
         comment = _comment(item)
-        if MARKER in comment.body and comment.login.lower() == bot_login.lower():
+        if is_sticky(comment.body) and comment.login.lower() == bot_login.lower():
             found.append(comment)
     return found
+
+
+def is_sticky(body: str) -> bool:
+    """Does the comment start with the exact marker line?"""
+    first, _, _ = body.partition("\n")
+    return first.rstrip("\r") == MARKER
 
 
 def upsert_comment(
