@@ -54,9 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args.run(args)
     except CommandError as exc:
-        from .untrusted import printable  # the message may quote a report or GitHub's answer
-
-        print(f"greenbudget: error: {printable(exc)}", file=sys.stderr)
+        print(error_line(exc), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
@@ -64,6 +62,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
     return code
+
+
+def error_line(exc: object) -> str:
+    """The one line bad input prints; the message may quote a report or GitHub's answer."""
+    from .untrusted import printable
+
+    return f"greenbudget: error: {printable(exc)}"
 
 
 if __name__ == "__main__":
