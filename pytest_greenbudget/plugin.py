@@ -136,11 +136,11 @@ def _check_paths(config: pytest.Config) -> None:
     from .files import resolve_target
 
     report, html = config.getoption("greenbudget_report"), config.getoption("greenbudget_html")
-    try:
-        same = bool(report and html) and resolve_target(report) == resolve_target(html)
-    except OSError as exc:  # a FIFO or device: refused before any test runs
+    try:  # a FIFO or a device there is refused before any test runs, and again at writing
+        targets = [resolve_target(path) for path in (report, html) if path]
+    except OSError as exc:
         raise pytest.UsageError(f"greenbudget: {exc}") from None
-    if same:
+    if len(targets) == 2 and targets[0] == targets[1]:
         raise pytest.UsageError(
             f"greenbudget: --greenbudget-report and --greenbudget-html both name {report}; "
             "the HTML page would replace the JSON report: give two different files"
