@@ -64,8 +64,10 @@ def load_yaml(path: Path) -> RawConfig:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc)
+        problem = " ".join(str(getattr(exc, "problem", None) or exc).split())  # one line
         raise ConfigError(f"{path.name}{line}: invalid YAML: {problem}") from None
+    except ConfigError:
+        raise
     except (ValueError, TypeError, OverflowError) as exc:  # e.g. a timestamp of 2024-13-45
         raise ConfigError(f"{path.name}: invalid YAML value: {exc}") from None
     except RecursionError:
