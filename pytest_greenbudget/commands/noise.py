@@ -89,6 +89,12 @@ def run(args: argparse.Namespace) -> int:
     sessions = medians_by_test(reports)
     if not sessions:
         raise CommandError("no test was measured in two of these reports; nothing to compare")
-    found = findings(sessions)
+    try:
+        found = findings(sessions)
+    except OverflowError:  # medians 1e30 apart: no spread of a float could describe them
+        raise CommandError(
+            "a test's energy differs between these reports by many orders of magnitude: "
+            "they are not A/A runs of the same code on one machine"
+        ) from None
     print(json.dumps(found, indent=2) if args.json else render(found))
     return 0
