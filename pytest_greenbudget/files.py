@@ -43,7 +43,7 @@ def resolve_target(path: str | os.PathLike[str]) -> Path:
     target = Path(os.path.realpath(path))
     try:
         mode = target.stat().st_mode
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # nothing there yet (or cannot be)
         return target
     if not stat.S_ISREG(mode):
         kind = _kind(mode)

@@ -133,13 +133,15 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def _check_paths(config: pytest.Config) -> None:
     """Usage errors in the path options that would otherwise lose data or mislead silently."""
-    from .files import resolve_target
+    from .files import NotRegularFile, resolve_target
 
     report, html = config.getoption("greenbudget_report"), config.getoption("greenbudget_html")
     try:  # a FIFO or a device there is refused before any test runs, and again at writing
         targets = [resolve_target(path) for path in (report, html) if path]
-    except OSError as exc:
+    except NotRegularFile as exc:
         raise pytest.UsageError(f"greenbudget: {exc}") from None
+    except OSError:  # unreachable folder, say: the write at the end says so and fails the run
+        targets = []
     if len(targets) == 2 and targets[0] == targets[1]:
         raise pytest.UsageError(
             f"greenbudget: --greenbudget-report and --greenbudget-html both name {report}; "
