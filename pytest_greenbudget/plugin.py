@@ -276,23 +276,20 @@ class GreenBudgetPlugin:
             pytest.fail(f"greenbudget: {exc}", pytrace=False)
         return result
 
-    @pytest.hookimpl(wrapper=True)
-    def pytest_runtest_makereport(
-        self, item: pytest.Item, call: pytest.CallInfo[None]
-    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-        """xdist worker: the teardown report carries the test's finished entry to the
-        controller as soon as it is measured, so a worker that crashes later loses nothing.
-        xdist sends a report's extra attributes along, and TestReport takes them back."""
-        report = yield
-        entry = self.run.entries.get(item.nodeid) if self.run is not None else None
-        if self.is_worker and call.when == "teardown" and entry is not None:
-            report.greenbudget_entry = entry.to_dict()  # type: ignore[attr-defined]
-        return report
-
+    @pytest.hookimpl(tryfirst=True)  # on a worker, before xdist serialises the report
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        """xdist controller: take the entry a worker's teardown report carries."""
+        """xdist: each test's finished entry travels to the controller with its logged
+        teardown report, as soon as it is measured, so a worker that crashes later loses
+        nothing. xdist sends a report's extra attributes along; TestReport takes them back."""
+        if self.run is None or report.when != "teardown":
+            return
+        if self.is_worker:
+            entry = self.run.entries.get(report.nodeid)
+            if entry is not None:
+                report.greenbudget_entry = entry.to_dict()  # type: ignore[attr-defined]
+            return
         data = getattr(report, "greenbudget_entry", None)
-        if self.is_worker or self.run is None or data is None or report.when != "teardown":
+        if data is None:
             return
         from .results import ReportError, TestEntry
         from .untrusted import printable
