@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Generator
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -116,12 +115,15 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER)
     if config.getoption("greenbudget_disable"):
         return
+    from .cmdline import path_problem
     from .configfile import ConfigError
     from .session import Options, Settings
     from .untrusted import printable
 
     options = Options.from_getoption(config.getoption)
-    _check_paths(config)
+    problem = path_problem(config)
+    if problem:
+        raise pytest.UsageError(f"greenbudget: {problem}")
     try:
         settings = Settings.load(options, config.rootpath)
     except (ConfigError, ValueError) as exc:  # ReportError and CarbonError are ValueErrors
@@ -129,55 +131,6 @@ def pytest_configure(config: pytest.Config) -> None:
     plugin = GreenBudgetPlugin(config, settings)
     config.pluginmanager.register(plugin, PLUGIN_NAME)
     plugin.start()
-
-
-def _check_paths(config: pytest.Config) -> None:
-    """Usage errors in the path options that would otherwise lose data or mislead silently."""
-    from .files import NotRegularFile, resolve_target
-
-    report, html = config.getoption("greenbudget_report"), config.getoption("greenbudget_html")
-    try:  # a FIFO or a device there is refused before any test runs, and again at writing
-        targets = [resolve_target(path) for path in (report, html) if path]
-    except NotRegularFile as exc:
-        raise pytest.UsageError(f"greenbudget: {exc}") from None
-    except OSError:  # unreachable folder, say: the write at the end says so and fails the run
-        targets = []
-    if len(targets) == 2 and targets[0] == targets[1]:
-        raise pytest.UsageError(
-            f"greenbudget: --greenbudget-report and --greenbudget-html both name {report}; "
-            "the HTML page would replace the JSON report: give two different files"
-        )
-    moved = _rootdir_without_baseline(config)
-    if moved is not None:
-        value = config.getoption("greenbudget_baseline")
-        raise pytest.UsageError(
-            f"greenbudget: --greenbudget-baseline {value} (written with a space) moved pytest's "
-            f"rootdir from {moved} to {config.rootpath}: pytest picks the rootdir from every "
-            "path on the command line before plugins load, so no test id would match the "
-            f"baseline. Write --greenbudget-baseline={value}, or pass --rootdir={moved}"
-        )
-
-
-def _rootdir_without_baseline(config: pytest.Config) -> Path | None:
-    """The rootdir pytest would have chosen had the baseline been written with ``=``, when
-    that differs from the one it chose; None when it does not (or cannot be known)."""
-    args = list(config.invocation_params.args)
-    if "--greenbudget-baseline" not in args or config.option.rootdir or config.option.inifilename:
-        return None  # only the space form is read as a path; --rootdir and -c pin the rootdir
-    at = args.index("--greenbudget-baseline")
-    try:
-        from _pytest.config.findpaths import determine_setup  # no public API answers this
-
-        rootdir = determine_setup(
-            inifile=None,
-            override_ini=config.option.override_ini,
-            args=[str(a) for a in args[:at] + args[at + 2 :]],
-            rootdir_cmd_arg=None,
-            invocation_dir=config.invocation_params.dir,
-        )[0]
-    except Exception:  # another pytest's private API: skip the check rather than fail the run
-        return None
-    return rootdir if Path(rootdir) != config.rootpath else None
 
 
 @pytest.fixture

@@ -16,14 +16,8 @@ from github_double import BOT, WRITE_TOKEN, Runner, entry, error, report
 from github_double_model import Reply
 
 from pytest_greenbudget.github import artifacts
-from pytest_greenbudget.github.client import (
-    GitHubClient,
-    RetryPolicy,
-    Unavailable,
-    check_token,
-    retry_delay,
-    strip_queries,
-)
+from pytest_greenbudget.github.client import GitHubClient, RetryPolicy, Unavailable, retry_delay
+from pytest_greenbudget.github.redaction import check_token, strip_queries
 from pytest_greenbudget.render.markdown import MARKER
 from pytest_greenbudget.untrusted import printable
 

@@ -85,7 +85,8 @@ class Target:
 def run(args: argparse.Namespace, *, sleep: Callable[[float], None] = time.sleep) -> int:
     env = _env()
     head = _read(args.report, "--report")
-    from ..github.client import GitHubClient, GitHubError, check_token
+    from ..github.client import GitHubClient, GitHubError
+    from ..github.redaction import check_token
 
     try:  # stripped here, so a secret saved with its newline works and never leaks
         token = check_token(args.github_token or os.environ.get("GITHUB_TOKEN", ""))

@@ -9,17 +9,18 @@ here, and this module only by the ``comment`` command, so pytest never pays for 
 from __future__ import annotations
 
 import math
-import re
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, quote_plus, urlsplit
+from urllib.parse import urlsplit
 
 import requests
 
 from .. import __version__
 from ..render.markdown import MARKER
+from .redaction import check_token, strip_queries, token_forms
+from .redaction import strip_query as _strip_query
 
 API_VERSION = "2022-11-28"
 MAX_PAGES = 1000  # a Link loop in a misbehaving proxy must not spin forever
@@ -141,7 +142,7 @@ class GitHubClient:
     def redact(self, text: str) -> str:
         """``text`` without the token in any form an error could show it in (raw, escaped
         by repr, percent-encoded) and without any URL's query string (signed URLs)."""
-        for form in _token_forms(self._token):
+        for form in token_forms(self._token):
             text = text.replace(form, "***")
         return strip_queries(text)
 
@@ -240,38 +241,6 @@ def _items(response: requests.Response, key: str | None) -> list[Any]:
     if not isinstance(items, list):
         raise GitHubError(response.status_code, f"{_strip_query(response.url)}: not a list page")
     return items
-
-
-def _strip_query(url: str) -> str:
-    # Signed download URLs carry credentials in their query string: never print those.
-    return url.split("?", 1)[0]
-
-
-# A query string anywhere in a text: "?" then name=value pairs, up to a blank or a quote.
-_QUERY = re.compile(r"\?[^\s'\"<>?]*=[^\s'\"<>]*")
-
-
-def strip_queries(text: str) -> str:
-    """Every query string in ``text`` cut to ``?...``: the requests library's own errors quote
-    the URL (``Max retries exceeded with url: /blob/9001?sig=...``)."""
-    return _QUERY.sub("?...", text)
-
-
-def check_token(token: str) -> str:
-    """The token as sent: blanks around it stripped (a secret pasted with its newline);
-    any control character left inside is refused, since the HTTP library would quote the
-    header, token and all, in its error."""
-    token = token.strip()
-    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in token):
-        raise ValueError("the GitHub token holds control characters; copy it again")
-    return token
-
-
-def _token_forms(token: str) -> list[str]:
-    if not token:
-        return []
-    forms = {token, repr(token)[1:-1], quote(token, safe=""), quote_plus(token)}
-    return sorted(forms, key=len, reverse=True)  # longest first: no form leaves a part behind
 
 
 def pull_request_refs(client: GitHubClient, repo: str, pr: int) -> tuple[str, str]:
