@@ -84,7 +84,11 @@ def test_item05_a_hostile_verdict_in_an_error_stays_one_line(
 
 def test_item05_hostile_keys_stay_inert_in_comment(runner: Runner, tmp_path: Path) -> None:
     base, head = hostile_reports(tmp_path)
+    data = json.loads(Path(base).read_text())
+    data["incomplete"], data["incomplete_reason"] = True, INJECTED
+    Path(base).write_text(json.dumps(data))
     result = runner.run("--report", head, "--baseline", base)
+    assert "the baseline is an incomplete run (x\\x0a" in result.err
     assert result.code == 0
     assert obeyed(result.out + result.err) == []
 

@@ -73,6 +73,21 @@ def test_item01_a_baseline_number_of_1e400_is_a_usage_error(gb: pytest.Pytester)
     _usage_error(gb.runpytest("--greenbudget-baseline=base.json"), "base.json", "out of range")
 
 
+def test_item05_a_hostile_baseline_stays_inert_in_the_pytest_run(gb: pytest.Pytester) -> None:
+    gb.makepyfile(test_suite=SUITE)
+    gb.runpytest("--greenbudget-report", "base.json").assert_outcomes(passed=1)
+    data = json.loads((gb.path / "base.json").read_text())
+    hostile = dict(data["tests"][0], nodeid="gone.py::t\n::error::pwned\n::add-mask::x")
+    data["tests"].append(hostile)
+    data["incomplete"], data["incomplete_reason"] = True, "x\n::error::pwned"
+    (gb.path / "base.json").write_text(json.dumps(data))
+    result = gb.runpytest("--greenbudget-baseline=base.json")
+    result.assert_outcomes(passed=1)
+    out = result.stdout.str() + result.stderr.str()
+    assert "gone.py::t\\x0a%3A:error::pwned" in out or "gone.py::t\\x0a::error::pwned" in out
+    assert not [line for line in out.splitlines() if line.lstrip().startswith("::")]
+
+
 def test_item02_a_crashed_xdist_worker_keeps_what_it_measured(
     gb: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -125,7 +125,7 @@ def _run(
     base, notes = _baseline(args, target, client)
     incomplete = incomplete_notes(base, head)
     for line in incomplete:
-        print(f"greenbudget: warning: {line}", file=sys.stderr)
+        print(f"greenbudget: warning: {printable(line)}", file=sys.stderr)
     incomplete = [f"⚠️ {line[0].upper()}{line[1:]}." for line in incomplete]
     report, warnings, gate = _compare(base, head)
     view = build_view(report, notes=[*incomplete, *notes, *warnings], run_url=env.run_url())
