@@ -30,6 +30,9 @@ CARBON_UNITS: dict[str, float] = {
 _QUANTITY = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*([^\s\d].*?)?\s*$")
 
 
+MAX_CHARS = 100  # "1.5 kWh" is 7
+
+
 class UnitError(ValueError):
     """A quantity could not be read; the message says what would be valid."""
 
@@ -37,6 +40,10 @@ class UnitError(ValueError):
 def _split(text: object, what: str, example: str) -> tuple[float, str]:
     if isinstance(text, bool) or not isinstance(text, str):
         raise UnitError(f"{what} must be a string with a unit, e.g. '{example}', not {text!r}")
+    if len(text) > MAX_CHARS:  # the pattern is quadratic in runs of blanks: bound its input
+        raise UnitError(
+            f"{what} {text[:20]!r}... is {len(text)} characters; write e.g. '{example}'"
+        )
     match = _QUANTITY.match(text)
     if not match:
         raise UnitError(f"cannot read {what} {text!r}; write a number and a unit, e.g. '{example}'")
