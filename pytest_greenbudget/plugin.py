@@ -265,6 +265,30 @@ class GreenBudgetPlugin:
             pytest.fail(f"greenbudget: {exc}", pytrace=False)
         return result
 
+    @pytest.hookimpl(tryfirst=True)  # on a worker, before xdist serialises the report
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """xdist: each test's finished entry travels to the controller with its logged
+        teardown report, as soon as it is measured, so a worker that crashes later loses
+        nothing. xdist sends a report's extra attributes along; TestReport takes them back."""
+        if report.when != "teardown":
+            return
+        if self.is_worker:
+            entry = self.run.entries.get(report.nodeid) if self.run is not None else None
+            if entry is not None:
+                report.greenbudget_entry = entry.to_dict()  # type: ignore[attr-defined]
+            return
+        data = getattr(report, "greenbudget_entry", None)
+        if data is None:
+            return
+        from .results import ReportError, TestEntry
+        from .untrusted import printable
+
+        run = self.ensure_run()  # the controller's run starts with its first entry
+        try:
+            run.add_worker_entries((TestEntry.from_dict(data, report.nodeid),))
+        except ReportError as exc:
+            run.notes.append(f"an entry sent by a worker was unreadable: {printable(exc)}")
+
     def _outputs(self) -> bool:
         from .startup import outputs_wanted
 
@@ -278,13 +302,15 @@ class GreenBudgetPlugin:
         report = self.final or self._report()
         if report is None:
             return
+        from .untrusted import printable
+
         terminalreporter.section("greenbudget")
         verbose = self.config.get_verbosity() > 0
         lines = summary_lines(report, verbose=verbose, noise_measured=self._noise_given())
         banner = report.incomplete  # the summary opens with it, up to the table's header
-        for line in lines:
+        for line in lines:  # test ids and notes may come from the baseline
             banner = banner and not line.startswith("test ")
-            terminalreporter.write_line(line, yellow=banner)
+            terminalreporter.write_line(printable(line), yellow=banner)
 
     def _noise_given(self) -> bool:
         """The user set session_noise (after measuring it, we trust): no advice to measure."""
@@ -345,8 +371,10 @@ class GreenBudgetPlugin:
             return  # that worker had nothing to measure
         notes = self.run.notes if self.run is not None else self.pending
         if data is None:
-            notes.append(
-                f"worker {name} sent no measurements (crashed?): {error or ''}".rstrip(": ")
+            notes.append(  # its tests' entries came with their reports and are kept
+                f"worker {name} ended without its final report (crashed?): {error or ''}".rstrip(
+                    ": "
+                )
             )
             return
         from .results import Report, ReportError

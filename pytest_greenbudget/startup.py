@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 # Flags that ask for settings (and their validation) even when no test is marked.
 FLAGS = (
     "config", "meter", "repeats", "warmup", "tolerance", "session_noise", "region", "report",
-    "html", "baseline", "gate_incomparable",
+    "html", "baseline", "gate_incomparable", "threads",
 )  # fmt: skip
 OUTPUTS = ("report", "html", "baseline")  # written or compared even when nothing is measured
 
@@ -42,14 +42,21 @@ def outputs_wanted(config: pytest.Config) -> bool:
 
 
 def load_settings(config: pytest.Config) -> Settings:
+    """Settings from the flags and the config file, after the path flags are checked; every
+    problem is a one-line usage error."""
+    from .cmdline import path_problem
     from .configfile import ConfigError
     from .session import Options, Settings
+    from .untrusted import printable
 
+    problem = path_problem(config)
+    if problem:
+        raise pytest.UsageError(f"greenbudget: {problem}")
     options = Options.from_getoption(config.getoption)
     try:
         return Settings.load(options, config.rootpath)
     except (ConfigError, ValueError) as exc:  # ReportError and CarbonError are ValueErrors
-        raise pytest.UsageError(f"greenbudget: {exc}") from None
+        raise pytest.UsageError(f"greenbudget: {printable(exc)}") from None
 
 
 def make_meter(config: pytest.Config, name: str, workers: int | None) -> tuple[Meter, Environment]:

@@ -14,6 +14,7 @@ from ..cli import CommandError
 from ..gate.compare import compare_reports
 from ..render.html import write_html
 from ..render.wording import tests_word
+from ..untrusted import printable
 from .compare import load_report
 
 
@@ -34,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
         result = compare_reports(load_report(args.baseline), report)
         report, notes = result.report, result.warnings
         for warning in notes:
-            print(f"greenbudget: warning: {warning}", file=sys.stderr)
+            print(f"greenbudget: warning: {printable(warning)}", file=sys.stderr)
     try:
         write_html(report, args.html, notes=notes)
     except OSError as exc:
