@@ -15,7 +15,9 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-SCHEMA_VERSION = "1.2"  # 1.1: tests[].session_noise; 1.2: paired baselines, incomplete runs
+# 1.1: tests[].session_noise; 1.2: paired baselines, incomplete runs;
+# 1.3: tests[].noise_source and tests[].runs_j (a baseline's history of runs)
+SCHEMA_VERSION = "1.3"
 VERDICTS = (
     "ok",
     "over-budget",
@@ -99,6 +101,10 @@ class TestEntry:
     warmup: int = 0
     tolerance: float = 0.05
     session_noise: float = 0.0  # between-session CV the comparison allowed for
+    # Where session_noise came from: "setting" (the user's), "meter default (cputime)",
+    # "history of N runs". Reports before 1.3 carry only a setting (or the old 25% default).
+    noise_source: str = "setting"
+    runs_j: tuple[float, ...] = ()  # baseline history: this test's median per run, newest first
 
 
 @dataclass(frozen=True)
@@ -323,6 +329,8 @@ def _decode_test(value: object, where: str) -> TestEntry:
         warmup=int(t.get("warmup", 0)),
         tolerance=float(t.get("tolerance", 0.05)),
         session_noise=float(t.get("session_noise", 0.0)),
+        noise_source=str(t.get("noise_source", "setting")),
+        runs_j=tuple(float(r) for r in t.get("runs_j", ())),
     )
 
 
