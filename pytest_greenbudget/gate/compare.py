@@ -241,7 +241,7 @@ def noise_reason(entry: TestEntry) -> str:
     noise = entry.session_noise * 100
     shown = f"{noise:.0f}%" if noise >= 10 else f"{noise:.1f}%"
     if entry.noise_source.startswith("history"):
-        return f"{shown} between-session noise, from its {entry.noise_source[11:]}"
+        return f"{shown} between-session noise, from its {entry.noise_source}"
     runs = f"{len(entry.samples_j)} run{'s' if len(entry.samples_j) != 1 else ''} a side"
     return f"{shown} between-session noise, {entry.noise_source}, {runs}"
 
