@@ -229,3 +229,24 @@ def test_compare_shows_an_inconclusive_test_and_exits_0(
     assert code == 0
     assert "inconclusive (sees only >+" in out.splitlines()[1]
     assert out.splitlines()[-1] == "1 inconclusive"
+
+
+@pytest.mark.parametrize(
+    ("cv", "runs", "shown"),
+    [(0.03, 5, 0.19), (0.03, 10, 0.14), (0.05, 10, 0.25), (0.25, 3, 11.38), (0.25, 10, 1.96)],
+)
+def test_the_documented_history_table(cv: float, runs: int, shown: float) -> None:
+    # docs/regressions.md, "Several base runs": the detectable change of a history of `runs`
+    # medians whose logs spread exactly as a between-session CV of `cv` gives.
+    sigma = math.sqrt(math.log1p(cv * cv))
+    z = [sigma * x for x in _unit_spread(runs)]
+    found = history_change([math.exp(v) for v in z], [1.0], 0.05)
+    assert found is not None and found[0].detectable is not None
+    assert found[0].detectable == pytest.approx(shown, abs=0.005)
+
+
+def _unit_spread(k: int) -> list[float]:
+    """k values with mean 0 and sample standard deviation exactly 1."""
+    raw = [i - (k - 1) / 2 for i in range(k)]
+    sd = statistics.stdev(raw)
+    return [r / sd for r in raw]
