@@ -108,10 +108,12 @@ class Tally:
     gate_first_flags: int = 0
     gate_cleared: int = 0
     compare_regressed: int = 0
+    compare_inconclusive: int = 0  # could not have seen a change of the tolerance
     compare_exit_1: int = 0
     rounds: int = 0
     ratios: dict[str, list[float]] = field(default_factory=dict)
     base_cvs: dict[str, list[float]] = field(default_factory=dict)
+    detectable: list[float] = field(default_factory=list)
     other_verdicts: list[str] = field(default_factory=list)
     alarms: list[str] = field(default_factory=list)
 
@@ -217,10 +219,13 @@ def add_round(tally: Tally, gated: dict[str, dict], code: int, compared: dict[st
         tally.gate_cleared += NOT_CONFIRMED in message
         if entry["verdict"] == "regressed":
             tally.alarms.append(f"gate round {tally.rounds}: {nodeid}: {message}")
-        if entry["verdict"] not in ("regressed", "unchanged", "improved"):
+        if entry["verdict"] not in ("regressed", "unchanged", "improved", "inconclusive"):
             tally.other_verdicts.append(f"gate {nodeid}: {entry['verdict']}")
     for nodeid, entry in compared.items():
         tally.compare_regressed += entry["verdict"] == "regressed"
+        tally.compare_inconclusive += entry["verdict"] == "inconclusive"
+        if entry["baseline"].get("detectable") is not None:
+            tally.detectable.append(entry["baseline"]["detectable"])
         if entry["verdict"] == "regressed":
             tally.alarms.append(f"compare round {tally.rounds}: {nodeid}: {entry['message']}")
         # Ratios from the plain run: unbiased by the gate's second look at flagged tests.
@@ -275,9 +280,9 @@ def print_table(results: dict[str, dict[str, Tally]]) -> None:
     print(
         "| scenario | repeats | tests x rounds | gate: regressed | gate rate (95% CI) "
         "| gate: first-pass flags (cleared) | compare: regressed | compare rate (95% CI) "
-        "| median measured ratio |"
+        "| compare: inconclusive | median detectable change | median measured ratio |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for repeats, tallies in results.items():
         for scenario, t in tallies.items():
             ratios = all_ratios(t)
@@ -286,9 +291,14 @@ def print_table(results: dict[str, dict[str, Tally]]) -> None:
                 f"| {scenario} | {repeats} | {t.trials // max(t.rounds, 1)} x {t.rounds} "
                 f"| {t.gate_regressed} | {rate(t.gate_regressed, t.trials)} "
                 f"| {t.gate_first_flags} ({t.gate_cleared}) | {t.compare_regressed} "
-                f"| {rate(t.compare_regressed, len(ratios))} | {ratio} |"
+                f"| {rate(t.compare_regressed, len(ratios))} | {t.compare_inconclusive} "
+                f"| {_median_change(t.detectable)} | {ratio} |"
             )
     print()
+
+
+def _median_change(values: Sequence[float]) -> str:
+    return f"+{statistics.median(values):.0%}" if values else "-"
 
 
 def spread(values: Sequence[float]) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 
 from . import carbon, configfile, judge
 from .gate.compare import compare_reports, fingerprint_differences, missing_entries
-from .gate.merge import with_history
+from .gate.merge import baseline_of
 from .meters.base import Meter, MeterOptions
 from .probe import Probe, RunSample, run_repeated
 from .results import CarbonSettings, Environment, Report, TestEntry, read_report
@@ -79,10 +79,7 @@ class Settings:
 def load_baseline(paths: tuple[str, ...]) -> Report | None:
     """One base report as it is; several are runs of the base, joined into one history.
     Raises ReportError / MergeError (ValueErrors) naming the file at fault."""
-    reports = [read_report(path) for path in paths]
-    if len(reports) < 2:
-        return reports[0] if reports else None
-    return with_history(reports, paths)
+    return baseline_of([read_report(path) for path in paths], paths)
 
 
 CONFIRMED = "confirmed by a second measurement"

@@ -92,6 +92,13 @@ def _count(n: int, noun: str) -> str:
 # --- a history of runs of the same suite ------------------------------------------------
 
 
+def baseline_of(reports: Sequence[Report], sources: Sequence[str]) -> Report | None:
+    """The baseline several inputs make: one report as it is, several runs as a history."""
+    if len(reports) < 2:
+        return reports[0] if reports else None
+    return with_history(reports, sources)
+
+
 def with_history(reports: Sequence[Report], sources: Sequence[str], keep: int = KEEP) -> Report:
     """The newest report (by ``created_utc``), each of its tests carrying its medians in all
     ``reports``, newest first, at most ``keep``. Older histories chain: a report that already
