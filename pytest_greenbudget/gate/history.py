@@ -26,8 +26,10 @@ def runs_of(entry: TestEntry) -> tuple[float, ...]:
     """The test's median per run, newest first: its history, or its own run alone."""
     if entry.runs_j:
         return entry.runs_j
-    positive = [s for s in entry.samples_j if s > 0]
-    return (statistics.median(positive),) if positive else ()
+    if not entry.samples_j:
+        return ()  # not measured (failed, skipped, missing): no run to count
+    median = entry.energy_j if entry.energy_j is not None else statistics.median(entry.samples_j)
+    return (median,) if median > 0 else ()
 
 
 def history_change(
