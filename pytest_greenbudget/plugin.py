@@ -198,35 +198,32 @@ class GreenBudgetPlugin:
                 raise pytest.UsageError(f"greenbudget: {exc}") from None
             self.run.plan(item.nodeid, spec, _marker_test(item))
 
-    @pytest.hookimpl(wrapper=True, tryfirst=True)
-    def pytest_pyfunc_call(self, pyfuncitem: pytest.Function) -> Generator[None, object, object]:
-        run = self.run
-        if run is None or pyfuncitem.nodeid not in run.plans:
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None) -> object:
+        """A budgeted test runs warmup + repeats whole times (fresh function fixtures)."""
+        if self.run is None or item.nodeid not in self.run.plans or _setup_only(item.config):
+            return None  # pytest's own protocol
+        from .protocol import run_budgeted
+
+        run_budgeted(item, nextitem, self.run)
+        return True
+
+    @pytest.hookimpl(wrapper=True, trylast=True)  # innermost: measure the test, not the hooks
+    def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, object, object]:
+        from .protocol import WINDOW
+
+        window = item.stash.get(WINDOW, None)
+        if self.run is None or window is None:
             return (yield)
         from .probe import MeterFailure
 
-        original = pyfuncitem.obj
-
-        def measured(*args: object, **kwargs: object) -> None:
-            run.measure(pyfuncitem.nodeid, lambda: original(*args, **kwargs))
-
-        pyfuncitem.obj = measured
+        probe = self.run.probe(item.nodeid)
         try:
+            probe.begin_run(window.measured)
             result = yield
+            window.sample = probe.end_run()
         except MeterFailure as exc:
-            run.record_unmeasured(pyfuncitem.nodeid, "failed", str(exc))
             pytest.fail(f"greenbudget: {exc}", pytrace=False)
-        except pytest.skip.Exception:
-            run.record_unmeasured(pyfuncitem.nodeid, "skipped", "skipped during measurement")
-            raise
-        except BaseException:
-            run.record_unmeasured(pyfuncitem.nodeid, "failed", "the test failed; not measured")
-            raise
-        finally:
-            pyfuncitem.obj = original
-        entry = run.entries[pyfuncitem.nodeid]
-        if run.fails(entry):
-            pytest.fail(entry.message or entry.verdict or "", pytrace=False)
         return result
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
@@ -299,6 +296,11 @@ class GreenBudgetPlugin:
         workers = len(self.workers) or None
         env = replace(self.run.environment, workers=workers, commit=commit(self.config.rootpath))
         return self.run.report(env, whole_run=not self.is_worker)
+
+
+def _setup_only(config: pytest.Config) -> bool:
+    """--setup-only / --setup-plan run no call phase: nothing to measure."""
+    return bool(config.getoption("setuponly", False) or config.getoption("setupplan", False))
 
 
 def _marker_test(item: pytest.Item) -> Callable[[str], bool]:
