@@ -167,6 +167,22 @@ def test_with_history_keeps_the_newest_report_and_each_tests_runs_newest_first()
     assert runs_of(entry("c", ())) == ()
 
 
+def test_runs_from_another_machine_are_left_out_and_noted() -> None:
+    other = replace(ENV, cpu_model="Intel Xeon Platinum 8370C")
+    runs = [
+        report("2026-11-20T00:00:00Z", entry("a", around(1.0))),
+        report("2026-11-21T00:00:00Z", entry("a", around(1.4)), env=other),
+        report("2026-11-22T00:00:00Z", entry("a", around(1.1))),
+    ]
+    merged = with_history(runs, ["r1", "r2", "r3"])
+    assert merged.tests[0].runs_j == pytest.approx((1.1, 1.0))
+    assert any(
+        n.startswith("r2: left out of the history: CPU model differs")
+        for n in merged.environment.notes
+    )
+    assert any("baseline history of 2 reports" in n for n in merged.environment.notes)
+
+
 def test_the_same_run_twice_is_refused() -> None:
     run_ = report("2026-11-22T00:00:00Z", entry("a", around(1.0)))
     with pytest.raises(MergeError, match=r"b\.json is the same run as a\.json"):

@@ -100,20 +100,40 @@ def baseline_of(reports: Sequence[Report], sources: Sequence[str]) -> Report | N
 
 
 def with_history(reports: Sequence[Report], sources: Sequence[str], keep: int = KEEP) -> Report:
-    """The newest report (by ``created_utc``), each of its tests carrying its medians in all
-    ``reports``, newest first, at most ``keep``. Older histories chain: a report that already
-    holds ``runs_j`` contributes those runs, not just its own."""
+    """The newest report (by ``created_utc``), each of its tests carrying its medians in the
+    ``reports`` from the same kind of machine and meter, newest first, at most ``keep``. Older
+    histories chain: a report that already holds ``runs_j`` contributes those runs.
+
+    Runs from another CPU, meter or GPU are left out (and noted): the head is only gated
+    against a baseline from its own kind of machine, so only such runs tell its noise."""
     if not reports or len(sources) != len(reports) or keep < 1:
         raise MergeError("nothing to merge" if not reports else "need keep >= 1 and one name each")
     _check_distinct(reports, sources)
     order = sorted(range(len(reports)), key=lambda i: reports[i].created_utc, reverse=True)
-    newest = reports[order[0]]
-    tests = tuple(
-        replace(t, runs_j=_runs(t.nodeid, [reports[i] for i in order], keep)) for t in newest.tests
+    newest, names = reports[order[0]], [sources[i] for i in order]
+    kept, notes = _same_machine(newest, [reports[i] for i in order], names)
+    tests = tuple(replace(t, runs_j=_runs(t.nodeid, kept, keep)) for t in newest.tests)
+    notes.insert(
+        0,
+        f"baseline history of {len(kept)} reports (newest {names[0]}, {kept[-1].created_utc} "
+        f"to {newest.created_utc}); up to {keep} runs per test",
     )
-    notes = _history_notes(newest, [reports[i] for i in order], [sources[i] for i in order], keep)
     env = replace(newest.environment, notes=(*newest.environment.notes, *notes))
     return replace(newest, tests=tests, environment=env, schema_version=SCHEMA_VERSION)
+
+
+def _same_machine(
+    newest: Report, ordered: Sequence[Report], names: Sequence[str]
+) -> tuple[list[Report], list[str]]:
+    """The runs comparable with the newest, and a note for each one left out."""
+    kept, notes = [], []
+    for report, name in zip(ordered, names, strict=True):
+        differences = fingerprint_differences(newest.environment, report.environment)
+        if differences:
+            notes.append(f"{name}: left out of the history: {'; '.join(differences)}")
+        else:
+            kept.append(report)
+    return kept, notes
 
 
 def _runs(nodeid: str, newest_first: Sequence[Report], keep: int) -> tuple[float, ...]:
@@ -134,16 +154,3 @@ def _check_distinct(reports: Sequence[Report], sources: Sequence[str]) -> None:
         if key in seen:
             raise MergeError(f"{name} is the same run as {seen[key]}; give each run once")
         seen[key] = name
-
-
-def _history_notes(
-    newest: Report, ordered: Sequence[Report], names: Sequence[str], keep: int
-) -> list[str]:
-    notes = [
-        f"baseline history of {len(ordered)} reports (newest {names[0]}, "
-        f"{ordered[-1].created_utc} to {newest.created_utc}); up to {keep} runs per test"
-    ]
-    for report, name in zip(ordered[1:], names[1:], strict=True):
-        for difference in fingerprint_differences(newest.environment, report.environment):
-            notes.append(f"{name}: {difference} ({names[0]} vs {name})")
-    return notes
