@@ -1,7 +1,7 @@
 """False alarms and detections of the regression gate, on the example suite, on this machine.
 
-Run: ``python benchmarks/bench_gate.py [--rounds N] [--default-rounds M]`` (6-7 minutes
-with the defaults on a busy 2-vCPU VM).
+Run: ``python benchmarks/bench_gate.py [--rounds N] [--default-rounds M] [--base-runs K]``
+(6-7 minutes with the defaults on a busy 2-vCPU VM).
 
 Three variants of ``examples/``, each copied to a temporary directory:
 
@@ -19,6 +19,11 @@ variant, in an order that rotates round by round:
   once more and only fails when that confirms it);
 - the CI workflow: a plain run writing ``head.json``, then ``greenbudget compare base head``
   (one measurement, no confirmation).
+
+With ``--base-runs K`` the baseline is a history instead: the newest K base runs (each round
+adds its fresh one; K - 1 are measured before the first round), given to the gate as K
+``--greenbudget-baseline`` flags and to ``compare`` as one ``greenbudget merge --keep-runs K``
+file, so each test is judged by its own noise between those runs.
 
 A/A rounds count false alarms (``regressed`` verdicts where nothing changed); A/B rounds count
 detections. Each pytest run is a fresh subprocess with ``-p no:cacheprovider``, on the default
@@ -49,6 +54,8 @@ EXAMPLES = ROOT / "examples"
 VARIANTS: dict[str, str] = {"A": "0", "B+10%": "0.10", "B+30%": "0.30"}
 SCENARIOS: dict[str, str] = {"A/A": "A", "A/B +10%": "B+10%", "A/B +30%": "B+30%"}
 GATE_REPEATS = 5
+BASES: list[Path] = []  # every base run so far, oldest first
+HISTORY = [1]  # base runs a baseline holds (--base-runs); a list so main can set it
 CONFIRMED = "confirmed by a second measurement"
 NOT_CONFIRMED = "a second one did not confirm"
 
@@ -195,17 +202,41 @@ def one_round(
     copies: dict[str, Path], order: Sequence[str], repeats: list[str], work: Path
 ) -> dict[str, tuple[dict[str, dict], int, dict[str, dict]]]:
     """A fresh baseline, then the gate and a plain run + compare per variant."""
-    base = work / "base.json"
-    run_pytest(copies["A"], VARIANTS["A"], [*repeats, f"--greenbudget-report={base}"], work)
+    base, newest = base_history(copies, repeats, work)
     out: dict[str, tuple[dict[str, dict], int, dict[str, dict]]] = {}
     for name in order:
         gated, head = work / f"gated-{name}.json", work / f"head-{name}.json"
-        gate_args = [f"--greenbudget-baseline={base}", f"--greenbudget-report={gated}"]
+        gate_args = [
+            *(f"--greenbudget-baseline={b}" for b in newest),
+            f"--greenbudget-report={gated}",
+        ]
         run_pytest(copies[name], VARIANTS[name], [*repeats, *gate_args], work)
         run_pytest(copies[name], VARIANTS[name], [*repeats, f"--greenbudget-report={head}"], work)
         code, compared = greenbudget_compare(base, head)
         out[name] = (read_tests(gated), code, compared)
     return out
+
+
+def base_run(copies: dict[str, Path], repeats: list[str], work: Path) -> Path:
+    base = work / f"base-{len(BASES)}.json"
+    run_pytest(copies["A"], VARIANTS["A"], [*repeats, f"--greenbudget-report={base}"], work)
+    BASES.append(base)
+    return base
+
+
+def base_history(
+    copies: dict[str, Path], repeats: list[str], work: Path
+) -> tuple[Path, list[Path]]:
+    """A fresh base run; the baseline file for compare and the runs for the gate's flags."""
+    base_run(copies, repeats, work)
+    newest = BASES[-HISTORY[0] :]
+    if len(newest) == 1:
+        return newest[0], newest
+    merged = work / "history.json"
+    program = "import sys; from pytest_greenbudget.cli import main; sys.exit(main())"
+    cmd = [sys.executable, "-c", program, "merge", f"--keep-runs={HISTORY[0]}", str(merged)]
+    subprocess.run([*cmd, *map(str, newest)], capture_output=True, text=True, check=True)
+    return merged, newest
 
 
 def add_round(tally: Tally, gated: dict[str, dict], code: int, compared: dict[str, dict]) -> None:
@@ -238,6 +269,9 @@ def run_setting(
 ) -> dict[str, Tally]:
     tallies = {scenario: Tally() for scenario in SCENARIOS}
     names = list(VARIANTS)
+    BASES.clear()
+    for _ in range(HISTORY[0] - 1):  # the history the first round compares with
+        base_run(copies, repeats, work)
     for r in range(rounds):
         started = time.perf_counter()
         # Rotate the order, so no variant always runs right after the baseline.
@@ -364,6 +398,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         default=2,
         help="rounds at the example's own repeats (greenbudget.yaml); 0 skips",
     )
+    parser.add_argument(
+        "--base-runs",
+        type=int,
+        default=1,
+        help="base runs in the baseline: 1 is one report; from 3 each test's own noise counts",
+    )
     args = parser.parse_args(argv)
     set_changes([c.strip() for c in args.changes.split(",") if c.strip()])
     return args
@@ -389,19 +429,21 @@ def print_settings(args: argparse.Namespace) -> None:
     )
     print("warmup, tolerance: the example's (1 run, 5%); gate p < 0.01 one-sided")
     print("per round: a fresh baseline; per variant a gated run and a plain run + compare")
+    print(f"baseline:  the newest {HISTORY[0]} base run(s) (--base-runs)")
     changes = " / ".join(name.split()[-1] for name in SCENARIOS if name != "A/A")
     print(f"changes:   {changes} of training steps and predict calls (GB_BENCH_EXTRA)")
     print()
 
 
-def meter_of(work: Path) -> str:
-    report = json.loads((work / "base.json").read_text(encoding="utf-8"))
+def meter_of() -> str:
+    report = json.loads(BASES[-1].read_text(encoding="utf-8"))
     meters = report["environment"].get("meters", {})
     return ", ".join(f"{c}: {m.get('meter')}" for c, m in meters.items()) or "unknown"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    HISTORY[0] = args.base_runs
     print_machine_and_load()
     print_settings(args)
     started, ticks = time.perf_counter(), cpu_ticks()
@@ -414,7 +456,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             results[str(GATE_REPEATS)] = run_setting(copies, gate, args.rounds, work, "repeats 5")
         if args.default_rounds:
             results["3 (yaml)"] = run_setting(copies, [], args.default_rounds, work, "repeats 3")
-        meter = meter_of(work)
+        meter = meter_of()
     print()
     print(
         f"## Results (meter {meter}; {time.perf_counter() - started:.0f} s; "
