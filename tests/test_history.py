@@ -84,8 +84,12 @@ def test_history_change_is_a_prediction_t_test_on_the_run_medians() -> None:
     change, cv = history_change(runs, [1.20, 1.21, 1.19], 0.05) or pytest.fail("no test")
     logs = [math.log(r) for r in runs]
     s = statistics.stdev(logs)
-    t = (math.log(1.20) - statistics.fmean(logs)) / (s * math.sqrt(1 + 1 / 5))
-    assert change.p_value == pytest.approx(scipy_stats.t.sf(t, 4))
+    # The runs' prediction variance, plus the head's own: its log median's, pi/2 var / n.
+    runs_part = s * s * (1 + 1 / 5)
+    head_part = math.pi / 2 * statistics.variance([math.log(v) for v in (1.20, 1.21, 1.19)]) / 3
+    dof = (runs_part + head_part) ** 2 / (runs_part**2 / 4 + head_part**2 / 2)
+    t = (math.log(1.20) - statistics.fmean(logs)) / math.sqrt(runs_part + head_part)
+    assert change.p_value == pytest.approx(scipy_stats.t.sf(t, dof))
     assert change.method == "history" and change.verdict == "regressed"
     assert change.ratio == pytest.approx(1.20 / math.exp(statistics.fmean(logs)))
     assert cv == pytest.approx(math.sqrt(math.expm1(s * s)))
