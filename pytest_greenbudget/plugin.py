@@ -19,9 +19,11 @@ if TYPE_CHECKING:  # imported where used, so --help and --greenbudget-disable st
     from .session import Run, Settings
 
 PLUGIN_NAME = "greenbudget-session"
+OTHER_PROTOCOL = "not measured: another plugin's pytest_runtest_protocol ran this test"
 MARKER = (
-    "greenbudget(energy=None, carbon=None, per=None, tolerance=None, repeats=None, warmup=None): "
-    "measure this test and hold it to an energy/carbon budget, e.g. energy='40 J'"
+    "greenbudget(energy=None, carbon=None, per=None, tolerance=None, repeats=None, warmup=None, "
+    "threads=None, meter=None): measure this test and hold it to an energy/carbon budget, "
+    "e.g. energy='40 J'"
 )
 
 
@@ -92,6 +94,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         type=_flag_type("region"),
         help="grid region for gCO2e, ISO 3166 alpha-3 (e.g. FRA)",
     )
+    add(
+        "--greenbudget-threads",
+        metavar="N",
+        type=_flag_type("threads"),
+        help="limit BLAS/OpenMP thread pools to N threads during measured runs "
+        "(through threadpoolctl; 'unlimited' lifts a config default)",
+    )
     add("--greenbudget-report", metavar="PATH", help="write the JSON report here")
     add("--greenbudget-html", metavar="PATH", help="write the self-contained HTML report here")
     add(
@@ -104,7 +113,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     add(
         "--greenbudget-gate-incomparable",
         action="store_true",
-        help="gate on a baseline even when it came from another machine or meter",
+        help="gate on a baseline even when it came from another machine or meter, or ran "
+        "with another worker count or thread limit",
     )
     add(
         "--greenbudget-disable",
@@ -151,6 +161,8 @@ class GreenBudgetPlugin:
         self.is_worker = hasattr(config, "workerinput")  # an xdist worker process
         self.workers: list[str] = []
         self.final: Report | None = None  # built once at session end, shown and written
+        self.checked_collection = False  # xdist controller: config entries checked once
+        self.collection_errors = 0
 
     def start(self) -> None:
         from .environment import gather
@@ -171,7 +183,7 @@ class GreenBudgetPlugin:
             description = meter.describe()
         except Exception as exc:
             raise pytest.UsageError(f"greenbudget: meter {name!r} failed: {exc!r}") from None
-        env = gather(description, pytest.__version__, None)
+        env = gather(description, pytest.__version__, _workers(self.config))
         self.run = Run(self.settings, meter, env)
         if not self.is_worker:  # one warning per run, not one per xdist worker
             for note in env.notes:  # e.g. RAPL unreadable: the figure is estimated, and the fix
@@ -189,21 +201,38 @@ class GreenBudgetPlugin:
 
         assert self.run is not None
         for item in items:
-            mark = item.get_closest_marker("greenbudget")
+            marks = list(item.iter_markers("greenbudget"))  # closest (the method's) first
+            args = tuple(a for mark in marks for a in mark.args)
+            kwargs = {k: v for mark in reversed(marks) for k, v in mark.kwargs.items()}
             try:
-                spec = (
-                    marker_spec(mark.args, mark.kwargs, _where(item), item.nodeid) if mark else None
-                )
+                spec = marker_spec(args, kwargs, _where(item), item.nodeid) if marks else None
             except ValueError as exc:
                 raise pytest.UsageError(f"greenbudget: {exc}") from None
             self.run.plan(item.nodeid, spec, _marker_test(item))
+        if not self.is_worker:  # an xdist controller hears of its workers' collection below
+            self._warn(self.run.unused_entries())
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        """xdist controller: entries that select none of the first worker's ids (all workers
+        collect the same). Its ids are already deselected (-k, -m), so then it stays quiet."""
+        option = self.config.option
+        deselecting = option.keyword or option.markexpr or getattr(option, "deselect", None)
+        if self.run is None or self.checked_collection or deselecting:
+            return
+        self.checked_collection = True
+        self._warn(self.run.unused_entries(ids))
+
+    def _warn(self, lines: list[str]) -> None:
+        for line in lines:
+            self.config.issue_config_time_warning(pytest.PytestConfigWarning(line), 3)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None) -> object:
         """A budgeted test runs warmup + repeats whole times (fresh function fixtures)."""
         if self.run is None or item.nodeid not in self.run.plans or _setup_only(item.config):
             return None  # pytest's own protocol
-        from .protocol import run_budgeted
+        from .budgeted import run_budgeted
 
         run_budgeted(item, nextitem, self.run)
         return True
@@ -214,15 +243,19 @@ class GreenBudgetPlugin:
 
         window = item.stash.get(WINDOW, None)
         if self.run is None or window is None:
+            if self.run is not None and item.nodeid in self.run.plans:  # never in silence
+                self.run.record_unmeasured(item.nodeid, "passed", OTHER_PROTOCOL)
             return (yield)
         from .probe import MeterFailure
+        from .threads import ThreadLimitError
 
         probe = self.run.probe(item.nodeid)
         try:
-            probe.begin_run(window.measured)
-            result = yield
-            window.sample = probe.end_run()
-        except MeterFailure as exc:
+            with self.run.thread_limit(item.nodeid):
+                probe.begin_run(window.measured)
+                result = yield
+                window.sample = probe.end_run()
+        except (MeterFailure, ThreadLimitError) as exc:
             pytest.fail(f"greenbudget: {exc}", pytrace=False)
         return result
 
@@ -237,11 +270,29 @@ class GreenBudgetPlugin:
         terminalreporter.section("greenbudget")
         for line in summary_lines(report):
             terminalreporter.write_line(line)
+        if report.incomplete:
+            terminalreporter.write_line(
+                f"incomplete run ({report.incomplete_reason}): the report says so and is not "
+                "a full baseline",
+                yellow=True,
+            )
 
-    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.collection_errors += 1
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         from .results import write_report
+        from .session import incomplete_reason
 
-        report = self.final = self._report()
+        incomplete = incomplete_reason(
+            no_call=_no_call(self.config),
+            collection_errors=self.collection_errors,
+            interrupted=exitstatus == pytest.ExitCode.INTERRUPTED,
+            internal_error=exitstatus == pytest.ExitCode.INTERNAL_ERROR,
+            stopped=session.shouldfail or session.shouldstop,
+        )
+        report = self.final = self._report(incomplete)
         if report is None:
             return
         if self.is_worker:  # the controller writes the one report
@@ -286,21 +337,39 @@ class GreenBudgetPlugin:
         if self.run is not None:
             self.run.meter.close()
 
-    def _report(self) -> Report | None:
+    def _report(self, incomplete: str | None = None) -> Report | None:
         from dataclasses import replace
 
         from .environment import commit
 
         if self.run is None:
             return None
-        workers = len(self.workers) or None
+        workers = self.run.environment.workers or len(self.workers) or None
         env = replace(self.run.environment, workers=workers, commit=commit(self.config.rootpath))
-        return self.run.report(env, whole_run=not self.is_worker)
+        whole = not self.is_worker  # the controller, or a serial run, knows what ran
+        return self.run.report(env, whole_run=whole, incomplete=incomplete if whole else None)
+
+
+def _workers(config: pytest.Config) -> int | None:
+    """xdist workers in this run (known to workers and controller alike); None when serial."""
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None:
+        return int(workerinput.get("workercount", 1))
+    count = getattr(config.option, "numprocesses", None)
+    return count if isinstance(count, int) and count > 0 else None
 
 
 def _setup_only(config: pytest.Config) -> bool:
     """--setup-only / --setup-plan run no call phase: nothing to measure."""
     return bool(config.getoption("setuponly", False) or config.getoption("setupplan", False))
+
+
+def _no_call(config: pytest.Config) -> str | None:
+    """The option that runs no test body, if given."""
+    for name, flag in (("collectonly", "--collect-only"), ("setupplan", "--setup-plan")):
+        if config.getoption(name, False):
+            return flag
+    return "--setup-only" if config.getoption("setuponly", False) else None
 
 
 def _marker_test(item: pytest.Item) -> Callable[[str], bool]:

@@ -8,31 +8,24 @@ fixtures stay shared. Only the call phase is measured, by plugin.py's ``pytest_r
 wrapper, which finds the run's :class:`Window` in the item's stash; that works the same for
 functions, unittest methods, doctests and async tests under their plugin.
 
-May import pytest; holds no hooks.
+May import pytest; holds no hooks. The loop for a budgeted test, built on run_once, is in
+budgeted.py.
 """
 
 from __future__ import annotations
 
+import doctest
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import pytest
-from _pytest._code.code import ExceptionRepr
 from _pytest.runner import CallInfo, runtestprotocol
 
 from .probe import RunSample
 
-if TYPE_CHECKING:
-    from .session import Run
-
 OUTCOMES = ("passed", "failed", "skipped", "xfailed", "xpassed", "error")
-RERUN_NOTE = (
-    "greenbudget re-runs the test with fresh function-scoped fixtures; "
-    "module/session fixtures are shared"
-)
 
 
 @dataclass
@@ -65,8 +58,11 @@ def run_once(item: pytest.Item, nextitem: pytest.Item | None, *, measured: bool)
     logged. ``nextitem`` is the item that runs next, or None when this same item runs again:
     then teardown stops at ``item.parent``, keeping the fixtures of wider scope."""
     before = set(threading.enumerate())
+    _restore_doctest_globals(item)
     with _window(item, measured) as window:
         reports = runtestprotocol(item, log=False, nextitem=nextitem or item.parent)  # type: ignore[arg-type]
+    if nextitem is None:
+        _drop_instance(item)
     called = any(r.when == "call" and r.passed for r in reports)
     sample = window.sample if measured and called else None
     left = tuple(t.name for t in threading.enumerate() if t not in before and t.is_alive())
@@ -83,6 +79,27 @@ def finish(item: pytest.Item, nextitem: pytest.Item | None) -> pytest.TestReport
     if call.excinfo is None:
         return None
     return pytest.TestReport.from_item_and_call(item, call)
+
+
+_DOCTEST_GLOBALS = pytest.StashKey[dict[str, object]]()
+
+
+def _restore_doctest_globals(item: pytest.Item) -> None:
+    """pytest's doctest runner clears a doctest's globals after each run; a re-run needs the
+    module's names back."""
+    dtest = getattr(item, "dtest", None)
+    if not isinstance(dtest, doctest.DocTest):
+        return
+    saved = item.stash.setdefault(_DOCTEST_GLOBALS, dict(dtest.globs))
+    dtest.globs.update(saved)
+
+
+def _drop_instance(item: pytest.Item) -> None:
+    """A test method's class instance is cached on the item; the next run gets a new one, so
+    state kept on ``self`` does not outlive the run (unittest items drop theirs already)."""
+    if isinstance(item, pytest.Function) and "_instance" in vars(item):
+        del item._instance
+        item._obj = None
 
 
 @contextmanager
@@ -114,122 +131,3 @@ def _status(report: pytest.TestReport) -> str:
     if report.failed:
         return "failed"
     return "xpassed" if xfail else "passed"
-
-
-class Repeated:
-    """The loop for a budgeted test: warm-up runs, then measured runs, stopping at the first
-    run that does not pass. Keeps the run that decides the outcome: the first that did not
-    pass, else the last."""
-
-    def __init__(self, item: pytest.Item, nextitem: pytest.Item | None) -> None:
-        self.item = item
-        self.nextitem = nextitem
-        self.torn_down = False  # the last run got the real nextitem
-        self.runs = 0
-        self.deciding: RunResult | None = None
-        self.stopped_on: str | None = None  # e.g. "measured run 3 of 4"
-        self.why: str | None = None  # why the test has no measurement, for its entry
-        self.threads_left: list[str] = []
-
-    def samples(self, warmup: int, repeats: int) -> list[RunSample] | None:
-        """Session.Sampler: the measured runs' samples, or None when a run did not pass."""
-        for number in range(1, warmup + 1):
-            if self._run(False, f"warm-up run {number} of {warmup}", False) is None:
-                return None
-        samples = []
-        for number in range(1, repeats + 1):
-            label = f"measured run {number} of {repeats}"
-            result = self._run(True, label, number == repeats)
-            if result is None:
-                return None
-            if result.sample is None:  # passed, yet the call hook measured nothing
-                self.why = f"{label} passed but its call phase was not measured"
-                return None
-            samples.append(result.sample)
-        return samples
-
-    def _run(self, measured: bool, label: str, last: bool) -> RunResult | None:
-        # The last planned run tears down for the real next item. Should a regression
-        # confirmation follow, its runs set the wider fixtures up again, as pytest would.
-        nextitem = self.nextitem if last else None
-        result = self.deciding = run_once(self.item, nextitem, measured=measured)
-        self.torn_down = last
-        self.runs += 1
-        self.threads_left.extend(n for n in result.threads_left if n not in self.threads_left)
-        if result.passed and not _stopping(self.item):
-            return result
-        self.stopped_on = label
-        self.why = (
-            f"the session stopped after {label}; not measured"
-            if result.passed
-            else f"{result.outcome} on {label}; not measured"
-        )
-        return None
-
-    @property
-    def outcome(self) -> str:
-        return self.deciding.outcome if self.deciding else "error"
-
-    @property
-    def reason(self) -> str:
-        return self.why or "not measured"
-
-    def reports(self) -> list[pytest.TestReport]:
-        """The deciding run's reports to log, its failures saying which run it was. After a
-        stop before the last planned run, the wider fixtures are torn down here."""
-        assert self.deciding is not None
-        reports = list(self.deciding.reports)
-        last_teardown = None if self.torn_down else finish(self.item, self.nextitem)
-        if last_teardown is not None and not reports[-1].failed:
-            reports[-1] = last_teardown  # a wider-scoped fixture's teardown error shows
-        if self.runs > 1 and self.stopped_on:
-            note = f"failed on {self.stopped_on} ({RERUN_NOTE})"
-            for report in reports:
-                _add_section(report, note)
-        return reports
-
-
-def _stopping(item: pytest.Item) -> bool:
-    return bool(item.session.shouldstop or item.session.shouldfail)
-
-
-def _add_section(report: pytest.TestReport, note: str) -> None:
-    if not report.failed:
-        return
-    longrepr = report.longrepr
-    if isinstance(longrepr, ExceptionRepr):
-        longrepr.addsection("greenbudget", note)
-    elif isinstance(longrepr, str):
-        report.longrepr = f"{longrepr}\n{note}"
-
-
-def fail_call(item: pytest.Item, reports: list[pytest.TestReport], message: str) -> None:
-    """Turn the passing call report into the budget failure, shown as pytest.fail shows it."""
-    call = next((r for r in reports if r.when == "call"), None)
-    if call is None:
-        return
-    try:
-        pytest.fail(message, pytrace=False)
-    except pytest.fail.Exception:
-        excinfo = pytest.ExceptionInfo.from_current()
-    call.outcome = "failed"
-    call.longrepr = item.repr_failure(excinfo)
-    if hasattr(call, "wasxfail"):
-        del call.wasxfail  # an over-budget xpass is a failure, not an xpass
-
-
-def run_budgeted(item: pytest.Item, nextitem: pytest.Item | None, run: Run) -> None:
-    """The protocol of a budgeted test: its runs, one entry, and the deciding run's reports
-    logged once between logstart and logfinish."""
-    ihook = item.ihook
-    ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
-    repeated = Repeated(item, nextitem)
-    entry = run.measure(item.nodeid, repeated.samples)
-    if entry is None:
-        run.record_unmeasured(item.nodeid, repeated.outcome, repeated.reason)
-    reports = repeated.reports()
-    if entry is not None and run.fails(entry):
-        fail_call(item, reports, entry.message or entry.verdict or "")
-    for report in reports:
-        ihook.pytest_runtest_logreport(report=report)
-    ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)

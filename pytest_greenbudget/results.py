@@ -15,9 +15,10 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-# 1.1: tests[].session_noise; 1.2: paired baselines, incomplete runs;
-# 1.3: tests[].noise_source and tests[].runs_j (a baseline's history of runs)
-SCHEMA_VERSION = "1.3"
+# 1.1: tests[].session_noise; 1.2: paired baselines, incomplete runs; 1.3: thread limits
+# (tests[].threads, environment.threads), tests[].notes, budget.meter; 1.4:
+# tests[].noise_source and tests[].runs_j (a baseline's history of runs)
+SCHEMA_VERSION = "1.4"
 VERDICTS = (
     "ok",
     "over-budget",
@@ -50,6 +51,7 @@ class Budget:
     energy_j: float | None = None
     carbon_g: float | None = None
     per: str | None = None
+    meter: str | None = None  # the meter(s) the budget was set with; None: not said
 
 
 @dataclass(frozen=True)
@@ -101,8 +103,10 @@ class TestEntry:
     warmup: int = 0
     tolerance: float = 0.05
     session_noise: float = 0.0  # between-session CV the comparison allowed for
+    threads: int | None = None  # BLAS/OpenMP thread limit during its runs; None: not limited
+    notes: tuple[str, ...] = ()  # advice that is not a verdict (e.g. spinning thread pools)
     # Where session_noise came from: "setting" (the user's), "meter default (cputime)",
-    # "history of N runs". Reports before 1.3 carry only a setting (or the old 25% default).
+    # "history of N runs". Reports before 1.4 carry only a setting (or the old 25% default).
     noise_source: str = "setting"
     runs_j: tuple[float, ...] = ()  # baseline history: this test's median per run, newest first
 
@@ -127,6 +131,7 @@ class Environment:
     platform: str = ""
     commit: str | None = None
     workers: int | None = None  # xdist workers; None for a serial run
+    threads: int | None = None  # the session's default thread limit; None: not limited
     notes: tuple[str, ...] = ()
 
 
@@ -162,6 +167,25 @@ class Report:
 
     def with_tests(self, tests: tuple[TestEntry, ...]) -> Report:
         return replace(self, tests=tests)
+
+
+def incomplete_notes(base: Report | None, head: Report | None) -> list[str]:
+    """Lines saying that a report is not a whole run, so that it is not taken for one."""
+    notes = []
+    if base is not None and base.incomplete:
+        notes.append(
+            f"the baseline is an incomplete run ({_why(base)}): not a full baseline; "
+            "tests it lacks read as new"
+        )
+    if head is not None and head.incomplete:
+        notes.append(
+            f"this run is incomplete ({_why(head)}): baseline tests it did not run read as missing"
+        )
+    return notes
+
+
+def _why(report: Report) -> str:
+    return report.incomplete_reason or "no reason recorded"
 
 
 def _jsonable(value: Any) -> Any:
@@ -290,6 +314,7 @@ def _decode_env(env: Mapping[str, Any]) -> Environment:
         platform=str(env.get("platform", "")),
         commit=env.get("commit"),
         workers=env.get("workers"),
+        threads=env.get("threads"),
         notes=tuple(str(n) for n in env.get("notes", ())),
     )
 
@@ -329,6 +354,8 @@ def _decode_test(value: object, where: str) -> TestEntry:
         warmup=int(t.get("warmup", 0)),
         tolerance=float(t.get("tolerance", 0.05)),
         session_noise=float(t.get("session_noise", 0.0)),
+        threads=_opt(t, "threads", int, where),
+        notes=tuple(str(n) for n in t.get("notes", ())),
         noise_source=str(t.get("noise_source", "setting")),
         runs_j=tuple(float(r) for r in t.get("runs_j", ())),
     )
