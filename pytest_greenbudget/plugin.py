@@ -127,14 +127,19 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER)
     if config.getoption("greenbudget_disable"):
         return
+    from .cmdline import path_problem
     from .configfile import ConfigError
     from .session import Options, Settings
+    from .untrusted import printable
 
     options = Options.from_getoption(config.getoption)
+    problem = path_problem(config)
+    if problem:
+        raise pytest.UsageError(f"greenbudget: {problem}")
     try:
         settings = Settings.load(options, config.rootpath)
     except (ConfigError, ValueError) as exc:  # ReportError and CarbonError are ValueErrors
-        raise pytest.UsageError(f"greenbudget: {exc}") from None
+        raise pytest.UsageError(f"greenbudget: {printable(exc)}") from None
     plugin = GreenBudgetPlugin(config, settings)
     config.pluginmanager.register(plugin, PLUGIN_NAME)
     plugin.start()
@@ -259,6 +264,29 @@ class GreenBudgetPlugin:
             pytest.fail(f"greenbudget: {exc}", pytrace=False)
         return result
 
+    @pytest.hookimpl(tryfirst=True)  # on a worker, before xdist serialises the report
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """xdist: each test's finished entry travels to the controller with its logged
+        teardown report, as soon as it is measured, so a worker that crashes later loses
+        nothing. xdist sends a report's extra attributes along; TestReport takes them back."""
+        if self.run is None or report.when != "teardown":
+            return
+        if self.is_worker:
+            entry = self.run.entries.get(report.nodeid)
+            if entry is not None:
+                report.greenbudget_entry = entry.to_dict()  # type: ignore[attr-defined]
+            return
+        data = getattr(report, "greenbudget_entry", None)
+        if data is None:
+            return
+        from .results import ReportError, TestEntry
+        from .untrusted import printable
+
+        try:
+            self.run.add_worker_entries((TestEntry.from_dict(data, report.nodeid),))
+        except ReportError as exc:
+            self.run.notes.append(f"an entry sent by a worker was unreadable: {printable(exc)}")
+
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         from .render.terminal import summary_lines
 
@@ -267,13 +295,15 @@ class GreenBudgetPlugin:
         report = self.final or self._report()
         if report is None:
             return
+        from .untrusted import printable
+
         terminalreporter.section("greenbudget")
-        for line in summary_lines(report):
-            terminalreporter.write_line(line)
+        for line in summary_lines(report):  # test ids and notes may come from the baseline
+            terminalreporter.write_line(printable(line))
         if report.incomplete:
             terminalreporter.write_line(
-                f"incomplete run ({report.incomplete_reason}): the report says so and is not "
-                "a full baseline",
+                f"incomplete run ({printable(report.incomplete_reason)}): the report says so "
+                "and is not a full baseline",
                 yellow=True,
             )
 
@@ -324,8 +354,10 @@ class GreenBudgetPlugin:
         if self.run is None:
             return
         if data is None:
-            self.run.notes.append(
-                f"worker {name} sent no measurements (crashed?): {error or ''}".rstrip(": ")
+            self.run.notes.append(  # its tests' entries came with their reports and are kept
+                f"worker {name} ended without its final report (crashed?): {error or ''}".rstrip(
+                    ": "
+                )
             )
             return
         try:

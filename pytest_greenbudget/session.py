@@ -14,7 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from . import carbon, configfile, judge
-from .gate.compare import INCOMPARABLE, compare_reports, fingerprint_differences, missing_entries
+from .gate.compare import (
+    INCOMPARABLE,
+    compare_reports,
+    disjoint_warning,
+    fingerprint_differences,
+    missing_entries,
+)
 from .gate.merge import baseline_of
 from .meters.base import Meter, MeterOptions
 from .probe import Probe, RunSample
@@ -231,7 +237,10 @@ class Run:
         base = self.settings.baseline
         if base is None or not whole_run:
             return report
-        return report.with_tests(report.tests + missing_entries(base, report))
+        disjoint = disjoint_warning(base, report)
+        if disjoint:
+            env = replace(env, notes=(*env.notes, *disjoint))
+        return replace(report, environment=env, tests=report.tests + missing_entries(base, report))
 
 
 def incomplete_reason(

@@ -51,7 +51,11 @@ class Comparison:
             base.by_nodeid(), tolerance, not differences, gate_incomparable, session_noise
         )
         tests = tuple(judge.entry(t) for t in head.tests) + missing_entries(base, head)
-        warnings = _fingerprint_warning(differences, gate_incomparable) + tuple(judge.warnings)
+        warnings = (
+            _fingerprint_warning(differences, gate_incomparable)
+            + disjoint_warning(base, head)
+            + tuple(judge.warnings)
+        )
         return cls(head.with_tests(tests), not differences, warnings, gate_incomparable)
 
     def count(self, verdict: str) -> int:
@@ -227,6 +231,19 @@ def _new(head: TestEntry, message: str | None) -> TestEntry:
     if head.verdict == "over-budget":
         return head
     return replace(head, verdict="new", message=message or "baseline has no samples of this test")
+
+
+def disjoint_warning(base: Report, head: Report) -> tuple[str, ...]:
+    """A baseline that shares no test id with head compares nothing: every test reads "new"
+    and "missing" and the gate can never fire. Say so, with an id from each side, because the
+    cause is nearly always a changed rootdir or a renamed test folder."""
+    if not base.tests or not head.tests or base.by_nodeid().keys() & head.by_nodeid().keys():
+        return ()
+    return (
+        f"the baseline matches none of this run's {len(head.tests)} tests (baseline id "
+        f"{base.tests[0].nodeid!r}, this run's {head.tests[0].nodeid!r}); were they run from "
+        "another rootdir? Nothing was compared",
+    )
 
 
 def missing_entries(base: Report, head: Report) -> tuple[TestEntry, ...]:
