@@ -82,3 +82,20 @@ def test_the_same_base_run_twice_is_a_usage_error(gb: pytest.Pytester) -> None:
     result.stderr.fnmatch_lines(
         ["ERROR: greenbudget: base0.json is the same run as base0.json; give each run once"]
     )
+
+
+def test_several_baselines_outside_the_project_are_all_named_in_the_rootdir_fix(
+    gb: pytest.Pytester,
+) -> None:
+    _runs(gb, 1.0, 1.01)
+    outside = gb.path.parent / f"{gb.path.name}-artifacts"
+    outside.mkdir()
+    paths = [outside / "a.json", outside / "b.json"]
+    for i, path in enumerate(paths):
+        path.write_text((gb.path / f"base{i}.json").read_text())
+    args = [a for p in paths for a in ("--greenbudget-baseline", str(p))]
+    result = _head(gb, 1.0, *args)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    fix = f"--greenbudget-baseline={paths[0]} --greenbudget-baseline={paths[1]}"
+    assert fix in result.stderr.str()
+    _head(gb, 1.0, *(f"--greenbudget-baseline={p}" for p in paths)).assert_outcomes(passed=1)
