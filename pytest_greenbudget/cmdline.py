@@ -38,12 +38,15 @@ def _moved_rootdir(config: pytest.Config) -> str | None:
     moved = _rootdir_without_baseline(config)
     if moved is None:
         return None
-    value = config.getoption("greenbudget_baseline")
+    # The flag may be repeated (several base runs): name each path as it was given.
+    values = config.getoption("greenbudget_baseline") or []
+    spaced = ", ".join(f"{BASELINE_FLAG} {v}" for v in values)
+    fixed = " ".join(f"{BASELINE_FLAG}={v}" for v in values)
     return (
-        f"{BASELINE_FLAG} {value} (written with a space) moved pytest's rootdir from {moved} to "
+        f"{spaced} (written with a space) moved pytest's rootdir from {moved} to "
         f"{config.rootpath}: pytest picks the rootdir from every path on the command line "
         f"before plugins load, so no test id would match the baseline. Write "
-        f"{BASELINE_FLAG}={value}, or pass --rootdir={moved}"
+        f"{fixed}, or pass --rootdir={moved}"
     )
 
 
@@ -53,14 +56,16 @@ def _rootdir_without_baseline(config: pytest.Config) -> Path | None:
     args = [str(a) for a in config.invocation_params.args]
     if BASELINE_FLAG not in args or config.option.rootdir or config.option.inifilename:
         return None  # only the space form is read as a path; --rootdir and -c pin the rootdir
-    at = args.index(BASELINE_FLAG)
+    while BASELINE_FLAG in args:  # every occurrence: the flag may be repeated
+        at = args.index(BASELINE_FLAG)
+        args = args[:at] + args[at + 2 :]
     try:
         from _pytest.config.findpaths import determine_setup  # no public API answers this
 
         rootdir = determine_setup(
             inifile=None,
             override_ini=config.option.override_ini,
-            args=args[:at] + args[at + 2 :],
+            args=args,
             rootdir_cmd_arg=None,
             invocation_dir=config.invocation_params.dir,
         )[0]

@@ -85,8 +85,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--greenbudget-session-noise",
         metavar="PCT",
         type=_flag_type("session_noise"),
-        help="between-session CV of energy on this machine (default 25%%; measure yours "
-        "with `greenbudget noise`)",
+        help="between-session CV of energy on this machine (default: per meter, e.g. 25%% "
+        "for cputime, 0.5%% for nvml; measure yours with `greenbudget noise`)",
     )
     add(
         "--greenbudget-region",
@@ -106,7 +106,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     add(
         "--greenbudget-baseline",
         metavar="PATH",
-        help="a report from the base branch: fail tests whose energy regressed",
+        action="append",
+        help="a report from the base branch: fail tests whose energy regressed; repeat it "
+        "with several runs of the base to judge each test by its own noise between them",
     )
     add(
         "--greenbudget-gate-incomparable",

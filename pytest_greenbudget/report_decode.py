@@ -278,6 +278,8 @@ def _test(value: object, where: str) -> TestEntry:
         session_noise=_opt(t, "session_noise", where, _number(0.0, 100.0), 0.0),
         threads=_opt(t, "threads", where, _count, None),
         notes=_opt(t, "notes", where, _strings, ()),
+        noise_source=_opt(t, "noise_source", where, _str, "setting"),
+        runs_j=_opt(t, "runs_j", where, _energies, ()),
     )
 
 

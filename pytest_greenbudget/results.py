@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 # 1.1: tests[].session_noise; 1.2: paired baselines, incomplete runs; 1.3: thread limits
-# (tests[].threads, environment.threads), tests[].notes, budget.meter
-SCHEMA_VERSION = "1.3"
+# (tests[].threads, environment.threads), tests[].notes, budget.meter; 1.4:
+# tests[].noise_source and tests[].runs_j (a baseline's history of runs)
+SCHEMA_VERSION = "1.4"
 VERDICTS = (
     "ok",
     "over-budget",
@@ -103,6 +104,10 @@ class TestEntry:
     session_noise: float = 0.0  # between-session CV the comparison allowed for
     threads: int | None = None  # BLAS/OpenMP thread limit during its runs; None: not limited
     notes: tuple[str, ...] = ()  # advice that is not a verdict (e.g. spinning thread pools)
+    # Where session_noise came from: "setting" (the user's), "meter default (cputime)",
+    # "history of N runs". Reports before 1.4 carry only a setting (or the old 25% default).
+    noise_source: str = "setting"
+    runs_j: tuple[float, ...] = ()  # baseline history: this test's median per run, newest first
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-shaped data, as an xdist worker sends it to the controller."""

@@ -37,9 +37,9 @@ class Defaults:
     repeats: int = 3
     warmup: int = 1
     tolerance: float = 0.05
-    # Between-session CV of a test's energy: 25% is what the reference CI VM measured
-    # (greenbudget noise over A/A runs, docs/regressions.md). Quieter machines set it lower.
-    session_noise: float = 0.25
+    # Between-session CV of a test's energy. None: each test gets its meter's default
+    # (gate/noise.py), or its own from a baseline's history of runs; a value set here wins.
+    session_noise: float | None = None
     meter: str = "auto"
     region: str | None = None
     intensity: float | None = None
@@ -104,7 +104,7 @@ class Plan:
     warmup: int
     tolerance: float
     budget: BudgetSpec | None  # None: measured and reported, no budget
-    session_noise: float = 0.0
+    session_noise: float | None = None  # None: not set, the meter's default applies
     threads: int | None = None  # BLAS/OpenMP thread limit during its runs; None: no limit
 
 

@@ -3,8 +3,9 @@
 BASE and HEAD are report files written by ``pytest --greenbudget-report``. A test regressed
 when its median energy rose by more than its tolerance AND a one-sided test on the log samples
 gives p < 0.01 (docs/regressions.md). A baseline from another CPU, meter or GPU is compared but
-does not gate unless --gate-incomparable. Exit status: 0 nothing regressed, 1 something
-regressed, 2 bad input.
+does not gate unless --gate-incomparable. A test the comparison could not resolve is
+"inconclusive", with the smallest change it could have found. Exit status: 0 nothing regressed
+(inconclusive included), 1 something regressed, 2 bad input.
 """
 
 from __future__ import annotations
@@ -106,8 +107,15 @@ def _row(test: TestEntry) -> Sequence[str]:
         NONE if head_j is None else format_energy(head_j),
         NONE if base is None else percent_change(base.ratio),
         NONE if base is None else _p(base.p_value),
-        test.verdict or test.outcome,
+        _verdict(test),
     )
+
+
+def _verdict(test: TestEntry) -> str:
+    detectable = test.baseline.detectable if test.baseline else None
+    if test.verdict == "inconclusive" and detectable is not None:
+        return f"inconclusive (sees only >{percent_change(1.0 + detectable)})"
+    return test.verdict or test.outcome
 
 
 def _p(p_value: float | None) -> str:

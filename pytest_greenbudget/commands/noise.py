@@ -2,8 +2,10 @@
 
 Run the suite two or more times without changing anything (separate pytest sessions, some
 minutes apart, on the runner you gate on) and pass the reports: each test's median per session
-gives the between-session spread, pooled over tests. The recommendation is the upper end of a
-90% confidence interval, rounded up, so that a few sessions err towards fewer false alarms.
+gives the between-session spread, pooled over tests. A baseline history (``greenbudget merge
+--keep-runs``) holds such sessions already: its runs count as well. The recommendation is the
+upper end of a 90% confidence interval, rounded up, so that a few sessions err towards fewer
+false alarms.
 """
 
 from __future__ import annotations
@@ -29,11 +31,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def medians_by_test(reports: Sequence[Report]) -> dict[str, list[float]]:
-    """Each test's median energy in every session that measured it."""
+    """Each test's median energy in every session that measured it (a history: every run)."""
     found: dict[str, list[float]] = {}
     for report in reports:
         for test in report.tests:
-            if test.energy_j and test.verdict != "missing":
+            if test.runs_j:
+                found.setdefault(test.nodeid, []).extend(test.runs_j)
+            elif test.energy_j and test.verdict != "missing":
                 found.setdefault(test.nodeid, []).append(test.energy_j)
     return {k: v for k, v in found.items() if len(v) >= 2}
 
@@ -79,9 +83,12 @@ def render(found: Mapping[str, object]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    if len(args.reports) < 2:
-        raise CommandError("noise needs at least two reports of the same code (A/A runs)")
     reports = [load_report(path) for path in args.reports]
+    if len(reports) < 2 and not any(t.runs_j for r in reports for t in r.tests):
+        raise CommandError(
+            "noise needs at least two reports of the same code (A/A runs), or a baseline "
+            "history written by `greenbudget merge --keep-runs`"
+        )
     # Two sessions never measure identical samples: identical tests mean one report twice.
     measured = [r.tests for r in reports]
     if any(measured.count(tests) > 1 for tests in measured):

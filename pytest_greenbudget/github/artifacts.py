@@ -37,12 +37,21 @@ class Baseline:
 
 def newest_artifact(client: GitHubClient, repo: str, name: str, branch: str) -> Artifact | None:
     """The newest unexpired artifact ``name`` uploaded by a run on this repository's ``branch``."""
+    found = newest_artifacts(client, repo, name, branch, 1)
+    return found[0] if found else None
+
+
+def newest_artifacts(
+    client: GitHubClient, repo: str, name: str, branch: str, count: int
+) -> list[Artifact]:
+    """Up to ``count`` of them, newest first: the base branch's recent runs, whose spread
+    shows each test's noise between sessions."""
     found = [
         _artifact(item)
         for item in client.paginate(f"/repos/{repo}/actions/artifacts", key="artifacts", name=name)
         if _eligible(item, name, branch)
     ]
-    return max(found, key=lambda a: (a.created_at, a.id), default=None)
+    return sorted(found, key=lambda a: (a.created_at, a.id), reverse=True)[:count]
 
 
 def _eligible(item: Any, name: str, branch: str) -> bool:
@@ -125,9 +134,28 @@ def fetch_baseline(
     client: GitHubClient, repo: str, name: str, branch: str, member: str | None = None
 ) -> Baseline | None:
     """The base branch's newest report, or None when no run of it uploaded one."""
-    artifact = newest_artifact(client, repo, name, branch)
-    if artifact is None:
-        return None
+    found = fetch_baselines(client, repo, name, branch, member)
+    return found[0] if found else None
+
+
+def fetch_baselines(
+    client: GitHubClient,
+    repo: str,
+    name: str,
+    branch: str,
+    member: str | None = None,
+    count: int = 1,
+) -> list[Baseline]:
+    """The base branch's newest ``count`` reports, newest first (none when no run uploaded)."""
+    return [
+        _download(client, repo, artifact, branch, member)
+        for artifact in newest_artifacts(client, repo, name, branch, count)
+    ]
+
+
+def _download(
+    client: GitHubClient, repo: str, artifact: Artifact, branch: str, member: str | None
+) -> Baseline:
     data = read_report_member(download_zip(client, repo, artifact.id), member)
     origin = (
         f"artifact {artifact.name} from {branch} "
