@@ -21,8 +21,9 @@ if TYPE_CHECKING:  # imported where used, so --help and --greenbudget-disable st
 PLUGIN_NAME = "greenbudget-session"
 OTHER_PROTOCOL = "not measured: another plugin's pytest_runtest_protocol ran this test"
 MARKER = (
-    "greenbudget(energy=None, carbon=None, per=None, tolerance=None, repeats=None, warmup=None): "
-    "measure this test and hold it to an energy/carbon budget, e.g. energy='40 J'"
+    "greenbudget(energy=None, carbon=None, per=None, tolerance=None, repeats=None, warmup=None, "
+    "threads=None, meter=None): measure this test and hold it to an energy/carbon budget, "
+    "e.g. energy='40 J'"
 )
 
 
@@ -93,6 +94,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         type=_flag_type("region"),
         help="grid region for gCO2e, ISO 3166 alpha-3 (e.g. FRA)",
     )
+    add(
+        "--greenbudget-threads",
+        metavar="N",
+        type=_flag_type("threads"),
+        help="limit BLAS/OpenMP thread pools to N threads during measured runs "
+        "(through threadpoolctl; 'unlimited' lifts a config default)",
+    )
     add("--greenbudget-report", metavar="PATH", help="write the JSON report here")
     add("--greenbudget-html", metavar="PATH", help="write the self-contained HTML report here")
     add(
@@ -103,7 +111,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     add(
         "--greenbudget-gate-incomparable",
         action="store_true",
-        help="gate on a baseline even when it came from another machine or meter",
+        help="gate on a baseline even when it came from another machine or meter, or ran "
+        "with another worker count or thread limit",
     )
     add(
         "--greenbudget-disable",
@@ -116,14 +125,19 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER)
     if config.getoption("greenbudget_disable"):
         return
+    from .cmdline import path_problem
     from .configfile import ConfigError
     from .session import Options, Settings
+    from .untrusted import printable
 
     options = Options.from_getoption(config.getoption)
+    problem = path_problem(config)
+    if problem:
+        raise pytest.UsageError(f"greenbudget: {problem}")
     try:
         settings = Settings.load(options, config.rootpath)
     except (ConfigError, ValueError) as exc:  # ReportError and CarbonError are ValueErrors
-        raise pytest.UsageError(f"greenbudget: {exc}") from None
+        raise pytest.UsageError(f"greenbudget: {printable(exc)}") from None
     plugin = GreenBudgetPlugin(config, settings)
     config.pluginmanager.register(plugin, PLUGIN_NAME)
     plugin.start()
@@ -172,7 +186,7 @@ class GreenBudgetPlugin:
             description = meter.describe()
         except Exception as exc:
             raise pytest.UsageError(f"greenbudget: meter {name!r} failed: {exc!r}") from None
-        env = gather(description, pytest.__version__, None)
+        env = gather(description, pytest.__version__, _workers(self.config))
         self.run = Run(self.settings, meter, env)
         if not self.is_worker:  # one warning per run, not one per xdist worker
             for note in env.notes:  # e.g. RAPL unreadable: the figure is estimated, and the fix
@@ -236,15 +250,40 @@ class GreenBudgetPlugin:
                 self.run.record_unmeasured(item.nodeid, "passed", OTHER_PROTOCOL)
             return (yield)
         from .probe import MeterFailure
+        from .threads import ThreadLimitError
 
         probe = self.run.probe(item.nodeid)
         try:
-            probe.begin_run(window.measured)
-            result = yield
-            window.sample = probe.end_run()
-        except MeterFailure as exc:
+            with self.run.thread_limit(item.nodeid):
+                probe.begin_run(window.measured)
+                result = yield
+                window.sample = probe.end_run()
+        except (MeterFailure, ThreadLimitError) as exc:
             pytest.fail(f"greenbudget: {exc}", pytrace=False)
         return result
+
+    @pytest.hookimpl(tryfirst=True)  # on a worker, before xdist serialises the report
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """xdist: each test's finished entry travels to the controller with its logged
+        teardown report, as soon as it is measured, so a worker that crashes later loses
+        nothing. xdist sends a report's extra attributes along; TestReport takes them back."""
+        if self.run is None or report.when != "teardown":
+            return
+        if self.is_worker:
+            entry = self.run.entries.get(report.nodeid)
+            if entry is not None:
+                report.greenbudget_entry = entry.to_dict()  # type: ignore[attr-defined]
+            return
+        data = getattr(report, "greenbudget_entry", None)
+        if data is None:
+            return
+        from .results import ReportError, TestEntry
+        from .untrusted import printable
+
+        try:
+            self.run.add_worker_entries((TestEntry.from_dict(data, report.nodeid),))
+        except ReportError as exc:
+            self.run.notes.append(f"an entry sent by a worker was unreadable: {printable(exc)}")
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         from .render.terminal import summary_lines
@@ -254,13 +293,15 @@ class GreenBudgetPlugin:
         report = self.final or self._report()
         if report is None:
             return
+        from .untrusted import printable
+
         terminalreporter.section("greenbudget")
-        for line in summary_lines(report):
-            terminalreporter.write_line(line)
+        for line in summary_lines(report):  # test ids and notes may come from the baseline
+            terminalreporter.write_line(printable(line))
         if report.incomplete:
             terminalreporter.write_line(
-                f"incomplete run ({report.incomplete_reason}): the report says so and is not "
-                "a full baseline",
+                f"incomplete run ({printable(report.incomplete_reason)}): the report says so "
+                "and is not a full baseline",
                 yellow=True,
             )
 
@@ -311,8 +352,10 @@ class GreenBudgetPlugin:
         if self.run is None:
             return
         if data is None:
-            self.run.notes.append(
-                f"worker {name} sent no measurements (crashed?): {error or ''}".rstrip(": ")
+            self.run.notes.append(  # its tests' entries came with their reports and are kept
+                f"worker {name} ended without its final report (crashed?): {error or ''}".rstrip(
+                    ": "
+                )
             )
             return
         try:
@@ -331,10 +374,19 @@ class GreenBudgetPlugin:
 
         if self.run is None:
             return None
-        workers = len(self.workers) or None
+        workers = self.run.environment.workers or len(self.workers) or None
         env = replace(self.run.environment, workers=workers, commit=commit(self.config.rootpath))
         whole = not self.is_worker  # the controller, or a serial run, knows what ran
         return self.run.report(env, whole_run=whole, incomplete=incomplete if whole else None)
+
+
+def _workers(config: pytest.Config) -> int | None:
+    """xdist workers in this run (known to workers and controller alike); None when serial."""
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None:
+        return int(workerinput.get("workercount", 1))
+    count = getattr(config.option, "numprocesses", None)
+    return count if isinstance(count, int) and count > 0 else None
 
 
 def _setup_only(config: pytest.Config) -> bool:

@@ -8,18 +8,24 @@ keyword for markers) and say what is valid. Nothing here imports pytest.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from . import units
 from .configfile import ConfigError, KeyPath, RawConfig
+from .threads import parse_threads
 
 SUPPORTED_VERSION = 1
-BUDGET_KEYS = ("energy", "carbon", "per", "tolerance", "repeats", "warmup")
+# Caps: beyond them a value is a typo, not a plan (10**12 repeats would run until killed).
+MAX_REPEATS, MAX_WARMUP = 1000, 100
+# Within what report readers accept (report_decode), so every report this writes reads back.
+MAX_INTENSITY, MAX_PUE, MAX_WATTS = 1e5, 100.0, 1e4
+BUDGET_KEYS = ("energy", "carbon", "per", "tolerance", "repeats", "warmup", "threads", "meter")
 DEFAULT_KEYS = (
     "repeats", "warmup", "tolerance", "session_noise", "meter", "region", "intensity", "pue",
-    "watts_per_vcpu",
+    "watts_per_vcpu", "threads",
 )  # fmt: skip
 TOP_KEYS = ("version", "defaults", "budgets")
 
@@ -39,6 +45,7 @@ class Defaults:
     intensity: float | None = None
     pue: float = 1.0
     watts_per_vcpu: float | None = None  # CPU-time model: overrides the coefficient table
+    threads: int = 0  # BLAS/OpenMP threads during measured runs; 0: not limited
 
 
 @dataclass(frozen=True)
@@ -52,6 +59,8 @@ class BudgetSpec:
     tolerance: float | None = None
     repeats: int | None = None
     warmup: int | None = None
+    threads: int | None = None  # 0: "unlimited", lifting a default limit
+    meter: str | None = None  # the meter(s) the budget was set with, e.g. "cputime"
 
     @property
     def has_budget(self) -> bool:
@@ -96,6 +105,7 @@ class Plan:
     tolerance: float
     budget: BudgetSpec | None  # None: measured and reported, no budget
     session_noise: float = 0.0
+    threads: int | None = None  # BLAS/OpenMP thread limit during its runs; None: no limit
 
 
 # --- reading and validating values ---------------------------------------------------------
@@ -140,6 +150,7 @@ def _read_rule(raw: RawConfig, index: int, entry: object) -> BudgetRule:
     line = raw.where(key).split(": ")[0]
     spec = BudgetSpec(source=line, **_spec_fields(values))
     _check_per(spec, lambda msg: raw.error((*key, "per"), msg))
+    _check_meter(spec, lambda msg: raw.error((*key, "meter"), msg))
     return BudgetRule(spec, **{selector: entry[selector]})
 
 
@@ -151,6 +162,19 @@ def _spec_fields(values: Mapping[str, Any]) -> dict[str, Any]:
 def _check_per(spec: BudgetSpec, error: Callable[[str], Exception]) -> None:
     if spec.per is not None and not spec.has_budget:
         raise error("'per' needs an energy or carbon budget to divide")
+
+
+def _check_meter(spec: BudgetSpec, error: Callable[[str], Exception]) -> None:
+    """A budget's ``meter`` names the meters whose figures it assumes; 'auto' names none."""
+    if spec.meter is None:
+        return
+    if not spec.has_budget:
+        raise error("'meter' says which meter a budget was set with; give energy or carbon too")
+    if "auto" in spec.meter.split("+") or "" in spec.meter.split("+"):
+        raise error(
+            f"meter {spec.meter!r} does not say which meter produced the figures; name it "
+            "as the report's components do: cputime, rapl, nvml, codecarbon, or e.g. rapl+nvml"
+        )
 
 
 def _convert(raw: RawConfig, key: KeyPath, name: str, value: object) -> Any:
@@ -167,24 +191,43 @@ def convert_value(name: str, value: object) -> Any:
         "carbon": units.parse_carbon,
         "tolerance": units.parse_percent,
         "session_noise": units.parse_percent,
-        "repeats": lambda v: _int(v, "repeats", 1),
-        "warmup": lambda v: _int(v, "warmup", 0),
+        "repeats": lambda v: _int(v, "repeats", 1, MAX_REPEATS),
+        "warmup": lambda v: _int(v, "warmup", 0, MAX_WARMUP),
         "per": lambda v: _word(v, "per", "sample"),
         "meter": lambda v: _word(v, "meter", "auto"),
         "region": _region,
         "intensity": _intensity,
         "pue": _pue,
         "watts_per_vcpu": _watts,
+        "threads": parse_threads,
     }
     return converters[name](value)
 
 
-def _int(value: object, name: str, least: int) -> int:
+def _int(value: object, name: str, least: int, most: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"{name} must be a whole number >= {least}, not {value!r}")
-    if value < least:
-        raise ValueError(f"{name} must be >= {least}, got {value}")
+        raise ValueError(f"{name} must be a whole number from {least} to {most}, not {value!r}")
+    if not least <= value <= most:
+        raise ValueError(f"{name} must be from {least} to {most}, got {_short(value)}")
     return value
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:37]}..."
+
+
+def _number(value: object, name: str, least: float, strict: bool, what: str) -> float:
+    """A finite int or float above ``least`` (or at it, unless ``strict``): .nan, .inf and
+    1e400 stop here, where they enter, instead of at the report's JSON writer."""
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    try:
+        number = float(value) if ok else math.nan  # type: ignore[arg-type]
+    except OverflowError:  # an integer too big for a float
+        number = math.inf
+    if not (math.isfinite(number) and (number > least if strict else number >= least)):
+        raise ValueError(f"{name} must be {what}, not {_short(value)}")
+    return number
 
 
 def _word(value: object, name: str, example: str) -> str:
@@ -200,23 +243,25 @@ def _region(value: object) -> str:
 
 
 def _intensity(value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-        raise ValueError(f"intensity must be a positive number of gCO2e per kWh, not {value!r}")
-    return float(value)
+    number = _number(value, "intensity", 0.0, True, "a positive number of gCO2e per kWh")
+    if number > MAX_INTENSITY:
+        raise ValueError(f"intensity must be at most {MAX_INTENSITY:g} gCO2e per kWh")
+    return number
 
 
 def _watts(value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-        raise ValueError(f"watts_per_vcpu must be a positive number of watts, not {value!r}")
-    return float(value)
+    number = _number(value, "watts_per_vcpu", 0.0, True, "a positive number of watts")
+    if number > MAX_WATTS:
+        raise ValueError(f"watts_per_vcpu must be at most {MAX_WATTS:g} W")
+    return number
 
 
 def _pue(value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 1:
-        raise ValueError(
-            f"pue must be a number >= 1.0 (1.0: no data-centre overhead), not {value!r}"
-        )
-    return float(value)
+    what = "a number from 1.0 (no data-centre overhead) to 100"
+    number = _number(value, "pue", 1.0, False, what)
+    if number > MAX_PUE:
+        raise ValueError(f"pue must be {what}, not {_short(value)}")
+    return number
 
 
 # --- resolution ------------------------------------------------------------------------------
@@ -238,7 +283,7 @@ def marker_spec(
     if args:
         raise ValueError(
             f"{test}: greenbudget marker takes keywords only "
-            f"(energy=, carbon=, per=, tolerance=, repeats=, warmup=), got positional {args[0]!r}"
+            f"({', '.join(k + '=' for k in BUDGET_KEYS)}), got positional {args[0]!r}"
         )
     values: dict[str, Any] = {}
     for name, value in kwargs.items():
@@ -251,6 +296,7 @@ def marker_spec(
             raise ValueError(f"{test}: greenbudget marker keyword {name!r}: {exc}") from None
     spec = BudgetSpec(source=f"marker at {where}", **_spec_fields(values))
     _check_per(spec, lambda msg: ValueError(f"{test}: greenbudget marker: {msg}"))
+    _check_meter(spec, lambda msg: ValueError(f"{test}: greenbudget marker: {msg}"))
     return spec
 
 
@@ -275,12 +321,14 @@ def make_plan(
         return next((getattr(s, name) for s in layers if getattr(s, name) is not None), None)
 
     budget = _merge_budget(layers)
+    threads = pick("threads")
     return Plan(
         repeats=pick("repeats") or defaults.repeats,
         warmup=defaults.warmup if pick("warmup") is None else pick("warmup"),
         tolerance=defaults.tolerance if pick("tolerance") is None else pick("tolerance"),
         budget=budget,
         session_noise=defaults.session_noise,
+        threads=(defaults.threads if threads is None else threads) or None,
     )
 
 

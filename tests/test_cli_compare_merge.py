@@ -168,7 +168,7 @@ def test_compare_refuses_values_of_the_wrong_shape(
     bad.write_text(json.dumps(data), encoding="utf-8")
     code, _, err = run(capsys, "compare", str(bad), base)
     assert code == 2
-    assert_one_line_error(err, "bad.json: malformed report")
+    assert_one_line_error(err, "bad.json: environment: key 'gpus' must be a list")
 
 
 # --- merge ----------------------------------------------------------------------------------

@@ -157,7 +157,7 @@ BAD_FILES = [
     ),
     (
         "defaults:\n  repeats: many\n",
-        "greenbudget.yaml:2: defaults.repeats: repeats must be a whole number >= 1, not 'many'",
+        "greenbudget.yaml:2: defaults.repeats: repeats must be a whole number from 1 to 1000, not 'many'",
     ),
     ("version: 2\n", "greenbudget.yaml:1: version: unsupported version 2; valid: 1"),
     (
@@ -174,7 +174,7 @@ BAD_FILES = [
         "greenbudget.yaml:2: defaults.region: region must be an ISO 3166 alpha-3 code*",
     ),
     ("defaults:\n  region: XXX\n", "*region 'XXX' is not in codecarbon's data*"),
-    ("defaults:\n  pue: 0.5\n", "greenbudget.yaml:2: defaults.pue: pue must be a number >= 1.0*"),
+    ("defaults:\n  pue: 0.5\n", "greenbudget.yaml:2: defaults.pue: pue must be a number from 1.0*"),
     (
         "budgets:\n  - match: x\n    energy: 1 J\n    energy: 2 J\n",
         "greenbudget.yaml:4: budgets[0].energy: duplicate key",
@@ -231,7 +231,7 @@ def test_missing_explicit_config(gb: pytest.Pytester) -> None:
 @pytest.mark.parametrize(
     ("flag", "value", "expected"),
     [
-        ("--greenbudget-repeats", "0", "*repeats must be >= 1*"),
+        ("--greenbudget-repeats", "0", "*repeats must be from 1 to 1000*"),
         ("--greenbudget-tolerance", "5", "*tolerance '5' must be a percentage, e.g. '5%'*"),
         ("--greenbudget-region", "France", "*region must be an ISO 3166 alpha-3 code*"),
     ],

@@ -11,7 +11,6 @@ status is 1 when a test regressed or went over budget.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -22,7 +21,8 @@ from typing import TYPE_CHECKING
 from ..cli import CommandError
 from ..github.actions import DEFAULT_BOT_LOGIN, ActionsEnv, ActionsError, command
 from ..render.view import View
-from ..results import Report, ReportError, incomplete_notes, read_report
+from ..results import Report, ReportError, incomplete_notes, parse_report, read_report
+from ..untrusted import printable
 
 if TYPE_CHECKING:
     from ..github.client import GitHubClient
@@ -85,8 +85,13 @@ class Target:
 def run(args: argparse.Namespace, *, sleep: Callable[[float], None] = time.sleep) -> int:
     env = _env()
     head = _read(args.report, "--report")
-    token = args.github_token or os.environ.get("GITHUB_TOKEN", "")
     from ..github.client import GitHubClient, GitHubError
+    from ..github.redaction import check_token
+
+    try:  # stripped here, so a secret saved with its newline works and never leaks
+        token = check_token(args.github_token or os.environ.get("GITHUB_TOKEN", ""))
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
 
     with GitHubClient(env.api_url, token, sleep=sleep) as client:
         try:
@@ -120,7 +125,7 @@ def _run(
     base, notes = _baseline(args, target, client)
     incomplete = incomplete_notes(base, head)
     for line in incomplete:
-        print(f"greenbudget: warning: {line}", file=sys.stderr)
+        print(f"greenbudget: warning: {printable(line)}", file=sys.stderr)
     incomplete = [f"⚠️ {line[0].upper()}{line[1:]}." for line in incomplete]
     report, warnings, gate = _compare(base, head)
     view = build_view(report, notes=[*incomplete, *notes, *warnings], run_url=env.run_url())
@@ -194,12 +199,12 @@ def _artifact_baseline(
     budgets_only = "compared with budgets only."
     try:
         found = fetch_baseline(gh, repo, name, branch, args.baseline_artifact_path)
-        base = Report.from_dict(json.loads(found.text), found.origin) if found else None
+        base = parse_report(found.data, found.origin) if found else None
     except GitHubError as exc:
         if exc.status in (401, 404):
             raise
         return None, [f"No baseline: artifact {name} unusable ({exc}); {budgets_only}"]
-    except ValueError as exc:  # not JSON, or not a report this version reads (ReportError)
+    except ReportError as exc:  # not JSON, or not a report this version reads
         return None, [f"No baseline: artifact {name} holds no report ({exc}); {budgets_only}"]
     if found is None:
         return None, [f"No baseline: no artifact {name} from {branch} yet; {budgets_only}"]
@@ -224,7 +229,7 @@ def _post(args: argparse.Namespace, target: Target, client: GitHubClient | None,
     """The comment's URL, or "" when none was written (and a line saying why)."""
     if args.mode == "never" or target.pr is None or target.skip:
         why = target.skip or ("--mode never" if args.mode == "never" else "no pull request")
-        print(f"greenbudget: not commenting: {why}", file=sys.stderr)
+        print(f"greenbudget: not commenting: {printable(why)}", file=sys.stderr)
         return ""
     from ..github.client import GitHubError, upsert_comment
     from ..render.markdown import render_markdown

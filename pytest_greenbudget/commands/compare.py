@@ -18,6 +18,7 @@ from ..cli import CommandError
 from ..gate.compare import Comparison, compare_reports, percent_change
 from ..results import VERDICTS, Report, ReportError, TestEntry, incomplete_notes, read_report
 from ..units import UnitError, format_energy, parse_percent
+from ..untrusted import printable
 
 NONE = "-"
 HEADER = ("test", "base", "head", "change", "p", "verdict")
@@ -75,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
         session_noise=args.session_noise,
     )
     for warning in [*incomplete_notes(base, head), *result.warnings]:
-        print(f"greenbudget: warning: {warning}", file=sys.stderr)
+        print(f"greenbudget: warning: {printable(warning)}", file=sys.stderr)
     if args.json:
         print(json.dumps(result.report.to_dict(), indent=2, ensure_ascii=False, allow_nan=False))
     else:
@@ -100,7 +101,7 @@ def _row(test: TestEntry) -> Sequence[str]:
     base_j = base.energy_j if base else (test.energy_j if missing else None)
     head_j = None if missing else test.energy_j
     return (
-        test.nodeid,
+        printable(test.nodeid),  # a report's text: nothing in it may act on the CI log
         NONE if base_j is None else format_energy(base_j),
         NONE if head_j is None else format_energy(head_j),
         NONE if base is None else percent_change(base.ratio),

@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from ..cli import CommandError
 from ..gate.stats import session_noise_from, smallest_detectable
 from ..results import Report
+from ..untrusted import printable
 from .compare import load_report
 
 _Z90 = statistics.NormalDist().inv_cdf(0.1)
@@ -63,7 +64,7 @@ def findings(sessions: Mapping[str, list[float]]) -> dict[str, object]:
 def render(found: Mapping[str, object]) -> str:
     per_test = found["per_test"]
     assert isinstance(per_test, dict)
-    lines = [f"{name}: {cv * 100:.1f}%" for name, cv in sorted(per_test.items())]
+    lines = [f"{printable(name)}: {cv * 100:.1f}%" for name, cv in sorted(per_test.items())]
     return "\n".join(
         [
             f"between-session noise: {found['session_noise']:.1%} (pooled over "
@@ -88,6 +89,12 @@ def run(args: argparse.Namespace) -> int:
     sessions = medians_by_test(reports)
     if not sessions:
         raise CommandError("no test was measured in two of these reports; nothing to compare")
-    found = findings(sessions)
+    try:
+        found = findings(sessions)
+    except OverflowError:  # medians 1e30 apart: no spread of a float could describe them
+        raise CommandError(
+            "a test's energy differs between these reports by many orders of magnitude: "
+            "they are not A/A runs of the same code on one machine"
+        ) from None
     print(json.dumps(found, indent=2) if args.json else render(found))
     return 0

@@ -13,6 +13,7 @@ import sys
 from ..cli import CommandError
 from ..gate.compare import compare_reports
 from ..render.html import write_html
+from ..untrusted import printable
 from .compare import load_report
 
 
@@ -33,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
         result = compare_reports(load_report(args.baseline), report)
         report, notes = result.report, result.warnings
         for warning in notes:
-            print(f"greenbudget: warning: {warning}", file=sys.stderr)
+            print(f"greenbudget: warning: {printable(warning)}", file=sys.stderr)
     try:
         write_html(report, args.html, notes=notes)
     except OSError as exc:

@@ -16,7 +16,8 @@ from ..results import BaselineFigures, Environment, Report, TestEntry
 from ..units import format_energy
 from .stats import Change, detect_change
 
-NOT_GATED = "baseline from another machine or meter: not gated"
+INCOMPARABLE = "baseline from another machine, meter, worker count or thread limit"
+NOT_GATED = f"{INCOMPARABLE}: not gated"
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,11 @@ class Comparison:
             base.by_nodeid(), tolerance, not differences, gate_incomparable, session_noise
         )
         tests = tuple(judge.entry(t) for t in head.tests) + missing_entries(base, head)
-        warnings = _fingerprint_warning(differences, gate_incomparable) + tuple(judge.warnings)
+        warnings = (
+            _fingerprint_warning(differences, gate_incomparable)
+            + disjoint_warning(base, head)
+            + tuple(judge.warnings)
+        )
         return cls(head.with_tests(tests), not differences, warnings, gate_incomparable)
 
     def count(self, verdict: str) -> int:
@@ -56,7 +61,13 @@ class Comparison:
     @property
     def gate_failed(self) -> bool:
         """Something regressed, on a baseline that may gate (or one told to gate anyway)."""
-        return self.count("regressed") > 0 and (self.comparable or self.gate_incomparable)
+        return any(
+            t.verdict == "regressed" and (self.gate_incomparable or self._comparable(t))
+            for t in self.report.tests
+        )
+
+    def _comparable(self, test: TestEntry) -> bool:
+        return self.comparable and (test.baseline is None or test.baseline.comparable)
 
 
 # The name most callers use; one implementation.
@@ -74,7 +85,21 @@ def fingerprint_differences(base: Environment, head: Environment) -> list[str]:
     found += _meter_differences(_meters(base), _meters(head))
     if sorted(base.gpus) != sorted(head.gpus):
         found.append(f"GPUs differ: {_gpus(base.gpus)} vs {_gpus(head.gpus)}")
+    # Parallel workers share cores and caches, and thread limits change what a CPU meter
+    # counts: a serial base against a `-n 2` head read +292% to +7507% on the same code.
+    if base.workers != head.workers:
+        found.append(f"xdist workers differ: {_count(base.workers)} vs {_count(head.workers)}")
+    if base.threads != head.threads:
+        found.append(f"thread limit differs: {_limit(base.threads)} vs {_limit(head.threads)}")
     return found
+
+
+def _count(workers: int | None) -> str:
+    return str(workers) if workers else "none (serial)"
+
+
+def _limit(threads: int | None) -> str:
+    return str(threads) if threads else "none"
 
 
 def _meters(env: Environment) -> dict[str, str]:
@@ -147,24 +172,49 @@ class _Judge:
 
     def _judged(self, head: TestEntry, base: TestEntry, change: Change) -> TestEntry:
         base_j = statistics.median(base.samples_j)
+        # A per-test thread limit (a budget entry's `threads:`) can differ where the
+        # session's default does not.
+        comparable = self.comparable and base.threads == head.threads
         figures = BaselineFigures(
-            base_j, base.samples_j, change.ratio, change.p_value, change.method, self.comparable
+            base_j, base.samples_j, change.ratio, change.p_value, change.method, comparable
         )
         if head.verdict == "over-budget":  # the budget's failure names its source: keep it
             return replace(head, baseline=figures)
         message = describe_change(change, base_j, statistics.median(head.samples_j))
-        if not (self.comparable or self.gate_incomparable) and change.verdict != "unchanged":
-            message = f"{message}; {NOT_GATED}"
+        if not (comparable or self.gate_incomparable) and change.verdict != "unchanged":
+            message = f"{message}; {_not_gated(self.comparable, base, head)}"
         return replace(head, verdict=change.verdict, message=message, baseline=figures)
 
     def _warn(self, text: str) -> None:
         self.warnings.append(text)
 
 
+def _not_gated(session_comparable: bool, base: TestEntry, head: TestEntry) -> str:
+    if session_comparable:
+        return (
+            f"thread limit differs ({_limit(base.threads)} vs {_limit(head.threads)}, "
+            "base vs head): not gated"
+        )
+    return NOT_GATED
+
+
 def _new(head: TestEntry, message: str | None) -> TestEntry:
     if head.verdict == "over-budget":
         return head
     return replace(head, verdict="new", message=message or "baseline has no samples of this test")
+
+
+def disjoint_warning(base: Report, head: Report) -> tuple[str, ...]:
+    """A baseline that shares no test id with head compares nothing: every test reads "new"
+    and "missing" and the gate can never fire. Say so, with an id from each side, because the
+    cause is nearly always a changed rootdir or a renamed test folder."""
+    if not base.tests or not head.tests or base.by_nodeid().keys() & head.by_nodeid().keys():
+        return ()
+    return (
+        f"the baseline matches none of this run's {len(head.tests)} tests (baseline id "
+        f"{base.tests[0].nodeid!r}, this run's {head.tests[0].nodeid!r}); were they run from "
+        "another rootdir? Nothing was compared",
+    )
 
 
 def missing_entries(base: Report, head: Report) -> tuple[TestEntry, ...]:

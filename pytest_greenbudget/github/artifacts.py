@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+import zlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +31,7 @@ class Artifact:
 class Baseline:
     """The report's text and a sentence saying where it came from."""
 
-    text: str
+    data: bytes
     origin: str
 
 
@@ -52,7 +53,9 @@ def _eligible(item: Any, name: str, branch: str) -> bool:
     run = item.get("workflow_run")
     if not isinstance(run, dict) or run.get("head_branch") != branch:
         return False
-    return run.get("head_repository_id") == run.get("repository_id")
+    # Ids missing from the answer mean "not ours": None == None must not let a fork in.
+    head_id, own_id = run.get("head_repository_id"), run.get("repository_id")
+    return isinstance(own_id, int) and not isinstance(own_id, bool) and head_id == own_id
 
 
 def _artifact(item: dict[str, Any]) -> Artifact:
@@ -78,17 +81,31 @@ def download_zip(client: GitHubClient, repo: str, artifact_id: int) -> bytes:
     return answer.content
 
 
-def read_report_member(data: bytes, member: str | None) -> str:
-    """The report inside the zip: ``member`` when given, else the one JSON file there is."""
+def read_report_member(data: bytes, member: str | None) -> bytes:
+    """The report inside the zip: ``member`` when given, else the one JSON file there is.
+    Its bytes: the report reader decodes them and says what is wrong with the text."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
         raise GitHubError(None, "the artifact is not a zip archive") from None
     with archive:
         info = _pick_member(archive, member)
         if info.file_size > MAX_MEMBER_BYTES:
             raise GitHubError(None, f"{info.filename} is {info.file_size} bytes: too big")
-        return archive.read(info).decode("utf-8", errors="replace")
+        return _inflate(archive, info)
+
+
+def _inflate(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+    """The member's bytes; a damaged, encrypted or exotic member is one GitHubError."""
+    try:
+        return archive.read(info)
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:  # bad CRC, truncated
+        why = f"damaged ({exc})"
+    except RuntimeError:  # zipfile's word for "encrypted, and no password given"
+        why = "encrypted"
+    except NotImplementedError:  # a compression method zipfile does not know
+        why = f"compressed with an unsupported method ({info.compress_type})"
+    raise GitHubError(None, f"the artifact's {info.filename} is {why}")
 
 
 def _pick_member(archive: zipfile.ZipFile, member: str | None) -> zipfile.ZipInfo:
@@ -111,9 +128,9 @@ def fetch_baseline(
     artifact = newest_artifact(client, repo, name, branch)
     if artifact is None:
         return None
-    text = read_report_member(download_zip(client, repo, artifact.id), member)
+    data = read_report_member(download_zip(client, repo, artifact.id), member)
     origin = (
         f"artifact {artifact.name} from {branch} "
         f"(run {artifact.run_id}, commit {artifact.head_sha[:7]}, {artifact.created_at})"
     )
-    return Baseline(text=text, origin=origin)
+    return Baseline(data=data, origin=origin)

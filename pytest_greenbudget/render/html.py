@@ -9,9 +9,7 @@ a test id is whatever the pull request's author named it.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 
 from ..results import Report
 from .html_charts import (
@@ -75,19 +73,11 @@ def render_html(report: Report, *, notes: Iterable[str] = ()) -> str:
 
 
 def write_html(report: Report, path: str | os.PathLike[str], *, notes: Iterable[str] = ()) -> None:
-    """Write atomically, like the JSON report: an artifact is never half a page."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    page = render_html(report, notes=notes)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(page)
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; a report page is meant to be shared
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write atomically and through symlinks, like the JSON report: an artifact is never half
+    a page, and a FIFO or device at ``path`` is refused."""
+    from ..files import write_atomic
+
+    write_atomic(path, render_html(report, notes=notes))
 
 
 def _items(view: View, report: Report) -> list[Item]:
