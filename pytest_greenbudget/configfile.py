@@ -205,13 +205,32 @@ def _kind(value: object) -> str:
     return names.get(type(value), type(value).__name__)
 
 
+VALID_FILES = "greenbudget.yaml, greenbudget.yml, or a .toml with a [tool.greenbudget] table"
+
+
+def _explicit(path: Path) -> RawConfig:
+    """A file the user named: it must exist, be a file, and hold the configuration."""
+    if path.is_dir():
+        raise ConfigError(
+            f"{path}: --greenbudget-config names a directory; give a file in it: {VALID_FILES}"
+        )
+    if not path.is_file():
+        raise ConfigError(f"{path}: --greenbudget-config names no such file ({VALID_FILES})")
+    if path.suffix != ".toml":
+        return load_yaml(path)
+    table = load_pyproject(path)
+    if table is None:  # found implicitly, a pyproject.toml without the table is fine
+        raise ConfigError(
+            f"{path.name}: no [tool.greenbudget] table; --greenbudget-config needs a file that "
+            f"holds the configuration ({VALID_FILES})"
+        )
+    return table
+
+
 def find_config(rootdir: Path, explicit: str | None) -> RawConfig | None:
     """--greenbudget-config, else greenbudget.yaml/.yml at the rootdir, else pyproject.toml."""
     if explicit:
-        path = Path(explicit)
-        if not path.is_file():
-            raise ConfigError(f"{explicit}: --greenbudget-config names no such file")
-        return load_pyproject(path) if path.suffix == ".toml" else load_yaml(path)
+        return _explicit(Path(explicit))
     found = [
         rootdir / n for n in ("greenbudget.yaml", "greenbudget.yml") if (rootdir / n).is_file()
     ]

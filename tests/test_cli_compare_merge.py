@@ -180,7 +180,7 @@ def test_merge_joins_reports(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     out_path = tmp_path / "out" / "merged.json"
     code, out, err = run(capsys, "merge", str(out_path), one, two)
     assert (code, err) == (0, "")
-    assert out == f"greenbudget: merged 2 report(s), 3 test(s), into {out_path}\n"
+    assert out == f"greenbudget: merged 2 reports, 3 tests, into {out_path}\n"
     merged = read_report(out_path)
     assert [t.nodeid for t in merged.tests] == ["a", "b", "c"]
     assert merged.environment.notes[-1].startswith("merged from 2 reports: ")

@@ -51,7 +51,7 @@ def test_the_newest_unexpired_artifact_of_the_base_branch_is_the_baseline(runner
     result = runner.run(*head_args(runner))
     assert result.code == 0
     body = runner.double.bodies(7)[0]
-    assert "### 🔴 1 test regressed: +100% energy" in body
+    assert "### 🔴 1 test regressed · energy +100% vs base" in body
     assert f"> Baseline: artifact greenbudget-baseline from main (run {chosen * 10}, " in body
     downloads = [s for s in gh.requests() if s.path.endswith("/zip")]
     assert [s.path.split("/")[-2] for s in downloads] == [str(chosen)]
@@ -83,7 +83,7 @@ def test_no_artifact_yet_says_so_and_compares_budgets_only(runner: Runner) -> No
         "No baseline: no artifact greenbudget-baseline from main yet; compared with budgets only."
         in body
     )
-    assert "### 🟢 1 test within budget: 2.00 J in total" in body
+    assert "### 🟢 1 test within budget · 2.00 J in total" in body
 
 
 def test_a_path_inside_the_artifact_picks_the_report(runner: Runner) -> None:

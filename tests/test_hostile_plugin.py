@@ -210,8 +210,9 @@ def test_item15_a_baseline_matching_no_test_is_warned_with_an_id_from_each_side(
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(
         [
-            "*the baseline matches none of this run's 1 tests (baseline id "
-            "'elsewhere/test_suite.py::test_fit', this run's 'test_suite.py::test_fit')*"
+            "*the baseline matches none of this run's 1 test (baseline id "
+            "'elsewhere/test_suite.py::test_fit',",
+            "    this run's 'test_suite.py::test_fit')*",  # wrapped: the summary fits 100 columns
         ]
     )
     notes = read_report(gb.path / "r.json").environment.notes

@@ -159,7 +159,7 @@ def test_baseline_from_another_machine_reports_but_does_not_gate(gb: pytest.Pyte
     )
     result.assert_outcomes(passed=2)
     result.stdout.fnmatch_lines(
-        ["*baseline from another machine, meter, worker count or thread limit*AMD EPYC 7763*"]
+        ["*baseline from another machine, meter, worker count or thread limit*", "*7763*"]
     )
     assert _verdicts(gb.path / "head.json")["test_suite.py::test_model"] == "regressed"
 
@@ -263,7 +263,8 @@ def test_default_session_noise_keeps_a_session_sized_shift_from_failing(
     }
     result.stdout.fnmatch_lines(
         [
-            "regressions: above 5% tolerance and p < 0.01, allowing 25% noise between sessions (changes below about +125% cannot be told from it)"
+            "regressions: above 5% tolerance and p < 0.01, allowing 25% noise between sessions*",
+            "    *about +125% cannot be told from it)",
         ]
     )
     entry = read_report(gb.path / "head.json").by_nodeid()["test_suite.py::test_model"]

@@ -224,8 +224,35 @@ def test_missing_explicit_config(gb: pytest.Pytester) -> None:
     gb.makepyfile("def test_x(): pass\n")
     result = gb.runpytest("--greenbudget-config", "nope.yaml")
     result.stderr.fnmatch_lines(
-        ["ERROR: greenbudget: nope.yaml: --greenbudget-config names no such file"]
+        ["ERROR: greenbudget: nope.yaml: --greenbudget-config names no such file (*)"]
     )
+
+
+def test_explicit_config_that_is_a_directory_says_so(gb: pytest.Pytester) -> None:
+    gb.makepyfile("def test_x(): pass\n")
+    (gb.path / "conf").mkdir()
+    result = gb.runpytest("--greenbudget-config", "conf")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [
+            "ERROR: greenbudget: conf: --greenbudget-config names a directory; give a file in "
+            "it: greenbudget.yaml, greenbudget.yml, or a .toml with a [tool.greenbudget] table"
+        ]
+    )
+
+
+def test_explicit_toml_without_the_table_is_an_error_found_implicitly_it_is_not(
+    gb: pytest.Pytester,
+) -> None:
+    gb.makepyfile("def test_x(): pass\n")
+    (gb.path / "greenbudget.yaml").unlink(missing_ok=True)
+    (gb.path / "pyproject.toml").write_text("[tool.black]\nline-length = 100\n")
+    result = gb.runpytest("--greenbudget-config", "pyproject.toml")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["ERROR: greenbudget: pyproject.toml: no ?tool.greenbudget? table; --greenbudget-config *"]
+    )
+    gb.runpytest().assert_outcomes(passed=1)
 
 
 @pytest.mark.parametrize(
@@ -243,7 +270,8 @@ def test_bad_flags(gb: pytest.Pytester, flag: str, value: str, expected: str) ->
 
 
 def test_unknown_meter_names_the_valid_ones(gb: pytest.Pytester) -> None:
-    gb.makepyfile("def test_x(): pass\n")
+    # The meter is built when a test is to be measured, before any test runs.
+    gb.makepyfile("import pytest\n@pytest.mark.greenbudget\ndef test_x(): pass\n")
     result = gb.runpytest("--greenbudget-meter", "smartplug")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(

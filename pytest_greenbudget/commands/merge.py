@@ -11,6 +11,7 @@ import argparse
 
 from ..cli import CommandError
 from ..gate.merge import MergeError, merge_reports
+from ..render.wording import tests_word
 from ..results import write_report
 from .compare import load_report
 
@@ -30,6 +31,7 @@ def run(args: argparse.Namespace) -> int:
         write_report(merged, args.out)
     except OSError as exc:
         raise CommandError(f"{args.out}: cannot write the merged report: {exc}") from None
-    tests = len(merged.tests)
-    print(f"greenbudget: merged {len(reports)} report(s), {tests} test(s), into {args.out}")
+    sources = "1 report" if len(reports) == 1 else f"{len(reports)} reports"
+    tests = tests_word(len(merged.tests))
+    print(f"greenbudget: merged {sources}, {tests}, into {args.out}")
     return 0

@@ -13,6 +13,7 @@ import sys
 from ..cli import CommandError
 from ..gate.compare import compare_reports
 from ..render.html import write_html
+from ..render.wording import tests_word
 from ..untrusted import printable
 from .compare import load_report
 
@@ -39,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
         write_html(report, args.html, notes=notes)
     except OSError as exc:
         raise CommandError(f"{args.html}: cannot write the HTML report: {_reason(exc)}") from None
-    print(f"greenbudget: wrote {args.html} ({len(report.tests)} test(s))")
+    print(f"greenbudget: wrote {args.html} ({tests_word(len(report.tests))})")
     return 0
 
 

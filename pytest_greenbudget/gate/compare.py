@@ -211,7 +211,8 @@ def disjoint_warning(base: Report, head: Report) -> tuple[str, ...]:
     if not base.tests or not head.tests or base.by_nodeid().keys() & head.by_nodeid().keys():
         return ()
     return (
-        f"the baseline matches none of this run's {len(head.tests)} tests (baseline id "
+        f"the baseline matches none of this run's {len(head.tests)} "
+        f"{'test' if len(head.tests) == 1 else 'tests'} (baseline id "
         f"{base.tests[0].nodeid!r}, this run's {head.tests[0].nodeid!r}); were they run from "
         "another rootdir? Nothing was compared",
     )
