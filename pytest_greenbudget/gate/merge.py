@@ -44,7 +44,18 @@ def merge_reports(reports: Sequence[Report], sources: Sequence[str] | None = Non
         carbon=first.carbon,
         tests=tuple(t for r in reports for t in r.tests),
         schema_version=SCHEMA_VERSION,  # the entries were read by, and are written by, this version
+        incomplete=any(r.incomplete for r in reports),  # one cut-short shard: not a baseline
+        incomplete_reason=_incomplete(reports, names),
     )
+
+
+def _incomplete(reports: Sequence[Report], names: Sequence[str]) -> str | None:
+    parts = [
+        f"{name}: {r.incomplete_reason or 'incomplete'}"
+        for r, name in zip(reports, names, strict=True)
+        if r.incomplete
+    ]
+    return "; ".join(parts) or None
 
 
 def _major(report: Report) -> str:
