@@ -18,7 +18,14 @@ from ..results import Report, TestEntry
 from ..units import format_carbon, format_energy
 from .view import NONE, Row, budget_text, build_view, significance, totals
 from .view import machine as describe_machine
-from .wording import gate_rule, incomplete_banner, side_by_side, tests_word, unresolved
+from .wording import (
+    gate_rule,
+    incomplete_banner,
+    side_by_side,
+    test_notes,
+    tests_word,
+    unresolved,
+)
 
 WIDTH = 100
 HEADER = ("test", "energy", "runs", "spread", "budget used", "verdict")
@@ -124,7 +131,7 @@ def summary_lines(
     ]
     lines += [side_by_side(report.tests) or "", gate_rule(report.tests) or ""]
     lines += [f"{r.nodeid}: {r.detail}" for r in shown if r.detail]
-    lines += [f"{t.nodeid}: {note}" for t in report.tests for note in t.notes]
+    lines += test_notes(report.tests)
     if verbose:
         lines += [line for r in shown for line in test_details(entries[r.nodeid])]
     lines += report.environment.notes

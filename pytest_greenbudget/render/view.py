@@ -24,6 +24,7 @@ from .wording import (
     runs_of,
     side_by_side,
     status,
+    test_notes,
     tests_word,
     unresolved,
 )
@@ -100,7 +101,7 @@ def build_view(
         rest=tuple(r for r in rows if r.verdict not in FLAGGED),
         totals=totals(report),
         meters=meters(report),
-        notes=tuple(notes),
+        notes=(*notes, *test_notes(report.tests)),
         run_url=run_url,
         counts=dict(counts),
         banner=incomplete_banner(report),

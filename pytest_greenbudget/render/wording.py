@@ -81,6 +81,12 @@ def unresolved(test: TestEntry) -> str | None:
     return f"inconclusive: the gate could not see {floor}{reason}"
 
 
+def test_notes(tests: Iterable[TestEntry]) -> list[str]:
+    """Each test's advice that is no verdict (spinning thread pools, say), naming the test:
+    'test_x.py::test_y: 3 threads spun ...'."""
+    return [f"{test.nodeid}: {note}" for test in tests for note in test.notes]
+
+
 def paired_base(tests: Iterable[TestEntry]) -> str | None:
     """'main@abc1234' when any test was measured side by side with a base in this job."""
     for test in tests:
