@@ -10,9 +10,13 @@ import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TypeGuard
 
 from .meters.base import Meter, Reading
 from .results import Work
+
+# Far above any test (a megawatt for 30 years): a bigger figure is a meter's unit or overflow bug.
+MAX_ENERGY_J = 1e15
 
 
 class ProbeError(RuntimeError):
@@ -33,9 +37,40 @@ def start(meter: Meter) -> object:
 
 def stop(meter: Meter, token: object) -> Reading:
     try:
-        return meter.stop(token)
+        reading = meter.stop(token)
     except Exception as exc:
         raise MeterFailure(f"meter {meter.name!r} failed to stop a window: {exc!r}") from exc
+    problem = unusable(reading)
+    if problem:
+        # Caught here, at the test that measured it: later a NaN would only surface as a
+        # report the writer refuses at session end, with every other test's figures lost.
+        raise MeterFailure(f"meter {meter.name!r} returned an unusable reading: {problem}")
+    return reading
+
+
+def unusable(reading: object) -> str | None:
+    """Why a meter's reading cannot be a sample, or None when it can."""
+    if not isinstance(reading, Reading):
+        return f"{reading!r} is not a Reading"
+    for name, comp in reading.components.items():
+        energy = getattr(comp, "energy_j", None)
+        if not _real(energy) or not 0.0 <= energy <= MAX_ENERGY_J:
+            valid = f"valid: a finite number, 0 to {MAX_ENERGY_J:g}"
+            return f"{name!r} energy {_shown(energy)} J ({valid})"
+    for what in ("wall_s", "cpu_s"):
+        seconds = getattr(reading, what)
+        if not _real(seconds) or not math.isfinite(seconds):
+            return f"{what} {_shown(seconds)} (valid: a finite number of seconds)"
+    return None
+
+
+def _shown(value: object) -> str:
+    return f"{value:g}" if isinstance(value, float) else repr(value)
+
+
+def _real(value: object) -> TypeGuard[float]:
+    """A number that is not NaN (nor a bool, which a number check would let through)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value == value
 
 
 @dataclass(frozen=True)
