@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from .files import NotRegularFile, resolve_target
+from .files import NotRegularFile, resolve_target, same_target
 
 BASELINE_FLAG = "--greenbudget-baseline"
 
@@ -21,12 +21,15 @@ def path_problem(config: pytest.Config) -> str | None:
 def _report_paths(config: pytest.Config) -> str | None:
     report, html = config.getoption("greenbudget_report"), config.getoption("greenbudget_html")
     try:  # a FIFO or a device there is refused before any test runs, and again at writing
-        targets = [resolve_target(path) for path in (report, html) if path]
+        for path in (report, html):
+            if path:
+                resolve_target(path)
+        same = bool(report and html) and same_target(html, report)
     except NotRegularFile as exc:
         return str(exc)
     except OSError:  # an unreachable folder, say: the write at the end says so and fails
         return None
-    if len(targets) == 2 and targets[0] == targets[1]:
+    if same:
         return (
             f"--greenbudget-report and --greenbudget-html both name {report}; the HTML page "
             "would replace the JSON report: give two different files"

@@ -51,6 +51,18 @@ def resolve_target(path: str | os.PathLike[str]) -> Path:
     return target
 
 
+def same_target(first: str | os.PathLike[str], second: str | os.PathLike[str]) -> bool:
+    """Whether a write to ``first`` would replace the file at ``second`` (symlinks, ``..``
+    and hard links seen through). Raises what resolve_target raises."""
+    one, other = resolve_target(first), resolve_target(second)
+    if one == other:
+        return True
+    try:
+        return os.path.samefile(one, other)
+    except OSError:  # one of them does not exist yet: then it cannot be the other
+        return False
+
+
 def _kind(mode: int) -> str:
     kinds = {
         stat.S_ISDIR: "a folder",

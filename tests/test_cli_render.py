@@ -60,6 +60,27 @@ def test_a_bad_report_is_one_line_and_exit_2(
     assert_one_line_error(err, "absent.json: cannot read report")
 
 
+@pytest.mark.parametrize("spelling", ["same", "dotdot", "symlink", "baseline"])
+def test_an_output_naming_an_input_report_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], spelling: str
+) -> None:
+    head = saved(tmp_path / "head.json", "t.py::test_fit", SLOW)
+    base = saved(tmp_path / "base.json", "t.py::test_fit", FAST)
+    (tmp_path / "x").mkdir()
+    (tmp_path / "link.html").symlink_to(head)
+    out = {
+        "same": head,
+        "dotdot": str(tmp_path / "x" / ".." / "head.json"),
+        "symlink": str(tmp_path / "link.html"),
+        "baseline": base,
+    }[spelling]
+    before = {p: Path(p).read_bytes() for p in (head, base)}
+    code, stdout, err = run(capsys, "render", "--html", out, head, "--baseline", base)
+    assert (code, stdout) == (2, "")
+    assert_one_line_error(err, f"--html {out} names the same file as", "two different files")
+    assert {p: Path(p).read_bytes() for p in (head, base)} == before
+
+
 def test_an_unwritable_output_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     head = saved(tmp_path / "head.json", "t.py::test_fit", SLOW)
     blocker = tmp_path / "file"

@@ -11,6 +11,7 @@ import argparse
 import sys
 
 from ..cli import CommandError
+from ..files import same_target
 from ..gate.compare import compare_reports
 from ..render.html import write_html
 from ..render.wording import tests_word
@@ -29,6 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    _refuse_overwriting_an_input(args)
     report = load_report(args.report)
     notes: tuple[str, ...] = ()
     if args.baseline:
@@ -42,6 +44,21 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(f"{args.html}: cannot write the HTML report: {_reason(exc)}") from None
     print(f"greenbudget: wrote {args.html} ({tests_word(len(report.tests))})")
     return 0
+
+
+def _refuse_overwriting_an_input(args: argparse.Namespace) -> None:
+    """OUT naming REPORT or BASE (through a symlink or ``..``, say) would replace a JSON
+    report, often the only copy of a run, by its page: refused before anything is read."""
+    for flag, path in (("REPORT", args.report), ("--baseline", args.baseline)):
+        try:
+            same = path is not None and same_target(args.html, path)
+        except OSError:  # a FIFO at OUT, say: the write says so, naming it
+            return
+        if same:
+            raise CommandError(
+                f"--html {args.html} names the same file as {flag} {path}; the HTML page "
+                "would replace the JSON report: give two different files"
+            )
 
 
 def _reason(exc: OSError) -> str:
