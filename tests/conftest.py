@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 import yaml  # noqa: F401
 from github_double import GitHubDouble, Runner
+from inner_runs import isolate
 
 # yaml is imported above, before any in-process pytester run: a run that imported it first
 # would drop it from sys.modules on exit (pytester restores them), and the next import would
@@ -16,17 +17,13 @@ SUPPORT = Path(__file__).parent / "support"
 
 
 @pytest.fixture
-def gb(pytester: pytest.Pytester) -> pytest.Pytester:
-    """A pytester whose runs use the deterministic fake meter and no cache."""
+def gb(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+    """A pytester whose runs use the deterministic fake meter, no cache and none of the
+    unrelated plugins installed here (see inner_runs.py)."""
     pytester.syspathinsert(SUPPORT)
     pytester.makeconftest("pytest_plugins = ['fakemeter']\n")
-    # Unrelated plugins installed here would be re-imported (and assertion-rewritten) on
-    # every in-process run; blocking them keeps a pytester run around 0.1 s. A test that
-    # needs pytest-asyncio or pytest-rerunfailures turns it back on with "-p asyncio".
-    pytester.makeini(
-        "[pytest]\naddopts = -p no:cacheprovider -p no:hypothesispytest -p no:benchmark"
-        " -p no:asyncio -p no:rerunfailures\n"
-    )
+    pytester.makeini("[pytest]\n")  # the inner runs' rootdir, unless a path moves it
+    isolate(monkeypatch)
     return pytester
 
 

@@ -29,10 +29,7 @@ def test_infer(batch, greenbudget):
     burn(batch * 0.001)
     greenbudget.work(batch, "sample")
 """
-MARKERS = (
-    "[pytest]\naddopts = -p no:cacheprovider -p no:hypothesispytest -p no:benchmark"
-    " -p no:asyncio -p no:rerunfailures\nmarkers = training\n"
-)
+MARKERS = "[pytest]\nmarkers = training\n"  # gb's PYTEST_ADDOPTS still blocks other plugins
 
 
 def _report(pytester: pytest.Pytester) -> dict[str, dict[str, object]]:

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from inner_runs import isolate
 
 from pytest_greenbudget.results import SCHEMA_VERSION, read_report
 
@@ -153,10 +154,11 @@ socket.getaddrinfo = _refuse
     assert read_report(gb.path / "r.json").carbon.intensity_g_per_kwh == pytest.approx(369.473)
 
 
-def test_default_meter_is_the_cpu_time_model(pytester: pytest.Pytester) -> None:
-    pytester.makeini(
-        "[pytest]\naddopts = -p no:cacheprovider -p no:hypothesispytest -p no:benchmark -p no:asyncio -p no:rerunfailures\n"
-    )
+def test_default_meter_is_the_cpu_time_model(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytester.makeini("[pytest]\n")
+    isolate(monkeypatch)
     pytester.makepyfile(
         """
 import pytest
