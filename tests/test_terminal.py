@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import statistics
 import subprocess
 import sys
 from dataclasses import replace
@@ -89,6 +91,47 @@ def test_long_ids_are_shortened_to_fit_and_advice_says_one_test() -> None:
     replaced = report(replace(entry("t.py::a", base=1.0, p_value=0.5), session_noise=0.25))
     text = " ".join(summary_lines(replaced))
     assert "(1 test)" in text and "(1 tests)" not in text
+
+
+def _compared(nodeid: str, noise: float, detectable: float | None, tolerance: float = 0.05):
+    test = entry(nodeid, 1.1, base=1.0, p_value=0.3, verdict="unchanged")
+    assert test.baseline is not None
+    figures = replace(test.baseline, detectable=detectable)
+    return replace(test, baseline=figures, session_noise=noise, tolerance=tolerance)
+
+
+def _gate_line(*tests: TestEntry) -> str:
+    text = " ".join(line.strip() for line in summary_lines(report(*tests)))
+    return text[text.index("regressions:") :].split(" t.py::")[0].split(" with ")[0]
+
+
+def test_the_gate_line_quotes_the_figures_the_verdicts_used_as_a_range_when_they_differ() -> None:
+    line = _gate_line(_compared("t.py::a", 0.25, 2.52), _compared("t.py::b", 0.10, 0.41, 0.1))
+    assert line == (
+        "regressions: above 5%-10% tolerance and p < 0.01, allowing 10%-25% noise between "
+        "sessions (changes below about +41% to +252% are not reliably seen)"
+    )
+    # One figure when the tests agree; none when no comparison had a test (ratio only).
+    same = _gate_line(_compared("t.py::a", 0.25, 2.52), _compared("t.py::b", 0.25, 2.52))
+    assert same.endswith(
+        "allowing 25% noise between sessions (changes below about +252% are not reliably seen)"
+    )
+    assert _gate_line(_compared("t.py::a", 0.0, None)) == (
+        "regressions: above 5% tolerance and p < 0.01, on the repeats alone (no noise between "
+        "sessions allowed for)"
+    )
+
+
+def test_noise_advice_quotes_the_gates_own_floor_at_90_percent_power() -> None:
+    text = " ".join(summary_lines(report(_compared("t.py::a", 0.25, 2.6))))
+    assert "with 25% session noise the gate sees changes above +260%, not 10% (1 test)" in text
+    # Not yet compared: what the session noise alone allows to a z-test at the same 90% power,
+    # not the half-power figure (+125%) the line once gave.
+    z = statistics.NormalDist().inv_cdf
+    floor = math.expm1((z(0.99) + z(0.9)) * math.sqrt(2 * math.log1p(0.25**2)))
+    alone = replace(entry("t.py::b", 1.0), session_noise=0.25)
+    text = " ".join(summary_lines(report(alone)))
+    assert f"the gate sees changes above +{floor:.0%}, not 10%" in text and "+125%" not in text
 
 
 def test_noise_advice_is_not_repeated_once_the_user_set_it() -> None:

@@ -13,7 +13,7 @@ import textwrap
 
 from ..gate.compare import percent_change
 from ..gate.repeats import repeats_needed
-from ..gate.stats import Summary, smallest_detectable
+from ..gate.stats import Summary
 from ..results import Report, TestEntry
 from ..units import format_carbon, format_energy
 from .view import NONE, Row, budget_text, build_view, significance, totals
@@ -21,7 +21,10 @@ from .view import machine as describe_machine
 from .wording import (
     gate_rule,
     incomplete_banner,
+    noise_floor,
+    session_floor,
     side_by_side,
+    spread_of,
     test_notes,
     tests_word,
     unresolved,
@@ -82,13 +85,14 @@ def _shorten(text: str, width: int) -> str:
 
 def noise_advice(entries: list[TestEntry]) -> str | None:
     """One line when the noise between sessions, not the repeats, limits what the gate sees."""
-    limited = [e for e in entries if smallest_detectable(e.session_noise) > 2 * e.tolerance]
+    limited = [e for e in entries if session_floor(e.session_noise) > 2 * e.tolerance]
     if not limited:
         return None
-    noise, tolerance = limited[0].session_noise, limited[0].tolerance
+    noise = spread_of([e.session_noise for e in limited], "{:.0%}".format)
+    floor = spread_of([noise_floor(e) for e in limited], lambda f: percent_change(1 + f), " to ")
+    twice = spread_of([2 * e.tolerance for e in limited], "{:.0%}".format)
     return (
-        f"with {noise * 100:.0f}% session noise the gate sees changes above "
-        f"{percent_change(1 + smallest_detectable(noise))}, not {tolerance * 200:.0f}% "
+        f"with {noise} session noise the gate sees changes above {floor}, not {twice} "
         f"({tests_word(len(limited))}): measure it with `greenbudget noise` and set "
         "session_noise, or gate side by side with --greenbudget-against"
     )
@@ -98,7 +102,7 @@ def repeats_advice(entry: TestEntry) -> str | None:
     """A line when a test's runs are too noisy for their number to catch a change of twice
     the tolerance (and the session noise is not the limit anyway)."""
     change = 2 * entry.tolerance
-    if len(entry.samples_j) < 2 or change <= 0 or smallest_detectable(entry.session_noise) > change:
+    if len(entry.samples_j) < 2 or change <= 0 or session_floor(entry.session_noise) > change:
         return None
     spread_cv = Summary.from_samples(entry.samples_j).cv
     need = repeats_needed(spread_cv, entry.tolerance)

@@ -7,10 +7,11 @@ HTML page say these things the same way. Pure: strings in, strings out; nothing 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import math
+from collections.abc import Callable, Iterable, Sequence
 
 from ..gate.compare import percent_change
-from ..gate.stats import smallest_detectable
+from ..gate.stats import detectable_change, session_variance
 from ..results import Report, TestEntry
 from ..units import format_carbon, format_energy
 
@@ -75,7 +76,7 @@ def unresolved(test: TestEntry) -> str | None:
     base = test.baseline
     detectable = base.detectable if base is not None else None
     if detectable is None and test.session_noise > 0:
-        detectable = smallest_detectable(test.session_noise)
+        detectable = noise_floor(test)
     floor = f"changes below {percent_change(1.0 + detectable)}" if detectable else "this change"
     reason = f" ({test.message})" if test.message else ""
     return f"inconclusive: the gate could not see {floor}{reason}"
@@ -109,29 +110,52 @@ def pairs_of(test: TestEntry) -> int:
 
 
 def gate_rule(tests: Iterable[TestEntry]) -> str | None:
-    """How regressions were judged, so a reader knows what a passing change could still hide."""
+    """How regressions were judged, so a reader knows what a passing change could still hide.
+    Every figure is the tests' own (a range when they differ), as their verdicts used it."""
     judged = [t for t in tests if t.baseline is not None]
     if not judged:
         return None
-    tolerance = judged[0].tolerance
+    tolerance = spread_of([t.tolerance for t in judged], "{:.0%}".format)
     paired = [t for t in judged if t.baseline is not None and t.baseline.mode == "paired"]
     if paired:
-        counts = sorted(pairs_of(t) for t in paired)
-        many = f"{counts[0]}" if counts[0] == counts[-1] else f"{counts[0]}-{counts[-1]}"
+        many = spread_of([pairs_of(t) for t in paired], str)
         return (
             f"regressions: a paired test on the log ratios of {many} head/base pairs per test, "
-            f"regressed above {tolerance:.0%} tolerance and p < 0.01; both sides measured "
+            f"regressed above {tolerance} tolerance and p < 0.01; both sides measured "
             "alternately in this job, so noise between sessions and machines cancels"
         )
-    noise = judged[0].session_noise
-    rule = f"regressions: above {tolerance:.0%} tolerance and p < 0.01"
-    if noise == 0:
-        return f"{rule}, on the repeats alone (no noise between sessions allowed for)"
-    floor = percent_change(1.0 + smallest_detectable(noise))
-    return (
-        f"{rule}, allowing {noise:.0%} noise between sessions "
-        f"(changes below about {floor} cannot be told from it)"
-    )
+    rule = f"regressions: above {tolerance} tolerance and p < 0.01"
+    noises = [t.session_noise for t in judged]
+    if max(noises) == 0:
+        rule += ", on the repeats alone (no noise between sessions allowed for)"
+    else:
+        rule += f", allowing {spread_of(noises, '{:.0%}'.format)} noise between sessions"
+    floors = [t.baseline.detectable for t in judged if t.baseline and t.baseline.detectable]
+    if not floors:  # ratio-only comparisons: no test, so no smallest change it could see
+        return rule
+    shown = spread_of(floors, lambda f: percent_change(1.0 + f), " to ")
+    return f"{rule} (changes below about {shown} are not reliably seen)"
+
+
+def spread_of(values: Sequence[float], form: Callable[[float], str], between: str = "-") -> str:
+    """'5%' when the tests agree, '5%-10%' (smallest to largest) when they differ."""
+    low, high = form(min(values)), form(max(values))
+    return low if low == high else f"{low}{between}{high}"
+
+
+def noise_floor(test: TestEntry) -> float:
+    """The smallest rise the gate finds 9 times in 10 (90% power, as verdicts use): the test's
+    own comparison's figure when it has one, else what its session noise alone allows."""
+    base = test.baseline
+    if base is not None and base.detectable is not None:
+        return base.detectable
+    return session_floor(test.session_noise)
+
+
+def session_floor(session_noise: float) -> float:
+    """What the session noise alone lets the gate find 9 times in 10, however many repeats:
+    the z-test on the known between-session variance that verdicts fall back to."""
+    return detectable_change(math.sqrt(session_variance(session_noise)), math.inf)
 
 
 def incomplete_banner(report: Report) -> str | None:
