@@ -13,10 +13,8 @@ from dataclasses import dataclass
 from typing import TypeGuard
 
 from .meters.base import Meter, Reading
+from .report_checks import MAX_ENERGY_J  # what a report may hold: beyond it, a unit bug
 from .results import Work
-
-# Far above any test (a megawatt for 30 years): a bigger figure is a meter's unit or overflow bug.
-MAX_ENERGY_J = 1e15
 
 
 class ProbeError(RuntimeError):

@@ -10,9 +10,27 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from collections.abc import Mapping
+from typing import Any
 
+from .report_checks import (
+    MAX_RATIO,
+    amount,
+    array,
+    count,
+    energies,
+    energy,
+    flag,
+    fraction,
+    mapping,
+    need,
+    number,
+    obj,
+    opt,
+    pair,
+    string,
+    strings,
+)
 from .results import (
     SCHEMA_VERSION,
     VERDICTS,
@@ -29,12 +47,6 @@ from .results import (
 )
 from .untrusted import printable
 
-T = TypeVar("T")
-# Energies are zero or within [1e-15 J, 1e15 J]: a femtojoule to 280 GWh. Any ratio of two
-# stays within 1e30, so no comparison, log or square computed from them overflows.
-MIN_ENERGY_J, MAX_ENERGY_J = 1e-15, 1e15
-MAX_RATIO = 1e31
-MAX_COUNT = 1_000_000  # cpu_count, repeats, warmup, workers
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
@@ -79,8 +91,8 @@ def _finite_float(text: str) -> float:
 
 
 def decode_report(data: object, where: str) -> Report:
-    top = _obj(data, where)
-    version = _need(top, "schema_version", where, _str)
+    top = obj(data, where)
+    version = need(top, "schema_version", where, string)
     major = version.split(".")[0]
     if major != SCHEMA_VERSION.split(".")[0]:
         raise ReportError(
@@ -88,15 +100,15 @@ def decode_report(data: object, where: str) -> Report:
             f"greenbudget reads {SCHEMA_VERSION.split('.')[0]}.x (upgrade pytest-greenbudget to "
             "read it)"
         )
-    tests = _need(top, "tests", where, _list)
+    tests = need(top, "tests", where, array)
     return Report(
-        created_utc=_need(top, "created_utc", where, _str),
-        environment=_environment(_need(top, "environment", where, _obj), f"{where}: environment"),
-        carbon=_carbon(_need(top, "carbon", where, _obj), f"{where}: carbon"),
+        created_utc=need(top, "created_utc", where, string),
+        environment=_environment(need(top, "environment", where, obj), f"{where}: environment"),
+        carbon=_carbon(need(top, "carbon", where, obj), f"{where}: carbon"),
         tests=tuple(_test(t, f"{where}: tests[{i}]") for i, t in enumerate(tests)),
         schema_version=version,
-        incomplete=_opt(top, "incomplete", where, _bool, False),
-        incomplete_reason=_opt(top, "incomplete_reason", where, _str, None),
+        incomplete=opt(top, "incomplete", where, flag, False),
+        incomplete_reason=opt(top, "incomplete_reason", where, string, None),
     )
 
 
@@ -105,186 +117,77 @@ def decode_entry(data: object, where: str) -> TestEntry:
     return _test(data, where)
 
 
-# --- value checkers: each takes (value, where) and answers the value or raises -------------
-
-
-Check = Callable[[object, str], T]
-
-
-def _need(data: Mapping[str, Any], key: str, where: str, check: Check[T]) -> T:
-    if key not in data:
-        raise ReportError(f"{where}: missing key '{key}'")
-    return check(data[key], f"{where}: key '{key}'")
-
-
-def _opt(data: Mapping[str, Any], key: str, where: str, check: Check[T], default: T) -> T:
-    if data.get(key) is None:
-        return default
-    return check(data[key], f"{where}: key '{key}'")
-
-
-def _wrong(value: object, where: str, wanted: str) -> ReportError:
-    return ReportError(f"{where} must be {wanted}, not {type(value).__name__}")
-
-
-def _obj(value: object, where: str) -> Mapping[str, Any]:
-    if not isinstance(value, dict):
-        raise _wrong(value, where, "an object")
-    return value
-
-
-def _list(value: object, where: str) -> list[Any]:
-    if not isinstance(value, list):
-        raise _wrong(value, where, "a list")
-    return value
-
-
-def _str(value: object, where: str) -> str:
-    if not isinstance(value, str):
-        raise _wrong(value, where, "a string")
-    return value
-
-
-def _bool(value: object, where: str) -> bool:
-    if not isinstance(value, bool):
-        raise _wrong(value, where, "true or false")
-    return value
-
-
-def _count(value: object, where: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise _wrong(value, where, "a whole number")
-    if not 0 <= value <= MAX_COUNT:
-        raise ReportError(f"{where} must be between 0 and {MAX_COUNT}")
-    return value
-
-
-def _number(low: float, high: float) -> Check[float]:
-    def check(value: object, where: str) -> float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise _wrong(value, where, "a number")
-        try:
-            number = float(value)
-        except OverflowError:  # an integer of 10**400
-            number = math.inf
-        if not (math.isfinite(number) and low <= number <= high):
-            raise ReportError(f"{where} must be a number between {low:g} and {high:g}")
-        return number
-
-    return check
-
-
-def _energy(value: object, where: str) -> float:
-    joules = _number(0.0, MAX_ENERGY_J)(value, where)
-    if 0 < joules < MIN_ENERGY_J:
-        raise ReportError(f"{where} must be 0 or at least {MIN_ENERGY_J:g} J")
-    return joules
-
-
-_amount = _number(0.0, MAX_RATIO)  # seconds, grams, budget use, ratios: finite, not negative
-_fraction = _number(0.0, 1.0)
-
-
-def _opt_str(value: object, where: str) -> str | None:
-    return None if value is None else _str(value, where)
-
-
-def _strings(value: object, where: str) -> tuple[str, ...]:
-    return tuple(_str(v, f"{where}[{i}]") for i, v in enumerate(_list(value, where)))
-
-
-def _energies(value: object, where: str) -> tuple[float, ...]:
-    return tuple(_energy(v, f"{where}[{i}]") for i, v in enumerate(_list(value, where)))
-
-
-def _pair(value: object, where: str) -> tuple[float, float]:
-    items = _energies(value, where)
-    if len(items) != 2:
-        raise ReportError(f"{where} must hold exactly two numbers, not {len(items)}")
-    return items[0], items[1]
-
-
-def _mapping(check: Check[T]) -> Check[dict[str, T]]:
-    def read(value: object, where: str) -> dict[str, T]:
-        return {
-            _str(k, f"{where} key"): check(v, f"{where}[{printable(repr(k))}]")
-            for k, v in _obj(value, where).items()
-        }
-
-    return read
-
-
 # --- the sections ----------------------------------------------------------------------------
 
 
 def _environment(env: Mapping[str, Any], where: str) -> Environment:
     return Environment(
-        cpu_model=_opt(env, "cpu_model", where, _str, ""),
-        cpu_count=_opt(env, "cpu_count", where, _count, 0),
-        gpus=_opt(env, "gpus", where, _strings, ()),
-        meters=_opt(env, "meters", where, _mapping(_component_meter), {}),
-        meter=_opt(env, "meter", where, _str, ""),
-        python=_opt(env, "python", where, _str, ""),
-        pytest=_opt(env, "pytest", where, _str, ""),
-        plugin=_opt(env, "plugin", where, _str, ""),
-        platform=_opt(env, "platform", where, _str, ""),
-        commit=_opt(env, "commit", where, _str, None),
-        workers=_opt(env, "workers", where, _count, None),
-        threads=_opt(env, "threads", where, _count, None),
-        notes=_opt(env, "notes", where, _strings, ()),
+        cpu_model=opt(env, "cpu_model", where, string, ""),
+        cpu_count=opt(env, "cpu_count", where, count, 0),
+        gpus=opt(env, "gpus", where, strings, ()),
+        meters=opt(env, "meters", where, mapping(_component_meter), {}),
+        meter=opt(env, "meter", where, string, ""),
+        python=opt(env, "python", where, string, ""),
+        pytest=opt(env, "pytest", where, string, ""),
+        plugin=opt(env, "plugin", where, string, ""),
+        platform=opt(env, "platform", where, string, ""),
+        commit=opt(env, "commit", where, string, None),
+        workers=opt(env, "workers", where, count, None),
+        threads=opt(env, "threads", where, count, None),
+        notes=opt(env, "notes", where, strings, ()),
     )
 
 
 def _component_meter(value: object, where: str) -> ComponentMeter:
-    m = _obj(value, where)
+    m = obj(value, where)
     return ComponentMeter(
-        meter=_need(m, "meter", where, _str),
-        provenance=_need(m, "provenance", where, _str),
-        reason=_opt(m, "reason", where, _str, ""),
+        meter=need(m, "meter", where, string),
+        provenance=need(m, "provenance", where, string),
+        reason=opt(m, "reason", where, string, ""),
     )
 
 
 def _carbon(carbon: Mapping[str, Any], where: str) -> CarbonSettings:
     return CarbonSettings(
-        intensity_g_per_kwh=_need(carbon, "intensity_g_per_kwh", where, _number(0.0, 1e6)),
-        source=_opt(carbon, "source", where, _str, ""),
-        pue=_need(carbon, "pue", where, _number(1.0, 100.0)),
-        region=_opt(carbon, "region", where, _str, None),
+        intensity_g_per_kwh=need(carbon, "intensity_g_per_kwh", where, number(0.0, 1e6)),
+        source=opt(carbon, "source", where, string, ""),
+        pue=need(carbon, "pue", where, number(1.0, 100.0)),
+        region=opt(carbon, "region", where, string, None),
     )
 
 
 def _test(value: object, where: str) -> TestEntry:
-    t = _obj(value, where)
+    t = obj(value, where)
     return TestEntry(
-        nodeid=_need(t, "nodeid", where, _str),
-        outcome=_need(t, "outcome", where, _str),
-        energy_j=_opt(t, "energy_j", where, _energy, None),
-        samples_j=_need(t, "samples_j", where, _energies),
-        ci_j=_opt(t, "ci_j", where, _pair, None),
-        wall_s=_opt(t, "wall_s", where, _amount, None),
-        cpu_s=_opt(t, "cpu_s", where, _amount, None),
-        components=_opt(t, "components", where, _mapping(_component), {}),
-        work=_opt(t, "work", where, _work, None),
-        energy_per_unit_j=_opt(t, "energy_per_unit_j", where, _amount, None),
-        carbon_g=_opt(t, "carbon_g", where, _amount, None),
-        budget=_opt(t, "budget", where, _budget, None),
-        budget_used=_opt(t, "budget_used", where, _amount, None),
-        verdict=_opt(t, "verdict", where, _verdict, None),
-        message=_opt(t, "message", where, _str, None),
-        baseline=_opt(t, "baseline", where, _baseline, None),
-        repeats=_opt(t, "repeats", where, _count, 0),
-        warmup=_opt(t, "warmup", where, _count, 0),
-        tolerance=_opt(t, "tolerance", where, _number(0.0, 1e6), 0.05),
-        session_noise=_opt(t, "session_noise", where, _number(0.0, 100.0), 0.0),
-        threads=_opt(t, "threads", where, _count, None),
-        notes=_opt(t, "notes", where, _strings, ()),
-        noise_source=_opt(t, "noise_source", where, _str, "setting"),
-        runs_j=_opt(t, "runs_j", where, _energies, ()),
+        nodeid=need(t, "nodeid", where, string),
+        outcome=need(t, "outcome", where, string),
+        energy_j=opt(t, "energy_j", where, energy, None),
+        samples_j=need(t, "samples_j", where, energies),
+        ci_j=opt(t, "ci_j", where, pair, None),
+        wall_s=opt(t, "wall_s", where, amount, None),
+        cpu_s=opt(t, "cpu_s", where, amount, None),
+        components=opt(t, "components", where, mapping(_component), {}),
+        work=opt(t, "work", where, _work, None),
+        energy_per_unit_j=opt(t, "energy_per_unit_j", where, amount, None),
+        carbon_g=opt(t, "carbon_g", where, amount, None),
+        budget=opt(t, "budget", where, _budget, None),
+        budget_used=opt(t, "budget_used", where, amount, None),
+        verdict=opt(t, "verdict", where, _verdict, None),
+        message=opt(t, "message", where, string, None),
+        baseline=opt(t, "baseline", where, _baseline, None),
+        repeats=opt(t, "repeats", where, count, 0),
+        warmup=opt(t, "warmup", where, count, 0),
+        tolerance=opt(t, "tolerance", where, number(0.0, 1e6), 0.05),
+        session_noise=opt(t, "session_noise", where, number(0.0, 100.0), 0.0),
+        threads=opt(t, "threads", where, count, None),
+        notes=opt(t, "notes", where, strings, ()),
+        noise_source=opt(t, "noise_source", where, string, "setting"),
+        runs_j=opt(t, "runs_j", where, energies, ()),
     )
 
 
 def _verdict(value: object, where: str) -> str:
-    verdict = _str(value, where)
+    verdict = string(value, where)
     if verdict not in VERDICTS:
         raise ReportError(
             f"{where}: unknown verdict {printable(repr(verdict))}; valid: {', '.join(VERDICTS)}"
@@ -293,54 +196,54 @@ def _verdict(value: object, where: str) -> str:
 
 
 def _component(value: object, where: str) -> Component:
-    c = _obj(value, where)
+    c = obj(value, where)
     return Component(
-        energy_j=_need(c, "energy_j", where, _energy),
-        provenance=_need(c, "provenance", where, _str),
-        meter=_need(c, "meter", where, _str),
-        note=_opt(c, "note", where, _str, None),
+        energy_j=need(c, "energy_j", where, energy),
+        provenance=need(c, "provenance", where, string),
+        meter=need(c, "meter", where, string),
+        note=opt(c, "note", where, string, None),
     )
 
 
 def _work(value: object, where: str) -> Work:
-    w = _obj(value, where)
-    units = _need(w, "units", where, _number(0.0, MAX_RATIO))
+    w = obj(value, where)
+    units = need(w, "units", where, number(0.0, MAX_RATIO))
     if units == 0:
         raise ReportError(f"{where}: key 'units' must be greater than zero")
-    return Work(units=units, unit=_need(w, "unit", where, _str))
+    return Work(units=units, unit=need(w, "unit", where, string))
 
 
 def _budget(value: object, where: str) -> Budget:
-    b = _obj(value, where)
+    b = obj(value, where)
     return Budget(
-        source=_need(b, "source", where, _str),
-        energy_j=_opt(b, "energy_j", where, _energy, None),
-        carbon_g=_opt(b, "carbon_g", where, _amount, None),
-        per=_opt(b, "per", where, _str, None),
-        meter=_opt(b, "meter", where, _str, None),
+        source=need(b, "source", where, string),
+        energy_j=opt(b, "energy_j", where, energy, None),
+        carbon_g=opt(b, "carbon_g", where, amount, None),
+        per=opt(b, "per", where, string, None),
+        meter=opt(b, "meter", where, string, None),
     )
 
 
 def _baseline(value: object, where: str) -> BaselineFigures:
-    b = _obj(value, where)
-    pairs: list[Any] = _opt(b, "pairs", where, _list, [])
+    b = obj(value, where)
+    pairs: list[Any] = opt(b, "pairs", where, array, [])
     return BaselineFigures(
-        energy_j=_need(b, "energy_j", where, _energy),
-        samples_j=_opt(b, "samples_j", where, _energies, ()),
-        ratio=_need(b, "ratio", where, _amount),
-        p_value=_opt(b, "p_value", where, _fraction, None),
-        method=_need(b, "method", where, _str),
-        comparable=_opt(b, "comparable", where, _bool, True),
-        mode=_opt(b, "mode", where, _mode, "unpaired"),
-        ref=_opt(b, "ref", where, _str, None),
-        commit=_opt(b, "commit", where, _str, None),
-        pairs=tuple(_pair(p, f"{where}: key 'pairs'[{i}]") for i, p in enumerate(pairs)),
-        detectable=_opt(b, "detectable", where, _amount, None),
+        energy_j=need(b, "energy_j", where, energy),
+        samples_j=opt(b, "samples_j", where, energies, ()),
+        ratio=need(b, "ratio", where, amount),
+        p_value=opt(b, "p_value", where, fraction, None),
+        method=need(b, "method", where, string),
+        comparable=opt(b, "comparable", where, flag, True),
+        mode=opt(b, "mode", where, _mode, "unpaired"),
+        ref=opt(b, "ref", where, string, None),
+        commit=opt(b, "commit", where, string, None),
+        pairs=tuple(pair(p, f"{where}: key 'pairs'[{i}]") for i, p in enumerate(pairs)),
+        detectable=opt(b, "detectable", where, amount, None),
     )
 
 
 def _mode(value: object, where: str) -> str:
-    mode = _str(value, where)
+    mode = string(value, where)
     if mode not in ("paired", "unpaired"):
         raise ReportError(f"{where} must be 'paired' or 'unpaired'")
     return mode
