@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Generator
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 if TYPE_CHECKING:  # imported where used, so --help and --greenbudget-disable stay cheap
     from .meters.base import Meter
+    from .paired_worker import PairedWorker
+    from .pairing import Paired
     from .probe import Probe
     from .results import Report
     from .session import Run, Settings
@@ -38,6 +41,24 @@ def _flag_type(name: str) -> Callable[[str], Any]:
             raise argparse.ArgumentTypeError(str(exc)) from None
 
     return convert
+
+
+def _rounds(text: str) -> tuple[int, int]:
+    first, _, cap = text.partition(":")
+    try:
+        rounds, most = int(first), int(cap or max(int(first), 10))
+    except ValueError:
+        rounds = most = 0
+    if rounds < 2 or most < rounds:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: give N or N:MAX, whole numbers with 2 <= N <= MAX, e.g. 6:10"
+        )
+    return rounds, most
+
+
+def _fds(text: str) -> tuple[int, int]:
+    read, _, write = text.partition(",")
+    return int(read), int(write)
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -100,6 +121,25 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="a report from the base branch: fail tests whose energy regressed",
     )
     add(
+        "--greenbudget-against",
+        metavar="REF",
+        help="measure the base REF (branch, tag, commit) side by side with the working tree "
+        "in this job and fail tests whose energy regressed",
+    )
+    add(
+        "--greenbudget-against-python",
+        metavar="PATH",
+        help="interpreter for the base side (a prepared venv, e.g. with its extensions built)",
+    )
+    add(
+        "--greenbudget-against-rounds",
+        metavar="N[:MAX]",
+        type=_rounds,
+        help="rounds of fresh base and head processes (default 6), and the cap for tests "
+        "still inconclusive near the tolerance (default 10)",
+    )
+    add("--greenbudget-paired-worker", type=_fds, help=argparse.SUPPRESS)
+    add(
         "--greenbudget-gate-incomparable",
         action="store_true",
         help="gate on a baseline even when it came from another machine or meter",
@@ -118,6 +158,7 @@ def pytest_configure(config: pytest.Config) -> None:
     from .configfile import ConfigError
     from .session import Options, Settings
 
+    _check_against(config)
     options = Options.from_getoption(config.getoption)
     try:
         settings = Settings.load(options, config.rootpath)
@@ -126,6 +167,22 @@ def pytest_configure(config: pytest.Config) -> None:
     plugin = GreenBudgetPlugin(config, settings)
     config.pluginmanager.register(plugin, PLUGIN_NAME)
     plugin.start()
+
+
+def _check_against(config: pytest.Config) -> None:
+    """Usage errors of --greenbudget-against, before anything starts."""
+    if not config.getoption("greenbudget_against") or config.getoption("greenbudget_paired_worker"):
+        return
+    if config.getoption("numprocesses", None):
+        raise pytest.UsageError(
+            "greenbudget: --greenbudget-against measures base and head one at a time on an "
+            "otherwise idle machine; it cannot run with xdist's -n (drop -n for this run)"
+        )
+    if config.getoption("greenbudget_baseline"):
+        raise pytest.UsageError(
+            "greenbudget: give --greenbudget-against (paired, in this job) or "
+            "--greenbudget-baseline (a stored report), not both"
+        )
 
 
 @pytest.fixture
@@ -149,6 +206,10 @@ class GreenBudgetPlugin:
         self.is_worker = hasattr(config, "workerinput")  # an xdist worker process
         self.workers: list[str] = []
         self.final: Report | None = None  # built once at session end, shown and written
+        self.paired: Paired | None = None  # --greenbudget-against: the side-by-side verdicts
+        self.paired_error: str | None = None  # why the paired comparison could not run
+        self.interrupted: str | None = None
+        self.worker: PairedWorker | None = None  # this session serves a paired controller
 
     def start(self) -> None:
         from .environment import gather
@@ -171,6 +232,11 @@ class GreenBudgetPlugin:
             raise pytest.UsageError(f"greenbudget: meter {name!r} failed: {exc!r}") from None
         env = gather(description, pytest.__version__, None)
         self.run = Run(self.settings, meter, env)
+        fds = self.config.getoption("greenbudget_paired_worker")
+        if fds:
+            from .paired_worker import PairedWorker
+
+            self.worker = PairedWorker(fds, self.run)
         if not self.is_worker:  # one warning per run, not one per xdist worker
             for note in env.notes:  # e.g. RAPL unreadable: the figure is estimated, and the fix
                 self.config.issue_config_time_warning(pytest.PytestConfigWarning(note), 2)
@@ -196,11 +262,54 @@ class GreenBudgetPlugin:
                 raise pytest.UsageError(f"greenbudget: {exc}") from None
             self.run.plan(item.nodeid, spec, _marker_test(item))
 
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> bool | None:
+        """A paired worker serves its controller instead of running the loop; a controller
+        measures base and head side by side first, so verdicts are ready for its own loop."""
+        if self.worker is not None:
+            self.worker.serve(session)
+            return True
+        ref = self.config.getoption("greenbudget_against")
+        if ref and self.run and self.run.plans and not _stops_early(session):
+            self._measure_against(session, ref)
+        return None
+
+    def _measure_against(self, session: pytest.Session, ref: str) -> None:
+        from .gate.paired import PairedDesign
+        from .gate.workers import WorkerError
+        from .gate.worktree import WorktreeError
+        from .pairing import Invocation, measure_against
+
+        assert self.run is not None
+        params = self.config.invocation_params
+        config_path = self.settings.file.source
+        inv = Invocation(
+            tuple(params.args), params.dir, config_path, ref,
+            self.config.getoption("greenbudget_against_python"),
+        )  # fmt: skip
+        rounds = self.config.getoption("greenbudget_against_rounds") or (6, 10)
+        design = PairedDesign(rounds=rounds[0], max_rounds=rounds[1])
+        try:
+            self.paired = measure_against(inv, self.run.plans, self.settings.carbon, design)
+        except (WorktreeError, WorkerError) as exc:
+            self.paired_error = f"greenbudget: no paired comparison: {exc}"
+            self.run.notes.append(self.paired_error)
+            _write(session, self.paired_error)
+            return
+        except KeyboardInterrupt:
+            self.interrupted = "interrupted while measuring base and head side by side"
+            raise
+        self.run.adopt_paired(self.paired.entries, self.paired.missing, self.paired.notes)
+
     @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_pyfunc_call(self, pyfuncitem: pytest.Function) -> Generator[None, object, object]:
+        if self.worker is not None:
+            return (yield from self.worker.pyfunc_call(pyfuncitem))
         run = self.run
         if run is None or pyfuncitem.nodeid not in run.plans:
             return (yield)
+        if self.paired and pyfuncitem.nodeid in self.paired.entries:
+            return (yield from self._paired_call(pyfuncitem.nodeid))
         from .probe import MeterFailure
 
         original = pyfuncitem.obj
@@ -223,7 +332,23 @@ class GreenBudgetPlugin:
         finally:
             pyfuncitem.obj = original
         entry = run.entries[pyfuncitem.nodeid]
+        if self.paired is not None:  # new on head, or failing on one side: measured here
+            entry = run.entries[pyfuncitem.nodeid] = self.paired.finish(entry)
         if run.fails(entry):
+            pytest.fail(entry.message or entry.verdict or "", pytrace=False)
+        return result
+
+    def _paired_call(self, nodeid: str) -> Generator[None, object, object]:
+        """The controller's own run of a test compared side by side: unmeasured (the workers
+        measured it), so pytest reports its outcome; a regression fails it."""
+        assert self.run is not None and self.paired is not None
+        entry = self.paired.entries[nodeid]
+        try:
+            result = yield
+        except BaseException:
+            self.run.entries[nodeid] = replace(entry, outcome="failed")
+            raise
+        if self.run.fails(entry):
             pytest.fail(entry.message or entry.verdict or "", pytrace=False)
         return result
 
@@ -242,6 +367,10 @@ class GreenBudgetPlugin:
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         from .results import write_report
 
+        if self.worker is not None:  # the controller reports; a worker only measures
+            return
+        if self.paired_error and session.exitstatus == 0:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED  # a gate that could not run
         report = self.final = self._report()
         if report is None:
             return
@@ -288,15 +417,16 @@ class GreenBudgetPlugin:
             self.run.meter.close()
 
     def _report(self) -> Report | None:
-        from dataclasses import replace
-
         from .environment import commit
 
         if self.run is None:
             return None
         workers = len(self.workers) or None
         env = replace(self.run.environment, workers=workers, commit=commit(self.config.rootpath))
-        return self.run.report(env, whole_run=not self.is_worker)
+        report = self.run.report(env, whole_run=not self.is_worker)
+        if self.interrupted:
+            report = replace(report, incomplete=True, incomplete_reason=self.interrupted)
+        return report
 
 
 def _marker_test(item: pytest.Item) -> Callable[[str], bool]:
@@ -309,9 +439,21 @@ def _where(item: pytest.Item) -> str:
     return f"{path}:{(line or 0) + 1}"
 
 
-def _error(session: pytest.Session, message: str) -> None:
+def _stops_early(session: pytest.Session) -> bool:
+    """Collection errors end the default loop before any test runs; so does --co."""
+    option = session.config.option
+    return bool(
+        option.collectonly or (session.testsfailed and not option.continue_on_collection_errors)
+    )
+
+
+def _write(session: pytest.Session, message: str) -> None:
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
         reporter.write_line(message, red=True)
+
+
+def _error(session: pytest.Session, message: str) -> None:
+    _write(session, message)
     if session.exitstatus == 0:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
