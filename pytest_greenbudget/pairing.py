@@ -211,7 +211,7 @@ def _compared(
     entry = replace(entry, repeats=len(samples), warmup=design.warmup)
     flat = [p for r in pairs.rounds for p in r]
     try:
-        result = pairs.result(plan.tolerance)
+        result = pairs.result(plan.tolerance, design.alpha_per_look)
     except ValueError as exc:
         return _noted(entry, f"not compared with {paired.label}: {exc}")
     base_j = [b for _, b in flat]
@@ -225,6 +225,8 @@ def _compared(
         return entry
     head_j = statistics.median(h for h, _ in flat)
     text = describe(result, figures.energy_j, head_j, paired.label, len(flat))
+    if result.verdict == "inconclusive":
+        text += f"; significance needs p < {design.alpha_per_look:g} (two looks at the data)"
     return replace(entry, verdict=result.verdict, message=text)
 
 

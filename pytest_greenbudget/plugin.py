@@ -138,6 +138,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="rounds of fresh base and head processes (default 6), and the cap for tests "
         "still inconclusive near the tolerance (default 10)",
     )
+    add(
+        "--greenbudget-against-pairs",
+        metavar="N",
+        type=_flag_type("repeats"),
+        help="measured pairs per test in each round (default 1)",
+    )
     add("--greenbudget-paired-worker", type=_fds, help=argparse.SUPPRESS)
     add(
         "--greenbudget-gate-incomparable",
@@ -275,7 +281,7 @@ class GreenBudgetPlugin:
         return None
 
     def _measure_against(self, session: pytest.Session, ref: str) -> None:
-        from .gate.paired import PairedDesign
+        from .gate.paired import DEFAULT_DESIGN, PairedDesign
         from .gate.workers import WorkerError
         from .gate.worktree import WorktreeError
         from .pairing import Invocation, measure_against
@@ -287,8 +293,10 @@ class GreenBudgetPlugin:
             tuple(params.args), params.dir, config_path, ref,
             self.config.getoption("greenbudget_against_python"),
         )  # fmt: skip
-        rounds = self.config.getoption("greenbudget_against_rounds") or (6, 10)
-        design = PairedDesign(rounds=rounds[0], max_rounds=rounds[1])
+        d = DEFAULT_DESIGN
+        rounds = self.config.getoption("greenbudget_against_rounds") or (d.rounds, d.max_rounds)
+        pairs = self.config.getoption("greenbudget_against_pairs") or d.pairs
+        design = PairedDesign(rounds=rounds[0], max_rounds=rounds[1], pairs=pairs)
         try:
             self.paired = measure_against(inv, self.run.plans, self.settings.carbon, design)
         except (WorktreeError, WorkerError) as exc:

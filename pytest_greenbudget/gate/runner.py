@@ -35,8 +35,8 @@ class TestPairs:
     base: list[Sample] = field(default_factory=list)
     excluded: str | None = None  # why it is not compared (fails on base, skipped...)
 
-    def result(self, tolerance: float) -> PairedResult:
-        return PairedResult.from_rounds(self.rounds, tolerance)
+    def result(self, tolerance: float, alpha: float) -> PairedResult:
+        return PairedResult.from_rounds(self.rounds, tolerance, alpha)
 
 
 @dataclass
@@ -78,12 +78,9 @@ class PairedRunner:
             if not active:
                 break
             active = self._round(active)
-        while len(self.round_seconds) < self.design.max_rounds:
-            assert self.result is not None
-            more = [t for t in self._live() if self._wants_more(t)]
-            if not more:
-                break
-            self._round(more)
+        more = [t for t in self._live() if self._wants_more(t)]
+        while more and len(self.round_seconds) < self.design.max_rounds:
+            more = self._round(more)  # one batch, looked at once: two looks in all
         assert self.result is not None
         return self.result
 
@@ -99,7 +96,8 @@ class PairedRunner:
         assert self.result is not None
         tol = self.tolerance(nodeid)
         try:
-            return self.result.tests[nodeid].result(tol).wants_more(tol)
+            alpha = self.design.alpha_per_look
+            return self.result.tests[nodeid].result(tol, alpha).wants_more(tol)
         except ValueError:
             return False
 
@@ -123,7 +121,7 @@ class PairedRunner:
             for worker in workers:
                 worker.kill()
         self.result.round_seconds.append(time.monotonic() - began)
-        return self._live()
+        return [t for t in order if t in self._live()]
 
     def _first(self, head: Ready, base: Ready) -> PairedRun:
         collected = set(base.collected)
