@@ -95,9 +95,10 @@ class PairedWorker:
 def _outcome(reports: list[pytest.TestReport]) -> tuple[str, str]:
     for report in reports:
         if report.failed:
-            lines = report.longreprtext.strip().splitlines()
-            where = f"{report.when}: " if report.when != "call" else ""
-            return "failed", where + (lines[-1][:200] if lines else "failed")
+            crash = getattr(report.longrepr, "reprcrash", None)
+            lines = str(crash.message if crash else report.longreprtext).strip().splitlines()
+            where = f"in {report.when}: " if report.when != "call" else ""
+            return "failed", where + (lines[0][:200] if lines else "failed")
     if any(report.skipped for report in reports):
         return "skipped", ""
     return "passed", ""

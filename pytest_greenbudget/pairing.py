@@ -124,6 +124,7 @@ class Paired:
     new: set[str] = field(default_factory=set)
     missing: list[TestEntry] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # shown as they happen, too
 
     @property
     def label(self) -> str:
@@ -272,8 +273,8 @@ def _notes(run: PairedRun, paired: Paired) -> list[str]:
         f"{len(seconds)} rounds of fresh head and base processes, {total:.1f} s "
         f"({total / max(len(seconds), 1):.1f} s per round)"
     ]
-    notes += [f"base side ({paired.label}): {error}" for error in run.base_errors]
-    return notes
+    paired.problems = [f"base side ({paired.label}): {error}" for error in run.base_errors]
+    return notes + paired.problems
 
 
 # --- samples over the pipe -------------------------------------------------------------------

@@ -308,6 +308,8 @@ class GreenBudgetPlugin:
             self.interrupted = "interrupted while measuring base and head side by side"
             raise
         self.run.adopt_paired(self.paired.entries, self.paired.missing, self.paired.notes)
+        for problem in self.paired.problems:  # e.g. the base failed to collect a file
+            _write(session, f"greenbudget: {problem}")
 
     @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_pyfunc_call(self, pyfuncitem: pytest.Function) -> Generator[None, object, object]:
