@@ -311,41 +311,40 @@ class GreenBudgetPlugin:
         for problem in self.paired.problems:  # e.g. the base failed to collect a file
             _write(session, f"greenbudget: {problem}")
 
-    @pytest.hookimpl(wrapper=True, tryfirst=True)
-    def pytest_pyfunc_call(self, pyfuncitem: pytest.Function) -> Generator[None, object, object]:
-        if self.worker is not None:
-            return (yield from self.worker.pyfunc_call(pyfuncitem))
-        run = self.run
-        if run is None or pyfuncitem.nodeid not in run.plans:
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None) -> object:
+        """A budgeted test runs warmup + repeats whole times (fresh function fixtures), unless
+        it was measured side by side: then pytest's own protocol runs it once, unmeasured."""
+        if self.run is None or item.nodeid not in self.run.plans or _setup_only(item.config):
+            return None  # pytest's own protocol
+        if self.paired is not None and item.nodeid in self.paired.entries:
+            return None
+        from .budgeted import run_budgeted
+
+        run_budgeted(item, nextitem, self.run)
+        entry = self.run.entries.get(item.nodeid)
+        if self.paired is not None and entry is not None:  # measured here: new, or failing
+            self.run.entries[item.nodeid] = self.paired.finish(entry)
+        return True
+
+    @pytest.hookimpl(wrapper=True, trylast=True)  # innermost: measure the test, not the hooks
+    def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, object, object]:
+        from .protocol import WINDOW
+
+        if self.paired is not None and item.nodeid in self.paired.entries:
+            return (yield from self._paired_call(item.nodeid))
+        window = item.stash.get(WINDOW, None)
+        if self.run is None or window is None:
             return (yield)
-        if self.paired and pyfuncitem.nodeid in self.paired.entries:
-            return (yield from self._paired_call(pyfuncitem.nodeid))
         from .probe import MeterFailure
 
-        original = pyfuncitem.obj
-
-        def measured(*args: object, **kwargs: object) -> None:
-            run.measure(pyfuncitem.nodeid, lambda: original(*args, **kwargs))
-
-        pyfuncitem.obj = measured
+        probe = self.run.probe(item.nodeid)
         try:
+            probe.begin_run(window.measured)
             result = yield
+            window.sample = probe.end_run()
         except MeterFailure as exc:
-            run.record_unmeasured(pyfuncitem.nodeid, "failed", str(exc))
             pytest.fail(f"greenbudget: {exc}", pytrace=False)
-        except pytest.skip.Exception:
-            run.record_unmeasured(pyfuncitem.nodeid, "skipped", "skipped during measurement")
-            raise
-        except BaseException:
-            run.record_unmeasured(pyfuncitem.nodeid, "failed", "the test failed; not measured")
-            raise
-        finally:
-            pyfuncitem.obj = original
-        entry = run.entries[pyfuncitem.nodeid]
-        if self.paired is not None:  # new on head, or failing on one side: measured here
-            entry = run.entries[pyfuncitem.nodeid] = self.paired.finish(entry)
-        if run.fails(entry):
-            pytest.fail(entry.message or entry.verdict or "", pytrace=False)
         return result
 
     def _paired_call(self, nodeid: str) -> Generator[None, object, object]:
@@ -437,6 +436,11 @@ class GreenBudgetPlugin:
         if self.interrupted:
             report = replace(report, incomplete=True, incomplete_reason=self.interrupted)
         return report
+
+
+def _setup_only(config: pytest.Config) -> bool:
+    """--setup-only / --setup-plan run no call phase: nothing to measure."""
+    return bool(config.getoption("setuponly", False) or config.getoption("setupplan", False))
 
 
 def _marker_test(item: pytest.Item) -> Callable[[str], bool]:

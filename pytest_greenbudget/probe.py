@@ -1,4 +1,4 @@
-"""The ``greenbudget`` fixture's object and the repeated, measured call of a test body.
+"""The ``greenbudget`` fixture's object and the measured call phase of one run of a test.
 
 A run's sample is the whole call, unless the test opened explicit ``greenbudget.measure()``
 windows: then it is the sum of those windows. Nothing here imports pytest.
@@ -7,7 +7,7 @@ windows: then it is the sum of those windows. Nothing here imports pytest.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -54,6 +54,7 @@ class Probe:
         self._open = False
         self._windows: list[Reading] = []
         self._work: Work | None = None
+        self._token: object = None
 
     @contextmanager
     def measure(self) -> Iterator[None]:
@@ -84,30 +85,20 @@ class Probe:
             raise ProbeError(f"greenbudget.work() got unit {unit!r} after {self._work.unit!r}")
         self._work = Work(float(total), unit)
 
-    def _begin(self, measured: bool) -> None:
-        self._active = measured
+    def begin_run(self, measured: bool) -> None:
+        """Start one run's call phase (the meter too, when this run is measured)."""
+        self._active = measured and self._meter is not None
         self._windows = []
         self._work = None
+        self._token = start(self._meter) if self._active and self._meter else None
 
-    def _end(self, whole: Reading) -> RunSample:
+    def end_run(self) -> RunSample | None:
+        """The run's sample: its measure() windows if it opened any, else the whole call;
+        None for an unmeasured run."""
+        if not (self._active and self._meter):
+            return None
         self._active = False
+        whole = stop(self._meter, self._token)
         if self._windows:
             return RunSample(Reading.combine(self._windows), self._work, True)
         return RunSample(whole, self._work, False)
-
-
-def run_repeated(
-    call: Callable[[], object], meter: Meter, probe: Probe, warmup: int, repeats: int
-) -> list[RunSample]:
-    """``warmup`` unmeasured calls, then ``repeats`` measured ones; the body runs exactly
-    warmup + repeats times, never once more behind the user's back."""
-    for _ in range(warmup):
-        probe._begin(measured=False)
-        call()
-    samples = []
-    for _ in range(repeats):
-        probe._begin(measured=True)
-        token = start(meter)
-        call()
-        samples.append(probe._end(stop(meter, token)))
-    return samples

@@ -15,7 +15,7 @@ from typing import Any
 from . import carbon, configfile, judge
 from .gate.compare import compare_reports, fingerprint_differences, missing_entries
 from .meters.base import Meter, MeterOptions
-from .probe import Probe, RunSample, run_repeated
+from .probe import Probe, RunSample
 from .results import CarbonSettings, Environment, Report, TestEntry, read_report
 from .settings import (
     BudgetSpec,
@@ -26,6 +26,9 @@ from .settings import (
     make_plan,
     resolve_defaults,
 )
+
+# (warmup, repeats) -> the measured runs' samples, or None when a run did not pass
+Sampler = Callable[[int, int], "list[RunSample] | None"]
 
 OPTION_NAMES = ("repeats", "warmup", "tolerance", "session_noise", "meter", "region")
 
@@ -124,12 +127,19 @@ class Run:
         meter = self.meter if nodeid in self.plans else None
         return self.probes.setdefault(nodeid, Probe(meter))
 
-    def measure(self, nodeid: str, call: Callable[[], object]) -> TestEntry:
+    def measure(self, nodeid: str, take: Sampler) -> TestEntry | None:
         """Measure, judge against budget and baseline; a flagged regression is measured once
-        more and only fails when the second measurement flags it too."""
-        entry = self._against_baseline(self._measure_once(nodeid, call))
+        more and only fails when the second measurement flags it too. None when a run did
+        not pass (the caller records why)."""
+        first = self._measure_once(nodeid, take)
+        if first is None:
+            return None
+        entry = self._against_baseline(first)
         if entry.verdict == "regressed" and self.gating:
-            again = self._against_baseline(self._measure_once(nodeid, call))
+            second = self._measure_once(nodeid, take)
+            if second is None:
+                return None
+            again = self._against_baseline(second)
             confirmed = again.verdict == "regressed"
             entry = _annotated(again, CONFIRMED if confirmed else NOT_CONFIRMED)
         self.entries[nodeid] = entry
@@ -138,10 +148,11 @@ class Run:
     def fails(self, entry: TestEntry) -> bool:
         return entry.verdict == "over-budget" or (entry.verdict == "regressed" and self.gating)
 
-    def _measure_once(self, nodeid: str, call: Callable[[], object]) -> TestEntry:
+    def _measure_once(self, nodeid: str, take: Sampler) -> TestEntry | None:
         plan = self.plans[nodeid]
-        probe = self.probe(nodeid)
-        samples: list[RunSample] = run_repeated(call, self.meter, probe, plan.warmup, plan.repeats)
+        samples = take(plan.warmup, plan.repeats)
+        if samples is None:
+            return None
         return judge.build_entry(nodeid, plan, samples, self.settings.carbon)
 
     def _against_baseline(self, entry: TestEntry) -> TestEntry:
@@ -168,6 +179,13 @@ class Run:
 
     def record_unmeasured(self, nodeid: str, outcome: str, reason: str) -> None:
         self.entries[nodeid] = judge.failed_entry(nodeid, self.plans[nodeid], outcome, reason)
+
+    def settle(self, nodeid: str, outcome: str, notes: list[str]) -> None:
+        """The outcome pytest reports for the test (xpassed, or an error from a teardown
+        after the measured runs), and notes about its runs, on its entry."""
+        entry = self.entries[nodeid]
+        message = "; ".join(m for m in (entry.message, *notes) if m) or None
+        self.entries[nodeid] = replace(entry, outcome=outcome, message=message)
 
     def report(self, environment: Environment, whole_run: bool = True) -> Report:
         """The run's report. Only the whole run (not one xdist worker's share of it) can say

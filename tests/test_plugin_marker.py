@@ -51,6 +51,12 @@ def test_repeats_and_warmup_run_the_body_exactly_that_often(gb: pytest.Pytester)
         + """
 CALLS = []
 FIXTURE_SETUPS = []
+MODULE_SETUPS = []
+
+@pytest.fixture(scope="module")
+def dataset():
+    MODULE_SETUPS.append(1)
+    return object()
 
 @pytest.fixture
 def model():
@@ -58,14 +64,16 @@ def model():
     return object()
 
 @pytest.mark.greenbudget(energy="5 J", repeats=4, warmup=2)
-def test_counted(model):
-    CALLS.append(model)
+def test_counted(model, dataset):
+    CALLS.append((model, dataset))
     burn(1.0)
 
 def test_check():
     assert len(CALLS) == 6          # 2 warm-up + 4 measured, never a hidden extra run
-    assert len(set(map(id, CALLS))) == 1  # the same fixture value every time
-    assert len(FIXTURE_SETUPS) == 1
+    assert len({id(m) for m, _ in CALLS}) == 6  # a fresh function fixture every run
+    assert len(FIXTURE_SETUPS) == 6
+    assert len({id(d) for _, d in CALLS}) == 1  # the module fixture is shared
+    assert len(MODULE_SETUPS) == 1
 """
     )
     result = gb.runpytest("--greenbudget-report", "r.json")
