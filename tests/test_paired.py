@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -180,3 +181,65 @@ def test_ctrl_c_removes_the_worktree_and_marks_the_report_incomplete(
     data = json.loads((repo.path / "head.json").read_text())
     assert data["incomplete"] is True
     assert "side by side" in data["incomplete_reason"]
+
+
+PROJECT = """
+[build-system]
+requires = ["setuptools"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "tinyproj"
+version = "0"
+"""
+USES_PROJECT = """
+import fakemeter, pytest, tinyproj
+
+@pytest.mark.greenbudget(energy="100 J")
+def test_project_version():
+    fakemeter.burn(tinyproj.VERSION)
+"""
+
+
+@pytest.mark.parametrize("layout", ["src", "flat"])
+def test_an_editable_install_still_gives_the_base_its_own_code(
+    gb: pytest.Pytester, layout: str
+) -> None:
+    """pip install -e puts the head's code on every process's path; the base side must
+    import the base's module all the same (base burns 1 J, head 2 J: exactly 2x)."""
+    module = gb.path / ("src" if layout == "src" else "") / "tinyproj.py"
+    module.parent.mkdir(exist_ok=True)
+    (gb.path / "pyproject.toml").write_text(PROJECT + _layout_table(layout))
+    module.write_text("VERSION = 1\n")
+    (gb.path / "tests").mkdir()
+    (gb.path / "tests" / "test_project.py").write_text(USES_PROJECT)
+    git(gb.path, "init", "-q", "-b", "main")
+    commit(gb, "base")
+    module.write_text("VERSION = 2\n")
+    python = _editable_venv(gb.path)
+    result = gb.run(python, "-m", "pytest", FAST, "--greenbudget-report=head.json",
+                    "--greenbudget-against=main", "tests")  # fmt: skip
+    assert result.ret == pytest.ExitCode.TESTS_FAILED, result.stdout.str()
+    entry = report(gb)["tests/test_project.py::test_project_version"]
+    assert entry["samples_j"] == [2.0, 2.0]
+    assert entry["baseline"]["samples_j"] == [1.0, 1.0]
+
+
+def _layout_table(layout: str) -> str:
+    if layout == "src":
+        return '\n[tool.setuptools]\npackage-dir = {"" = "src"}\npy-modules = ["tinyproj"]\n'
+    return '\n[tool.setuptools]\npy-modules = ["tinyproj"]\n'
+
+
+def _editable_venv(project: Path) -> str:
+    """A venv seeing this interpreter's packages (pytest, the plugin), with the project
+    installed editable in it, never in the shared interpreter."""
+    venv = project.parent / f"{project.name}-venv"
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(venv)],
+        check=True,
+    )
+    python = str(venv / "bin" / "python")
+    pip = [python, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", "-e"]
+    subprocess.run([*pip, str(project)], check=True, capture_output=True)
+    return python
