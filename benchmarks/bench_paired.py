@@ -8,8 +8,11 @@ one thread): two pure-Python CPU loops, a numpy MLP forward pass, and two memory
 working tree in turn (never committed):
 
 - ``A/A``: the base unchanged;
-- ``+10% cpu``: 10% more iterations in ``test_cpu_loop`` only;
-- ``+30% mem``: 30% more array copies in ``test_mem_copy`` only.
+- ``+10% cpu``: 10% more iterations in the CPU loop (``test_cpu_loop`` and its twin) only;
+- ``+30% mem``: 8 array copies instead of 6 (+33%) in ``test_mem_copy`` and its twin only.
+
+Each workload is tested twice (``test_X`` and ``test_X_twin``): ten tests, twice the
+comparisons per session for the same process start-ups.
 
 Per session, for each head in an order that rotates: the paired gate
 ``pytest --greenbudget-against=<base sha>`` (one job), then today's unpaired gate as CI runs it:
@@ -25,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -33,6 +37,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from machine import print_machine
 
@@ -78,43 +83,26 @@ def mem_strided(reps=6):
     return float(sum(a[::4].sum() for _ in range(reps)))
 '''
 
-TESTS = """import pytest
-import work
-
-budget = pytest.mark.greenbudget(energy="1 kJ")
-
-
+TEST = """
 @budget
-def test_cpu_loop():
-    assert work.cpu_loop() >= 0
-
-
-@budget
-def test_cpu_dict():
-    assert work.cpu_dict() == 1024
-
-
-@budget
-def test_mlp():
-    assert work.mlp() == work.mlp(10)
-
-
-@budget
-def test_mem_copy():
-    assert work.mem_copy() == 1.0
-
-
-@budget
-def test_mem_strided():
-    assert work.mem_strided() > 0
+def test_{name}{twin}():
+    assert work.{name}() {check}
 """
+CHECKS = {"cpu_loop": ">= 0", "cpu_dict": "== 1024", "mlp": "== work.mlp(10)",
+          "mem_copy": "== 1.0", "mem_strided": "> 0"}  # fmt: skip
+# Each workload twice: twice the comparisons per session for the same start-up costs.
+TESTS = 'import pytest\nimport work\n\nbudget = pytest.mark.greenbudget(energy="1 kJ")\n' + "".join(
+    TEST.format(name=name, twin=twin, check=check)
+    for name, check in CHECKS.items()
+    for twin in ("", "_twin")
+)
 
 INI = "[pytest]\naddopts = -p no:cacheprovider -p no:hypothesispytest -p no:benchmark -q\n"
 BASE = {"cpu_n": 600_000, "mem_copies": 6}
-HEADS: dict[str, tuple[dict[str, int], str | None]] = {
-    "A/A": (BASE, None),
-    "+10% cpu": ({**BASE, "cpu_n": 660_000}, "test_work.py::test_cpu_loop"),
-    "+30% mem": ({**BASE, "mem_copies": 8}, "test_work.py::test_mem_copy"),
+HEADS: dict[str, tuple[dict[str, int], tuple[str, ...]]] = {
+    "A/A": (BASE, ()),
+    "+10% cpu": ({**BASE, "cpu_n": 660_000}, ("test_cpu_loop", "test_cpu_loop_twin")),
+    "+30% mem": ({**BASE, "mem_copies": 8}, ("test_mem_copy", "test_mem_copy_twin")),
 }
 THREADS = {v: "1" for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
 
@@ -135,7 +123,7 @@ def make_repo(path: Path) -> str:
     return git(path, "rev-parse", "HEAD")
 
 
-def pytest_run(cwd: Path, *args: str) -> tuple[dict[str, dict[str, object]], float]:
+def pytest_run(cwd: Path, *args: str) -> tuple[dict[str, dict[str, Any]], float]:
     report = cwd.parent / f"report-{cwd.name}.json"
     began = time.monotonic()
     subprocess.run(
@@ -147,7 +135,11 @@ def pytest_run(cwd: Path, *args: str) -> tuple[dict[str, dict[str, object]], flo
     )
     wall = time.monotonic() - began
     data = json.loads(report.read_text())
-    return {t["nodeid"]: t for t in data["tests"]}, wall
+    tests = {t["nodeid"]: t for t in data["tests"]}
+    for note in data["environment"]["notes"]:
+        if "side by side" in note:  # the paired run's cost: rounds and seconds
+            tests["__cost__"] = {"note": note}
+    return tests, wall
 
 
 @dataclass
@@ -162,11 +154,15 @@ class Results:
     hit: dict[tuple[str, str], Tally] = field(default_factory=dict)  # (design, head)
     wall: dict[str, list[float]] = field(default_factory=dict)
     rounds: list[int] = field(default_factory=list)
+    costs: list[str] = field(default_factory=list)
 
-    def add(self, design: str, head: str, changed: str | None, tests: dict[str, dict]) -> None:
+    def add(self, design: str, head: str, changed: tuple[str, ...], tests: dict[str, dict]) -> None:
+        cost = tests.pop("__cost__", None)
+        if cost:
+            self.costs.append(cost["note"])
         for nodeid, entry in tests.items():
             base = entry.get("baseline") or {}
-            if changed == nodeid:
+            if nodeid.split("::")[-1] in changed:
                 tally = self.hit.setdefault((design, head), Tally())
             else:
                 tally = self.aa.setdefault(design, Tally())
@@ -215,7 +211,9 @@ def show(results: Results, args: argparse.Namespace, took: float) -> None:
         print(f"\nwall time, median per session: paired {mp:.1f} s, plain measured run "
               f"{ml:.1f} s: {mp / ml:.1f}x")  # fmt: skip
     if results.rounds:
-        print(f"pairs per paired comparison: {Counter(results.rounds)}")
+        print(f"pairs per paired comparison: {dict(sorted(Counter(results.rounds).items()))}")
+    for note in results.costs:
+        print(f"  {note.split(' in this job: ')[-1]}")
 
 
 def _counts(counter: Counter[str]) -> str:
@@ -228,11 +226,12 @@ def _median(values: list[float]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--sessions", type=int, default=8, help="sessions per head")
+    parser.add_argument("--sessions", type=int, default=4, help="sessions per head")
     parser.add_argument("--rounds", default="6:10", help="--greenbudget-against-rounds")
     parser.add_argument("--pairs", type=int, default=1, help="--greenbudget-against-pairs")
     args = parser.parse_args()
     print_machine("load:   one process spinning on a core, plus the machine's other users")
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the spinner is stopped too
     load = subprocess.Popen([sys.executable, "-c", "while 1: pass"])
     began = time.monotonic()
     results = Results()
