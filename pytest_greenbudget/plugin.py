@@ -297,6 +297,12 @@ class GreenBudgetPlugin:
         rounds = self.config.getoption("greenbudget_against_rounds") or (d.rounds, d.max_rounds)
         pairs = self.config.getoption("greenbudget_against_pairs") or d.pairs
         design = PairedDesign(rounds=rounds[0], max_rounds=rounds[1], pairs=pairs)
+        _write(  # the paired phase takes a while before the first test reports: say so
+            session,
+            f"greenbudget: measuring {len(self.run.plans)} budgeted tests side by side with "
+            f"{ref}, {design.rounds}-{design.max_rounds} rounds of fresh base and head processes",
+            red=False,
+        )
         try:
             self.paired = measure_against(inv, self.run.plans, self.settings.carbon, design)
         except (WorktreeError, WorkerError) as exc:
@@ -461,10 +467,10 @@ def _stops_early(session: pytest.Session) -> bool:
     )
 
 
-def _write(session: pytest.Session, message: str) -> None:
+def _write(session: pytest.Session, message: str, red: bool = True) -> None:
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
-        reporter.write_line(message, red=True)
+        reporter.write_line(message, red=red)
 
 
 def _error(session: pytest.Session, message: str) -> None:
