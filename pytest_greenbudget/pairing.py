@@ -265,13 +265,17 @@ def _noted(entry: TestEntry, note: str) -> TestEntry:
     return replace(entry, message=f"{entry.message}; {note}" if entry.message else note)
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
 def _notes(run: PairedRun, paired: Paired) -> list[str]:
     seconds = run.round_seconds
     total = sum(seconds)
     notes = [
-        f"measured side by side with {paired.label} in this job: {len(paired.entries)} tests, "
-        f"{len(seconds)} rounds of fresh head and base processes, {total:.1f} s "
-        f"({total / max(len(seconds), 1):.1f} s per round)"
+        f"measured side by side with {paired.label} in this job: "
+        f"{_count(len(paired.entries), 'test')}, {_count(len(seconds), 'round')} of fresh "
+        f"head and base processes, {total:.1f} s ({total / max(len(seconds), 1):.1f} s per round)"
     ]
     paired.problems = [f"base side ({paired.label}): {error}" for error in run.base_errors]
     return notes + paired.problems
