@@ -190,9 +190,9 @@ def session(repo: Path, base_copy: Path, sha: str, head: str, args: argparse.Nam
     print(f"  {head:9} paired {paired:5.1f} s, plain {plain:5.1f} s", flush=True)
 
 
-def show(results: Results, args: argparse.Namespace, took: float) -> None:
-    print("\n## Results")
-    print(f"sessions per head: {args.sessions}; paired design: rounds {args.rounds}, "
+def show(results: Results, args: argparse.Namespace, took: float, sessions: int) -> None:
+    print(f"\n## Results after {sessions} of {args.sessions} sessions per head")
+    print(f"paired design: rounds {args.rounds}, "
           f"{args.pairs} pair(s) per round; total {took / 60:.1f} min")  # fmt: skip
     print("\n| gate | A/A false alarms | A/A verdicts | +10% cpu caught | +30% mem caught |")
     print("|---|---|---|---|---|")
@@ -212,8 +212,8 @@ def show(results: Results, args: argparse.Namespace, took: float) -> None:
               f"{ml:.1f} s: {mp / ml:.1f}x")  # fmt: skip
     if results.rounds:
         print(f"pairs per paired comparison: {dict(sorted(Counter(results.rounds).items()))}")
-    for note in results.costs:
-        print(f"  {note.split(' in this job: ')[-1]}")
+    for note in results.costs[-3:]:
+        print(f"  last paired runs: {note.split(' in this job: ')[-1]}")
 
 
 def _counts(counter: Counter[str]) -> str:
@@ -246,9 +246,9 @@ def main() -> None:
                 print(f"session {number + 1}/{args.sessions}", flush=True)
                 for head in heads[number % 3 :] + heads[: number % 3]:
                     session(repo, base_copy, sha, head, args, results)
+                show(results, args, time.monotonic() - began, number + 1)  # so far
     finally:
         load.kill()
-    show(results, args, time.monotonic() - began)
 
 
 if __name__ == "__main__":
