@@ -168,10 +168,13 @@ def test_a_base_crash_names_the_test_and_removes_the_worktree(repo: pytest.Pytes
     assert report(repo)["test_energy.py::test_changing"]["samples_j"]
 
 
-def test_ctrl_c_removes_the_worktree_and_marks_the_report_incomplete(
-    repo: pytest.Pytester,
+@pytest.mark.parametrize("signal_name", ["SIGINT", "SIGTERM"])  # Ctrl-C; a CI job cancelled
+def test_an_interrupt_removes_the_worktree_and_marks_the_report_incomplete(
+    repo: pytest.Pytester, signal_name: str
 ) -> None:
-    interrupt = "import os, signal, time; os.kill(os.getppid(), signal.SIGINT); time.sleep(5)"
+    interrupt = (
+        f"import os, signal, time; os.kill(os.getppid(), signal.{signal_name}); time.sleep(5)"
+    )
     repo.makepyfile(test_energy=TEST.format(joules=3.0, extra=interrupt))
     commit(repo, "interrupting")
     repo.makepyfile(test_energy=TEST.format(joules=3.0, extra=""))
