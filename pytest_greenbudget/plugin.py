@@ -212,9 +212,11 @@ class GreenBudgetPlugin:
         self.is_worker = hasattr(config, "workerinput")  # an xdist worker process
         self.workers: list[str] = []
         self.final: Report | None = None  # built once at session end, shown and written
+        self.checked_collection = False  # xdist controller: config entries checked once
+        self.collection_errors = 0
         self.paired: Paired | None = None  # --greenbudget-against: the side-by-side verdicts
         self.paired_error: str | None = None  # why the paired comparison could not run
-        self.interrupted: str | None = None
+        self.interrupted: str | None = None  # Ctrl-C or SIGTERM during the paired phase
         self.worker: PairedWorker | None = None  # this session serves a paired controller
 
     def start(self) -> None:
@@ -259,14 +261,31 @@ class GreenBudgetPlugin:
 
         assert self.run is not None
         for item in items:
-            mark = item.get_closest_marker("greenbudget")
+            marks = list(item.iter_markers("greenbudget"))  # closest (the method's) first
+            args = tuple(a for mark in marks for a in mark.args)
+            kwargs = {k: v for mark in reversed(marks) for k, v in mark.kwargs.items()}
             try:
-                spec = (
-                    marker_spec(mark.args, mark.kwargs, _where(item), item.nodeid) if mark else None
-                )
+                spec = marker_spec(args, kwargs, _where(item), item.nodeid) if marks else None
             except ValueError as exc:
                 raise pytest.UsageError(f"greenbudget: {exc}") from None
             self.run.plan(item.nodeid, spec, _marker_test(item))
+        if not self.is_worker:  # an xdist controller hears of its workers' collection below
+            self._warn(self.run.unused_entries())
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        """xdist controller: entries that select none of the first worker's ids (all workers
+        collect the same). Its ids are already deselected (-k, -m), so then it stays quiet."""
+        option = self.config.option
+        deselecting = option.keyword or option.markexpr or getattr(option, "deselect", None)
+        if self.run is None or self.checked_collection or deselecting:
+            return
+        self.checked_collection = True
+        self._warn(self.run.unused_entries(ids))
+
+    def _warn(self, lines: list[str]) -> None:
+        for line in lines:
+            self.config.issue_config_time_warning(pytest.PytestConfigWarning(line), 3)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtestloop(self, session: pytest.Session) -> bool | None:
@@ -378,15 +397,33 @@ class GreenBudgetPlugin:
         terminalreporter.section("greenbudget")
         for line in summary_lines(report):
             terminalreporter.write_line(line)
+        if report.incomplete:
+            terminalreporter.write_line(
+                f"incomplete run ({report.incomplete_reason}): the report says so and is not "
+                "a full baseline",
+                yellow=True,
+            )
 
-    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.collection_errors += 1
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         from .results import write_report
+        from .session import incomplete_reason
 
         if self.worker is not None:  # the controller reports; a worker only measures
             return
         if self.paired_error and session.exitstatus == 0:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED  # a gate that could not run
-        report = self.final = self._report()
+        incomplete = self.interrupted or incomplete_reason(
+            no_call=_no_call(self.config),
+            collection_errors=self.collection_errors,
+            interrupted=exitstatus == pytest.ExitCode.INTERRUPTED,
+            internal_error=exitstatus == pytest.ExitCode.INTERNAL_ERROR,
+            stopped=session.shouldfail or session.shouldstop,
+        )
+        report = self.final = self._report(incomplete)
         if report is None:
             return
         if self.is_worker:  # the controller writes the one report
@@ -431,22 +468,28 @@ class GreenBudgetPlugin:
         if self.run is not None:
             self.run.meter.close()
 
-    def _report(self) -> Report | None:
+    def _report(self, incomplete: str | None = None) -> Report | None:
         from .environment import commit
 
         if self.run is None:
             return None
         workers = len(self.workers) or None
         env = replace(self.run.environment, workers=workers, commit=commit(self.config.rootpath))
-        report = self.run.report(env, whole_run=not self.is_worker)
-        if self.interrupted:
-            report = replace(report, incomplete=True, incomplete_reason=self.interrupted)
-        return report
+        whole = not self.is_worker  # the controller, or a serial run, knows what ran
+        return self.run.report(env, whole_run=whole, incomplete=incomplete if whole else None)
 
 
 def _setup_only(config: pytest.Config) -> bool:
     """--setup-only / --setup-plan run no call phase: nothing to measure."""
     return bool(config.getoption("setuponly", False) or config.getoption("setupplan", False))
+
+
+def _no_call(config: pytest.Config) -> str | None:
+    """The option that runs no test body, if given."""
+    for name, flag in (("collectonly", "--collect-only"), ("setupplan", "--setup-plan")):
+        if config.getoption(name, False):
+            return flag
+    return "--setup-only" if config.getoption("setuponly", False) else None
 
 
 def _marker_test(item: pytest.Item) -> Callable[[str], bool]:

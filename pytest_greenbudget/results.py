@@ -158,6 +158,25 @@ class Report:
         return replace(self, tests=tests)
 
 
+def incomplete_notes(base: Report | None, head: Report | None) -> list[str]:
+    """Lines saying that a report is not a whole run, so that it is not taken for one."""
+    notes = []
+    if base is not None and base.incomplete:
+        notes.append(
+            f"the baseline is an incomplete run ({_why(base)}): not a full baseline; "
+            "tests it lacks read as new"
+        )
+    if head is not None and head.incomplete:
+        notes.append(
+            f"this run is incomplete ({_why(head)}): baseline tests it did not run read as missing"
+        )
+    return notes
+
+
+def _why(report: Report) -> str:
+    return report.incomplete_reason or "no reason recorded"
+
+
 def _jsonable(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _jsonable(v) for k, v in value.items()}

@@ -7,7 +7,7 @@ node ids), which keeps this testable without running pytest.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ from .meters.base import Meter, MeterOptions
 from .probe import Probe, RunSample
 from .results import CarbonSettings, Environment, Report, TestEntry, read_report
 from .settings import (
+    BudgetRule,
     BudgetSpec,
     Defaults,
     FileConfig,
@@ -94,6 +95,8 @@ class Run:
         self.probes: dict[str, Probe] = {}
         self.entries: dict[str, TestEntry] = {}
         self.notes: list[str] = []
+        self.selecting: set[int] = set()  # config entries that selected a collected test
+        self.seen: list[str] = []  # collected node ids, in order
         self.comparable, self.gating = self._gating()
 
     def _gating(self) -> tuple[bool, bool]:
@@ -109,18 +112,37 @@ class Run:
     def plan(
         self, nodeid: str, marker: BudgetSpec | None, has_marker: Callable[[str], bool]
     ) -> None:
+        self.seen.append(nodeid)
         rule = self._rule_for(nodeid, has_marker)
         plan = make_plan(self.settings.defaults, rule, marker)
         if plan is not None:
             self.plans[nodeid] = plan
 
     def _rule_for(self, nodeid: str, has_marker: Callable[[str], bool]) -> BudgetSpec | None:
-        for rule in self.settings.file.rules:
-            if rule.match is not None and glob_match(rule.match, nodeid):
-                return rule.spec
-            if rule.marker is not None and has_marker(rule.marker):
-                return rule.spec
-        return None
+        chosen = None
+        for index, rule in enumerate(self.settings.file.rules):
+            if _selects(rule, nodeid, has_marker):
+                self.selecting.add(index)  # every entry that selects it, for unused_entries
+                chosen = chosen or rule.spec
+        return chosen
+
+    def unused_entries(self, nodeids: Sequence[str] | None = None) -> list[str]:
+        """One line per config entry that selects none of the collected tests. ``nodeids``:
+        an xdist controller's collected ids, where markers are unknown (glob entries only)."""
+        rules = self.settings.file.rules
+        if nodeids is not None:
+            used = {i for i, r in enumerate(rules) if r.match is None}
+            used |= {i for i, r in enumerate(rules) for n in nodeids if _selects(r, n, _no)}
+        else:
+            used, nodeids = self.selecting, self.seen
+        example = f"; collected ids look like {nodeids[0]!r}" if nodeids else ""
+        return [
+            f"greenbudget: the budget entry at {rule.spec.source} "
+            f"({'match' if rule.match else 'marker'}: {rule.match or rule.marker!r}) "
+            f"selects none of the collected tests{example}"
+            for i, rule in enumerate(rules)
+            if i not in used
+        ]
 
     def probe(self, nodeid: str) -> Probe:
         """The fixture object; active only for planned tests."""
@@ -187,16 +209,53 @@ class Run:
         message = "; ".join(m for m in (entry.message, *notes) if m) or None
         self.entries[nodeid] = replace(entry, outcome=outcome, message=message)
 
-    def report(self, environment: Environment, whole_run: bool = True) -> Report:
+    def report(
+        self, environment: Environment, whole_run: bool = True, incomplete: str | None = None
+    ) -> Report:
         """The run's report. Only the whole run (not one xdist worker's share of it) can say
-        which baseline tests went missing."""
+        which baseline tests went missing. ``incomplete``: why not every test ran."""
         now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         env = replace(environment, notes=(*environment.notes, *self.notes))
-        report = Report(now, env, self.settings.carbon, tuple(self.entries.values()))
+        tests = tuple(self.entries.values())
+        report = Report(now, env, self.settings.carbon, tests, incomplete=incomplete is not None)
+        report = replace(report, incomplete_reason=incomplete)
         base = self.settings.baseline
         if base is None or not whole_run:
             return report
         return report.with_tests(report.tests + missing_entries(base, report))
+
+
+def incomplete_reason(
+    *,
+    no_call: str | None,
+    collection_errors: int,
+    interrupted: bool,
+    internal_error: bool,
+    stopped: object,
+) -> str | None:
+    """Why a session did not run every collected test, or None when it did. ``no_call``: the
+    option that runs no test body (--collect-only, --setup-only, --setup-plan). ``stopped`` is
+    pytest's session.shouldfail or shouldstop (a message, True, or False)."""
+    if no_call:
+        return f"{no_call}: no test ran"
+    if collection_errors:
+        return f"{collection_errors} collection error{'s' if collection_errors > 1 else ''}"
+    if internal_error:
+        return "pytest stopped on an internal error"
+    message = stopped if isinstance(stopped, str) else "stopped early" if stopped else None
+    if interrupted:
+        return f"interrupted ({message})" if message else "interrupted"
+    return message
+
+
+def _selects(rule: BudgetRule, nodeid: str, has_marker: Callable[[str], bool]) -> bool:
+    if rule.match is not None:
+        return glob_match(rule.match, nodeid)
+    return rule.marker is not None and has_marker(rule.marker)
+
+
+def _no(_: str) -> bool:
+    return False
 
 
 def _annotated(entry: TestEntry, note: str) -> TestEntry:

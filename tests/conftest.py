@@ -15,9 +15,11 @@ def gb(pytester: pytest.Pytester) -> pytest.Pytester:
     pytester.syspathinsert(SUPPORT)
     pytester.makeconftest("pytest_plugins = ['fakemeter']\n")
     # Unrelated plugins installed here would be re-imported (and assertion-rewritten) on
-    # every in-process run; blocking them keeps a pytester run around 0.1 s.
+    # every in-process run; blocking them keeps a pytester run around 0.1 s. A test that
+    # needs pytest-asyncio or pytest-rerunfailures turns it back on with "-p asyncio".
     pytester.makeini(
-        "[pytest]\naddopts = -p no:cacheprovider -p no:hypothesispytest -p no:benchmark\n"
+        "[pytest]\naddopts = -p no:cacheprovider -p no:hypothesispytest -p no:benchmark"
+        " -p no:asyncio -p no:rerunfailures\n"
     )
     return pytester
 

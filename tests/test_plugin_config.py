@@ -29,7 +29,10 @@ def test_infer(batch, greenbudget):
     burn(batch * 0.001)
     greenbudget.work(batch, "sample")
 """
-MARKERS = "[pytest]\naddopts = -p no:cacheprovider -p no:hypothesispytest -p no:benchmark\nmarkers = training\n"
+MARKERS = (
+    "[pytest]\naddopts = -p no:cacheprovider -p no:hypothesispytest -p no:benchmark"
+    " -p no:asyncio -p no:rerunfailures\nmarkers = training\n"
+)
 
 
 def _report(pytester: pytest.Pytester) -> dict[str, dict[str, object]]:

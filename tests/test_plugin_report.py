@@ -137,7 +137,7 @@ socket.getaddrinfo = _refuse
 
 def test_default_meter_is_the_cpu_time_model(pytester: pytest.Pytester) -> None:
     pytester.makeini(
-        "[pytest]\naddopts = -p no:cacheprovider -p no:hypothesispytest -p no:benchmark\n"
+        "[pytest]\naddopts = -p no:cacheprovider -p no:hypothesispytest -p no:benchmark -p no:asyncio -p no:rerunfailures\n"
     )
     pytester.makepyfile(
         """

@@ -289,3 +289,66 @@ def test_leaves_a_thread():
     assert {r[0] for r in runs["test_xfails"]} == {"xfailed"}
     assert [(r[0], r[1]) for r in runs["test_fails"]] == [("failed", None)] * 3
     assert [r[2] for r in runs["test_leaves_a_thread"]] == [["leaked-pool"]] * 3
+
+
+def test_a_test_class_gets_a_fresh_instance_each_run(gb: pytest.Pytester) -> None:
+    gb.makepyfile(
+        BURN
+        + """
+class TestTrainer:
+    @pytest.mark.greenbudget(energy="5 J", repeats=3, warmup=0)
+    def test_epochs(self):
+        self.epochs = getattr(self, "epochs", 0) + 1
+        assert self.epochs == 1   # state on self from the last run would make this 2
+        burn(1.0)
+"""
+    )
+    result = gb.runpytest()
+    result.assert_outcomes(passed=1)
+
+
+FLAKY = """
+ATTEMPTS = []
+
+@pytest.mark.flaky(reruns=2)
+@pytest.mark.greenbudget(energy="5 J", repeats=3, warmup=0)
+def test_flaky():
+    ATTEMPTS.append(1)
+    burn(1.0)
+    assert len(ATTEMPTS) != 2, "network blip"
+
+def test_attempts():
+    assert len(ATTEMPTS) == 2 + 3   # attempt 1 stopped at run 2; attempt 2 ran 3 times
+"""
+
+
+def test_flaky_reruns_end_passed_and_measured(gb: pytest.Pytester) -> None:
+    pytest.importorskip("pytest_rerunfailures")
+    gb.makepyfile(BURN + FLAKY)
+    result = gb.runpytest(
+        "-p", "rerunfailures", "-p", "no:randomly", "--greenbudget-report", "r.json"
+    )
+    result.assert_outcomes(passed=2)
+    assert result.parseoutcomes()["rerun"] == 1
+    entry = json.loads((gb.path / "r.json").read_text())["tests"][0]
+    assert entry["outcome"] == "passed"
+    assert entry["samples_j"] == [1.0, 1.0, 1.0]
+    # the first attempt's reading is named, not silently dropped
+    assert "attempt 1: failed on measured run 2 of 3" in entry["message"]
+    assert "[1.00 J]" in entry["message"]
+
+
+def test_flaky_reruns_exhausted_fail_as_pytest_rerunfailures_would(gb: pytest.Pytester) -> None:
+    pytest.importorskip("pytest_rerunfailures")
+    gb.makepyfile(
+        BURN
+        + """
+@pytest.mark.flaky(reruns=1)
+@pytest.mark.greenbudget(energy="5 J", repeats=2, warmup=0)
+def test_broken():
+    assert False, "always"
+"""
+    )
+    result = gb.runpytest("-p", "rerunfailures")
+    result.assert_outcomes(failed=1)
+    assert result.parseoutcomes()["rerun"] == 1

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from ..cli import CommandError
 from ..github.actions import DEFAULT_BOT_LOGIN, ActionsEnv, ActionsError, command
 from ..render.view import View
-from ..results import Report, ReportError, read_report
+from ..results import Report, ReportError, incomplete_notes, read_report
 
 if TYPE_CHECKING:
     from ..github.client import GitHubClient
@@ -118,8 +118,12 @@ def _run(
 
     target = _target(args, env, client)
     base, notes = _baseline(args, target, client)
+    incomplete = incomplete_notes(base, head)
+    for line in incomplete:
+        print(f"greenbudget: warning: {line}", file=sys.stderr)
+    incomplete = [f"⚠️ {line[0].upper()}{line[1:]}." for line in incomplete]
     report, warnings, gate = _compare(base, head)
-    view = build_view(report, notes=[*notes, *warnings], run_url=env.run_url())
+    view = build_view(report, notes=[*incomplete, *notes, *warnings], run_url=env.run_url())
     if env.step_summary is not None:
         from ..github.actions import append_summary
 
@@ -199,6 +203,9 @@ def _artifact_baseline(
         return None, [f"No baseline: artifact {name} holds no report ({exc}); {budgets_only}"]
     if found is None:
         return None, [f"No baseline: no artifact {name} from {branch} yet; {budgets_only}"]
+    if base is not None and base.incomplete:  # e.g. a cancelled push run: not a baseline
+        why = base.incomplete_reason or "no reason recorded"
+        return None, [f"No baseline: {found.origin} is an incomplete run ({why}); {budgets_only}"]
     return base, [f"Baseline: {found.origin}."]
 
 

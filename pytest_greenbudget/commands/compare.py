@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 from ..cli import CommandError
 from ..gate.compare import Comparison, compare_reports, percent_change
-from ..results import VERDICTS, Report, ReportError, TestEntry, read_report
+from ..results import VERDICTS, Report, ReportError, TestEntry, incomplete_notes, read_report
 from ..units import UnitError, format_energy, parse_percent
 
 NONE = "-"
@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
         gate_incomparable=args.gate_incomparable,
         session_noise=args.session_noise,
     )
-    for warning in result.warnings:
+    for warning in [*incomplete_notes(base, head), *result.warnings]:
         print(f"greenbudget: warning: {warning}", file=sys.stderr)
     if args.json:
         print(json.dumps(result.report.to_dict(), indent=2, ensure_ascii=False, allow_nan=False))
