@@ -22,9 +22,11 @@ if TYPE_CHECKING:  # imported where used, so --help and --greenbudget-disable st
     from .session import Run, Settings
 
 PLUGIN_NAME = "greenbudget-session"
+OTHER_PROTOCOL = "not measured: another plugin's pytest_runtest_protocol ran this test"
 MARKER = (
-    "greenbudget(energy=None, carbon=None, per=None, tolerance=None, repeats=None, warmup=None): "
-    "measure this test and hold it to an energy/carbon budget, e.g. energy='40 J'"
+    "greenbudget(energy=None, carbon=None, per=None, tolerance=None, repeats=None, warmup=None, "
+    "threads=None, meter=None): measure this test and hold it to an energy/carbon budget, "
+    "e.g. energy='40 J'"
 )
 
 
@@ -113,6 +115,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         type=_flag_type("region"),
         help="grid region for gCO2e, ISO 3166 alpha-3 (e.g. FRA)",
     )
+    add(
+        "--greenbudget-threads",
+        metavar="N",
+        type=_flag_type("threads"),
+        help="limit BLAS/OpenMP thread pools to N threads during measured runs "
+        "(through threadpoolctl; 'unlimited' lifts a config default)",
+    )
     add("--greenbudget-report", metavar="PATH", help="write the JSON report here")
     add("--greenbudget-html", metavar="PATH", help="write the self-contained HTML report here")
     add(
@@ -148,7 +157,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     add(
         "--greenbudget-gate-incomparable",
         action="store_true",
-        help="gate on a baseline even when it came from another machine or meter",
+        help="gate on a baseline even when it came from another machine or meter, or ran "
+        "with another worker count or thread limit",
     )
     add(
         "--greenbudget-disable",
@@ -238,7 +248,7 @@ class GreenBudgetPlugin:
             description = meter.describe()
         except Exception as exc:
             raise pytest.UsageError(f"greenbudget: meter {name!r} failed: {exc!r}") from None
-        env = gather(description, pytest.__version__, None)
+        env = gather(description, pytest.__version__, _workers(self.config))
         self.run = Run(self.settings, meter, env)
         fds = self.config.getoption("greenbudget_paired_worker")
         if fds:
@@ -360,15 +370,19 @@ class GreenBudgetPlugin:
             return (yield from self._paired_call(item.nodeid))
         window = item.stash.get(WINDOW, None)
         if self.run is None or window is None:
+            if self.run is not None and item.nodeid in self.run.plans:  # never in silence
+                self.run.record_unmeasured(item.nodeid, "passed", OTHER_PROTOCOL)
             return (yield)
         from .probe import MeterFailure
+        from .threads import ThreadLimitError
 
         probe = self.run.probe(item.nodeid)
         try:
-            probe.begin_run(window.measured)
-            result = yield
-            window.sample = probe.end_run()
-        except MeterFailure as exc:
+            with self.run.thread_limit(item.nodeid):
+                probe.begin_run(window.measured)
+                result = yield
+                window.sample = probe.end_run()
+        except (MeterFailure, ThreadLimitError) as exc:
             pytest.fail(f"greenbudget: {exc}", pytrace=False)
         return result
 
@@ -473,10 +487,19 @@ class GreenBudgetPlugin:
 
         if self.run is None:
             return None
-        workers = len(self.workers) or None
+        workers = self.run.environment.workers or len(self.workers) or None
         env = replace(self.run.environment, workers=workers, commit=commit(self.config.rootpath))
         whole = not self.is_worker  # the controller, or a serial run, knows what ran
         return self.run.report(env, whole_run=whole, incomplete=incomplete if whole else None)
+
+
+def _workers(config: pytest.Config) -> int | None:
+    """xdist workers in this run (known to workers and controller alike); None when serial."""
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None:
+        return int(workerinput.get("workercount", 1))
+    count = getattr(config.option, "numprocesses", None)
+    return count if isinstance(count, int) and count > 0 else None
 
 
 def _setup_only(config: pytest.Config) -> bool:

@@ -15,7 +15,9 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-SCHEMA_VERSION = "1.2"  # 1.1: tests[].session_noise; 1.2: paired baselines, incomplete runs
+# 1.1: tests[].session_noise; 1.2: paired baselines, incomplete runs; 1.3: thread limits
+# (tests[].threads, environment.threads), tests[].notes, budget.meter
+SCHEMA_VERSION = "1.3"
 VERDICTS = (
     "ok",
     "over-budget",
@@ -48,6 +50,7 @@ class Budget:
     energy_j: float | None = None
     carbon_g: float | None = None
     per: str | None = None
+    meter: str | None = None  # the meter(s) the budget was set with; None: not said
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,8 @@ class TestEntry:
     warmup: int = 0
     tolerance: float = 0.05
     session_noise: float = 0.0  # between-session CV the comparison allowed for
+    threads: int | None = None  # BLAS/OpenMP thread limit during its runs; None: not limited
+    notes: tuple[str, ...] = ()  # advice that is not a verdict (e.g. spinning thread pools)
 
 
 @dataclass(frozen=True)
@@ -121,6 +126,7 @@ class Environment:
     platform: str = ""
     commit: str | None = None
     workers: int | None = None  # xdist workers; None for a serial run
+    threads: int | None = None  # the session's default thread limit; None: not limited
     notes: tuple[str, ...] = ()
 
 
@@ -303,6 +309,7 @@ def _decode_env(env: Mapping[str, Any]) -> Environment:
         platform=str(env.get("platform", "")),
         commit=env.get("commit"),
         workers=env.get("workers"),
+        threads=env.get("threads"),
         notes=tuple(str(n) for n in env.get("notes", ())),
     )
 
@@ -342,6 +349,8 @@ def _decode_test(value: object, where: str) -> TestEntry:
         warmup=int(t.get("warmup", 0)),
         tolerance=float(t.get("tolerance", 0.05)),
         session_noise=float(t.get("session_noise", 0.0)),
+        threads=_opt(t, "threads", int, where),
+        notes=tuple(str(n) for n in t.get("notes", ())),
     )
 
 

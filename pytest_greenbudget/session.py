@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from . import carbon, configfile, judge
-from .gate.compare import compare_reports, fingerprint_differences, missing_entries
+from .gate.compare import INCOMPARABLE, compare_reports, fingerprint_differences, missing_entries
 from .meters.base import Meter, MeterOptions
 from .probe import Probe, RunSample
 from .results import CarbonSettings, Environment, Report, TestEntry, read_report
@@ -27,11 +28,12 @@ from .settings import (
     make_plan,
     resolve_defaults,
 )
+from .threads import thread_limit
 
 # (warmup, repeats) -> the measured runs' samples, or None when a run did not pass
 Sampler = Callable[[int, int], "list[RunSample] | None"]
 
-OPTION_NAMES = ("repeats", "warmup", "tolerance", "session_noise", "meter", "region")
+OPTION_NAMES = ("repeats", "warmup", "tolerance", "session_noise", "meter", "region", "threads")
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,7 @@ class Run:
     def __init__(self, settings: Settings, meter: Meter, environment: Environment) -> None:
         self.settings = settings
         self.meter = meter
-        self.environment = environment
+        self.environment = replace(environment, threads=settings.defaults.threads or None)
         self.plans: dict[str, Plan] = {}
         self.probes: dict[str, Probe] = {}
         self.entries: dict[str, TestEntry] = {}
@@ -106,7 +108,7 @@ class Run:
             return True, False
         differences = fingerprint_differences(base.environment, self.environment)
         if differences:
-            self.notes.append("baseline from another machine or meter: " + "; ".join(differences))
+            self.notes.append(f"{INCOMPARABLE}: " + "; ".join(differences))
         return not differences, not differences or self.settings.options.gate_incomparable
 
     def plan(
@@ -144,6 +146,12 @@ class Run:
             if i not in used
         ]
 
+    def thread_limit(self, nodeid: str) -> AbstractContextManager[None]:
+        """BLAS/OpenMP pools limited as the test's plan says, around each run's call phase
+        (warm-up runs too); entered before the meter starts, so its cost is not measured."""
+        plan = self.plans.get(nodeid)
+        return thread_limit(plan.threads if plan else None)
+
     def probe(self, nodeid: str) -> Probe:
         """The fixture object; active only for planned tests."""
         meter = self.meter if nodeid in self.plans else None
@@ -168,7 +176,11 @@ class Run:
         return entry
 
     def fails(self, entry: TestEntry) -> bool:
-        return entry.verdict == "over-budget" or (entry.verdict == "regressed" and self.gating)
+        if entry.verdict == "over-budget":
+            return True
+        per_test = entry.baseline is None or entry.baseline.comparable  # e.g. thread limits
+        gate_anyway = self.settings.options.gate_incomparable
+        return entry.verdict == "regressed" and self.gating and (per_test or gate_anyway)
 
     def _measure_once(self, nodeid: str, take: Sampler) -> TestEntry | None:
         plan = self.plans[nodeid]

@@ -14,12 +14,13 @@ from typing import Any
 
 from . import units
 from .configfile import ConfigError, KeyPath, RawConfig
+from .threads import parse_threads
 
 SUPPORTED_VERSION = 1
-BUDGET_KEYS = ("energy", "carbon", "per", "tolerance", "repeats", "warmup")
+BUDGET_KEYS = ("energy", "carbon", "per", "tolerance", "repeats", "warmup", "threads", "meter")
 DEFAULT_KEYS = (
     "repeats", "warmup", "tolerance", "session_noise", "meter", "region", "intensity", "pue",
-    "watts_per_vcpu",
+    "watts_per_vcpu", "threads",
 )  # fmt: skip
 TOP_KEYS = ("version", "defaults", "budgets")
 
@@ -39,6 +40,7 @@ class Defaults:
     intensity: float | None = None
     pue: float = 1.0
     watts_per_vcpu: float | None = None  # CPU-time model: overrides the coefficient table
+    threads: int = 0  # BLAS/OpenMP threads during measured runs; 0: not limited
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,8 @@ class BudgetSpec:
     tolerance: float | None = None
     repeats: int | None = None
     warmup: int | None = None
+    threads: int | None = None  # 0: "unlimited", lifting a default limit
+    meter: str | None = None  # the meter(s) the budget was set with, e.g. "cputime"
 
     @property
     def has_budget(self) -> bool:
@@ -96,6 +100,7 @@ class Plan:
     tolerance: float
     budget: BudgetSpec | None  # None: measured and reported, no budget
     session_noise: float = 0.0
+    threads: int | None = None  # BLAS/OpenMP thread limit during its runs; None: no limit
 
 
 # --- reading and validating values ---------------------------------------------------------
@@ -140,6 +145,7 @@ def _read_rule(raw: RawConfig, index: int, entry: object) -> BudgetRule:
     line = raw.where(key).split(": ")[0]
     spec = BudgetSpec(source=line, **_spec_fields(values))
     _check_per(spec, lambda msg: raw.error((*key, "per"), msg))
+    _check_meter(spec, lambda msg: raw.error((*key, "meter"), msg))
     return BudgetRule(spec, **{selector: entry[selector]})
 
 
@@ -151,6 +157,19 @@ def _spec_fields(values: Mapping[str, Any]) -> dict[str, Any]:
 def _check_per(spec: BudgetSpec, error: Callable[[str], Exception]) -> None:
     if spec.per is not None and not spec.has_budget:
         raise error("'per' needs an energy or carbon budget to divide")
+
+
+def _check_meter(spec: BudgetSpec, error: Callable[[str], Exception]) -> None:
+    """A budget's ``meter`` names the meters whose figures it assumes; 'auto' names none."""
+    if spec.meter is None:
+        return
+    if not spec.has_budget:
+        raise error("'meter' says which meter a budget was set with; give energy or carbon too")
+    if "auto" in spec.meter.split("+") or "" in spec.meter.split("+"):
+        raise error(
+            f"meter {spec.meter!r} does not say which meter produced the figures; name it "
+            "as the report's components do: cputime, rapl, nvml, codecarbon, or e.g. rapl+nvml"
+        )
 
 
 def _convert(raw: RawConfig, key: KeyPath, name: str, value: object) -> Any:
@@ -175,6 +194,7 @@ def convert_value(name: str, value: object) -> Any:
         "intensity": _intensity,
         "pue": _pue,
         "watts_per_vcpu": _watts,
+        "threads": parse_threads,
     }
     return converters[name](value)
 
@@ -238,7 +258,7 @@ def marker_spec(
     if args:
         raise ValueError(
             f"{test}: greenbudget marker takes keywords only "
-            f"(energy=, carbon=, per=, tolerance=, repeats=, warmup=), got positional {args[0]!r}"
+            f"({', '.join(k + '=' for k in BUDGET_KEYS)}), got positional {args[0]!r}"
         )
     values: dict[str, Any] = {}
     for name, value in kwargs.items():
@@ -251,6 +271,7 @@ def marker_spec(
             raise ValueError(f"{test}: greenbudget marker keyword {name!r}: {exc}") from None
     spec = BudgetSpec(source=f"marker at {where}", **_spec_fields(values))
     _check_per(spec, lambda msg: ValueError(f"{test}: greenbudget marker: {msg}"))
+    _check_meter(spec, lambda msg: ValueError(f"{test}: greenbudget marker: {msg}"))
     return spec
 
 
@@ -275,12 +296,14 @@ def make_plan(
         return next((getattr(s, name) for s in layers if getattr(s, name) is not None), None)
 
     budget = _merge_budget(layers)
+    threads = pick("threads")
     return Plan(
         repeats=pick("repeats") or defaults.repeats,
         warmup=defaults.warmup if pick("warmup") is None else pick("warmup"),
         tolerance=defaults.tolerance if pick("tolerance") is None else pick("tolerance"),
         budget=budget,
         session_noise=defaults.session_noise,
+        threads=(defaults.threads if threads is None else threads) or None,
     )
 
 

@@ -205,3 +205,41 @@ def test_the_compared_report_round_trips_through_json(tmp_path: Path) -> None:
     result = compare_reports(base, head)
     write_report(result.report, tmp_path / "compared.json")
     assert read_report(tmp_path / "compared.json") == result.report
+
+
+def test_xdist_workers_and_thread_limits_are_part_of_the_fingerprint() -> None:
+    assert fingerprint_differences(ENV, replace(ENV, workers=2)) == [
+        "xdist workers differ: none (serial) vs 2"
+    ]
+    assert fingerprint_differences(replace(ENV, workers=2), replace(ENV, workers=4)) == [
+        "xdist workers differ: 2 vs 4"
+    ]
+    assert fingerprint_differences(ENV, replace(ENV, threads=1)) == [
+        "thread limit differs: none vs 1"
+    ]
+    serial, parallel = (
+        report(entry("t", BASE)),
+        report(entry("t", SLOWER), env=replace(ENV, workers=2)),
+    )
+    result = compare_reports(serial, parallel)
+    assert not result.comparable and not result.gate_failed
+    assert "xdist workers differ" in result.warnings[0]
+
+
+def test_a_per_test_thread_limit_that_differs_is_reported_not_gated() -> None:
+    base = report(entry("t", BASE), entry("u", BASE, threads=1))
+    head = report(entry("t", SLOWER, threads=1), entry("u", SLOWER, threads=1))
+    result = compare_reports(base, head)
+    tests = result.report.by_nodeid()
+    assert tests["t"].verdict == tests["u"].verdict == "regressed"
+    assert tests["t"].baseline is not None and not tests["t"].baseline.comparable
+    assert (tests["t"].message or "").endswith(
+        "thread limit differs (none vs 1, base vs head): not gated"
+    )
+    assert tests["u"].baseline is not None and tests["u"].baseline.comparable
+    assert result.comparable and result.gate_failed  # u regressed on a comparable footing
+    only_t = compare_reports(report(entry("t", BASE)), report(entry("t", SLOWER, threads=1)))
+    assert not only_t.gate_failed
+    assert compare_reports(
+        report(entry("t", BASE)), report(entry("t", SLOWER, threads=1)), gate_incomparable=True
+    ).gate_failed

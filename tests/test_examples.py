@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -52,3 +54,53 @@ def test_example_suite_runs_measured(tmp_path: Path) -> None:
     assert per_sample.budget is not None and per_sample.budget.per == "sample"
     assert read_report(report).carbon.region == "FRA"
     assert "test_fit_tiny_mlp" in (tmp_path / "page.html").read_text()
+
+
+def _clean_copy(dest: Path) -> Path:
+    """The files a clone of this commit would hold (tracked, plus new files not ignored)."""
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        cwd=ROOT, capture_output=True, text=True,
+    )  # fmt: skip
+    if listed.returncode != 0:
+        pytest.skip("not a git checkout: no clean copy to make")
+    for name in filter(None, listed.stdout.split("\0")):
+        source = ROOT / name
+        if source.is_file():  # a tracked file deleted in the work tree is not in a clone
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, dest / name)
+    return dest
+
+
+def test_readme_first_command_as_written_from_a_clean_copy(tmp_path: Path) -> None:
+    """The quick start, word for word, in a fresh venv on a fresh copy: exit 0, both files.
+
+    Offline: the venv sees this environment's packages (--system-site-packages), and pip is
+    told through its environment, not the command, to use no index and build with the
+    installed setuptools (PIP_NO_INDEX, PIP_NO_BUILD_ISOLATION=0: pip's inverted spelling
+    of --no-build-isolation); the `test` extra carries the setuptools that build needs."""
+    pytest.importorskip("numpy")
+    repo = _clean_copy(tmp_path / "repo")
+    venv = tmp_path / "venv"
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(venv)],
+        check=True,
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "PYTHON"))}
+    env.update(
+        PATH=f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}",
+        PIP_NO_INDEX="1", PIP_NO_BUILD_ISOLATION="0", PIP_DISABLE_PIP_VERSION_CHECK="1",
+    )  # fmt: skip
+    out = subprocess.run(
+        ["bash", "-c", _readme_commands()[0]],
+        cwd=repo, env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-4000:]
+    assert (repo / "greenbudget-report.json").is_file()
+    assert (repo / "greenbudget-report.html").is_file()
+    assert "= greenbudget =" in out.stdout
+    where = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", "import pytest_greenbudget; print(pytest_greenbudget.__file__)"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert where.stdout.startswith(str(venv)), "the venv's own install ran, not another copy"

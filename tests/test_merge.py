@@ -78,9 +78,12 @@ def test_many_duplicates_are_cut_short() -> None:
 
 
 def test_mixed_schema_majors_are_refused() -> None:
-    with pytest.raises(MergeError, match=r"major versions: 1\.2 \(a\.json\), 2\.0 \(b\.json\)"):
+    current = SCHEMA_VERSION.replace(".", r"\.")
+    with pytest.raises(
+        MergeError, match=rf"major versions: {current} \(a\.json\), 2\.0 \(b\.json\)"
+    ):
         merge_reports([report("a"), report("b", version="2.0")], ["a.json", "b.json"])
-    minors = merge_reports([report("a"), report("b", version="1.3")])
+    minors = merge_reports([report("a"), report("b", version="1.1")])
     assert minors.schema_version == SCHEMA_VERSION
 
 

@@ -158,7 +158,9 @@ def test_baseline_from_another_machine_reports_but_does_not_gate(gb: pytest.Pyte
         "--greenbudget-baseline", "base.json", "--greenbudget-report", "head.json"
     )
     result.assert_outcomes(passed=2)
-    result.stdout.fnmatch_lines(["*baseline from another machine or meter*AMD EPYC 7763*"])
+    result.stdout.fnmatch_lines(
+        ["*baseline from another machine, meter, worker count or thread limit*AMD EPYC 7763*"]
+    )
     assert _verdicts(gb.path / "head.json")["test_suite.py::test_model"] == "regressed"
 
     forced = gb.runpytest("--greenbudget-baseline", "base.json", "--greenbudget-gate-incomparable")

@@ -352,3 +352,31 @@ def test_broken():
     result = gb.runpytest("-p", "rerunfailures")
     result.assert_outcomes(failed=1)
     assert result.parseoutcomes()["rerun"] == 1
+
+
+def test_a_budgeted_test_run_by_another_protocol_is_not_silently_unmeasured(
+    gb: pytest.Pytester,
+) -> None:
+    gb.makeconftest(
+        """
+pytest_plugins = ['fakemeter']
+import pytest
+from _pytest.runner import runtestprotocol
+
+class Other:
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_protocol(self, item, nextitem):
+        runtestprotocol(item, nextitem=nextitem)
+        return True
+
+@pytest.hookimpl(trylast=True)
+def pytest_configure(config):
+    config.pluginmanager.register(Other())
+"""
+    )
+    gb.makepyfile(BURN + "\n@pytest.mark.greenbudget(energy='5 J')\ndef test_x():\n    burn(1)\n")
+    result = gb.runpytest("--greenbudget-report", "r.json")
+    result.assert_outcomes(passed=1)
+    entry = json.loads((gb.path / "r.json").read_text())["tests"][0]
+    assert entry["energy_j"] is None
+    assert "another plugin's pytest_runtest_protocol ran this test" in entry["message"]

@@ -16,7 +16,8 @@ from ..results import BaselineFigures, Environment, Report, TestEntry
 from ..units import format_energy
 from .stats import Change, detect_change
 
-NOT_GATED = "baseline from another machine or meter: not gated"
+INCOMPARABLE = "baseline from another machine, meter, worker count or thread limit"
+NOT_GATED = f"{INCOMPARABLE}: not gated"
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,13 @@ class Comparison:
     @property
     def gate_failed(self) -> bool:
         """Something regressed, on a baseline that may gate (or one told to gate anyway)."""
-        return self.count("regressed") > 0 and (self.comparable or self.gate_incomparable)
+        return any(
+            t.verdict == "regressed" and (self.gate_incomparable or self._comparable(t))
+            for t in self.report.tests
+        )
+
+    def _comparable(self, test: TestEntry) -> bool:
+        return self.comparable and (test.baseline is None or test.baseline.comparable)
 
 
 # The name most callers use; one implementation.
@@ -74,7 +81,21 @@ def fingerprint_differences(base: Environment, head: Environment) -> list[str]:
     found += _meter_differences(_meters(base), _meters(head))
     if sorted(base.gpus) != sorted(head.gpus):
         found.append(f"GPUs differ: {_gpus(base.gpus)} vs {_gpus(head.gpus)}")
+    # Parallel workers share cores and caches, and thread limits change what a CPU meter
+    # counts: a serial base against a `-n 2` head read +292% to +7507% on the same code.
+    if base.workers != head.workers:
+        found.append(f"xdist workers differ: {_count(base.workers)} vs {_count(head.workers)}")
+    if base.threads != head.threads:
+        found.append(f"thread limit differs: {_limit(base.threads)} vs {_limit(head.threads)}")
     return found
+
+
+def _count(workers: int | None) -> str:
+    return str(workers) if workers else "none (serial)"
+
+
+def _limit(threads: int | None) -> str:
+    return str(threads) if threads else "none"
 
 
 def _meters(env: Environment) -> dict[str, str]:
@@ -147,18 +168,30 @@ class _Judge:
 
     def _judged(self, head: TestEntry, base: TestEntry, change: Change) -> TestEntry:
         base_j = statistics.median(base.samples_j)
+        # A per-test thread limit (a budget entry's `threads:`) can differ where the
+        # session's default does not.
+        comparable = self.comparable and base.threads == head.threads
         figures = BaselineFigures(
-            base_j, base.samples_j, change.ratio, change.p_value, change.method, self.comparable
+            base_j, base.samples_j, change.ratio, change.p_value, change.method, comparable
         )
         if head.verdict == "over-budget":  # the budget's failure names its source: keep it
             return replace(head, baseline=figures)
         message = describe_change(change, base_j, statistics.median(head.samples_j))
-        if not (self.comparable or self.gate_incomparable) and change.verdict != "unchanged":
-            message = f"{message}; {NOT_GATED}"
+        if not (comparable or self.gate_incomparable) and change.verdict != "unchanged":
+            message = f"{message}; {_not_gated(self.comparable, base, head)}"
         return replace(head, verdict=change.verdict, message=message, baseline=figures)
 
     def _warn(self, text: str) -> None:
         self.warnings.append(text)
+
+
+def _not_gated(session_comparable: bool, base: TestEntry, head: TestEntry) -> str:
+    if session_comparable:
+        return (
+            f"thread limit differs ({_limit(base.threads)} vs {_limit(head.threads)}, "
+            "base vs head): not gated"
+        )
+    return NOT_GATED
 
 
 def _new(head: TestEntry, message: str | None) -> TestEntry:

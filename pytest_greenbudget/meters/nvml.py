@@ -1,12 +1,13 @@
 """NVIDIA GPU energy through NVML (the ``nvml`` meter; nvidia-ml-py is imported lazily).
 
 Per visible GPU, ``nvmlDeviceGetTotalEnergyConsumption`` (millijoules since the driver loaded,
-Volta and later) is read at both edges of a window. The counter only steps every 20-100 ms, so
-windows under 0.1 s, and GPUs without the counter, integrate the power instead (one
-``nvmlDeviceGetPowerUsage`` sample at each edge, trapezoid rule) and say so: provenance
-``estimated``. Components are ``gpu:N`` numbered as CUDA numbers them, which honours
-``CUDA_VISIBLE_DEVICES`` (indices and ``GPU-<uuid>`` prefixes; ``MIG-`` instances are skipped
-because NVML has no per-instance energy counter).
+Volta and later) is read at counter ticks around the window (``nvml_window``): the counter
+only steps every 20-100 ms, so each window starts at a tick and the idle tail up to the tick
+after it is subtracted. GPUs without the counter integrate the power instead (one
+``nvmlDeviceGetPowerUsage`` sample at each edge, trapezoid rule), labelled as that fallback:
+provenance ``estimated``. Components are ``gpu:N`` numbered as CUDA numbers them, which
+honours ``CUDA_VISIBLE_DEVICES`` (indices and ``GPU-<uuid>`` prefixes; ``MIG-`` instances are
+skipped because NVML has no per-instance energy counter).
 
 CUDA runs asynchronously: when torch is loaded and has initialised CUDA, the current device is
 synchronised at the window's edges so that queued kernels land in the window that queued them.
@@ -22,18 +23,25 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, cast
 
-from .base import ComponentChoice, ComponentReading, MeterDescription, MeterUnavailable, Reading
+from .base import (
+    ComponentChoice,
+    ComponentReading,
+    MeterDescription,
+    MeterUnavailable,
+    Provenance,
+    Reading,
+)
 from .cputime import _cpu_seconds
+from .nvml_devices import visible_devices
+from .nvml_window import Tick, Window, wait_ticks
 
-MIN_COUNTER_WINDOW_S = 0.1
+# (energy mJ or None, power mW or None) for one GPU at one window edge
+Sample = tuple[int | None, int | None]
 NO_DRIVER_FIX = (
     "without an NVIDIA GPU, nothing (meter auto leaves the GPU out); with one, install the "
     "NVIDIA driver until nvidia-smi works, and in a container run it with the NVIDIA Container "
     "Toolkit (docker run --gpus all)"
 )
-
-# (energy mJ or None, power mW or None) for one GPU at one window edge
-Sample = tuple[int | None, int | None]
 
 
 class NvmlUnavailable(MeterUnavailable):
@@ -55,47 +63,6 @@ class Gpu:
     has_power: bool
 
 
-def visible_devices(
-    setting: str | None, uuids: Sequence[str]
-) -> tuple[list[tuple[int, int]], list[str]]:
-    """(CUDA index, NVML index) of each GPU CUDA will use, and notes on entries left out.
-
-    Follows CUDA: entries are indices or ``GPU-`` UUID prefixes, and the first entry that
-    names no device ends the list (so "" and "-1" hide every GPU).
-    """
-    if setting is None:
-        return [(i, i) for i in range(len(uuids))], []
-    pairs: list[tuple[int, int]] = []
-    notes: list[str] = []
-    for position, entry in enumerate(e.strip() for e in setting.split(",")):
-        if entry.startswith("MIG-"):
-            notes.append(
-                f"MIG instance {entry} (CUDA device {position}) not measured: NVML has no "
-                "energy counter per MIG instance"
-            )
-            continue
-        index = _resolve(entry, uuids)
-        if index is None:
-            if entry and entry != "-1":
-                notes.append(
-                    f"CUDA_VISIBLE_DEVICES entry {entry!r} names no GPU: it and the entries "
-                    "after it are ignored, as CUDA ignores them"
-                )
-            break
-        if index not in (nvml_index for _, nvml_index in pairs):
-            pairs.append((position, index))
-    return pairs, notes
-
-
-def _resolve(entry: str, uuids: Sequence[str]) -> int | None:
-    if entry.isdigit():
-        return int(entry) if int(entry) < len(uuids) else None
-    if entry.startswith("GPU-"):
-        matches = [i for i, uuid in enumerate(uuids) if uuid.startswith(entry)]
-        return matches[0] if len(matches) == 1 else None  # CUDA wants a unique prefix
-    return None
-
-
 def _sync_cuda() -> None:
     torch = sys.modules.get("torch")  # never import torch ourselves: it costs seconds
     cuda = getattr(torch, "cuda", None)
@@ -105,31 +72,65 @@ def _sync_cuda() -> None:
         cuda.synchronize()
 
 
+@dataclass(frozen=True)
+class _Start:
+    wall: float
+    cpu: float
+    ticks: list[Tick | None]  # per GPU: the tick the window starts at
+    samples: list[Sample]
+
+
 class NvmlMeter:
-    """Energy-counter deltas per visible GPU, power x time where the counter cannot serve."""
+    """Energy-counter deltas per visible GPU, aligned to the counter's ticks; power x time
+    where a GPU has no counter."""
 
     name = "nvml"
 
-    def __init__(self, nvml: ModuleType, gpus: Sequence[Gpu], notes: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        nvml: ModuleType,
+        gpus: Sequence[Gpu],
+        notes: Sequence[str] = (),
+        clock: Callable[[], float] | None = None,
+        sleep: Callable[[float], None] | None = None,
+    ) -> None:
         self._nvml = nvml
         self.gpus = tuple(gpus)
         self.notes = tuple(notes)
+        self._clock = clock or (lambda: time.perf_counter())
+        self._sleep = sleep or (lambda seconds: time.sleep(seconds))
 
     def start(self) -> object:
         _sync_cuda()
-        return time.perf_counter(), _cpu_seconds(), self._sample()
+        ticks = self._ticks(1)
+        samples = self._sample()
+        return _Start(self._clock(), _cpu_seconds(), [t[0] if t else None for t in ticks], samples)
 
     def stop(self, token: object) -> Reading:
-        wall0, cpu0, samples0 = cast("tuple[float, float, list[Sample]]", token)
+        begun = cast("_Start", token)
         _sync_cuda()
-        samples1 = self._sample()
-        cpu = max(_cpu_seconds() - cpu0, 0.0)
-        wall = time.perf_counter() - wall0
-        comps = {
-            gpu.label: _gpu_energy(gpu, a, b, wall)
-            for gpu, a, b in zip(self.gpus, samples0, samples1, strict=True)
-        }
-        return Reading(comps, wall, cpu)
+        wall_end = self._clock()
+        cpu = max(_cpu_seconds() - begun.cpu, 0.0)
+        samples = self._sample()
+        after = self._ticks(2)  # the tick closing the tail, and the next: the idle rate
+        comps = {}
+        for i, gpu in enumerate(self.gpus):
+            window = Window(
+                begun.ticks[i], begun.wall, wall_end, *_two(after[i]), samples[i][0] or 0
+            )
+            comps[gpu.label] = _gpu_energy(gpu, window, begun.samples[i], samples[i])
+        return Reading(comps, wall_end - begun.wall, cpu)
+
+    def _ticks(self, count: int) -> list[list[Tick]]:
+        readers = [self._reader(g) if g.has_counter else None for g in self.gpus]
+        try:
+            return wait_ticks(readers, count, self._clock, self._sleep)
+        except self._nvml.NVMLError as exc:
+            raise _read_error(exc) from None
+
+    def _reader(self, gpu: Gpu) -> Callable[[], int]:
+        read = self._nvml.nvmlDeviceGetTotalEnergyConsumption
+        return lambda: int(read(gpu.handle))
 
     def _sample(self) -> list[Sample]:
         nvml = self._nvml
@@ -142,9 +143,7 @@ class NvmlMeter:
                 for g in self.gpus
             ]
         except nvml.NVMLError as exc:
-            raise NvmlUnavailable(
-                f"reading the GPU energy failed: {exc}", "run nvidia-smi"
-            ) from None
+            raise _read_error(exc) from None
 
     def describe(self) -> MeterDescription:
         choices = {gpu.label: _choice(gpu) for gpu in self.gpus}
@@ -158,35 +157,40 @@ class NvmlMeter:
             _call(self._nvml, self._nvml.nvmlShutdown)
 
 
-def _gpu_energy(gpu: Gpu, start: Sample, end: Sample, wall: float) -> ComponentReading:
+def _read_error(exc: Exception) -> NvmlUnavailable:
+    return NvmlUnavailable(f"reading the GPU energy failed: {exc}", "run nvidia-smi")
+
+
+def _two(ticks: list[Tick]) -> tuple[Tick | None, Tick | None]:
+    return (ticks[0] if ticks else None), (ticks[1] if len(ticks) > 1 else None)
+
+
+def _gpu_energy(gpu: Gpu, window: Window, start: Sample, end: Sample) -> ComponentReading:
     (e0, p0), (e1, p1) = start, end
+    wall = window.window_end - window.window_start
     if e0 is not None and e1 is not None and e1 >= e0:
-        if wall >= MIN_COUNTER_WINDOW_S or p0 is None or p1 is None:
-            note = None if wall >= MIN_COUNTER_WINDOW_S else f"{_short(wall)}; no power reading"
-            return ComponentReading((e1 - e0) / 1e3, "measured", "nvml", note)
-        why = _short(wall)
-    elif not gpu.has_counter:
+        joules, how = window.energy(e0)
+        outside = window.end is not None and (window.end.at - window.window_end) > wall
+        # When the subtracted idle tail is longer than the window itself, the figure is
+        # mostly that estimate: say so through the provenance.
+        provenance: Provenance = "estimated" if outside else "measured"
+        return ComponentReading(max(joules, 0.0), provenance, "nvml", how)
+    if not gpu.has_counter:
         why = "this GPU has no total-energy counter"
     else:
         why = "the energy counter went backwards (driver reloaded?)"
     if p0 is None or p1 is None:
         return ComponentReading(0.0, "estimated", "nvml", f"{why}; no power reading either")
     joules = (p0 + p1) / 2 / 1e3 * wall  # trapezoid over the two edge samples, mW -> W
-    return ComponentReading(joules, "estimated", "nvml", f"{why}: power at the edges x time")
-
-
-def _short(wall: float) -> str:
-    return (
-        f"window of {wall * 1e3:.0f} ms is shorter than the energy counter's "
-        f"~{MIN_COUNTER_WINDOW_S * 1e3:.0f} ms update period"
-    )
+    note = f"power x time fallback ({why}): power at the window's edges x its duration"
+    return ComponentReading(joules, "estimated", "nvml", note)
 
 
 def _choice(gpu: Gpu) -> ComponentChoice:
     if gpu.has_counter:
-        how = f"NVML total-energy counter; windows under {MIN_COUNTER_WINDOW_S} s use power x time"
+        how = "NVML total-energy counter, windows aligned to its ticks"
         return ComponentChoice("nvml", "measured", f"{gpu.name} ({gpu.uuid}): {how}")
-    how = "no total-energy counter (pre-Volta?), power sampled at the window's edges"
+    how = "no total-energy counter (pre-Volta?): power x time fallback, power at the edges"
     return ComponentChoice("nvml", "estimated", f"{gpu.name} ({gpu.uuid}): {how}")
 
 

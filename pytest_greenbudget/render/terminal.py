@@ -106,6 +106,7 @@ def summary_lines(report: Report) -> list[str]:
     lines.append(" · ".join(f"{label}: {value}" for label, value in totals(report)))
     lines.extend(meters(report))
     lines.extend(report.environment.notes)
+    lines.extend(f"{e.nodeid}: {note}" for e in entries for note in e.notes)
     measured = [e for e in entries if e.samples_j]
     advice = [noise_advice(measured), *map(repeats_advice, measured)]
     lines.extend(a for a in advice if a)

@@ -220,7 +220,10 @@ def meters(report: Report) -> tuple[str, ...]:
         + f", PUE {carbon.pue:g}"
     )
     if env.cpu_model:
-        lines.append(f"machine: {env.cpu_model}, {env.cpu_count} CPUs")
+        # Workers and thread limits are part of the fingerprint: shown where the machine is.
+        workers = f", {env.workers} xdist workers" if env.workers else ""
+        threads = f", thread pools limited to {env.threads}" if env.threads else ""
+        lines.append(f"machine: {env.cpu_model}, {env.cpu_count} CPUs{workers}{threads}")
     gate = gate_rule(report.tests)
     if gate:
         lines.append(gate)

@@ -18,11 +18,16 @@ from pytest_greenbudget.meters.base import (
 )
 
 # Integer nanojoules: float sums would make a figure depend on what ran before it.
-LEDGER = {"nanojoules": 0, "starts": 0}
+LEDGER = {"nanojoules": 0, "starts": 0, "spin_ns": 0}
 
 
 def burn(joules: float) -> None:
     LEDGER["nanojoules"] += round(joules * 1e9)
+
+
+def spin(cpu_seconds: float) -> None:
+    """CPU seconds on top of the window's wall time, as busy extra threads would add."""
+    LEDGER["spin_ns"] += round(cpu_seconds * 1e9)
 
 
 class FakeMeter:
@@ -30,13 +35,14 @@ class FakeMeter:
 
     def start(self) -> object:
         LEDGER["starts"] += 1
-        return LEDGER["nanojoules"]
+        return LEDGER["nanojoules"], LEDGER["spin_ns"]
 
     def stop(self, token: object) -> Reading:
-        assert isinstance(token, int)
-        energy = (LEDGER["nanojoules"] - token) / 1e9
+        assert isinstance(token, tuple)
+        energy = (LEDGER["nanojoules"] - token[0]) / 1e9
+        spun = (LEDGER["spin_ns"] - token[1]) / 1e9
         comp = ComponentReading(energy, "measured", self.name)
-        return Reading({"cpu": comp}, wall_s=energy / 100, cpu_s=energy / 100)
+        return Reading({"cpu": comp}, wall_s=energy / 100, cpu_s=energy / 100 + spun)
 
     def describe(self) -> MeterDescription:
         return MeterDescription(
