@@ -1,7 +1,7 @@
 """False alarms and detections of the regression gate, on the example suite, on this machine.
 
-Run: ``python benchmarks/bench_gate.py [--rounds N] [--default-rounds M]`` (6-7 minutes
-with the defaults on a busy 2-vCPU VM).
+Run: ``python benchmarks/bench_gate.py [--rounds N] [--default-rounds M] [--base-runs K]``
+(6-7 minutes with the defaults on a busy 2-vCPU VM).
 
 Three variants of ``examples/``, each copied to a temporary directory:
 
@@ -19,6 +19,11 @@ variant, in an order that rotates round by round:
   once more and only fails when that confirms it);
 - the CI workflow: a plain run writing ``head.json``, then ``greenbudget compare base head``
   (one measurement, no confirmation).
+
+With ``--base-runs K`` the baseline is a history instead: the newest K base runs (each round
+adds its fresh one; K - 1 are measured before the first round), given to the gate as K
+``--greenbudget-baseline`` flags and to ``compare`` as one ``greenbudget merge --keep-runs K``
+file, so each test is judged by its own noise between those runs.
 
 A/A rounds count false alarms (``regressed`` verdicts where nothing changed); A/B rounds count
 detections. Each pytest run is a fresh subprocess with ``-p no:cacheprovider``, on the default
@@ -49,6 +54,8 @@ EXAMPLES = ROOT / "examples"
 VARIANTS: dict[str, str] = {"A": "0", "B+10%": "0.10", "B+30%": "0.30"}
 SCENARIOS: dict[str, str] = {"A/A": "A", "A/B +10%": "B+10%", "A/B +30%": "B+30%"}
 GATE_REPEATS = 5
+BASES: list[Path] = []  # every base run so far, oldest first
+HISTORY = [1]  # base runs a baseline holds (--base-runs); a list so main can set it
 CONFIRMED = "confirmed by a second measurement"
 NOT_CONFIRMED = "a second one did not confirm"
 
@@ -108,10 +115,12 @@ class Tally:
     gate_first_flags: int = 0
     gate_cleared: int = 0
     compare_regressed: int = 0
+    compare_inconclusive: int = 0  # could not have seen a change of the tolerance
     compare_exit_1: int = 0
     rounds: int = 0
     ratios: dict[str, list[float]] = field(default_factory=dict)
     base_cvs: dict[str, list[float]] = field(default_factory=dict)
+    detectable: list[float] = field(default_factory=list)
     other_verdicts: list[str] = field(default_factory=list)
     alarms: list[str] = field(default_factory=list)
 
@@ -193,17 +202,41 @@ def one_round(
     copies: dict[str, Path], order: Sequence[str], repeats: list[str], work: Path
 ) -> dict[str, tuple[dict[str, dict], int, dict[str, dict]]]:
     """A fresh baseline, then the gate and a plain run + compare per variant."""
-    base = work / "base.json"
-    run_pytest(copies["A"], VARIANTS["A"], [*repeats, f"--greenbudget-report={base}"], work)
+    base, newest = base_history(copies, repeats, work)
     out: dict[str, tuple[dict[str, dict], int, dict[str, dict]]] = {}
     for name in order:
         gated, head = work / f"gated-{name}.json", work / f"head-{name}.json"
-        gate_args = [f"--greenbudget-baseline={base}", f"--greenbudget-report={gated}"]
+        gate_args = [
+            *(f"--greenbudget-baseline={b}" for b in newest),
+            f"--greenbudget-report={gated}",
+        ]
         run_pytest(copies[name], VARIANTS[name], [*repeats, *gate_args], work)
         run_pytest(copies[name], VARIANTS[name], [*repeats, f"--greenbudget-report={head}"], work)
         code, compared = greenbudget_compare(base, head)
         out[name] = (read_tests(gated), code, compared)
     return out
+
+
+def base_run(copies: dict[str, Path], repeats: list[str], work: Path) -> Path:
+    base = work / f"base-{len(BASES)}.json"
+    run_pytest(copies["A"], VARIANTS["A"], [*repeats, f"--greenbudget-report={base}"], work)
+    BASES.append(base)
+    return base
+
+
+def base_history(
+    copies: dict[str, Path], repeats: list[str], work: Path
+) -> tuple[Path, list[Path]]:
+    """A fresh base run; the baseline file for compare and the runs for the gate's flags."""
+    base_run(copies, repeats, work)
+    newest = BASES[-HISTORY[0] :]
+    if len(newest) == 1:
+        return newest[0], newest
+    merged = work / "history.json"
+    program = "import sys; from pytest_greenbudget.cli import main; sys.exit(main())"
+    cmd = [sys.executable, "-c", program, "merge", f"--keep-runs={HISTORY[0]}", str(merged)]
+    subprocess.run([*cmd, *map(str, newest)], capture_output=True, text=True, check=True)
+    return merged, newest
 
 
 def add_round(tally: Tally, gated: dict[str, dict], code: int, compared: dict[str, dict]) -> None:
@@ -217,10 +250,13 @@ def add_round(tally: Tally, gated: dict[str, dict], code: int, compared: dict[st
         tally.gate_cleared += NOT_CONFIRMED in message
         if entry["verdict"] == "regressed":
             tally.alarms.append(f"gate round {tally.rounds}: {nodeid}: {message}")
-        if entry["verdict"] not in ("regressed", "unchanged", "improved"):
+        if entry["verdict"] not in ("regressed", "unchanged", "improved", "inconclusive"):
             tally.other_verdicts.append(f"gate {nodeid}: {entry['verdict']}")
     for nodeid, entry in compared.items():
         tally.compare_regressed += entry["verdict"] == "regressed"
+        tally.compare_inconclusive += entry["verdict"] == "inconclusive"
+        if entry["baseline"].get("detectable") is not None:
+            tally.detectable.append(entry["baseline"]["detectable"])
         if entry["verdict"] == "regressed":
             tally.alarms.append(f"compare round {tally.rounds}: {nodeid}: {entry['message']}")
         # Ratios from the plain run: unbiased by the gate's second look at flagged tests.
@@ -233,6 +269,9 @@ def run_setting(
 ) -> dict[str, Tally]:
     tallies = {scenario: Tally() for scenario in SCENARIOS}
     names = list(VARIANTS)
+    BASES.clear()
+    for _ in range(HISTORY[0] - 1):  # the history the first round compares with
+        base_run(copies, repeats, work)
     for r in range(rounds):
         started = time.perf_counter()
         # Rotate the order, so no variant always runs right after the baseline.
@@ -275,9 +314,9 @@ def print_table(results: dict[str, dict[str, Tally]]) -> None:
     print(
         "| scenario | repeats | tests x rounds | gate: regressed | gate rate (95% CI) "
         "| gate: first-pass flags (cleared) | compare: regressed | compare rate (95% CI) "
-        "| median measured ratio |"
+        "| compare: inconclusive | median detectable change | median measured ratio |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for repeats, tallies in results.items():
         for scenario, t in tallies.items():
             ratios = all_ratios(t)
@@ -286,9 +325,14 @@ def print_table(results: dict[str, dict[str, Tally]]) -> None:
                 f"| {scenario} | {repeats} | {t.trials // max(t.rounds, 1)} x {t.rounds} "
                 f"| {t.gate_regressed} | {rate(t.gate_regressed, t.trials)} "
                 f"| {t.gate_first_flags} ({t.gate_cleared}) | {t.compare_regressed} "
-                f"| {rate(t.compare_regressed, len(ratios))} | {ratio} |"
+                f"| {rate(t.compare_regressed, len(ratios))} | {t.compare_inconclusive} "
+                f"| {_median_change(t.detectable)} | {ratio} |"
             )
     print()
+
+
+def _median_change(values: Sequence[float]) -> str:
+    return f"+{statistics.median(values):.0%}" if values else "-"
 
 
 def spread(values: Sequence[float]) -> str:
@@ -354,6 +398,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         default=2,
         help="rounds at the example's own repeats (greenbudget.yaml); 0 skips",
     )
+    parser.add_argument(
+        "--base-runs",
+        type=int,
+        default=1,
+        help="base runs in the baseline: 1 is one report; from 3 each test's own noise counts",
+    )
     args = parser.parse_args(argv)
     set_changes([c.strip() for c in args.changes.split(",") if c.strip()])
     return args
@@ -379,19 +429,21 @@ def print_settings(args: argparse.Namespace) -> None:
     )
     print("warmup, tolerance: the example's (1 run, 5%); gate p < 0.01 one-sided")
     print("per round: a fresh baseline; per variant a gated run and a plain run + compare")
+    print(f"baseline:  the newest {HISTORY[0]} base run(s) (--base-runs)")
     changes = " / ".join(name.split()[-1] for name in SCENARIOS if name != "A/A")
     print(f"changes:   {changes} of training steps and predict calls (GB_BENCH_EXTRA)")
     print()
 
 
-def meter_of(work: Path) -> str:
-    report = json.loads((work / "base.json").read_text(encoding="utf-8"))
+def meter_of() -> str:
+    report = json.loads(BASES[-1].read_text(encoding="utf-8"))
     meters = report["environment"].get("meters", {})
     return ", ".join(f"{c}: {m.get('meter')}" for c, m in meters.items()) or "unknown"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    HISTORY[0] = args.base_runs
     print_machine_and_load()
     print_settings(args)
     started, ticks = time.perf_counter(), cpu_ticks()
@@ -404,7 +456,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             results[str(GATE_REPEATS)] = run_setting(copies, gate, args.rounds, work, "repeats 5")
         if args.default_rounds:
             results["3 (yaml)"] = run_setting(copies, [], args.default_rounds, work, "repeats 3")
-        meter = meter_of(work)
+        meter = meter_of()
     print()
     print(
         f"## Results (meter {meter}; {time.perf_counter() - started:.0f} s; "

@@ -133,9 +133,10 @@ def run_budgeted(item: pytest.Item, nextitem: pytest.Item | None, run: Run) -> N
     reports = repeated.reports()
     if entry is not None and run.fails(entry):
         fail_call(item, reports, entry.message or entry.verdict or "")
+    # Settled before logging: under xdist the entry travels with the logged teardown report.
+    run.settle(item.nodeid, outcome_of(reports), earlier + repeated.notes())
     for report in reports:
         ihook.pytest_runtest_logreport(report=report)
-    run.settle(item.nodeid, outcome_of(reports), earlier + repeated.notes())
     if attempts > 1:
         item.execution_count = attempt  # type: ignore[attr-defined]  # for --fail-on-flaky
     ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)

@@ -54,7 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args.run(args)
     except CommandError as exc:
-        print(f"greenbudget: error: {exc}", file=sys.stderr)
+        print(error_line(exc), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
@@ -62,6 +62,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
     return code
+
+
+def error_line(exc: object) -> str:
+    """The one line bad input prints; the message may quote a report or GitHub's answer."""
+    from .untrusted import printable
+
+    return f"greenbudget: error: {printable(exc)}"
 
 
 if __name__ == "__main__":

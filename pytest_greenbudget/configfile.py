@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 KeyPath = tuple[str | int, ...]
+MAX_DEPTH = 20  # a budget file is three levels deep; the bound keeps the recursive walks safe
 
 
 class ConfigError(ValueError):
@@ -57,17 +58,46 @@ def load_yaml(path: Path) -> RawConfig:
 
     text = _read(path)
     try:
+        _check_events(text, path)  # before anything walks the tree
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.load(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc)
+        problem = " ".join(str(getattr(exc, "problem", None) or exc).split())  # one line
         raise ConfigError(f"{path.name}{line}: invalid YAML: {problem}") from None
+    except ConfigError:
+        raise
+    except (ValueError, TypeError, OverflowError) as exc:  # e.g. a timestamp of 2024-13-45
+        raise ConfigError(f"{path.name}: invalid YAML value: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{path.name}: nested deeper than {MAX_DEPTH} levels") from None
     lines: dict[KeyPath, int] = {}
     if node is not None:
         _yaml_lines(node, (), lines, path)
     return RawConfig(path, _top(data, path), lines)
+
+
+def _check_events(text: str, path: Path) -> None:
+    """Refuse aliases and deep nesting from the parser's flat event stream, before the
+    (recursive) composer runs: 400 bytes of nested aliases expand to gigabytes, and 3,000
+    levels of nesting overflow the stack. A budget file needs neither."""
+    import yaml
+
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        line = event.start_mark.line + 1
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise ConfigError(
+                f"{path.name}:{line}: YAML anchors and aliases (&name, *name) are not "
+                "supported in a greenbudget config; write the values out"
+            )
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise ConfigError(f"{path.name}:{line}: nested deeper than {MAX_DEPTH} levels")
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
 
 
 def _yaml_lines(node: Any, key: KeyPath, lines: dict[KeyPath, int], path: Path) -> None:
@@ -77,6 +107,12 @@ def _yaml_lines(node: Any, key: KeyPath, lines: dict[KeyPath, int], path: Path) 
     if isinstance(node, yaml.MappingNode):
         seen: set[str] = set()
         for knode, vnode in node.value:
+            if knode.tag != "tag:yaml.org,2002:str":
+                line = knode.start_mark.line + 1
+                raise ConfigError(
+                    f"{path.name}:{line}: {format_key(key) or 'top level'}: key "
+                    f"{str(knode.value)[:40]!r} is not text; keys are names such as 'defaults'"
+                )
             name = str(knode.value)
             if name in seen:
                 line = knode.start_mark.line + 1
@@ -101,7 +137,12 @@ def load_pyproject(path: Path) -> RawConfig | None:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path.name}: invalid TOML: {exc}") from None
-    table = data.get("tool", {}).get("greenbudget")
+    except RecursionError:  # tomllib's parser recurses on nested arrays and inline tables
+        raise ConfigError(f"{path.name}: invalid TOML: nested too deeply") from None
+    tool = data.get("tool", {})
+    if not isinstance(tool, dict):
+        raise ConfigError(f"{path.name}: 'tool' must be a table ([tool.NAME]), not {_kind(tool)}")
+    table = tool.get("greenbudget")
     if table is None:
         return None
     raw = RawConfig(path, _top(table, path), table="[tool.greenbudget] ")
@@ -143,23 +184,53 @@ def _read(path: Path) -> str:
         return path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read config: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path}: not UTF-8 text (invalid byte at offset {exc.start}); save it as UTF-8"
+        ) from None
 
 
 def _top(data: object, path: Path) -> dict[str, Any]:
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise ConfigError(f"{path.name}:1: the top level must be a mapping of keys, not a list")
+        raise ConfigError(
+            f"{path.name}:1: the top level must be a mapping of keys, not {_kind(data)}"
+        )
     return data
+
+
+def _kind(value: object) -> str:
+    names = {list: "a list", str: "text", int: "a number", float: "a number", bool: "a boolean"}
+    return names.get(type(value), type(value).__name__)
+
+
+VALID_FILES = "greenbudget.yaml, greenbudget.yml, or a .toml with a [tool.greenbudget] table"
+
+
+def _explicit(path: Path) -> RawConfig:
+    """A file the user named: it must exist, be a file, and hold the configuration."""
+    if path.is_dir():
+        raise ConfigError(
+            f"{path}: --greenbudget-config names a directory; give a file in it: {VALID_FILES}"
+        )
+    if not path.is_file():
+        raise ConfigError(f"{path}: --greenbudget-config names no such file ({VALID_FILES})")
+    if path.suffix != ".toml":
+        return load_yaml(path)
+    table = load_pyproject(path)
+    if table is None:  # found implicitly, a pyproject.toml without the table is fine
+        raise ConfigError(
+            f"{path.name}: no [tool.greenbudget] table; --greenbudget-config needs a file that "
+            f"holds the configuration ({VALID_FILES})"
+        )
+    return table
 
 
 def find_config(rootdir: Path, explicit: str | None) -> RawConfig | None:
     """--greenbudget-config, else greenbudget.yaml/.yml at the rootdir, else pyproject.toml."""
     if explicit:
-        path = Path(explicit)
-        if not path.is_file():
-            raise ConfigError(f"{explicit}: --greenbudget-config names no such file")
-        return load_pyproject(path) if path.suffix == ".toml" else load_yaml(path)
+        return _explicit(Path(explicit))
     found = [
         rootdir / n for n in ("greenbudget.yaml", "greenbudget.yml") if (rootdir / n).is_file()
     ]

@@ -7,11 +7,12 @@ nor rescues a test. Per-unit budgets divide each run by the units that run decla
 from __future__ import annotations
 
 import statistics
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from . import carbon as carbon_mod
 from . import threads as threads_mod
+from .gate.noise import meter_noise
 from .gate.stats import Summary
 from .meters.base import Reading
 from .probe import RunSample
@@ -123,6 +124,11 @@ def build_entry(
     tie = meter_mismatch(spec, middle)
     if tie and not problem:
         status, message = "ok", f"{message}; {tie}" if message else tie
+    components = {
+        n: Component(c.energy_j, c.provenance, c.meter, c.note)
+        for n, c in middle.components.items()
+    }
+    noise, source = session_noise(plan, components, middle.cpu_s, middle.wall_s)
     return TestEntry(
         nodeid=nodeid,
         outcome="failed" if status == "over-budget" else "passed",
@@ -131,10 +137,7 @@ def build_entry(
         ci_j=Summary.from_samples([s.reading.energy_j for s in samples]).ci,
         wall_s=middle.wall_s,
         cpu_s=middle.cpu_s,
-        components={
-            n: Component(c.energy_j, c.provenance, c.meter, c.note)
-            for n, c in middle.components.items()
-        },
+        components=components,
         work=fig.work,
         energy_per_unit_j=fig.per_unit_j,
         carbon_g=fig.carbon_g,
@@ -145,10 +148,20 @@ def build_entry(
         repeats=plan.repeats,
         warmup=plan.warmup,
         tolerance=plan.tolerance,
-        session_noise=plan.session_noise,
+        session_noise=noise,
+        noise_source=source,
         threads=plan.threads,
         notes=_notes(samples, plan) + ((tie,) if tie else ()),
     )
+
+
+def session_noise(
+    plan: Plan, components: Mapping[str, Component], cpu_s: float, wall_s: float
+) -> tuple[float, str]:
+    """The user's setting, or the default of the meters that measured this test."""
+    if plan.session_noise is not None:
+        return plan.session_noise, "setting"
+    return meter_noise(components, cpu_s, wall_s)
 
 
 def meters_of(reading: Reading) -> str:
@@ -202,6 +215,8 @@ def failed_entry(nodeid: str, plan: Plan, outcome: str, reason: str) -> TestEntr
         repeats=plan.repeats,
         warmup=plan.warmup,
         tolerance=plan.tolerance,
-        session_noise=plan.session_noise,
+        # Nothing was measured: no meter figure to take a default from.
+        session_noise=plan.session_noise or 0.0,
+        noise_source="setting" if plan.session_noise is not None else "not measured",
         threads=plan.threads,
     )

@@ -106,8 +106,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--greenbudget-session-noise",
         metavar="PCT",
         type=_flag_type("session_noise"),
-        help="between-session CV of energy on this machine (default 25%%; measure yours "
-        "with `greenbudget noise`)",
+        help="between-session CV of energy on this machine (default: per meter, e.g. 25%% "
+        "for cputime, 0.5%% for nvml; measure yours with `greenbudget noise`)",
     )
     add(
         "--greenbudget-region",
@@ -127,7 +127,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     add(
         "--greenbudget-baseline",
         metavar="PATH",
-        help="a report from the base branch: fail tests whose energy regressed",
+        action="append",
+        help="a report from the base branch: fail tests whose energy regressed; repeat it "
+        "with several runs of the base to judge each test by its own noise between them",
     )
     add(
         "--greenbudget-against",
@@ -171,18 +173,13 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER)
     if config.getoption("greenbudget_disable"):
         return
-    from .configfile import ConfigError
-    from .session import Options, Settings
+    from .startup import settings_wanted
 
     _check_against(config)
-    options = Options.from_getoption(config.getoption)
-    try:
-        settings = Settings.load(options, config.rootpath)
-    except (ConfigError, ValueError) as exc:  # ReportError and CarbonError are ValueErrors
-        raise pytest.UsageError(f"greenbudget: {exc}") from None
-    plugin = GreenBudgetPlugin(config, settings)
+    plugin = GreenBudgetPlugin(config)
+    if settings_wanted(config):  # else nothing is read or built until a test is marked
+        plugin.load_settings()
     config.pluginmanager.register(plugin, PLUGIN_NAME)
-    plugin.start()
 
 
 def _check_against(config: pytest.Config) -> None:
@@ -215,12 +212,13 @@ def greenbudget(request: pytest.FixtureRequest) -> Probe:
 class GreenBudgetPlugin:
     """The one registered plugin object; its hooks delegate to ``session.Run``."""
 
-    def __init__(self, config: pytest.Config, settings: Settings) -> None:
+    def __init__(self, config: pytest.Config) -> None:
         self.config = config
-        self.settings = settings
-        self.run: Run | None = None
+        self._settings: Settings | None = None  # read at configure, or at first need
+        self.run: Run | None = None  # with its meter: built when a test is to be measured
         self.is_worker = hasattr(config, "workerinput")  # an xdist worker process
         self.workers: list[str] = []
+        self.pending: list[str] = []  # notes from before the run existed (xdist controller)
         self.final: Report | None = None  # built once at session end, shown and written
         self.checked_collection = False  # xdist controller: config entries checked once
         self.collection_errors = 0
@@ -229,32 +227,31 @@ class GreenBudgetPlugin:
         self.interrupted: str | None = None  # Ctrl-C or SIGTERM during the paired phase
         self.worker: PairedWorker | None = None  # this session serves a paired controller
 
+    @property
+    def settings(self) -> Settings:
+        return self._settings or self.load_settings()
+
+    def load_settings(self) -> Settings:
+        from .startup import load_settings
+
+        self._settings = load_settings(self.config)
+        return self._settings
+
+    def ensure_run(self) -> Run:
+        """The session's Run and its meter, built at the first need: a test to measure, a
+        worker's measurements, or a report to write."""
+        if self.run is None:
+            self.start()
+        assert self.run is not None
+        return self.run
+
     def start(self) -> None:
-        from .environment import gather
-        from .meters.base import Meter, MeterUnavailable
         from .session import Run
+        from .startup import make_meter
 
-        name = self.settings.defaults.meter
-        try:
-            meter = self.config.hook.pytest_greenbudget_make_meter(config=self.config, name=name)
-        except MeterUnavailable as exc:
-            raise pytest.UsageError(f"greenbudget: meter {name!r}: {exc}") from None
-        if not isinstance(meter, Meter):
-            raise pytest.UsageError(
-                f"greenbudget: pytest_greenbudget_make_meter returned {meter!r} for meter "
-                f"{name!r}, which is not a meter (it needs name, start, stop, describe, close)"
-            )
-        try:
-            description = meter.describe()
-        except Exception as exc:
-            raise pytest.UsageError(f"greenbudget: meter {name!r} failed: {exc!r}") from None
-        env = gather(description, pytest.__version__, _workers(self.config))
+        meter, env = make_meter(self.config, self.settings.defaults.meter, _workers(self.config))
         self.run = Run(self.settings, meter, env)
-        fds = self.config.getoption("greenbudget_paired_worker")
-        if fds:
-            from .paired_worker import PairedWorker
-
-            self.worker = PairedWorker(fds, self.run)
+        self.run.notes.extend(self.pending)
         if not self.is_worker:  # one warning per run, not one per xdist worker
             for note in env.notes:  # e.g. RAPL unreadable: the figure is estimated, and the fix
                 self.config.issue_config_time_warning(pytest.PytestConfigWarning(note), 2)
@@ -267,9 +264,14 @@ class GreenBudgetPlugin:
         return make_builtin(name, self.settings.meter_options(parallel))
 
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        marked = any(item.get_closest_marker("greenbudget") for item in items)
+        if not marked and self._settings is None:
+            return  # nothing marked, no config, no flag: nothing to measure, nothing built
+        if not marked and not self.settings.file.rules and not self._outputs():
+            return
         from .settings import marker_spec
 
-        assert self.run is not None
+        run = self.ensure_run()
         for item in items:
             marks = list(item.iter_markers("greenbudget"))  # closest (the method's) first
             args = tuple(a for mark in marks for a in mark.args)
@@ -278,9 +280,9 @@ class GreenBudgetPlugin:
                 spec = marker_spec(args, kwargs, _where(item), item.nodeid) if marks else None
             except ValueError as exc:
                 raise pytest.UsageError(f"greenbudget: {exc}") from None
-            self.run.plan(item.nodeid, spec, _marker_test(item))
+            run.plan(item.nodeid, spec, _marker_test(item))
         if not self.is_worker:  # an xdist controller hears of its workers' collection below
-            self._warn(self.run.unused_entries())
+            self._warn(run.unused_entries())
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
@@ -288,10 +290,11 @@ class GreenBudgetPlugin:
         collect the same). Its ids are already deselected (-k, -m), so then it stays quiet."""
         option = self.config.option
         deselecting = option.keyword or option.markexpr or getattr(option, "deselect", None)
-        if self.run is None or self.checked_collection or deselecting:
+        no_entries = self._settings is None or not self.settings.file.rules
+        if no_entries or self.checked_collection or deselecting:
             return
         self.checked_collection = True
-        self._warn(self.run.unused_entries(ids))
+        self._warn(self.ensure_run().unused_entries(ids))
 
     def _warn(self, lines: list[str]) -> None:
         for line in lines:
@@ -301,7 +304,11 @@ class GreenBudgetPlugin:
     def pytest_runtestloop(self, session: pytest.Session) -> bool | None:
         """A paired worker serves its controller instead of running the loop; a controller
         measures base and head side by side first, so verdicts are ready for its own loop."""
-        if self.worker is not None:
+        fds = self.config.getoption("greenbudget_paired_worker")
+        if fds:
+            from .paired_worker import PairedWorker
+
+            self.worker = PairedWorker(fds, self.ensure_run())
             self.worker.serve(session)
             return True
         ref = self.config.getoption("greenbudget_against")
@@ -364,13 +371,15 @@ class GreenBudgetPlugin:
 
     @pytest.hookimpl(wrapper=True, trylast=True)  # innermost: measure the test, not the hooks
     def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, object, object]:
+        if self.run is None:  # nothing measured: protocol.py and its imports stay unloaded
+            return (yield)
         from .protocol import WINDOW
 
         if self.paired is not None and item.nodeid in self.paired.entries:
             return (yield from self._paired_call(item.nodeid))
         window = item.stash.get(WINDOW, None)
-        if self.run is None or window is None:
-            if self.run is not None and item.nodeid in self.run.plans:  # never in silence
+        if window is None:
+            if item.nodeid in self.run.plans:  # never in silence
                 self.run.record_unmeasured(item.nodeid, "passed", OTHER_PROTOCOL)
             return (yield)
         from .probe import MeterFailure
@@ -400,30 +409,69 @@ class GreenBudgetPlugin:
             pytest.fail(entry.message or entry.verdict or "", pytrace=False)
         return result
 
-    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        from .render.terminal import summary_lines
+    @pytest.hookimpl(tryfirst=True)  # on a worker, before xdist serialises the report
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """xdist: each test's finished entry travels to the controller with its logged
+        teardown report, as soon as it is measured, so a worker that crashes later loses
+        nothing. xdist sends a report's extra attributes along; TestReport takes them back."""
+        if report.when != "teardown":
+            return
+        if self.is_worker:
+            entry = self.run.entries.get(report.nodeid) if self.run is not None else None
+            if entry is not None:
+                report.greenbudget_entry = entry.to_dict()  # type: ignore[attr-defined]
+            return
+        data = getattr(report, "greenbudget_entry", None)
+        if data is None:
+            return
+        from .results import ReportError, TestEntry
+        from .untrusted import printable
 
+        run = self.ensure_run()  # the controller's run starts with its first entry
+        try:
+            run.add_worker_entries((TestEntry.from_dict(data, report.nodeid),))
+        except ReportError as exc:
+            run.notes.append(f"an entry sent by a worker was unreadable: {printable(exc)}")
+
+    def _outputs(self) -> bool:
+        from .startup import outputs_wanted
+
+        return outputs_wanted(self.config)
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if self.run is None or not (self.run.entries or self.settings.baseline):
             return  # nothing measured: no report to show
+        from .render.terminal import summary_lines
+
         report = self.final or self._report()
         if report is None:
             return
+        from .untrusted import printable
+
         terminalreporter.section("greenbudget")
-        for line in summary_lines(report):
-            terminalreporter.write_line(line)
-        if report.incomplete:
-            terminalreporter.write_line(
-                f"incomplete run ({report.incomplete_reason}): the report says so and is not "
-                "a full baseline",
-                yellow=True,
-            )
+        verbose = self.config.get_verbosity() > 0
+        lines = summary_lines(report, verbose=verbose, noise_measured=self._noise_given())
+        banner = report.incomplete  # the summary opens with it, up to the table's header
+        for line in lines:  # test ids and notes may come from the baseline
+            banner = banner and not line.startswith("test ")
+            terminalreporter.write_line(printable(line), yellow=banner)
+
+    def _noise_given(self) -> bool:
+        """The user set session_noise (after measuring it, we trust): no advice to measure."""
+        given = self.settings.options.cli.get("session_noise") is not None
+        return given or "session_noise" in self.settings.file.defaults
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
             self.collection_errors += 1
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        from .results import write_report
+        if self.run is None and self._outputs() and not self.is_worker:
+            self.ensure_run()  # nothing measured, yet the report (or comparison) is asked for
+        if self.run is None:
+            if self.is_worker:
+                self.config.workeroutput["greenbudget_idle"] = True  # type: ignore[attr-defined]
+            return  # nothing measured, nothing asked for: session.py stays unloaded
         from .session import incomplete_reason
 
         if self.worker is not None:  # the controller reports; a worker only measures
@@ -440,6 +488,8 @@ class GreenBudgetPlugin:
         report = self.final = self._report(incomplete)
         if report is None:
             return
+        from .results import write_report
+
         if self.is_worker:  # the controller writes the one report
             self.config.workeroutput["greenbudget"] = report.to_dict()  # type: ignore[attr-defined]
             return
@@ -461,32 +511,38 @@ class GreenBudgetPlugin:
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: object) -> None:
         """xdist controller: take a worker's entries; a worker that sent none is named."""
-        from .results import Report, ReportError
-
         name = node.gateway.id
         self.workers.append(name)
-        data = getattr(node, "workeroutput", {}).get("greenbudget")
-        if self.run is None:
-            return
+        output = getattr(node, "workeroutput", {})
+        data = output.get("greenbudget")
+        if output.get("greenbudget_idle"):
+            return  # that worker had nothing to measure
+        notes = self.run.notes if self.run is not None else self.pending
         if data is None:
-            self.run.notes.append(
-                f"worker {name} sent no measurements (crashed?): {error or ''}".rstrip(": ")
+            notes.append(  # its tests' entries came with their reports and are kept
+                f"worker {name} ended without its final report (crashed?): {error or ''}".rstrip(
+                    ": "
+                )
             )
             return
+        from .results import Report, ReportError
+
         try:
-            self.run.add_worker_entries(Report.from_dict(data, f"worker {name}").tests)
+            self.ensure_run().add_worker_entries(Report.from_dict(data, f"worker {name}").tests)
         except ReportError as exc:
-            self.run.notes.append(f"measurements from worker {name} were unreadable: {exc}")
+            self.ensure_run().notes.append(
+                f"measurements from worker {name} were unreadable: {exc}"
+            )
 
     def pytest_unconfigure(self) -> None:
         if self.run is not None:
             self.run.meter.close()
 
     def _report(self, incomplete: str | None = None) -> Report | None:
-        from .environment import commit
-
         if self.run is None:
             return None
+        from .environment import commit
+
         workers = self.run.environment.workers or len(self.workers) or None
         env = replace(self.run.environment, workers=workers, commit=commit(self.config.rootpath))
         whole = not self.is_worker  # the controller, or a serial run, knows what ran

@@ -44,7 +44,7 @@ class RunResult:
     """One whole run of an item; its reports were not logged."""
 
     reports: list[pytest.TestReport]
-    sample: RunSample | None  # only when measured and the call passed
+    sample: RunSample | None  # only when measured, the call passed and the test is planned
     outcome: str  # one of OUTCOMES
     threads_left: tuple[str, ...]  # started during the run and still alive after it
 

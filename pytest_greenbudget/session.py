@@ -14,7 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from . import carbon, configfile, judge
-from .gate.compare import INCOMPARABLE, compare_reports, fingerprint_differences, missing_entries
+from .gate.compare import (
+    INCOMPARABLE,
+    compare_reports,
+    disjoint_warning,
+    fingerprint_differences,
+    missing_entries,
+)
+from .gate.merge import baseline_of
 from .meters.base import Meter, MeterOptions
 from .probe import Probe, RunSample
 from .results import CarbonSettings, Environment, Report, TestEntry, read_report
@@ -42,7 +49,7 @@ class Options:
 
     config: str | None = None
     report: str | None = None
-    baseline: str | None = None
+    baseline: tuple[str, ...] = ()  # one report, or several runs of the base (a history)
     gate_incomparable: bool = False
     cli: Mapping[str, Any] = field(default_factory=dict)  # overrides of Defaults
 
@@ -52,7 +59,7 @@ class Options:
         return cls(
             getoption("greenbudget_config"),
             getoption("greenbudget_report"),
-            getoption("greenbudget_baseline"),
+            tuple(getoption("greenbudget_baseline") or ()),
             bool(getoption("greenbudget_gate_incomparable")),
             cli,
         )
@@ -74,12 +81,17 @@ class Settings:
         file = FileConfig.from_raw(configfile.find_config(rootdir, options.config))
         defaults = resolve_defaults(file, options.cli)
         grid = carbon.carbon_settings(defaults.region, defaults.intensity, defaults.pue)
-        baseline = read_report(options.baseline) if options.baseline else None
-        return cls(options, file, defaults, grid, baseline)
+        return cls(options, file, defaults, grid, load_baseline(options.baseline))
 
     def meter_options(self, parallel: bool) -> MeterOptions:
         d = self.defaults
         return MeterOptions(attribute=parallel, country=d.region, watts_per_vcpu=d.watts_per_vcpu)
+
+
+def load_baseline(paths: tuple[str, ...]) -> Report | None:
+    """One base report as it is; several are runs of the base, joined into one history.
+    Raises ReportError / MergeError (ValueErrors) naming the file at fault."""
+    return baseline_of([read_report(path) for path in paths], paths)
 
 
 CONFIRMED = "confirmed by a second measurement"
@@ -234,7 +246,10 @@ class Run:
         base = self.settings.baseline
         if base is None or not whole_run:
             return report
-        return report.with_tests(report.tests + missing_entries(base, report))
+        disjoint = disjoint_warning(base, report)
+        if disjoint:
+            env = replace(env, notes=(*env.notes, *disjoint))
+        return replace(report, environment=env, tests=report.tests + missing_entries(base, report))
 
 
 def incomplete_reason(

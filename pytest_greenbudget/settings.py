@@ -8,6 +8,7 @@ keyword for markers) and say what is valid. Nothing here imports pytest.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -17,6 +18,10 @@ from .configfile import ConfigError, KeyPath, RawConfig
 from .threads import parse_threads
 
 SUPPORTED_VERSION = 1
+# Caps: beyond them a value is a typo, not a plan (10**12 repeats would run until killed).
+MAX_REPEATS, MAX_WARMUP = 1000, 100
+# Within what report readers accept (report_decode), so every report this writes reads back.
+MAX_INTENSITY, MAX_PUE, MAX_WATTS = 1e5, 100.0, 1e4
 BUDGET_KEYS = ("energy", "carbon", "per", "tolerance", "repeats", "warmup", "threads", "meter")
 DEFAULT_KEYS = (
     "repeats", "warmup", "tolerance", "session_noise", "meter", "region", "intensity", "pue",
@@ -32,9 +37,9 @@ class Defaults:
     repeats: int = 3
     warmup: int = 1
     tolerance: float = 0.05
-    # Between-session CV of a test's energy: 25% is what the reference CI VM measured
-    # (greenbudget noise over A/A runs, docs/regressions.md). Quieter machines set it lower.
-    session_noise: float = 0.25
+    # Between-session CV of a test's energy. None: each test gets its meter's default
+    # (gate/noise.py), or its own from a baseline's history of runs; a value set here wins.
+    session_noise: float | None = None
     meter: str = "auto"
     region: str | None = None
     intensity: float | None = None
@@ -99,7 +104,7 @@ class Plan:
     warmup: int
     tolerance: float
     budget: BudgetSpec | None  # None: measured and reported, no budget
-    session_noise: float = 0.0
+    session_noise: float | None = None  # None: not set, the meter's default applies
     threads: int | None = None  # BLAS/OpenMP thread limit during its runs; None: no limit
 
 
@@ -186,8 +191,8 @@ def convert_value(name: str, value: object) -> Any:
         "carbon": units.parse_carbon,
         "tolerance": units.parse_percent,
         "session_noise": units.parse_percent,
-        "repeats": lambda v: _int(v, "repeats", 1),
-        "warmup": lambda v: _int(v, "warmup", 0),
+        "repeats": lambda v: _int(v, "repeats", 1, MAX_REPEATS),
+        "warmup": lambda v: _int(v, "warmup", 0, MAX_WARMUP),
         "per": lambda v: _word(v, "per", "sample"),
         "meter": lambda v: _word(v, "meter", "auto"),
         "region": _region,
@@ -199,12 +204,30 @@ def convert_value(name: str, value: object) -> Any:
     return converters[name](value)
 
 
-def _int(value: object, name: str, least: int) -> int:
+def _int(value: object, name: str, least: int, most: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"{name} must be a whole number >= {least}, not {value!r}")
-    if value < least:
-        raise ValueError(f"{name} must be >= {least}, got {value}")
+        raise ValueError(f"{name} must be a whole number from {least} to {most}, not {value!r}")
+    if not least <= value <= most:
+        raise ValueError(f"{name} must be from {least} to {most}, got {_short(value)}")
     return value
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:37]}..."
+
+
+def _number(value: object, name: str, least: float, strict: bool, what: str) -> float:
+    """A finite int or float above ``least`` (or at it, unless ``strict``): .nan, .inf and
+    1e400 stop here, where they enter, instead of at the report's JSON writer."""
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    try:
+        number = float(value) if ok else math.nan  # type: ignore[arg-type]
+    except OverflowError:  # an integer too big for a float
+        number = math.inf
+    if not (math.isfinite(number) and (number > least if strict else number >= least)):
+        raise ValueError(f"{name} must be {what}, not {_short(value)}")
+    return number
 
 
 def _word(value: object, name: str, example: str) -> str:
@@ -220,23 +243,25 @@ def _region(value: object) -> str:
 
 
 def _intensity(value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-        raise ValueError(f"intensity must be a positive number of gCO2e per kWh, not {value!r}")
-    return float(value)
+    number = _number(value, "intensity", 0.0, True, "a positive number of gCO2e per kWh")
+    if number > MAX_INTENSITY:
+        raise ValueError(f"intensity must be at most {MAX_INTENSITY:g} gCO2e per kWh")
+    return number
 
 
 def _watts(value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-        raise ValueError(f"watts_per_vcpu must be a positive number of watts, not {value!r}")
-    return float(value)
+    number = _number(value, "watts_per_vcpu", 0.0, True, "a positive number of watts")
+    if number > MAX_WATTS:
+        raise ValueError(f"watts_per_vcpu must be at most {MAX_WATTS:g} W")
+    return number
 
 
 def _pue(value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 1:
-        raise ValueError(
-            f"pue must be a number >= 1.0 (1.0: no data-centre overhead), not {value!r}"
-        )
-    return float(value)
+    what = "a number from 1.0 (no data-centre overhead) to 100"
+    number = _number(value, "pue", 1.0, False, what)
+    if number > MAX_PUE:
+        raise ValueError(f"pue must be {what}, not {_short(value)}")
+    return number
 
 
 # --- resolution ------------------------------------------------------------------------------

@@ -30,6 +30,9 @@ CARBON_UNITS: dict[str, float] = {
 _QUANTITY = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*([^\s\d].*?)?\s*$")
 
 
+MAX_CHARS = 100  # "1.5 kWh" is 7
+
+
 class UnitError(ValueError):
     """A quantity could not be read; the message says what would be valid."""
 
@@ -37,15 +40,28 @@ class UnitError(ValueError):
 def _split(text: object, what: str, example: str) -> tuple[float, str]:
     if isinstance(text, bool) or not isinstance(text, str):
         raise UnitError(f"{what} must be a string with a unit, e.g. '{example}', not {text!r}")
+    if len(text) > MAX_CHARS:  # the pattern is quadratic in runs of blanks: bound its input
+        raise UnitError(
+            f"{what} {text[:20]!r}... is {len(text)} characters; write e.g. '{example}'"
+        )
     match = _QUANTITY.match(text)
     if not match:
         raise UnitError(f"cannot read {what} {text!r}; write a number and a unit, e.g. '{example}'")
     return float(match.group(1)), (match.group(2) or "")
 
 
+# A budget below a femto-unit (a subnormal 1e-320, say) makes budget use infinite; one above
+# 1e15 (280 GWh) is a typo. Both bounds keep every figure computed from a budget finite.
+SMALLEST, LARGEST = 1e-15, 1e15
+
+
 def _positive(value: float, text: str, what: str) -> float:
     if not math.isfinite(value) or value <= 0:
         raise UnitError(f"{what} must be greater than zero, got {text!r}")
+    if not SMALLEST <= value <= LARGEST:
+        raise UnitError(
+            f"{what} {text!r} is out of range: from {SMALLEST:g} to {LARGEST:g} in SI units"
+        )
     return value
 
 
@@ -68,13 +84,16 @@ def parse_carbon(text: object) -> float:
     return _parse(text, CARBON_UNITS, "carbon", "5 mgCO2e")
 
 
+MAX_PERCENT = 10000.0  # a 100-fold change; more is a typo
+
+
 def parse_percent(text: object) -> float:
     """'5%' -> 0.05. Zero is allowed (gate on any significant change)."""
     number, unit = _split(text, "tolerance", "5%")
     if unit != "%":
         raise UnitError(f"tolerance {text!r} must be a percentage, e.g. '5%'")
-    if not math.isfinite(number) or number < 0:
-        raise UnitError(f"tolerance must be zero or more, got {text!r}")
+    if not math.isfinite(number) or not 0 <= number <= MAX_PERCENT:
+        raise UnitError(f"tolerance must be from 0% to {MAX_PERCENT:g}%, got {text!r}")
     return number / 100.0
 
 

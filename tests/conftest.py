@@ -4,7 +4,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml  # noqa: F401
 from github_double import GitHubDouble, Runner
+
+# yaml is imported above, before any in-process pytester run: a run that imported it first
+# would drop it from sys.modules on exit (pytester restores them), and the next import would
+# pair a fresh yaml with libyaml's C module from the first, whose nodes then resolve no tag
+# ("could not determine a constructor for the tag None" in the GitHub double's schema load).
 
 SUPPORT = Path(__file__).parent / "support"
 

@@ -235,14 +235,14 @@ class Runner:
 
     def run(self, *argv: str) -> Result:
         """``greenbudget comment ARGV`` as cli.main runs it, with the retry sleep recorded."""
-        from pytest_greenbudget.cli import CommandError, build_parser
+        from pytest_greenbudget.cli import CommandError, build_parser, error_line
         from pytest_greenbudget.commands import comment
 
         args = build_parser("comment").parse_args(["comment", *argv])
         try:
             code = comment.run(args, sleep=self.sleeps.append)
         except CommandError as exc:
-            print(f"greenbudget: error: {exc}", file=sys.stderr)
+            print(error_line(exc), file=sys.stderr)
             code = 2
         captured = self._capsys.readouterr()
         return Result(code, captured.out, captured.err)

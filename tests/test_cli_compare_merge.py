@@ -168,7 +168,7 @@ def test_compare_refuses_values_of_the_wrong_shape(
     bad.write_text(json.dumps(data), encoding="utf-8")
     code, _, err = run(capsys, "compare", str(bad), base)
     assert code == 2
-    assert_one_line_error(err, "bad.json: malformed report")
+    assert_one_line_error(err, "bad.json: environment: key 'gpus' must be a list")
 
 
 # --- merge ----------------------------------------------------------------------------------
@@ -180,7 +180,7 @@ def test_merge_joins_reports(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     out_path = tmp_path / "out" / "merged.json"
     code, out, err = run(capsys, "merge", str(out_path), one, two)
     assert (code, err) == (0, "")
-    assert out == f"greenbudget: merged 2 report(s), 3 test(s), into {out_path}\n"
+    assert out == f"greenbudget: merged 2 reports, 3 tests, into {out_path}\n"
     merged = read_report(out_path)
     assert [t.nodeid for t in merged.tests] == ["a", "b", "c"]
     assert merged.environment.notes[-1].startswith("merged from 2 reports: ")

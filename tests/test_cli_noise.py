@@ -67,3 +67,21 @@ def test_noise_refuses_one_report_twice(tmp_path: Path, capsys: pytest.CaptureFi
     path = _aa_reports(tmp_path, 1, 0.1)[0]
     assert main(["noise", path, path]) == 2
     assert "the same report was given twice" in capsys.readouterr().err
+
+
+def test_noise_reads_a_baseline_history_alone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    paths = _aa_reports(tmp_path, 4, 0.1)
+    history = str(tmp_path / "history.json")
+    # The runs share one created_utc here: give each its own, as separate sessions would.
+    for day, path in enumerate(paths, start=1):
+        data = json.loads(Path(path).read_text())
+        data["created_utc"] = f"2026-11-{day:02d}T00:00:00Z"
+        Path(path).write_text(json.dumps(data))
+    assert main(["merge", "--keep-runs", "10", history, *paths]) == 0
+    capsys.readouterr()
+    assert main(["noise", "--json", history]) == 0
+    from_history = json.loads(capsys.readouterr().out)
+    assert main(["noise", "--json", *paths]) == 0
+    assert from_history == json.loads(capsys.readouterr().out)

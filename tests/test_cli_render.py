@@ -28,7 +28,7 @@ def test_render_writes_the_page(tmp_path: Path, capsys: pytest.CaptureFixture[st
     out = tmp_path / "site" / "report.html"
     code, stdout, err = run(capsys, "render", "--html", str(out), head)
     assert (code, err) == (0, "")
-    assert stdout == f"greenbudget: wrote {out} (1 test(s))\n"
+    assert stdout == f"greenbudget: wrote {out} (1 test)\n"
     page = out.read_text(encoding="utf-8")
     assert "t.py::test_fit" in page and 'id="change"' not in page
 
@@ -106,7 +106,7 @@ def test_pytest_writes_the_page_after_the_run(gb: pytest.Pytester) -> None:
     assert "test_energy.py::test_burns_two_joules" in page
     budget = page.split('id="budget"')[1].split("</section>")[0]
     assert 'class="bar"' in budget and 'class="bar bad"' not in budget
-    assert "66.7% of 3.00 J" in page and "median 2.00 J · ±0.0% · n=3" in page
+    assert "67% of 3.00 J" in page and "median 2.00 J · ±0.0% · n=3" in page
 
 
 def test_pytest_reports_an_unwritable_page_and_fails(gb: pytest.Pytester) -> None:

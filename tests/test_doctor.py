@@ -110,6 +110,9 @@ def test_vm_without_rapl_or_driver(
     assert "gpu   not measured" in out
     assert "no NVIDIA driver" in out and "nvidia-smi" in out
     assert f"no powercap tree at {machine}" in out
+    assert "\npowercap " not in out  # no header for a tree this machine does not have
+    with_rapl(machine)
+    assert f"\npowercap  {machine}\n" in doctor_text(capsys)
 
 
 def test_gpu_without_energy_counter(

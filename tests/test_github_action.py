@@ -177,14 +177,61 @@ def test_the_examples_never_run_pull_request_code_with_a_write_token() -> None:
     assert workflow("energy-measure.yml")["permissions"] == {"contents": "read"}
 
 
+def steps_of(data: dict[str, Any]) -> list[dict[str, Any]]:
+    return [s for job in data["jobs"].values() for s in job["steps"]]
+
+
 def test_the_examples_measure_upload_the_baseline_and_comment() -> None:
     single = workflow("energy.yml")
     assert set(single["on"]) == {"pull_request", "push"}
     assert single["permissions"]["pull-requests"] == "write"
-    assert single["permissions"]["actions"] == "read"
     text = (ROOT / "examples" / "github-workflows" / "energy.yml").read_text()
     assert "--greenbudget-report greenbudget-report.json" in text
     assert "name: greenbudget-baseline" in text
-    assert any(u.endswith("/action@v0.1.0") for u in uses(single))
+    assert any(u == f"OWNER/pytest-greenbudget/action@{REF}" for u in uses(single))
     pair = workflow("energy-comment.yml")
     assert pair["on"]["workflow_run"]["workflows"] == ["energy-measure"]
+
+
+@pytest.mark.parametrize("name", ["energy.yml", "energy-measure.yml"])
+def test_pull_requests_are_measured_side_by_side_with_their_base(name: str) -> None:
+    data = workflow(name)
+    checkout = next(s for s in steps_of(data) if s.get("uses", "").startswith("actions/checkout"))
+    assert checkout["with"]["fetch-depth"] == 0  # the base commit must be in the clone
+    (paired,) = [s for s in steps_of(data) if "--greenbudget-against" in s.get("run", "")]
+    assert paired["if"] == "${{ github.event_name == 'pull_request' }}"
+    assert paired["env"]["BASE_SHA"] == "${{ github.event.pull_request.base.sha }}"
+    assert '--greenbudget-against="$BASE_SHA"' in paired["run"]
+
+
+# The one ref every example and doc installs and uses; the release checklist in docs/github.md
+# moves it. One owner placeholder, OWNER, and no other spelling of where the project lives.
+REF = "v0.2.0"
+INSTALL = f'"pytest-greenbudget @ git+https://github.com/OWNER/pytest-greenbudget@{REF}"'
+SETUP_FILES = [
+    *WORKFLOWS, ROOT / "action" / "README.md", ROOT / "docs" / "github.md", ROOT / "README.md",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("path", SETUP_FILES, ids=lambda p: p.name)
+def test_the_setup_installs_from_a_source_that_exists_with_one_owner_placeholder(
+    path: Path,
+) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert "pip install -e . pytest-greenbudget" not in text  # no index has that name
+    assert "pytest-greenbudget/pytest-greenbudget" not in text  # OWNER, not a guess
+    for ref in re.findall(r"OWNER/pytest-greenbudget(?:/action)?@([\w.]+)", text):
+        assert ref in (REF, "v0"), ref  # v0: the moving major tag, explained in docs/github.md
+    for line in text.splitlines():
+        if "pip install" in line and "pytest-greenbudget" in line and "git+" in line:
+            assert INSTALL in line or INSTALL.strip('"') in line, line
+    if path.suffix == ".yml" and "pytest" in "".join(
+        s.get("run", "") for s in steps_of(load(path))
+    ):
+        assert INSTALL in text  # the plugin the tests run under is the action's own ref
+
+
+def test_owner_is_explained_once_in_the_github_doc() -> None:
+    doc = (ROOT / "docs" / "github.md").read_text(encoding="utf-8")
+    assert doc.count("## Where the action and the plugin come from") == 1
+    assert "## Releasing" in doc and "@v0" in doc

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from dataclasses import replace
 
 import pytest
 from github_double import GitHubDouble, Runner, entry, report
@@ -51,7 +52,7 @@ def test_the_newest_unexpired_artifact_of_the_base_branch_is_the_baseline(runner
     result = runner.run(*head_args(runner))
     assert result.code == 0
     body = runner.double.bodies(7)[0]
-    assert "### 🔴 1 test regressed: +100% energy" in body
+    assert "### 🔴 1 test regressed · energy +100% vs base" in body
     assert f"> Baseline: artifact greenbudget-baseline from main (run {chosen * 10}, " in body
     downloads = [s for s in gh.requests() if s.path.endswith("/zip")]
     assert [s.path.split("/")[-2] for s in downloads] == [str(chosen)]
@@ -83,7 +84,7 @@ def test_no_artifact_yet_says_so_and_compares_budgets_only(runner: Runner) -> No
         "No baseline: no artifact greenbudget-baseline from main yet; compared with budgets only."
         in body
     )
-    assert "### 🟢 1 test within budget: 2.00 J in total" in body
+    assert "### 🟢 1 test within budget · 2.00 J in total" in body
 
 
 def test_a_path_inside_the_artifact_picks_the_report(runner: Runner) -> None:
@@ -130,3 +131,31 @@ def test_base_branch_flag_wins(runner: Runner) -> None:
     runner.double.add_artifact(ARTIFACT, "develop", archive({"r.json": base_report(1.0)}))
     assert runner.run(*head_args(runner, "--base-branch", "develop")).code == 0
     assert "from develop" in runner.double.bodies(7)[0]
+
+
+def test_baseline_runs_judge_each_test_by_its_own_noise_between_artifacts(runner: Runner) -> None:
+    gh = runner.double
+    ids = []
+    for day, energy in enumerate((1.0, 1.01, 0.99, 1.005, 1.002), start=1):
+        content = archive(
+            {"r.json": replace(base_report(energy), created_utc=f"2024-04-{day:02d}")}
+        )
+        ids.append(
+            gh.add_artifact(ARTIFACT, "main", content, created=f"2024-04-{day:02d}T00:00:00Z")
+        )
+    # The head as the plugin writes it: its session noise is a meter default, not a setting.
+    head = report(replace(entry("tests/test_m.py::test_fit", 1.1), noise_source="meter default (cputime)",
+                          session_noise=0.25, samples_j=(1.1, 1.1, 1.1)))  # fmt: skip
+    args = ["--report", runner.write("head.json", head), "--baseline-artifact", ARTIFACT]
+    result = runner.run(*args, "--baseline-runs", "4")
+    assert result.code == 0
+    body = gh.bodies(7)[0]
+    assert "1 test regressed · energy +9.8% vs base" in body  # the meter default sees only +250%
+    assert f"(run {ids[-1] * 10}, " in body and "and 3 older run(s) of it." in body
+    downloads = [s.path.split("/")[-2] for s in gh.requests() if s.path.endswith("/zip")]
+    assert downloads == [str(i) for i in reversed(ids[1:])]
+
+
+def test_a_bad_baseline_runs_count_is_a_usage_error(runner: Runner) -> None:
+    with pytest.raises(SystemExit):
+        runner.run(*head_args(runner), "--baseline-runs", "0")

@@ -54,7 +54,7 @@ def test_first_run_comments_writes_summary_outputs_and_annotates(runner: Runner)
     assert result.code == 0
     (posted,) = runner.double.comments[7]
     assert posted["account"] == BOT and posted["body"].startswith(MARKER)
-    assert "### 🔴 1 test regressed: +20% energy" in posted["body"]
+    assert "### 🔴 1 test regressed · energy +20% vs base" in posted["body"]
     assert runner.summary.read_text() == posted["body"] + "\n"
     url = f"https://github.example/octo-org/energy/pull/7#issuecomment-{posted['id']}"
     assert runner.outputs() == {"regressions": "1", "over-budget": "0", "comment-url": url}

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from github_double import entry, report
+from github_double_reports import JITTER
 
 from pytest_greenbudget.render.html import render_html, write_html
 from pytest_greenbudget.render.html_svg import tick_values
@@ -23,7 +24,7 @@ from pytest_greenbudget.render.view import (
     spread,
     watt_hours,
 )
-from pytest_greenbudget.results import Component, Report
+from pytest_greenbudget.results import Component, Report, TestEntry
 
 VOID = {"meta", "br", "hr", "img", "input", "link", "source", "wbr", "col", "area", "base"}
 HOSTILE = (
@@ -42,12 +43,14 @@ class Page(HTMLParser):
     problems: list[str] = field(default_factory=list)
     tags: list[tuple[str, dict[str, str | None]]] = field(default_factory=list)
     text: dict[str, list[str]] = field(default_factory=dict)  # innermost tag -> its texts
+    joined: bool = False  # after a <wbr>: the text goes on, as a reader sees it
 
     def __post_init__(self) -> None:
         super().__init__(convert_charrefs=True)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.tags.append((tag, dict(attrs)))
+        self.joined = tag == "wbr"
         if tag not in VOID:
             self.stack.append(tag)
 
@@ -55,12 +58,19 @@ class Page(HTMLParser):
         self.tags.append((tag, dict(attrs)))
 
     def handle_endtag(self, tag: str) -> None:
+        self.joined = False
         if not self.stack or self.stack.pop() != tag:
             self.problems.append(f"unbalanced </{tag}>")
 
     def handle_data(self, data: str) -> None:
-        if self.stack:
-            self.text.setdefault(self.stack[-1], []).append(data)
+        if not self.stack:
+            return
+        texts = self.text.setdefault(self.stack[-1], [])
+        if self.joined and texts:
+            texts[-1] += data
+        else:
+            texts.append(data)
+        self.joined = False
 
 
 def parse(page: str) -> Page:
@@ -167,7 +177,7 @@ def test_budget_bars_are_sorted_by_share_and_overruns_carry_a_symbol() -> None:
     assert row_titles(page, "budget") == ["t.py::test_over", "t.py::test_gpu", "t.py::test_faster"]
     assert budget.count('class="bar bad"') == 1
     assert "▲ 120% of 10.0 J" in budget and 'class="limit"' in budget
-    assert "Not drawn: 1 measured test(s) without a budget" in budget
+    assert "Not drawn: 1 test without a budget" in budget
 
 
 def test_change_chart_only_with_a_baseline() -> None:
@@ -265,16 +275,65 @@ def screenshot(page: Path, out: Path, *extra: str) -> bytes:
         pytest.skip("chromium not installed: apt-get install chromium")
     flags = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
     flags += ["--disable-background-networking", "--disable-component-update", "--disable-sync"]
-    flags += [f"--user-data-dir={out.parent / 'profile'}", "--window-size=1280,1400"]
+    flags += [f"--user-data-dir={out.parent / 'profile'}", "--window-size=1280,2600"]
     command = [chromium, *flags, *extra, f"--screenshot={out}", page.as_uri()]
     subprocess.run(command, capture_output=True, timeout=90, check=True)
     return out.read_bytes()
 
 
-def test_chromium_renders_the_page_in_light_and_dark(tmp_path: Path) -> None:
+def paired(test: TestEntry, verdict: str, p: float) -> TestEntry:
+    """A test as the paired runner leaves it: measured alternately with main@abc1234."""
+    assert test.baseline is not None and test.energy_j is not None
+    pairs = tuple((test.energy_j * f, test.baseline.energy_j * f) for f in JITTER)
+    figures = replace(
+        test.baseline, mode="paired", ref="main", commit="abc1234def0", pairs=pairs, p_value=p,
+        method="paired-t",
+    )  # fmt: skip
+    return replace(test, baseline=figures, verdict=verdict)
+
+
+def showcase() -> Report:
+    """Everything the page must survive at once: paired results, every verdict, pytest's
+    outcomes, hostile and long ids, an overrun whose energy fell, an incomplete run."""
+    long = "tests/test_training.py::test_more_epochs_do_not_hurt_the_validation_accuracy[adam-64]"
+    unresolved = entry("t.py::test_noisy", 1.1, base=1.0, p_value=0.3, verdict="inconclusive")
+    assert unresolved.baseline is not None
+    tests = [
+        paired(entry(long, 1.3, base=1.0, budget=2.0), "regressed", 0.0004),
+        paired(entry("t.py::test_same", 2.0, base=1.99, budget=4.0), "unchanged", 0.7),
+        entry("t.py::test_over", 9.93, base=10.0, p_value=0.4, verdict="over-budget", budget=9.0),
+        replace(unresolved, baseline=replace(unresolved.baseline, detectable=0.31)),
+        replace(entry("t.py::test_xfail", None, verdict=None), outcome="xfailed"),
+        *(entry(nodeid, 1.0 + i, budget=3.0) for i, nodeid in enumerate(HOSTILE)),
+    ]
+    return replace(report(*tests), incomplete=True, incomplete_reason="interrupted (Ctrl-C)")
+
+
+def test_the_showcase_page_says_paired_inconclusive_incomplete_and_outcomes() -> None:
+    page = render_html(showcase())
+    parse(page)
+    header = re.search(r"<header>(.*?)</header>", page, re.S)
+    assert header is not None
+    assert "Incomplete run: interrupted (Ctrl-C)." in header[1]
+    assert "Measured side by side with main@abc1234 in this job." in header[1]
+    assert "1 over budget" in header[1] and "energy" in header[1]
+    assert "over budget: -" not in page  # the change is never glued to the count
+    tests = section(page, "tests")
+    assert "\N{MULTIPLICATION SIGN} xfailed" in tests and "? inconclusive" in tests
+    assert "could not see changes below +31%" in tests
+    assert "paired test on the log ratios of 5 head/base pairs" in section(page, "totals")
+    change = section(page, "change")
+    assert "▲ -0.7%" not in change and "-0.7% over budget" not in change
+    assert "test_<wbr>more_<wbr>epochs_<wbr>" in tests  # wraps between words, not inside
+
+
+@pytest.mark.parametrize("mode", ["light", "dark"])
+def test_chromium_renders_the_showcase(tmp_path: Path, mode: str) -> None:
     page = tmp_path / "report.html"
-    write_html(mixed(), page)
-    light = screenshot(page, tmp_path / "light.png")
-    dark = screenshot(page, tmp_path / "dark.png", "--force-dark-mode")
-    assert light.startswith(b"\x89PNG\r\n\x1a\n") and len(light) > 20_000
-    assert dark.startswith(b"\x89PNG\r\n\x1a\n") and dark != light
+    write_html(showcase(), page)
+    dark = ("--force-dark-mode",) if mode == "dark" else ()
+    shot = screenshot(page, tmp_path / f"{mode}.png", *dark)
+    assert shot.startswith(b"\x89PNG\r\n\x1a\n") and len(shot) > 20_000
+    plain = tmp_path / "plain.html"
+    write_html(mixed(), plain)
+    assert screenshot(plain, tmp_path / f"plain-{mode}.png", *dark) != shot

@@ -77,7 +77,9 @@ def test_collect_only_and_setup_only_are_incomplete(gb: pytest.Pytester) -> None
 def test_the_terminal_says_so(gb: pytest.Pytester) -> None:
     gb.makepyfile(TWO.format(body="assert False"))
     result = gb.runpytest("-x")
-    result.stdout.fnmatch_lines(["incomplete run (stopping after 1 failures)*not a full baseline"])
+    result.stdout.fnmatch_lines(
+        ["Incomplete run: stopping after 1 failures. *not a full baseline.", "test *"]
+    )
 
 
 def test_incomplete_reason_in_order_of_what_explains_most() -> None:

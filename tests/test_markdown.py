@@ -32,15 +32,19 @@ def mixed():
 
 
 def table_rows(text: str) -> list[str]:
-    return [line for line in text.splitlines() if line.startswith("| ") and "<code>" in line]
+    """The test rows, as read: line-break chances and no-break spaces are layout only."""
+    rows = [line for line in text.splitlines() if line.startswith("| ") and "<code>" in line]
+    return [row.replace("<wbr>", "").replace("\u00a0", " ") for row in rows]
 
 
 def test_headline_counts_what_needs_action_and_the_overall_change() -> None:
     view = build_view(mixed(), run_url=RUN)
     # Same tests only: (2.0 + 1.1 + 12.0 + 1.5) / (2.0 + 1.0 + 11.9 + 1.0) - 1 = +4.4%
-    assert view.headline == "2 tests regressed, 1 over budget: +4.4% energy"
+    assert view.headline == "2 tests regressed, 1 over budget · energy +4.4% vs base"
     text = render_markdown(view)
-    assert text.startswith(MARKER + "\n\n### 🔴 2 tests regressed, 1 over budget: +4.4% energy\n")
+    assert text.startswith(
+        MARKER + "\n\n### 🔴 2 tests regressed, 1 over budget · energy +4.4% vs base\n"
+    )
 
 
 def test_regressions_lead_worst_first_then_overruns_then_the_rest_collapsed() -> None:
@@ -48,14 +52,16 @@ def test_regressions_lead_worst_first_then_overruns_then_the_rest_collapsed() ->
     order = [re.search(r"test&#95;(.+?)</code>", row)[1] for row in table_rows(text)]
     assert order == ["big&#95;regression", "small&#95;regression", "over", "new", "ok"]
     flagged, rest = text.split("<details>")
-    assert "test&#95;over" in flagged and "test&#95;ok" not in flagged
+    assert "test&#95;<wbr>over" in flagged and "test&#95;<wbr>ok" not in flagged
     assert rest.startswith("<summary>2 more tests</summary>")
 
 
 def test_row_shows_base_head_change_significance_and_budget_share() -> None:
     text = render_markdown(build_view(mixed()))
     (over,) = [row for row in table_rows(text) if "test&#95;over<" in row]
-    assert over.split(" | ")[2:] == ["11.9 J", "12.0 J", "+0.8%", "p=0.001", "10.0 J", "120% |"]
+    assert over.split(" | ")[2:] == [
+        "11.9 J", "12.0 J", "+0.8%", "p=0.001", "5, ±0.8%", "120% of 10.0 J |"
+    ]  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -78,7 +84,7 @@ def test_significance_reads_as_p_value_ratio_only_or_not_comparable(
 
 def test_without_a_baseline_the_headline_speaks_of_budgets_and_totals() -> None:
     view = build_view(report(entry("a", 2000.0, budget=4000.0), entry("b", 5200.0)))
-    assert view.headline == "2 tests within budget: 2.00 Wh in total"
+    assert view.headline == "2 tests within budget · 2.00 Wh in total"
     assert ("Energy", "2.00 Wh") in view.totals
     assert not any(label.startswith("Change") for label, _ in view.totals)
     assert "<summary>All 2 tests</summary>" in render_markdown(view)
@@ -88,7 +94,7 @@ def test_a_calm_run_with_a_baseline_says_so() -> None:
     view = build_view(
         report(entry("a", 0.9, base=1.0, verdict="improved"), entry("b", 1.0, base=1.0))
     )
-    assert view.headline == "1 test improved, none regressed in 2 tests: -5.0% energy"
+    assert view.headline == "1 test improved, none regressed in 2 tests · energy -5.0% vs base"
     assert render_markdown(view).splitlines()[2].startswith("### 🟢 ")
 
 
@@ -129,11 +135,11 @@ def test_hostile_test_ids_cannot_break_the_table_inject_html_or_mention() -> Non
     text = render_markdown(build_view(report(*tests)))
     rows = table_rows(text)
     assert len(rows) == 2 * len(HOSTILE)
-    assert all(row.count("|") == 9 for row in rows)  # 8 cells: no pipe got through
+    assert all(row.count("|") == 6 for row in rows)  # 5 cells: no pipe got through
     assert all(row.count("<code>") == row.count("</code>") == 1 for row in rows)
     assert sum("<br>" in row for row in rows) == len(HOSTILE)  # the messages are shown too
     tags = set(re.findall(r"</?([a-z]+)", text))
-    assert tags <= {"code", "br", "details", "summary", "sub"}
+    assert tags <= {"code", "wbr", "br", "details", "summary", "sub"}
     assert "`" not in text and "@octocat" not in text and "@org" not in text
     assert "[x](" not in text and "**bold**" not in text and "<!--]" not in text
 
@@ -185,3 +191,59 @@ def test_render_imports_neither_pytest_nor_requests() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def paired_entry(nodeid: str, energy: float, base: float, verdict: str, p: float):
+    from dataclasses import replace
+
+    test = entry(nodeid, energy, base=base, p_value=p, verdict=verdict)
+    assert test.baseline is not None
+    pairs = tuple((energy * f, base * f) for f in (0.99, 1.0, 1.01, 1.0))
+    figures = replace(
+        test.baseline, mode="paired", ref="main", commit="abc1234ffff", pairs=pairs,
+        method="paired-t",
+    )  # fmt: skip
+    return replace(test, baseline=figures)
+
+
+def test_a_paired_comment_says_side_by_side_and_how_it_was_judged() -> None:
+    text = render_markdown(
+        build_view(report(paired_entry("t.py::test_fit", 1.3, 1.0, "regressed", 0.0002)))
+    )
+    assert "Base and head measured side by side with main&#64;\u200dabc1234 in this job." in text
+    assert "paired test on the log ratios of 4 head/base pairs per test" in text
+    assert "noise between sessions (" not in text
+    (row,) = table_rows(text)
+    assert "| p&lt;0.001 | 4, ±0.8% |" in row
+
+
+def test_inconclusive_is_its_own_verdict_with_its_reason_and_floor() -> None:
+    from dataclasses import replace
+
+    test = entry("t.py::test_noisy", 1.1, base=1.0, p_value=0.3, verdict="inconclusive")
+    assert test.baseline is not None
+    test = replace(test, baseline=replace(test.baseline, detectable=0.31), message="3 runs")
+    view = build_view(report(test))
+    assert view.headline == "1 inconclusive · energy +10% vs base"
+    text = render_markdown(view)
+    assert "🟡 inconclusive" in text and "unchanged" not in text
+    assert "the gate could not see changes below +31% (3 runs)" in text
+
+
+def test_an_incomplete_run_has_a_banner_before_the_headline() -> None:
+    from dataclasses import replace
+
+    done = replace(report(entry("t.py::a")), incomplete=True, incomplete_reason="interrupted")
+    text = render_markdown(build_view(done))
+    banner, headline = text.split("\n\n")[1:3]
+    assert banner.startswith("> ⚠️ **Incomplete run: interrupted.")
+    assert headline.startswith("### ")
+
+
+def test_outcomes_read_as_pytest_says_them_and_no_base_columns_without_a_base() -> None:
+    from dataclasses import replace
+
+    xfail = replace(entry("t.py::test_x", None, verdict=None), outcome="xfailed")
+    text = render_markdown(build_view(report(xfail, entry("t.py::test_ok"))))
+    assert "| xfailed | <code>" in text and "failed |" not in text.replace("xfailed |", "")
+    assert "Base" not in text.split("<details>")[1] and "Significance" not in text

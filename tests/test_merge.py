@@ -92,3 +92,11 @@ def test_nothing_to_merge() -> None:
         merge_reports([])
     with pytest.raises(MergeError, match="one source name per report"):
         merge_reports([report("a")], ["a.json", "b.json"])
+
+
+def test_one_incomplete_shard_makes_the_merge_incomplete() -> None:
+    cut = replace(report("c"), incomplete=True, incomplete_reason="interrupted")
+    merged = merge_reports([report("a"), cut], ["py310.json", "py311.json"])
+    assert merged.incomplete
+    assert merged.incomplete_reason == "py311.json: interrupted"
+    assert not merge_reports([report("a"), report("b")]).incomplete

@@ -157,7 +157,7 @@ BAD_FILES = [
     ),
     (
         "defaults:\n  repeats: many\n",
-        "greenbudget.yaml:2: defaults.repeats: repeats must be a whole number >= 1, not 'many'",
+        "greenbudget.yaml:2: defaults.repeats: repeats must be a whole number from 1 to 1000, not 'many'",
     ),
     ("version: 2\n", "greenbudget.yaml:1: version: unsupported version 2; valid: 1"),
     (
@@ -174,7 +174,7 @@ BAD_FILES = [
         "greenbudget.yaml:2: defaults.region: region must be an ISO 3166 alpha-3 code*",
     ),
     ("defaults:\n  region: XXX\n", "*region 'XXX' is not in codecarbon's data*"),
-    ("defaults:\n  pue: 0.5\n", "greenbudget.yaml:2: defaults.pue: pue must be a number >= 1.0*"),
+    ("defaults:\n  pue: 0.5\n", "greenbudget.yaml:2: defaults.pue: pue must be a number from 1.0*"),
     (
         "budgets:\n  - match: x\n    energy: 1 J\n    energy: 2 J\n",
         "greenbudget.yaml:4: budgets[0].energy: duplicate key",
@@ -224,14 +224,41 @@ def test_missing_explicit_config(gb: pytest.Pytester) -> None:
     gb.makepyfile("def test_x(): pass\n")
     result = gb.runpytest("--greenbudget-config", "nope.yaml")
     result.stderr.fnmatch_lines(
-        ["ERROR: greenbudget: nope.yaml: --greenbudget-config names no such file"]
+        ["ERROR: greenbudget: nope.yaml: --greenbudget-config names no such file (*)"]
     )
+
+
+def test_explicit_config_that_is_a_directory_says_so(gb: pytest.Pytester) -> None:
+    gb.makepyfile("def test_x(): pass\n")
+    (gb.path / "conf").mkdir()
+    result = gb.runpytest("--greenbudget-config", "conf")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [
+            "ERROR: greenbudget: conf: --greenbudget-config names a directory; give a file in "
+            "it: greenbudget.yaml, greenbudget.yml, or a .toml with a [tool.greenbudget] table"
+        ]
+    )
+
+
+def test_explicit_toml_without_the_table_is_an_error_found_implicitly_it_is_not(
+    gb: pytest.Pytester,
+) -> None:
+    gb.makepyfile("def test_x(): pass\n")
+    (gb.path / "greenbudget.yaml").unlink(missing_ok=True)
+    (gb.path / "pyproject.toml").write_text("[tool.black]\nline-length = 100\n")
+    result = gb.runpytest("--greenbudget-config", "pyproject.toml")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["ERROR: greenbudget: pyproject.toml: no ?tool.greenbudget? table; --greenbudget-config *"]
+    )
+    gb.runpytest().assert_outcomes(passed=1)
 
 
 @pytest.mark.parametrize(
     ("flag", "value", "expected"),
     [
-        ("--greenbudget-repeats", "0", "*repeats must be >= 1*"),
+        ("--greenbudget-repeats", "0", "*repeats must be from 1 to 1000*"),
         ("--greenbudget-tolerance", "5", "*tolerance '5' must be a percentage, e.g. '5%'*"),
         ("--greenbudget-region", "France", "*region must be an ISO 3166 alpha-3 code*"),
     ],
@@ -243,7 +270,8 @@ def test_bad_flags(gb: pytest.Pytester, flag: str, value: str, expected: str) ->
 
 
 def test_unknown_meter_names_the_valid_ones(gb: pytest.Pytester) -> None:
-    gb.makepyfile("def test_x(): pass\n")
+    # The meter is built when a test is to be measured, before any test runs.
+    gb.makepyfile("import pytest\n@pytest.mark.greenbudget\ndef test_x(): pass\n")
     result = gb.runpytest("--greenbudget-meter", "smartplug")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(

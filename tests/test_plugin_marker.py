@@ -187,7 +187,7 @@ def test_nested(greenbudget):
         ),
         ('energy="-1 J"', "*keyword 'energy': energy must be greater than zero*"),
         ("energy=40", "*keyword 'energy': energy must be a string with a unit, e.g. '40 J'*"),
-        ('energy="1 J", repeats=0', "*keyword 'repeats': repeats must be >= 1*"),
+        ('energy="1 J", repeats=0', "*keyword 'repeats': repeats must be from 1 to 1000*"),
         (
             'energy="1 J", tolerance="5"',
             "*keyword 'tolerance': tolerance '5' must be a percentage*",

@@ -4,6 +4,8 @@ budgeted passes unmeasured in silence."""
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -257,3 +259,48 @@ def test_next():
         in found["test_starts_a_pool"]["message"]
     )
     assert found["test_next"]["message"] is None
+
+
+def test_outcomes_and_notes_reach_the_report_under_xdist(
+    gb: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # xdist workers are subprocesses: they find the fake meter (and this checkout) this way
+    path = [str(Path(__file__).parent / "support"), os.environ.get("PYTHONPATH", "")]
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(p for p in path if p))
+    gb.makepyfile(
+        BURN
+        + """
+import threading
+STOP = threading.Event()
+B = pytest.mark.greenbudget(energy="5 J", repeats=2, warmup=0)
+
+@B
+@pytest.mark.xfail(reason="fixed meanwhile", strict=False)
+def test_xpass():
+    burn(1.0)
+
+@B
+def test_leaves_a_thread():
+    threading.Thread(target=STOP.wait, name="loader", daemon=True).start()
+    burn(1.0)
+
+@B
+@pytest.mark.xfail(reason="known", strict=True)
+def test_xfail():
+    assert False
+
+def test_zz_worker_crashes():
+    import os
+    os._exit(1)  # what was measured before must already be with the controller
+"""
+    )
+    result = gb.runpytest_subprocess(
+        "-n", "1", "-p", "no:randomly", "--greenbudget-report", "r.json"
+    )
+    result.assert_outcomes(passed=1, xpassed=1, xfailed=1, failed=1)
+    found = entries(gb)
+    assert found["test_xpass"]["outcome"] == "xpassed"
+    assert found["test_xfail"]["outcome"] == "xfailed"
+    assert "threads still running after a measured run: loader" in (
+        found["test_leaves_a_thread"]["message"] or ""
+    )

@@ -58,16 +58,34 @@ def test_summary_table_lists_every_measured_test(gb: pytest.Pytester) -> None:
     result.stdout.fnmatch_lines(
         [
             "*= greenbudget =*",
-            "test * energy (median)*spread*budget*used*verdict*carbon*meter",
-            "test_suite.py::test_fit * 2.00 J *±0.0%*5.00 J*40%*ok*31.1 µgCO2e*fake (measured)",
-            "test_suite.py::test_infer * 100 mJ (1.00 mJ/sample)*2.00 mJ per sample*50%*ok*",
-            "test_suite.py::test_broken * not measured*failed*",
-            "Tests measured: 2 · Energy: 2.10 J · Carbon: 32.7 µgCO2e",
-            "cpu: fake (measured), test double",
-            "carbon: 56.039 gCO2e/kWh (FRA, France 2023 grid mix*), PUE 1",
+            "test * energy * runs * spread * budget used * verdict",
+            "test_suite.py::test_infer * 1.00 mJ/sample * 2 * ±0.0% * 50% energy * ok",
+            "test_suite.py::test_fit * 2.00 J * 3 * ±0.0% * 40% energy * ok",
+            "test_suite.py::test_broken * not measured * — * — * — * failed",
+            "energy: median of the runs · spread: CV of the runs · budget used: share of that budget",
+            "total: 2 tests, 2.10 J",
+            "meter: cpu fake (measured); -v says why",
+            "carbon: 32.7 µgCO2e at 56.039 gCO2e/kWh (FRA), PUE 1",
         ]
     )
-    assert "test_unbudgeted" not in result.stdout.str().split("= greenbudget =")[1]
+    summary = result.stdout.str().split("= greenbudget =")[1]
+    assert "test_unbudgeted" not in summary and "vs base" not in summary  # no empty column
+
+
+def test_verbose_summary_adds_each_tests_details(gb: pytest.Pytester) -> None:
+    gb.makepyfile(test_suite=SUITE)
+    result = gb.runpytest("--greenbudget-region", "FRA", "-v")
+    result.stdout.fnmatch_lines(
+        [
+            "meter: cpu fake (measured)",
+            "  cpu: test double",
+            "carbon: 32.7 µgCO2e at 56.039 gCO2e/kWh (FRA), PUE 1; intensity: France 2023*",
+            "test_suite.py::test_infer: total 100 mJ*budget 2.00 mJ per sample from *",
+            "    at test_suite.py:8; cpu 100 mJ fake (measured); carbon 1.56 µgCO2e",
+            "test_suite.py::test_fit: total 2.00 J, runs 2.00 J..2.00 J; budget 5.00 J from *",
+            "  failed on measured run 1 of 1; not measured",
+        ]
+    )
 
 
 def test_pue_and_intensity_from_config(gb: pytest.Pytester) -> None:

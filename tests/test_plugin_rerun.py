@@ -380,3 +380,30 @@ def pytest_configure(config):
     entry = json.loads((gb.path / "r.json").read_text())["tests"][0]
     assert entry["energy_j"] is None
     assert "another plugin's pytest_runtest_protocol ran this test" in entry["message"]
+
+
+def test_captured_output_and_logs_are_per_run(gb: pytest.Pytester) -> None:
+    gb.makepyfile(
+        BURN
+        + """
+import logging
+RUNS = []
+
+@pytest.mark.greenbudget(energy="5 J", repeats=3, warmup=1)
+def test_chatty(capsys, caplog):
+    RUNS.append(1)
+    caplog.set_level(logging.INFO)
+    print("epoch done")
+    logging.getLogger("train").info("loss 0.1")
+    assert capsys.readouterr().out == "epoch done\\n"
+    assert [r.getMessage() for r in caplog.records] == ["loss 0.1"]
+    burn(1.0)
+    print(f"printed by run {len(RUNS)}")
+    assert len(RUNS) < 3
+"""
+    )
+    result = gb.runpytest()
+    result.assert_outcomes(failed=1)
+    out = result.stdout.str()
+    assert "printed by run 3" in out
+    assert "printed by run 2" not in out  # the failing run's output only

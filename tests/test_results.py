@@ -69,7 +69,7 @@ def test_write_is_atomic_and_leaves_no_temporary(
             r"schema_version '2.0' is not supported; this greenbudget reads 1.x",
         ),
         ('{"tests": []}', r"missing key 'schema_version'"),
-        ("[]", r"expected an object, got list"),
+        ("[]", r"must be an object, not list"),
     ],
 )
 def test_bad_reports_name_file_and_problem(tmp_path: Path, text: str, message: str) -> None:
@@ -82,7 +82,7 @@ def test_bad_test_entry_names_its_index(tmp_path: Path) -> None:
     data = _report().to_dict()
     data["tests"][0]["verdict"] = "great"
     (tmp_path / "r.json").write_text(json.dumps(data))
-    with pytest.raises(ReportError, match=r"tests\[0\]: unknown verdict 'great'"):
+    with pytest.raises(ReportError, match=r"tests\[0\]: key 'verdict': unknown verdict 'great'"):
         read_report(tmp_path / "r.json")
 
 
@@ -111,7 +111,7 @@ def test_wrong_shapes_deep_inside_are_report_errors(tmp_path: Path) -> None:
 def test_non_finite_numbers_are_refused(tmp_path: Path, constant: str) -> None:
     text = json.dumps(_report().to_dict()).replace('"energy_j": 3.1', f'"energy_j": {constant}', 1)
     (tmp_path / "r.json").write_text(text)
-    with pytest.raises(ReportError, match=f"{constant} is not a valid energy figure"):
+    with pytest.raises(ReportError, match=f"{constant} is not a valid number in a report"):
         read_report(tmp_path / "r.json")
 
 

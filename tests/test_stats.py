@@ -115,7 +115,7 @@ def test_regressed_needs_both_ratio_and_significance() -> None:
     assert significant_but_small.verdict == "unchanged"
     large_but_noisy = detect_change([2.0, 3.1, 4.5], [2.2, 3.6, 5.0], 0.05)
     assert large_but_noisy.ratio > 1.05
-    assert large_but_noisy.verdict == "unchanged"
+    assert large_but_noisy.verdict == "inconclusive"  # too noisy to have seen +5% either
 
 
 def test_improved_is_the_mirror_image() -> None:
@@ -327,7 +327,7 @@ def test_single_runs_use_a_z_test_on_session_noise() -> None:
     assert change.method == "z" and change.verdict == "regressed"
     expected = 1 - statistics.NormalDist().cdf(math.log(3.0) / math.sqrt(2 * math.log1p(0.0625)))
     assert change.p_value == pytest.approx(expected)
-    assert detect_change([1.0], [1.5], 0.05, session_noise=0.25).verdict == "unchanged"
+    assert detect_change([1.0], [1.5], 0.05, session_noise=0.25).verdict == "inconclusive"
     assert detect_change([1.0], [1.5], 0.05).method == "ratio-only"
 
 
@@ -346,3 +346,72 @@ def test_session_noise_from_recovers_the_simulated_cv() -> None:
     assert cv == pytest.approx(0.15, rel=0.15)
     with pytest.raises(ValueError, match="at least two sessions"):
         session_noise_from({"t": [1.0]})
+
+
+# --- unchanged or inconclusive: could the comparison have seen a change of the tolerance? ---
+
+
+def test_a_doubling_with_low_noise_is_regressed() -> None:
+    rng = random.Random(21)
+    change = detect_change(
+        lognormal(rng, 5, 0.01), lognormal(rng, 5, 0.01, 2.0), 0.05, session_noise=0.005
+    )
+    assert change.verdict == "regressed"
+    assert change.detectable is not None and change.detectable < 0.05
+
+
+def test_a_doubling_under_huge_noise_is_inconclusive_with_the_detectable_change() -> None:
+    # One run a side against 50% session noise: the z-test's standard error is the session
+    # noise alone, so the detectable change has a closed form to check against.
+    change = detect_change([1.0], [2.0], 0.05, session_noise=0.5)
+    assert change.method == "z" and change.verdict == "inconclusive"
+    se = math.sqrt(2 * math.log1p(0.25))
+    z = statistics.NormalDist().inv_cdf
+    assert change.detectable == pytest.approx(math.expm1((z(0.99) + z(0.9)) * se))
+    assert change.detectable == pytest.approx(10.1, abs=0.05)  # +1010%: a doubling hides
+
+
+def test_the_detectable_change_of_a_welch_test_matches_scipys_power() -> None:
+    # At the detectable change, a shift of the logs by that much is found 90% of the time:
+    # checked with scipy's noncentral t at the Welch test's own degrees of freedom.
+    base, head = [3.0, 3.3, 2.9, 3.1, 3.2], [3.1, 3.0, 3.4, 3.2, 2.8]
+    change = detect_change(base, head, 0.05, session_noise=0.02)
+    assert change.method == "welch" and change.detectable is not None
+    lb, lh = np.log(base), np.log(head)
+    se2 = lb.var(ddof=1) / 5 + lh.var(ddof=1) / 5
+    known = 2 * math.log1p(0.02**2)
+    dof = (se2 + known) ** 2 / ((lb.var(ddof=1) / 5) ** 2 / 4 + (lh.var(ddof=1) / 5) ** 2 / 4)
+    shift = math.log1p(change.detectable) / math.sqrt(se2 + known)
+    critical = scipy_stats.t.isf(0.01, dof)
+    assert scipy_stats.nct.sf(critical, dof, shift) == pytest.approx(0.9, abs=0.01)
+
+
+def test_a_a_with_low_noise_is_unchanged() -> None:
+    rng = random.Random(22)
+    verdicts = [
+        detect_change(lognormal(rng, 5, 0.01), lognormal(rng, 5, 0.01), 0.05, session_noise=0.005)
+        for _ in range(200)
+    ]
+    assert {c.verdict for c in verdicts} == {"unchanged"}
+    assert all(c.detectable is not None and c.detectable < 0.05 for c in verdicts)
+
+
+def test_inconclusive_never_hides_a_significant_change() -> None:
+    # A regression found is a regression, however large the detectable change.
+    change = detect_change([1.0, 1.01, 0.99], [9.0, 9.1, 8.9], 0.05, session_noise=0.25)
+    assert change.detectable is not None and change.detectable > 0.05
+    assert change.verdict == "regressed"
+
+
+def test_ratio_only_has_no_detectable_change() -> None:
+    change = detect_change([1.0], [1.02], 0.05)
+    assert change.method == "ratio-only" and change.detectable is None
+    assert change.verdict == "unchanged"
+
+
+def test_detectable_change_at_infinite_degrees_of_freedom_is_the_normal_one() -> None:
+    z = statistics.NormalDist().inv_cdf
+    assert stats.detectable_change(0.1, math.inf) == pytest.approx(
+        math.expm1(0.1 * (z(0.99) + z(0.9)))
+    )
+    assert stats.detectable_change(0.1, 4.0) > stats.detectable_change(0.1, 40.0)

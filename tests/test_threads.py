@@ -179,7 +179,10 @@ def test_spin_signature_is_noted_in_terminal_and_report(gb: pytest.Pytester) -> 
     result = gb.runpytest("--greenbudget-report", "r.json")
     result.assert_outcomes(passed=2)
     result.stdout.fnmatch_lines(
-        ["test_spin.py::test_spins: 2.0 CPU s per wall s, runs spread *%: spinning*threads: 1*"]
+        [
+            "test_spin.py::test_spins: 2.0 CPU s per wall s, runs spread *%: spinning*",
+            "    threads: 1*",  # wrapped: the summary fits 100 columns
+        ]
     )
     notes = {t.nodeid: t.notes for t in read_report(gb.path / "r.json").tests}
     assert len(notes["test_spin.py::test_spins"]) == 1

@@ -11,7 +11,6 @@ status is 1 when a test regressed or went over budget.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -22,19 +21,27 @@ from typing import TYPE_CHECKING
 from ..cli import CommandError
 from ..github.actions import DEFAULT_BOT_LOGIN, ActionsEnv, ActionsError, command
 from ..render.view import View
-from ..results import Report, ReportError, incomplete_notes, read_report
+from ..results import Report, ReportError, incomplete_notes, parse_report, read_report
+from ..untrusted import printable
 
 if TYPE_CHECKING:
     from ..github.client import GitHubClient
 
 MODES = ("always", "on-change", "on-regression", "never")
 CHANGED = ("regressed", "over-budget", "improved", "new", "missing")
+MAX_RUNS = 20  # artifacts downloaded for a baseline history: each is one request and a zip
 SUMMARY_CHARS = 256 * 1024  # 4 bytes a character at worst: within the summary's 1 MiB
 
 
 def _pr_number(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"not a pull request number: {text!r}")
+    return int(text)
+
+
+def _runs(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= MAX_RUNS:
+        raise argparse.ArgumentTypeError(f"runs must be a whole number 1-{MAX_RUNS}: {text!r}")
     return int(text)
 
 
@@ -46,6 +53,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--baseline-artifact",
         metavar="NAME",
         help="take the baseline from the newest artifact NAME uploaded by a run on the base branch",
+    )
+    parser.add_argument(
+        "--baseline-runs",
+        type=_runs,
+        default=1,
+        metavar="N",
+        help="with --baseline-artifact: the newest N artifacts of the base branch, so that each "
+        "test is judged by its own noise between those runs (default 1)",
     )
     parser.add_argument(
         "--baseline-artifact-path",
@@ -85,8 +100,13 @@ class Target:
 def run(args: argparse.Namespace, *, sleep: Callable[[float], None] = time.sleep) -> int:
     env = _env()
     head = _read(args.report, "--report")
-    token = args.github_token or os.environ.get("GITHUB_TOKEN", "")
     from ..github.client import GitHubClient, GitHubError
+    from ..github.redaction import check_token
+
+    try:  # stripped here, so a secret saved with its newline works and never leaks
+        token = check_token(args.github_token or os.environ.get("GITHUB_TOKEN", ""))
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
 
     with GitHubClient(env.api_url, token, sleep=sleep) as client:
         try:
@@ -120,7 +140,7 @@ def _run(
     base, notes = _baseline(args, target, client)
     incomplete = incomplete_notes(base, head)
     for line in incomplete:
-        print(f"greenbudget: warning: {line}", file=sys.stderr)
+        print(f"greenbudget: warning: {printable(line)}", file=sys.stderr)
     incomplete = [f"⚠️ {line[0].upper()}{line[1:]}." for line in incomplete]
     report, warnings, gate = _compare(base, head)
     view = build_view(report, notes=[*incomplete, *notes, *warnings], run_url=env.run_url())
@@ -186,27 +206,33 @@ def _baseline(
 def _artifact_baseline(
     args: argparse.Namespace, branch: str, repo: str, client: GitHubClient | None
 ) -> tuple[Report | None, list[str]]:
-    from ..github.artifacts import fetch_baseline
+    from ..gate.merge import MergeError, baseline_of
+    from ..github.artifacts import fetch_baselines
     from ..github.client import GitHubError
 
     name = args.baseline_artifact
     gh = _need_client(client, "download the baseline artifact")
     budgets_only = "compared with budgets only."
     try:
-        found = fetch_baseline(gh, repo, name, branch, args.baseline_artifact_path)
-        base = Report.from_dict(json.loads(found.text), found.origin) if found else None
+        found = fetch_baselines(
+            gh, repo, name, branch, args.baseline_artifact_path, args.baseline_runs
+        )
+        reports = [parse_report(b.data, b.origin) for b in found]
+        base = baseline_of(reports, [b.origin for b in found])
     except GitHubError as exc:
         if exc.status in (401, 404):
             raise
         return None, [f"No baseline: artifact {name} unusable ({exc}); {budgets_only}"]
-    except ValueError as exc:  # not JSON, or not a report this version reads (ReportError)
+    except (ReportError, MergeError) as exc:  # not a report this version reads; a run twice
         return None, [f"No baseline: artifact {name} holds no report ({exc}); {budgets_only}"]
-    if found is None:
+    if not found:
         return None, [f"No baseline: no artifact {name} from {branch} yet; {budgets_only}"]
     if base is not None and base.incomplete:  # e.g. a cancelled push run: not a baseline
         why = base.incomplete_reason or "no reason recorded"
-        return None, [f"No baseline: {found.origin} is an incomplete run ({why}); {budgets_only}"]
-    return base, [f"Baseline: {found.origin}."]
+        newest = found[0].origin
+        return None, [f"No baseline: {newest} is an incomplete run ({why}); {budgets_only}"]
+    older = f" and {len(found) - 1} older run(s) of it" if len(found) > 1 else ""
+    return base, [f"Baseline: {found[0].origin}{older}."]
 
 
 def _compare(base: Report | None, head: Report) -> tuple[Report, tuple[str, ...], bool]:
@@ -224,7 +250,7 @@ def _post(args: argparse.Namespace, target: Target, client: GitHubClient | None,
     """The comment's URL, or "" when none was written (and a line saying why)."""
     if args.mode == "never" or target.pr is None or target.skip:
         why = target.skip or ("--mode never" if args.mode == "never" else "no pull request")
-        print(f"greenbudget: not commenting: {why}", file=sys.stderr)
+        print(f"greenbudget: not commenting: {printable(why)}", file=sys.stderr)
         return ""
     from ..github.client import GitHubError, upsert_comment
     from ..render.markdown import render_markdown

@@ -3,8 +3,9 @@
 BASE and HEAD are report files written by ``pytest --greenbudget-report``. A test regressed
 when its median energy rose by more than its tolerance AND a one-sided test on the log samples
 gives p < 0.01 (docs/regressions.md). A baseline from another CPU, meter or GPU is compared but
-does not gate unless --gate-incomparable. Exit status: 0 nothing regressed, 1 something
-regressed, 2 bad input.
+does not gate unless --gate-incomparable. A test the comparison could not resolve is
+"inconclusive", with the smallest change it could have found. Exit status: 0 nothing regressed
+(inconclusive included), 1 something regressed, 2 bad input.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from ..cli import CommandError
 from ..gate.compare import Comparison, compare_reports, percent_change
 from ..results import VERDICTS, Report, ReportError, TestEntry, incomplete_notes, read_report
 from ..units import UnitError, format_energy, parse_percent
+from ..untrusted import printable
 
 NONE = "-"
 HEADER = ("test", "base", "head", "change", "p", "verdict")
@@ -75,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
         session_noise=args.session_noise,
     )
     for warning in [*incomplete_notes(base, head), *result.warnings]:
-        print(f"greenbudget: warning: {warning}", file=sys.stderr)
+        print(f"greenbudget: warning: {printable(warning)}", file=sys.stderr)
     if args.json:
         print(json.dumps(result.report.to_dict(), indent=2, ensure_ascii=False, allow_nan=False))
     else:
@@ -100,13 +102,20 @@ def _row(test: TestEntry) -> Sequence[str]:
     base_j = base.energy_j if base else (test.energy_j if missing else None)
     head_j = None if missing else test.energy_j
     return (
-        test.nodeid,
+        printable(test.nodeid),  # a report's text: nothing in it may act on the CI log
         NONE if base_j is None else format_energy(base_j),
         NONE if head_j is None else format_energy(head_j),
         NONE if base is None else percent_change(base.ratio),
         NONE if base is None else _p(base.p_value),
-        test.verdict or test.outcome,
+        _verdict(test),
     )
+
+
+def _verdict(test: TestEntry) -> str:
+    detectable = test.baseline.detectable if test.baseline else None
+    if test.verdict == "inconclusive" and detectable is not None:
+        return f"inconclusive (sees only >{percent_change(1.0 + detectable)})"
+    return test.verdict or test.outcome
 
 
 def _p(p_value: float | None) -> str:

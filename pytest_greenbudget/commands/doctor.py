@@ -82,6 +82,7 @@ def machine() -> dict[str, Any]:
         "python": platform.python_version(),
         "virtual_machine": _is_vm(),
         "powercap_root": str(powercap_root()),
+        "powercap_present": powercap_root().is_dir(),
     }
 
 
@@ -170,7 +171,10 @@ def _machine_lines(m: Mapping[str, Any]) -> list[str]:
         return ["machine: could not be described"]
     vm = {True: ", virtual machine", False: ", bare metal", None: ""}[m["virtual_machine"]]
     summary = f"{m['cpu_model']}, {m['cpus']} CPUs, {m['platform']}, Python {m['python']}{vm}"
-    return [_wrap(f"machine   {summary}", 10), f"powercap  {m['powercap_root']}"]
+    lines = [_wrap(f"machine   {summary}", 10)]
+    if m.get("powercap_present"):  # where it is absent, the rapl lines below say so
+        lines.append(f"powercap  {m['powercap_root']}")
+    return lines
 
 
 def _group_lines(

@@ -1,8 +1,12 @@
-"""Join reports from CI matrix jobs or a sharded suite into one report file.
+"""Join reports from CI matrix jobs or a sharded suite into one report file, or, with
+--keep-runs N, several runs of the same suite into one baseline that remembers them.
 
-Every test must come from exactly one input: an id found twice is an error naming it. The
-first input's environment is kept, and its notes say what was merged. Exit status: 0 written,
-2 bad input (an unreadable report, overlapping inputs, mixed schema major versions).
+Shards: every test must come from exactly one input: an id found twice is an error naming it.
+The first input's environment is kept, and its notes say what was merged. Runs: the newest
+input (by created_utc) is kept whole, and each of its tests carries its median in the newest N
+runs (``runs_j``), so that a comparison can judge it by its own noise between sessions.
+Exit status: 0 written, 2 bad input (an unreadable report, overlapping shards, the same run
+twice, mixed schema major versions).
 """
 
 from __future__ import annotations
@@ -10,7 +14,8 @@ from __future__ import annotations
 import argparse
 
 from ..cli import CommandError
-from ..gate.merge import MergeError, merge_reports
+from ..gate.merge import MergeError, merge_reports, with_history
+from ..render.wording import tests_word
 from ..results import write_report
 from .compare import load_report
 
@@ -18,18 +23,41 @@ from .compare import load_report
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("out", metavar="OUT", help="the merged report to write (JSON)")
     parser.add_argument("inputs", metavar="IN", nargs="+", help="reports to join, in order")
+    parser.add_argument(
+        "--keep-runs",
+        type=_positive,
+        metavar="N",
+        help="the inputs are runs of the same suite (a history file among them chains): keep "
+        "each test's median in the newest N runs, for the gate to learn its noise from",
+    )
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, not {text!r}")
+    return value
 
 
 def run(args: argparse.Namespace) -> int:
     reports = [load_report(path) for path in args.inputs]
     try:
-        merged = merge_reports(reports, args.inputs)
+        if args.keep_runs:
+            merged = with_history(reports, args.inputs, args.keep_runs)
+        else:
+            merged = merge_reports(reports, args.inputs)
     except MergeError as exc:
         raise CommandError(str(exc)) from None
     try:
         write_report(merged, args.out)
     except OSError as exc:
         raise CommandError(f"{args.out}: cannot write the merged report: {exc}") from None
-    tests = len(merged.tests)
-    print(f"greenbudget: merged {len(reports)} report(s), {tests} test(s), into {args.out}")
+    noun = "run" if args.keep_runs else "report"
+    sources = f"1 {noun}" if len(reports) == 1 else f"{len(reports)} {noun}s"
+    keeping = f", keeping up to {args.keep_runs} per test" if args.keep_runs else ""
+    tests = tests_word(len(merged.tests))
+    print(f"greenbudget: merged {sources}{keeping}, {tests}, into {args.out}")
     return 0

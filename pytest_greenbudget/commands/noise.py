@@ -2,8 +2,10 @@
 
 Run the suite two or more times without changing anything (separate pytest sessions, some
 minutes apart, on the runner you gate on) and pass the reports: each test's median per session
-gives the between-session spread, pooled over tests. The recommendation is the upper end of a
-90% confidence interval, rounded up, so that a few sessions err towards fewer false alarms.
+gives the between-session spread, pooled over tests. A baseline history (``greenbudget merge
+--keep-runs``) holds such sessions already: its runs count as well. The recommendation is the
+upper end of a 90% confidence interval, rounded up, so that a few sessions err towards fewer
+false alarms.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from ..cli import CommandError
 from ..gate.stats import session_noise_from, smallest_detectable
 from ..results import Report
+from ..untrusted import printable
 from .compare import load_report
 
 _Z90 = statistics.NormalDist().inv_cdf(0.1)
@@ -28,11 +31,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def medians_by_test(reports: Sequence[Report]) -> dict[str, list[float]]:
-    """Each test's median energy in every session that measured it."""
+    """Each test's median energy in every session that measured it (a history: every run)."""
     found: dict[str, list[float]] = {}
     for report in reports:
         for test in report.tests:
-            if test.energy_j and test.verdict != "missing":
+            if test.runs_j:
+                found.setdefault(test.nodeid, []).extend(test.runs_j)
+            elif test.energy_j and test.verdict != "missing":
                 found.setdefault(test.nodeid, []).append(test.energy_j)
     return {k: v for k, v in found.items() if len(v) >= 2}
 
@@ -63,7 +68,7 @@ def findings(sessions: Mapping[str, list[float]]) -> dict[str, object]:
 def render(found: Mapping[str, object]) -> str:
     per_test = found["per_test"]
     assert isinstance(per_test, dict)
-    lines = [f"{name}: {cv * 100:.1f}%" for name, cv in sorted(per_test.items())]
+    lines = [f"{printable(name)}: {cv * 100:.1f}%" for name, cv in sorted(per_test.items())]
     return "\n".join(
         [
             f"between-session noise: {found['session_noise']:.1%} (pooled over "
@@ -78,9 +83,12 @@ def render(found: Mapping[str, object]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    if len(args.reports) < 2:
-        raise CommandError("noise needs at least two reports of the same code (A/A runs)")
     reports = [load_report(path) for path in args.reports]
+    if len(reports) < 2 and not any(t.runs_j for r in reports for t in r.tests):
+        raise CommandError(
+            "noise needs at least two reports of the same code (A/A runs), or a baseline "
+            "history written by `greenbudget merge --keep-runs`"
+        )
     # Two sessions never measure identical samples: identical tests mean one report twice.
     measured = [r.tests for r in reports]
     if any(measured.count(tests) > 1 for tests in measured):
@@ -88,6 +96,12 @@ def run(args: argparse.Namespace) -> int:
     sessions = medians_by_test(reports)
     if not sessions:
         raise CommandError("no test was measured in two of these reports; nothing to compare")
-    found = findings(sessions)
+    try:
+        found = findings(sessions)
+    except OverflowError:  # medians 1e30 apart: no spread of a float could describe them
+        raise CommandError(
+            "a test's energy differs between these reports by many orders of magnitude: "
+            "they are not A/A runs of the same code on one machine"
+        ) from None
     print(json.dumps(found, indent=2) if args.json else render(found))
     return 0

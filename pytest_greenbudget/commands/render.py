@@ -13,6 +13,8 @@ import sys
 from ..cli import CommandError
 from ..gate.compare import compare_reports
 from ..render.html import write_html
+from ..render.wording import tests_word
+from ..untrusted import printable
 from .compare import load_report
 
 
@@ -33,12 +35,12 @@ def run(args: argparse.Namespace) -> int:
         result = compare_reports(load_report(args.baseline), report)
         report, notes = result.report, result.warnings
         for warning in notes:
-            print(f"greenbudget: warning: {warning}", file=sys.stderr)
+            print(f"greenbudget: warning: {printable(warning)}", file=sys.stderr)
     try:
         write_html(report, args.html, notes=notes)
     except OSError as exc:
         raise CommandError(f"{args.html}: cannot write the HTML report: {_reason(exc)}") from None
-    print(f"greenbudget: wrote {args.html} ({len(report.tests)} test(s))")
+    print(f"greenbudget: wrote {args.html} ({tests_word(len(report.tests))})")
     return 0
 
 

@@ -14,10 +14,13 @@ from dataclasses import dataclass, field, replace
 
 from ..results import BaselineFigures, Environment, Report, TestEntry
 from ..units import format_energy
+from .history import history_change
 from .stats import Change, detect_change
 
 INCOMPARABLE = "baseline from another machine, meter, worker count or thread limit"
 NOT_GATED = f"{INCOMPARABLE}: not gated"
+SETTING = "setting"  # TestEntry.noise_source of a session_noise the user gave
+GATING = ("regressed", "improved")
 
 
 @dataclass(frozen=True)
@@ -48,7 +51,11 @@ class Comparison:
             base.by_nodeid(), tolerance, not differences, gate_incomparable, session_noise
         )
         tests = tuple(judge.entry(t) for t in head.tests) + missing_entries(base, head)
-        warnings = _fingerprint_warning(differences, gate_incomparable) + tuple(judge.warnings)
+        warnings = (
+            _fingerprint_warning(differences, gate_incomparable)
+            + disjoint_warning(base, head)
+            + tuple(judge.warnings)
+        )
         return cls(head.with_tests(tests), not differences, warnings, gate_incomparable)
 
     def count(self, verdict: str) -> int:
@@ -157,27 +164,53 @@ class _Judge:
         if base is None or not base.samples_j:
             return _new(head, "no baseline for this test" if base is None else None)
         tolerance = head.tolerance if self.tolerance is None else self.tolerance
-        noise = head.session_noise if self.session_noise is None else self.session_noise
         try:
-            change = detect_change(base.samples_j, head.samples_j, tolerance, session_noise=noise)
+            change, noise, source = self._change(base, head, tolerance)
         except ValueError as exc:
             self._warn(f"{head.nodeid}: not compared with the baseline: {exc}")
             return head
-        head = replace(head, tolerance=tolerance, session_noise=noise)
+        head = replace(head, tolerance=tolerance, session_noise=noise, noise_source=source)
         return self._judged(head, base, change)
 
+    def _change(
+        self, base: TestEntry, head: TestEntry, tolerance: float
+    ) -> tuple[Change, float, str]:
+        """The change and the between-session noise it allowed for, with its source: the
+        user's setting wins; else the baseline's history of this test, when it has enough
+        runs; else the meter default the head recorded."""
+        if self.session_noise is not None:
+            noise, source = self.session_noise, SETTING
+        else:
+            noise, source = head.session_noise, head.noise_source
+        found = (
+            None if source == SETTING else history_change(base.runs_j, head.samples_j, tolerance)
+        )
+        if found is not None:
+            return found[0], found[1], f"history of {len(base.runs_j)} runs"
+        change = detect_change(base.samples_j, head.samples_j, tolerance, session_noise=noise)
+        return change, noise, source
+
     def _judged(self, head: TestEntry, base: TestEntry, change: Change) -> TestEntry:
-        base_j = statistics.median(base.samples_j)
+        head_j = statistics.median(head.samples_j)
+        # Against a history the base is the runs' geometric mean, which the ratio is to.
+        history = change.method == "history"
+        base_j = head_j / change.ratio if history else statistics.median(base.samples_j)
         # A per-test thread limit (a budget entry's `threads:`) can differ where the
         # session's default does not.
         comparable = self.comparable and base.threads == head.threads
         figures = BaselineFigures(
-            base_j, base.samples_j, change.ratio, change.p_value, change.method, comparable
+            base_j,
+            base.samples_j,
+            change.ratio,
+            change.p_value,
+            change.method,
+            comparable,
+            detectable=change.detectable,
         )
         if head.verdict == "over-budget":  # the budget's failure names its source: keep it
             return replace(head, baseline=figures)
-        message = describe_change(change, base_j, statistics.median(head.samples_j))
-        if not (comparable or self.gate_incomparable) and change.verdict != "unchanged":
+        message = describe_change(change, base_j, head_j, noise_reason(head))
+        if not (comparable or self.gate_incomparable) and change.verdict in GATING:
             message = f"{message}; {_not_gated(self.comparable, base, head)}"
         return replace(head, verdict=change.verdict, message=message, baseline=figures)
 
@@ -198,6 +231,20 @@ def _new(head: TestEntry, message: str | None) -> TestEntry:
     if head.verdict == "over-budget":
         return head
     return replace(head, verdict="new", message=message or "baseline has no samples of this test")
+
+
+def disjoint_warning(base: Report, head: Report) -> tuple[str, ...]:
+    """A baseline that shares no test id with head compares nothing: every test reads "new"
+    and "missing" and the gate can never fire. Say so, with an id from each side, because the
+    cause is nearly always a changed rootdir or a renamed test folder."""
+    if not base.tests or not head.tests or base.by_nodeid().keys() & head.by_nodeid().keys():
+        return ()
+    return (
+        f"the baseline matches none of this run's {len(head.tests)} "
+        f"{'test' if len(head.tests) == 1 else 'tests'} (baseline id "
+        f"{base.tests[0].nodeid!r}, this run's {head.tests[0].nodeid!r}); were they run from "
+        "another rootdir? Nothing was compared",
+    )
 
 
 def missing_entries(base: Report, head: Report) -> tuple[TestEntry, ...]:
@@ -222,15 +269,32 @@ def missing_entries(base: Report, head: Report) -> tuple[TestEntry, ...]:
 # --- messages -------------------------------------------------------------------------------
 
 
-def describe_change(change: Change, base_j: float, head_j: float) -> str:
+def describe_change(change: Change, base_j: float, head_j: float, reason: str = "") -> str:
     """One line for a test's message, e.g. 'energy regressed +23% vs baseline (3.10 J ->
     3.81 J, p=0.002)'. Meant for the plugin's in-run gate too, so it says only what the
-    change itself knows."""
+    change itself knows, and ``reason``: what limited it (the noise allowed for)."""
     detail = f"{format_energy(base_j)} -> {format_energy(head_j)}, {evidence(change)}"
     change_text = percent_change(change.ratio)
     if change.verdict == "unchanged":
         return f"energy {change_text} vs baseline, within noise and tolerance ({detail})"
+    if change.verdict == "inconclusive" and change.detectable is not None:
+        limit = f" ({reason})" if reason else ""
+        return (
+            f"energy {change_text} vs baseline, inconclusive: this comparison could only "
+            f"have found a change above {percent_change(1.0 + change.detectable)}{limit} "
+            f"({detail})"
+        )
     return f"energy {change.verdict} {change_text} vs baseline ({detail})"
+
+
+def noise_reason(entry: TestEntry) -> str:
+    """'25% between-session noise, meter default (cputime), 5 runs a side'."""
+    noise = entry.session_noise * 100
+    shown = f"{noise:.0f}%" if noise >= 10 else f"{noise:.1f}%"
+    if entry.noise_source.startswith("history"):
+        return f"{shown} between-session noise, from its {entry.noise_source}"
+    runs = f"{len(entry.samples_j)} run{'s' if len(entry.samples_j) != 1 else ''} a side"
+    return f"{shown} between-session noise, {entry.noise_source}, {runs}"
 
 
 def evidence(change: Change) -> str:

@@ -4,6 +4,9 @@ Each test must have run in exactly one input: a node id in two reports means the
 overlapped (or one file was passed twice), and picking either entry would hide it, so that is
 an error naming the ids. The first report's environment is kept, as the one the comparison
 and comment will describe, and a note records what was merged and where the inputs differed.
+
+``with_history`` joins the other way: several runs of the same suite into one baseline that
+remembers each test's newest medians (gate/history.py compares against them).
 """
 
 from __future__ import annotations
@@ -14,8 +17,10 @@ from dataclasses import replace
 
 from ..results import SCHEMA_VERSION, Report
 from .compare import fingerprint_differences
+from .history import runs_of
 
 SHOWN = 5  # duplicate ids named in the error before "and N more"
+KEEP = 10  # runs kept per test in a history when the caller does not say
 
 
 class MergeError(ValueError):
@@ -39,7 +44,18 @@ def merge_reports(reports: Sequence[Report], sources: Sequence[str] | None = Non
         carbon=first.carbon,
         tests=tuple(t for r in reports for t in r.tests),
         schema_version=SCHEMA_VERSION,  # the entries were read by, and are written by, this version
+        incomplete=any(r.incomplete for r in reports),  # one cut-short shard: not a baseline
+        incomplete_reason=_incomplete(reports, names),
     )
+
+
+def _incomplete(reports: Sequence[Report], names: Sequence[str]) -> str | None:
+    parts = [
+        f"{name}: {r.incomplete_reason or 'incomplete'}"
+        for r, name in zip(reports, names, strict=True)
+        if r.incomplete
+    ]
+    return "; ".join(parts) or None
 
 
 def _major(report: Report) -> str:
@@ -82,3 +98,70 @@ def _notes(reports: Sequence[Report], names: Sequence[str]) -> list[str]:
 
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+# --- a history of runs of the same suite ------------------------------------------------
+
+
+def baseline_of(reports: Sequence[Report], sources: Sequence[str]) -> Report | None:
+    """The baseline several inputs make: one report as it is, several runs as a history."""
+    if len(reports) < 2:
+        return reports[0] if reports else None
+    return with_history(reports, sources)
+
+
+def with_history(reports: Sequence[Report], sources: Sequence[str], keep: int = KEEP) -> Report:
+    """The newest report (by ``created_utc``), each of its tests carrying its medians in the
+    ``reports`` from the same kind of machine and meter, newest first, at most ``keep``. Older
+    histories chain: a report that already holds ``runs_j`` contributes those runs.
+
+    Runs from another CPU, meter or GPU are left out (and noted): the head is only gated
+    against a baseline from its own kind of machine, so only such runs tell its noise."""
+    if not reports or len(sources) != len(reports) or keep < 1:
+        raise MergeError("nothing to merge" if not reports else "need keep >= 1 and one name each")
+    _check_distinct(reports, sources)
+    order = sorted(range(len(reports)), key=lambda i: reports[i].created_utc, reverse=True)
+    newest, names = reports[order[0]], [sources[i] for i in order]
+    kept, notes = _same_machine(newest, [reports[i] for i in order], names)
+    tests = tuple(replace(t, runs_j=_runs(t.nodeid, kept, keep)) for t in newest.tests)
+    notes.insert(
+        0,
+        f"baseline history of {len(kept)} reports (newest {names[0]}, {kept[-1].created_utc} "
+        f"to {newest.created_utc}); up to {keep} runs per test",
+    )
+    env = replace(newest.environment, notes=(*newest.environment.notes, *notes))
+    return replace(newest, tests=tests, environment=env, schema_version=SCHEMA_VERSION)
+
+
+def _same_machine(
+    newest: Report, ordered: Sequence[Report], names: Sequence[str]
+) -> tuple[list[Report], list[str]]:
+    """The runs comparable with the newest, and a note for each one left out."""
+    kept, notes = [], []
+    for report, name in zip(ordered, names, strict=True):
+        differences = fingerprint_differences(newest.environment, report.environment)
+        if differences:
+            notes.append(f"{name}: left out of the history: {'; '.join(differences)}")
+        else:
+            kept.append(report)
+    return kept, notes
+
+
+def _runs(nodeid: str, newest_first: Sequence[Report], keep: int) -> tuple[float, ...]:
+    runs: list[float] = []
+    for report in newest_first:
+        entry = report.by_nodeid().get(nodeid)
+        if entry is not None and entry.verdict != "missing":
+            runs += runs_of(entry)
+    return tuple(runs[:keep])
+
+
+def _check_distinct(reports: Sequence[Report], sources: Sequence[str]) -> None:
+    # Two sessions never measure identical samples: the same run twice would count its
+    # luck twice and shrink the spread.
+    seen: dict[tuple[str, tuple[tuple[float, ...], ...]], str] = {}
+    for report, name in zip(reports, sources, strict=True):
+        key = (report.created_utc, tuple(t.samples_j for t in report.tests))
+        if key in seen:
+            raise MergeError(f"{name} is the same run as {seen[key]}; give each run once")
+        seen[key] = name

@@ -8,87 +8,30 @@ module in every pytest run and must not drag numpy or scipy in with it.
 The rule (DESIGN section 4): a test regressed when the median ratio head/base exceeds
 1 + tolerance AND a one-sided Welch t-test on log samples gives p < alpha; from 6 samples per
 side Yuen's 20% trimmed variant replaces Welch, so one stray run cannot decide the verdict.
+Neither regressed nor improved is "unchanged" only when the same test could have found a
+change of the tolerance (p < alpha with 90% power); otherwise it is "inconclusive".
 """
 
 from __future__ import annotations
 
-import functools
 import math
 import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+# Re-exported: the t distribution lived here before tdist.py, and callers import it from here.
+from .tdist import betainc as betainc
+from .tdist import t_isf as t_isf
+from .tdist import t_sf as t_sf
+
 ALPHA = 0.01
+POWER = 0.9  # "could have seen": found this often, were the change real
 TRIM = 0.2  # fraction trimmed from each end in Yuen's test
 YUEN_FROM = 6  # per side: trimming one sample of each end still leaves four
 TOO_FEW = "too few samples for a significance test"
 NO_SPREAD = "identical samples, no spread for a significance test"
 NON_POSITIVE = "zero-energy samples, no significance test on a log scale"
 _NORMAL = statistics.NormalDist()
-
-
-# --- Student's t from the regularized incomplete beta ---------------------------------------
-
-
-def _lentz(value: float, factor: float) -> float:
-    """One step of Lentz's method, kept away from zero so the fraction never divides by it."""
-    value = 1.0 + factor * value
-    return 1e-300 if abs(value) < 1e-300 else value
-
-
-def _beta_fraction(a: float, b: float, x: float) -> float:
-    """Continued fraction for I_x(a, b) (Numerical Recipes 6.4); fast for x < (a+1)/(a+b+2)."""
-    c, d = 1.0, 1.0 / _lentz(1.0, -(a + b) * x / (a + 1.0))
-    result = d
-    for m in range(1, 500):
-        even = m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m))
-        odd = -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1))
-        for factor in (even, odd):
-            d, c = 1.0 / _lentz(d, factor), _lentz(1.0 / c, factor)
-            result *= d * c
-        if abs(d * c - 1.0) < 1e-15:
-            return result
-    raise ArithmeticError(f"incomplete beta did not converge (a={a}, b={b}, x={x})")
-
-
-def betainc(a: float, b: float, x: float) -> float:
-    """Regularized incomplete beta I_x(a, b); the fraction is used where it converges fast."""
-    if x <= 0.0 or x >= 1.0:
-        return 0.0 if x <= 0.0 else 1.0
-    log_front = math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b)
-    front = math.exp(log_front + a * math.log(x) + b * math.log1p(-x))
-    if x < (a + 1.0) / (a + b + 2.0):
-        return front * _beta_fraction(a, b, x) / a
-    return 1.0 - front * _beta_fraction(b, a, 1.0 - x) / b
-
-
-def t_sf(t: float, df: float) -> float:
-    """P(T > t) for Student's t with ``df`` (not necessarily whole) degrees of freedom."""
-    if math.isinf(t):
-        return 0.0 if t > 0 else 1.0
-    tail = 0.5 * betainc(df / 2.0, 0.5, df / (df + t * t))
-    return tail if t > 0 else 1.0 - tail
-
-
-def t_pdf(t: float, df: float) -> float:
-    log_scale = math.lgamma((df + 1) / 2) - math.lgamma(df / 2) - 0.5 * math.log(df * math.pi)
-    return math.exp(log_scale - (df + 1) / 2 * math.log1p(t * t / df))
-
-
-@functools.lru_cache(maxsize=1024)
-def t_isf(p: float, df: float) -> float:
-    """The t with P(T > t) = p, for 0 < p < 0.5, by Newton's method from t = 0.
-
-    sf is convex for t > 0, so each tangent lands short of the root: the steps never overshoot
-    and stop when they become negligible. Cached: the same few (p, df) pairs recur.
-    """
-    t = 0.0
-    for _ in range(200):
-        step = (t_sf(t, df) - p) / t_pdf(t, df)
-        t += step
-        if step <= 1e-12 * max(t, 1.0):
-            return t
-    raise ArithmeticError(f"t quantile did not converge (p={p}, df={df})")
 
 
 # --- summaries ------------------------------------------------------------------------------
@@ -165,9 +108,10 @@ class Change:
 
     ratio: float  # head median / base median
     p_value: float | None  # None when method is "ratio-only"
-    method: str  # "welch" | "yuen" | "z" (session noise alone) | "ratio-only"
-    verdict: str  # "regressed" | "improved" | "unchanged"
+    method: str  # "welch" | "yuen" | "z" (session noise alone) | "history" | "ratio-only"
+    verdict: str  # "regressed" | "improved" | "unchanged" | "inconclusive"
     note: str = ""  # why there is no significance test, for "ratio-only"
+    detectable: float | None = None  # smallest rise found at p < alpha with 90% power
 
 
 def _part(logs: Sequence[float], trim: float) -> tuple[float, float, int]:
@@ -180,10 +124,21 @@ def _part(logs: Sequence[float], trim: float) -> tuple[float, float, int]:
     return math.fsum(kept) / h, (n - 1) * _variance(winsorized) / (h * (h - 1)), h - 1
 
 
+@dataclass(frozen=True)
+class _Test:
+    """A one-sided test's p-value, and the standard error and degrees of freedom behind it."""
+
+    p_value: float
+    method: str
+    se: float
+    dof: float
+
+
 def _statistic(
     base: Sequence[float], head: Sequence[float], trim: float, known: float = 0.0
-) -> tuple[float, float]:
-    """Welch-Satterthwaite t and degrees of freedom for head above base (Yuen's with trim).
+) -> tuple[float, float, float]:
+    """Welch-Satterthwaite t, degrees of freedom and standard error for head above base
+    (Yuen's with trim).
 
     ``known`` is a variance on the log scale taken as known, not estimated (the noise between
     sessions): it widens the standard error and adds no uncertainty to the degrees of freedom.
@@ -191,11 +146,11 @@ def _statistic(
     (mean_b, se2_b, dof_b), (mean_h, se2_h, dof_h) = _part(base, trim), _part(head, trim)
     sample = se2_b + se2_h
     if sample + known == 0.0:
-        return math.nan, math.nan
+        return math.nan, math.nan, 0.0
     # Satterthwaite over all parts; the known part has infinite degrees of freedom.
     total = sample + known
     dof = total**2 / (se2_b**2 / dof_b + se2_h**2 / dof_h) if sample else math.inf
-    return (mean_h - mean_b) / math.sqrt(total), dof
+    return (mean_h - mean_b) / math.sqrt(total), dof, math.sqrt(total)
 
 
 def _untestable(base: Sequence[float], head: Sequence[float]) -> str:
@@ -216,35 +171,53 @@ def session_variance(session_noise: float) -> float:
     return 2.0 * math.log1p(session_noise * session_noise)
 
 
-def _significance(
-    base: Sequence[float], head: Sequence[float], up: bool, known: float
-) -> tuple[float, str]:
+def _significance(base: Sequence[float], head: Sequence[float], up: bool, known: float) -> _Test:
     logs_b, logs_h = [math.log(v) for v in base], [math.log(v) for v in head]
-    method, (t, df) = "yuen", (math.nan, math.nan)
+    method, (t, df, se) = "yuen", (math.nan, math.nan, 0.0)
     if min(len(base), len(head)) >= YUEN_FROM:
-        t, df = _statistic(logs_b, logs_h, TRIM, known)
+        t, df, se = _statistic(logs_b, logs_h, TRIM, known)
     # Below 6 per side, or when trimming left both sides flat where the raw logs were not.
     if math.isnan(t):
-        method, (t, df) = "welch", _statistic(logs_b, logs_h, 0.0, known)
-    return _tail(t if up else -t, df), method
+        method, (t, df, se) = "welch", _statistic(logs_b, logs_h, 0.0, known)
+    return _Test(_tail(t if up else -t, df), method, se, df)
 
 
 def _tail(t: float, df: float) -> float:
     return _NORMAL.cdf(-t) if math.isinf(df) else t_sf(t, df)
 
 
-def _known_only(base: Sequence[float], head: Sequence[float], up: bool, known: float) -> float:
+def _quantile(p: float, df: float) -> float:
+    """The t (or, with infinite degrees of freedom, z) with P(T > t) = p."""
+    return _NORMAL.inv_cdf(1.0 - p) if math.isinf(df) else t_isf(p, df)
+
+
+def detectable_change(se: float, dof: float, alpha: float = ALPHA, power: float = POWER) -> float:
+    """The smallest rise a one-sided test with this standard error (of a difference of logs)
+    finds at p < alpha in ``power`` of trials: (t_alpha + t_beta) x SE, back on the ratio
+    scale. The usual normal-shift approximation; it errs small only at very few degrees of
+    freedom, where the figure is large anyway."""
+    return math.expm1((_quantile(alpha, dof) + _quantile(1.0 - power, dof)) * se)
+
+
+def _known_only(base: Sequence[float], head: Sequence[float], up: bool, known: float) -> _Test:
     """With one sample a side (or no spread), the session noise alone can still judge: a z-test
     of the difference of mean logs against the known between-session variance."""
     diff = statistics.fmean(map(math.log, head)) - statistics.fmean(map(math.log, base))
-    return _NORMAL.cdf(-(diff if up else -diff) / math.sqrt(known))
+    se = math.sqrt(known)
+    return _Test(_NORMAL.cdf(-(diff if up else -diff) / se), "z", se, math.inf)
 
 
-def _verdict(ratio: float, tolerance: float, significant: bool) -> str:
+def verdict_for(
+    ratio: float, tolerance: float, significant: bool, detectable: float | None = None
+) -> str:
+    """Regressed or improved past the tolerance when significant; else "unchanged" when the
+    test could have found a rise of the tolerance, "inconclusive" when it could not."""
     if significant and ratio > 1.0 + tolerance:
         return "regressed"
     if significant and ratio < 1.0 - tolerance:
         return "improved"
+    if detectable is not None and detectable > tolerance:
+        return "inconclusive"
     return "unchanged"
 
 
@@ -261,6 +234,10 @@ def detect_change(
     on the same machine (measured with ``greenbudget noise``). Repeats within one session share
     that session's luck, so without it a slow session reads as a significant rise.
 
+    ``detectable`` is the smallest rise this comparison finds at p < alpha with 90% power;
+    "inconclusive" replaces "unchanged" when it exceeds the tolerance. Ratio-only comparisons
+    have no test and so no such figure: their verdict rests on the ratio, and says so.
+
     Raises ValueError for an empty side, a negative or non-finite sample, or a zero base
     median, none of which a ratio can be formed from.
     """
@@ -275,12 +252,14 @@ def detect_change(
     ratio, known = statistics.median(head_v) / base_median, session_variance(session_noise)
     note = _untestable(base_v, head_v)
     if note and not (known > 0 and note in (TOO_FEW, NO_SPREAD)):
-        return Change(ratio, None, "ratio-only", _verdict(ratio, tolerance, True), note)
+        return Change(ratio, None, "ratio-only", verdict_for(ratio, tolerance, True), note)
     if note:
-        p_value, method = _known_only(base_v, head_v, ratio >= 1.0, known), "z"
+        test = _known_only(base_v, head_v, ratio >= 1.0, known)
     else:
-        p_value, method = _significance(base_v, head_v, ratio >= 1.0, known)
-    return Change(ratio, p_value, method, _verdict(ratio, tolerance, p_value < alpha))
+        test = _significance(base_v, head_v, ratio >= 1.0, known)
+    detectable = detectable_change(test.se, test.dof, alpha)
+    verdict = verdict_for(ratio, tolerance, test.p_value < alpha, detectable)
+    return Change(ratio, test.p_value, test.method, verdict, detectable=detectable)
 
 
 def smallest_detectable(session_noise: float, alpha: float = ALPHA) -> float:

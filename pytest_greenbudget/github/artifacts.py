@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+import zlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,18 +31,27 @@ class Artifact:
 class Baseline:
     """The report's text and a sentence saying where it came from."""
 
-    text: str
+    data: bytes
     origin: str
 
 
 def newest_artifact(client: GitHubClient, repo: str, name: str, branch: str) -> Artifact | None:
     """The newest unexpired artifact ``name`` uploaded by a run on this repository's ``branch``."""
+    found = newest_artifacts(client, repo, name, branch, 1)
+    return found[0] if found else None
+
+
+def newest_artifacts(
+    client: GitHubClient, repo: str, name: str, branch: str, count: int
+) -> list[Artifact]:
+    """Up to ``count`` of them, newest first: the base branch's recent runs, whose spread
+    shows each test's noise between sessions."""
     found = [
         _artifact(item)
         for item in client.paginate(f"/repos/{repo}/actions/artifacts", key="artifacts", name=name)
         if _eligible(item, name, branch)
     ]
-    return max(found, key=lambda a: (a.created_at, a.id), default=None)
+    return sorted(found, key=lambda a: (a.created_at, a.id), reverse=True)[:count]
 
 
 def _eligible(item: Any, name: str, branch: str) -> bool:
@@ -52,7 +62,9 @@ def _eligible(item: Any, name: str, branch: str) -> bool:
     run = item.get("workflow_run")
     if not isinstance(run, dict) or run.get("head_branch") != branch:
         return False
-    return run.get("head_repository_id") == run.get("repository_id")
+    # Ids missing from the answer mean "not ours": None == None must not let a fork in.
+    head_id, own_id = run.get("head_repository_id"), run.get("repository_id")
+    return isinstance(own_id, int) and not isinstance(own_id, bool) and head_id == own_id
 
 
 def _artifact(item: dict[str, Any]) -> Artifact:
@@ -78,17 +90,31 @@ def download_zip(client: GitHubClient, repo: str, artifact_id: int) -> bytes:
     return answer.content
 
 
-def read_report_member(data: bytes, member: str | None) -> str:
-    """The report inside the zip: ``member`` when given, else the one JSON file there is."""
+def read_report_member(data: bytes, member: str | None) -> bytes:
+    """The report inside the zip: ``member`` when given, else the one JSON file there is.
+    Its bytes: the report reader decodes them and says what is wrong with the text."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
         raise GitHubError(None, "the artifact is not a zip archive") from None
     with archive:
         info = _pick_member(archive, member)
         if info.file_size > MAX_MEMBER_BYTES:
             raise GitHubError(None, f"{info.filename} is {info.file_size} bytes: too big")
-        return archive.read(info).decode("utf-8", errors="replace")
+        return _inflate(archive, info)
+
+
+def _inflate(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+    """The member's bytes; a damaged, encrypted or exotic member is one GitHubError."""
+    try:
+        return archive.read(info)
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:  # bad CRC, truncated
+        why = f"damaged ({exc})"
+    except RuntimeError:  # zipfile's word for "encrypted, and no password given"
+        why = "encrypted"
+    except NotImplementedError:  # a compression method zipfile does not know
+        why = f"compressed with an unsupported method ({info.compress_type})"
+    raise GitHubError(None, f"the artifact's {info.filename} is {why}")
 
 
 def _pick_member(archive: zipfile.ZipFile, member: str | None) -> zipfile.ZipInfo:
@@ -108,12 +134,31 @@ def fetch_baseline(
     client: GitHubClient, repo: str, name: str, branch: str, member: str | None = None
 ) -> Baseline | None:
     """The base branch's newest report, or None when no run of it uploaded one."""
-    artifact = newest_artifact(client, repo, name, branch)
-    if artifact is None:
-        return None
-    text = read_report_member(download_zip(client, repo, artifact.id), member)
+    found = fetch_baselines(client, repo, name, branch, member)
+    return found[0] if found else None
+
+
+def fetch_baselines(
+    client: GitHubClient,
+    repo: str,
+    name: str,
+    branch: str,
+    member: str | None = None,
+    count: int = 1,
+) -> list[Baseline]:
+    """The base branch's newest ``count`` reports, newest first (none when no run uploaded)."""
+    return [
+        _download(client, repo, artifact, branch, member)
+        for artifact in newest_artifacts(client, repo, name, branch, count)
+    ]
+
+
+def _download(
+    client: GitHubClient, repo: str, artifact: Artifact, branch: str, member: str | None
+) -> Baseline:
+    data = read_report_member(download_zip(client, repo, artifact.id), member)
     origin = (
         f"artifact {artifact.name} from {branch} "
         f"(run {artifact.run_id}, commit {artifact.head_sha[:7]}, {artifact.created_at})"
     )
-    return Baseline(text=text, origin=origin)
+    return Baseline(data=data, origin=origin)

@@ -8,6 +8,7 @@ here, and this module only by the ``comment`` command, so pytest never pays for 
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -18,6 +19,8 @@ import requests
 
 from .. import __version__
 from ..render.markdown import MARKER
+from .redaction import check_token, strip_queries, token_forms
+from .redaction import strip_query as _strip_query
 
 API_VERSION = "2022-11-28"
 MAX_PAGES = 1000  # a Link loop in a misbehaving proxy must not spin forever
@@ -84,10 +87,12 @@ def retry_delay(
 
 
 def _seconds(value: str | None) -> float | None:
+    """A header's number of seconds; None when absent or not a finite number (``nan``)."""
     try:
-        return max(float(value), 0.0) if value is not None else None
+        seconds = float(value) if value is not None else math.nan
     except ValueError:
         return None
+    return max(seconds, 0.0) if math.isfinite(seconds) else None
 
 
 def _message(response: requests.Response) -> str:
@@ -115,7 +120,7 @@ class GitHubClient:
         timeout: tuple[float, float] = (10.0, 30.0),
     ) -> None:
         self.api_url = api_url.rstrip("/")
-        self._token = token
+        self._token = check_token(token)
         self._sleep, self._clock = sleep, clock
         self._policy = policy or RetryPolicy()
         self._timeout = timeout
@@ -135,7 +140,11 @@ class GitHubClient:
         self._session.close()
 
     def redact(self, text: str) -> str:
-        return text.replace(self._token, "***") if self._token else text
+        """``text`` without the token in any form an error could show it in (raw, escaped
+        by repr, percent-encoded) and without any URL's query string (signed URLs)."""
+        for form in token_forms(self._token):
+            text = text.replace(form, "***")
+        return strip_queries(text)
 
     def url(self, path: str) -> str:
         return path if "://" in path else f"{self.api_url}{path}"
@@ -186,7 +195,7 @@ class GitHubClient:
 
     def error(self, method: str, response: requests.Response) -> GitHubError:
         """The exception that says what went wrong, redacted, without the query string."""
-        status, message = response.status_code, _message(response) or response.reason
+        status, message = response.status_code, _message(response) or str(response.reason)
         where = f"{method} {_strip_query(response.url)}"
         if status == 403 and "not accessible by integration" in message.lower():
             return ReadOnlyToken(status, self.redact(f"{where}: {message}"))
@@ -199,7 +208,8 @@ class GitHubClient:
             return response.json()
         except ValueError:
             where = f"{method} {_strip_query(response.url)}"
-            raise GitHubError(response.status_code, f"{where}: answer is not JSON") from None
+            message = self.redact(f"{where}: answer is not JSON")
+            raise GitHubError(response.status_code, message) from None
 
     def paginate(self, path: str, key: str | None = None, **params: Any) -> Iterator[Any]:
         """Yield every item of every page, following ``Link: rel="next"`` as given."""
@@ -216,7 +226,9 @@ class GitHubClient:
         url: str | None = response.links.get("next", {}).get("url")
         # Followed as given, but never to another host: the token goes with the request.
         if url is not None and urlsplit(url).netloc != urlsplit(self.api_url).netloc:
-            raise GitHubError(None, f"pagination link leaves {self.api_url}: {_strip_query(url)}")
+            raise GitHubError(
+                None, self.redact(f"pagination link leaves {self.api_url}: {_strip_query(url)}")
+            )
         return url
 
 
@@ -229,11 +241,6 @@ def _items(response: requests.Response, key: str | None) -> list[Any]:
     if not isinstance(items, list):
         raise GitHubError(response.status_code, f"{_strip_query(response.url)}: not a list page")
     return items
-
-
-def _strip_query(url: str) -> str:
-    # Signed download URLs carry credentials in their query string: never print those.
-    return url.split("?", 1)[0]
 
 
 def pull_request_refs(client: GitHubClient, repo: str, pr: int) -> tuple[str, str]:
@@ -251,13 +258,22 @@ def pull_request_refs(client: GitHubClient, repo: str, pr: int) -> tuple[str, st
 
 
 def find_own_comments(client: GitHubClient, repo: str, pr: int, bot_login: str) -> list[Comment]:
-    """Every comment on the PR that holds the marker AND was written by ``bot_login``."""
+    """Every comment on the PR written by ``bot_login`` whose first line IS the marker.
+
+    Only those are ours to edit or delete: another workflow's comment that quotes the marker
+    (in a code block, say) is left alone, even from the same bot login."""
     found = []
     for item in client.paginate(f"/repos/{repo}/issues/{pr}/comments"):
         comment = _comment(item)
-        if MARKER in comment.body and comment.login.lower() == bot_login.lower():
+        if is_sticky(comment.body) and comment.login.lower() == bot_login.lower():
             found.append(comment)
     return found
+
+
+def is_sticky(body: str) -> bool:
+    """Does the comment start with the exact marker line?"""
+    first, _, _ = body.partition("\n")
+    return first.rstrip("\r") == MARKER
 
 
 def upsert_comment(

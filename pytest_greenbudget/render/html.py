@@ -9,9 +9,8 @@ a test id is whatever the pull request's author named it.
 from __future__ import annotations
 
 import os
-import tempfile
+import re
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 
 from ..results import Report
 from .html_charts import (
@@ -25,15 +24,22 @@ from .html_charts import (
 from .html_style import STYLE
 from .html_svg import esc
 from .view import Row, View, build_view, environment, measured_energy_j, watt_hours
+from .wording import tests_word
 
 SYMBOLS = {
     "regressed": "▲",
     "over-budget": "▲",
     "improved": "▼",
     "unchanged": "=",
+    "inconclusive": "?",
     "ok": "✓",
     "new": "+",
     "missing": "○",
+    "xfailed": "\N{MULTIPLICATION SIGN}",
+    "xpassed": "!",
+    "skipped": "\N{EN DASH}",
+    "error": "✖",
+    "failed": "✖",
 }
 COLUMNS = (
     "Verdict",
@@ -42,11 +48,14 @@ COLUMNS = (
     "Head",
     "Change",
     "Significance",
+    "Runs",
+    "Spread (CV)",
     "Budget",
-    "Of budget",
+    "Budget used",
     "Carbon",
 )
-NUMERIC = {"Base", "Head", "Change", "Of budget", "Carbon"}
+NUMERIC = {"Base", "Head", "Change", "Runs", "Spread (CV)", "Budget used", "Carbon"}
+BREAKS = re.compile(r"(::|/|_|\[|,|-|\.)")  # where a test id may wrap: after these, not mid-word
 # Nothing may be fetched: no script, no image, no font, no frame, no form target.
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'none'"
 
@@ -75,19 +84,11 @@ def render_html(report: Report, *, notes: Iterable[str] = ()) -> str:
 
 
 def write_html(report: Report, path: str | os.PathLike[str], *, notes: Iterable[str] = ()) -> None:
-    """Write atomically, like the JSON report: an artifact is never half a page."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    page = render_html(report, notes=notes)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(page)
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; a report page is meant to be shared
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write atomically and through symlinks, like the JSON report: an artifact is never half
+    a page, and a FIFO or device at ``path`` is refused."""
+    from ..files import write_atomic
+
+    write_atomic(path, render_html(report, notes=notes))
 
 
 def _items(view: View, report: Report) -> list[Item]:
@@ -103,10 +104,12 @@ def _header(view: View, report: Report) -> str:
     state, symbol = ("fail", "✖") if view.failed else ("pass", "✔")
     commit = report.environment.commit
     made = f"{report.created_utc}" + (f" · commit {commit[:12]}" if commit else "")
+    banner = f'<p class="banner">{esc(view.banner)}</p>' if view.banner else ""
+    paired = f'<p class="paired">{esc(view.paired.capitalize())}.</p>' if view.paired else ""
     return (
-        f'<header><p class="kicker">pytest-greenbudget energy report · {esc(made)}</p>'
+        f'<header><p class="kicker">pytest-greenbudget energy report · {esc(made)}</p>{banner}'
         f'<h1 class="status {state}"><span class="sym">{symbol}</span> {esc(view.headline)}</h1>'
-        "</header>"
+        f"{paired}</header>"
     )
 
 
@@ -145,7 +148,7 @@ def _budget_section(items: Sequence[Item]) -> str:
     )
     unbudgeted = sum(t.budget is None and t.verdict != "missing" for _, t in items)
     if unbudgeted:
-        explain += f" Not drawn: {unbudgeted} measured test(s) without a budget (see the table)."
+        explain += f" Not drawn: {tests_word(unbudgeted)} without a budget (see the table)."
     return _section(
         "budget",
         "Energy against budget",
@@ -224,16 +227,30 @@ def _table(view: View) -> str:
 
 
 def _table_row(row: Row) -> str:
-    verdict = f"{SYMBOLS.get(row.verdict, '·')} {row.label}"
-    message = f'<span class="msg">{esc(row.message)}</span>' if row.message else ""
+    verdict = f"{SYMBOLS.get(row.status, '·')} {row.label}"
+    said = row.detail or row.message
+    message = f'<span class="msg">{esc(said)}</span>' if said else ""
+    runs = str(row.runs) if row.runs else "—"
     cells = [
-        f'<td class="verdict v-{esc(row.verdict)}">{esc(verdict)}</td>',
-        f"<td><code>{esc(row.nodeid)}</code>{message}</td>",
+        f'<td class="verdict v-{esc(row.status)}">{esc(verdict)}</td>',
+        f'<td class="test"><code>{breakable(row.nodeid)}</code>{message}</td>',
         *(f'<td class="num">{esc(v)}</td>' for v in (row.base, row.head, row.change)),
-        f"<td>{esc(row.significance)}</td><td>{esc(row.budget)}</td>",
-        *(f'<td class="num">{esc(v)}</td>' for v in (row.budget_used, row.carbon)),
+        f"<td>{esc(row.significance)}</td>",
+        *(f'<td class="num">{esc(v)}</td>' for v in (runs, row.spread)),
+        f"<td>{esc(row.budget)}</td>",
+        *(f'<td class="num">{esc(v)}</td>' for v in (row.budget_use, row.carbon)),
     ]
     return f'<tr class="{esc(row.verdict)}">{"".join(cells)}</tr>'
+
+
+def breakable(nodeid: str) -> str:
+    """The escaped id with a line-break chance after each separator, so a long name wraps
+    between its parts rather than in the middle of a word."""
+    return "".join(
+        f"{esc(part)}<wbr>" if BREAKS.fullmatch(part) else esc(part)
+        for part in BREAKS.split(nodeid)
+        if part
+    )
 
 
 def _environment(report: Report) -> str:

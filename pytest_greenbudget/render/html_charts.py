@@ -35,7 +35,10 @@ Item = tuple[Row, TestEntry]
 BUDGET_CAP = 2.0  # bars past 200% of budget are cut, so the rest stay readable
 CHANGE_CAP = 1.0  # likewise changes past ±100%
 SAMPLES_CAP = 1.0
-MARKS = {"regressed": "▲ ", "over-budget": "▲ ", "improved": "▼ "}  # beside a change
+# Beside a change: the verdict about that change only. An over-budget test whose energy fell
+# is not marked ▲ next to its -0.7%: the budget chart says it is over.
+MARKS = {"regressed": "▲ ", "improved": "▼ "}
+CHANGE_VERDICTS = ("regressed", "improved", "unchanged", "inconclusive")
 HATCH = (
     '<defs><pattern id="gb-hatch" width="6" height="6" patternUnits="userSpaceOnUse" '
     'patternTransform="rotate(45)"><rect class="hatch" width="2" height="6"/></pattern></defs>'
@@ -80,7 +83,7 @@ def budget_chart(items: Sequence[Item]) -> str:
 
 def _budget_row(i: int, row: Row, used: float, scale: Scale) -> str:
     over = row.verdict == "over-budget"
-    value = f"{'▲ ' if over else ''}{row.budget_used} of {row.budget}"
+    value = f"{'▲ ' if over else ''}{row.budget_share}"  # names the budget, as everywhere
     marks = [rect(scale.x(0.0), scale.x(used), top(i) + 6, ROW - 12, "bar bad" if over else "bar")]
     if scale.outside(used):
         marks.append(overflow(i))
@@ -110,7 +113,8 @@ def change_chart(items: Sequence[Item]) -> str:
         line(scale.x(0.0), TOP - 6, top(n) + 4, "zero"),
         _caption(n, scale.x(0.0), "no change"),
     ]
-    return svg("Energy change per test against the base branch", n, body)
+    regressed = [i for i, (row, _, _) in enumerate(drawn) if row.verdict == "regressed"]
+    return svg("Energy change per test against the base branch", n, body, highlight=regressed)
 
 
 def _change_row(i: int, row: Row, test: TestEntry, change: float, scale: Scale) -> str:
@@ -118,7 +122,8 @@ def _change_row(i: int, row: Row, test: TestEntry, change: float, scale: Scale) 
     cls = {"regressed": "bar bad", "improved": "bar better"}.get(row.verdict, "bar neutral")
     if test.baseline is not None and not test.baseline.comparable:
         cls += " incomparable"
-    value = f"{MARKS.get(row.verdict, '')}{row.change} {row.label} · {row.significance}"
+    said = f" {row.label}" if row.verdict in CHANGE_VERDICTS else ""  # not "over budget"
+    value = f"{MARKS.get(row.verdict, '')}{row.change}{said} · {row.significance}"
     marks = [
         rect(scale.x(-tolerance), scale.x(tolerance), top(i) + 3, ROW - 6, "band"),
         rect(scale.x(0.0), scale.x(change), top(i) + 7, ROW - 14, cls),
@@ -126,7 +131,7 @@ def _change_row(i: int, row: Row, test: TestEntry, change: float, scale: Scale) 
     if scale.outside(change):
         marks.append(overflow(i))
     tip = f"{value}; base {row.base}, head {row.head}, tolerance {format_percent(tolerance)}"
-    return row_group(i, row.nodeid, tip, marks, value, highlight=row.verdict == "regressed")
+    return row_group(i, row.nodeid, tip, marks, value)
 
 
 # --- the samples of each test -------------------------------------------------------------

@@ -85,12 +85,18 @@ table { border-collapse: collapse; width: 100%; margin-top: 8px; font-size: 13px
 th, td { padding: 5px 8px; border-bottom: 1px solid var(--line); vertical-align: top; }
 th { text-align: left; color: var(--muted); font-weight: 600; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-td code { word-break: break-all; }
+td.test { min-width: 18ch; }
+td.test code { overflow-wrap: break-word; }  /* wraps at the <wbr> after separators */
 td .msg { display: block; color: var(--muted); font-size: 12px; }
 tr.regressed, tr.over-budget { background: var(--highlight); }
 .verdict { white-space: nowrap; }
 .v-regressed, .v-over-budget { color: var(--bad); font-weight: 600; }
 .v-improved { color: var(--better); font-weight: 600; }
+.v-inconclusive { color: var(--base); font-weight: 600; }
+.banner {
+  border: 2px solid var(--bad); border-radius: 6px; padding: 8px 12px; font-weight: 600;
+}
+.paired { margin: -8px 0 8px; }
 dl.env { display: grid; grid-template-columns: max-content 1fr; gap: 3px 16px; margin: 8px 0; }
 dl.env dt { color: var(--muted); }
 dl.env dd { margin: 0; overflow-wrap: anywhere; }

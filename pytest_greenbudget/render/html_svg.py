@@ -64,11 +64,26 @@ def mid(i: int) -> float:
     return top(i) + ROW / 2
 
 
-def svg(label: str, rows: int, body: Iterable[str], defs: str = "") -> str:
+def svg(
+    label: str, rows: int, body: Iterable[str], defs: str = "", highlight: Iterable[int] = ()
+) -> str:
+    """The chart; row bands (stripes, and ``highlight`` rows) are painted first, so that the
+    gridlines and marks drawn over them stay visible."""
     height = TOP + rows * ROW + 22  # the bottom margin holds a caption under the plot
     box = f'viewBox="0 0 {WIDTH} {height}"'
     head = f'<svg class="chart" {box} role="img" aria-label="{esc(label)}">'
-    return head + defs + "".join(body) + "</svg>"
+    return head + defs + bands(rows, set(highlight)) + "".join(body) + "</svg>"
+
+
+def bands(rows: int, highlight: set[int]) -> str:
+    parts = []
+    for i in range(rows):
+        band = "highlight" if i in highlight else ("stripe" if i % 2 else "")
+        if band:
+            parts.append(
+                f'<rect class="{band}" x="0" y="{top(i):.1f}" width="{WIDTH}" height="{ROW}"/>'
+            )
+    return "".join(parts)
 
 
 def ticks(scale: Scale, values: Sequence[float], fmt: Callable[[float], str], rows: int) -> str:
@@ -120,14 +135,9 @@ def short_id(nodeid: str) -> str:
     return nodeid if len(nodeid) <= ID_CHARS else "…" + nodeid[-(ID_CHARS - 1) :]
 
 
-def row_group(
-    i: int, nodeid: str, tip: str, marks: Iterable[str], value: str, highlight: bool = False
-) -> str:
-    """One test's row: a band tying label to marks, the id, the marks, the value label."""
-    band = "highlight" if highlight else ("stripe" if i % 2 else "")
-    background = f'<rect class="{band}" x="0" y="{top(i):.1f}" width="{WIDTH}" height="{ROW}"/>'
+def row_group(i: int, nodeid: str, tip: str, marks: Iterable[str], value: str) -> str:
+    """One test's row: the id, the marks, the value label (its band is drawn by ``svg``)."""
     parts = [
-        background if band else "",
         text(LABEL - 12, mid(i) + 4, short_id(nodeid), "id", anchor="end"),
         *marks,
         text(VALUE_X, mid(i) + 4, value, "value"),

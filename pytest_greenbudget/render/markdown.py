@@ -9,13 +9,25 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .view import Row, View
+from .view import NONE, Row, View
+from .wording import tests_word
 
 MARKER = "<!-- greenbudget-comment -->"
 COMMENT_LIMIT = 65_536  # GitHub answers 422 to a longer comment body
-ICONS = {"regressed": "🔴", "over-budget": "🟠", "improved": "🟢", "new": "🆕", "missing": "⚪"}
-COLUMNS = ("", "Test", "Base", "Head", "Change", "Significance", "Budget", "Of budget")
-ALIGN = (":--", ":--", "--:", "--:", "--:", ":--", "--:", "--:")
+ICONS = {
+    "regressed": "🔴",
+    "over-budget": "🟠",
+    "improved": "🟢",
+    "inconclusive": "🟡",
+    "new": "🆕",
+    "missing": "⚪",
+}
+# The terminal's columns, narrowed to fit a comment: runs and spread share a cell, and the
+# budget share names its budget. The base's columns only when there is a base.
+COLUMNS = ("", "Test", "Energy", "Runs, spread (CV)", "Budget used")
+ALIGN = (":--", ":--", "--:", "--:", "--:")
+BASE_COLUMNS = ("Base", "Change", "Significance")
+BASE_ALIGN = ("--:", "--:", ":--")
 CUT_NOTE = (
     "> ✂️ The rest of this comment is cut: GitHub limits a comment to 65,536 characters. "
     "The job summary and the report hold every test."
@@ -55,10 +67,28 @@ def code(text: str) -> str:
     return f"<code>{escape(text)}</code>"
 
 
+_BREAKS = ("::", "/", "&#95;", "&#91;")  # after these, as escaped: a test id may wrap there
+
+
+def test_id(nodeid: str) -> str:
+    """The id as inert code that may wrap between its parts (<wbr>, which GitHub keeps), so a
+    long id does not push the figures out of the comment's width."""
+    text = escape(nodeid)
+    for mark in _BREAKS:
+        text = text.replace(mark, f"{mark}<wbr>")
+    return f"<code>{text}</code>"
+
+
+def figure(text: str) -> str:
+    """A number and its unit on one line: '489 mJ' must not wrap into '489' and 'mJ'."""
+    return escape(text).replace(" ", "\u00a0")
+
+
 def render_markdown(view: View, limit: int = COMMENT_LIMIT) -> str:
     """The document; over ``limit`` characters rows are dropped with a note, never refused."""
-    flagged = [_line(row) for row in view.flagged]
-    rest = [_line(row) for row in view.rest]
+    with_base = _with_base(view)
+    flagged = [_line(row, with_base) for row in view.flagged]
+    rest = [_line(row, with_base) for row in view.rest]
     text = _document(view, flagged, rest, omitted=0)
     return text if len(text) <= limit else _fit(view, flagged, rest, limit)
 
@@ -88,37 +118,56 @@ def _hard_cut(text: str, limit: int) -> str:
 
 def _document(view: View, flagged: list[str], rest: list[str], omitted: int) -> str:
     icon = "🔴" if view.failed else "🟢"
-    parts = [MARKER, f"### {icon} {escape(view.headline)}"]
+    banner = f"> ⚠️ **{escape(view.banner)}**" if view.banner else ""
+    parts = [MARKER, banner, f"### {icon} {escape(view.headline)}"]
+    if view.paired:
+        parts.append(f"Base and head {escape(view.paired)}.")
+    with_base = _with_base(view)
     if flagged:
-        parts.append(_table(flagged))
+        parts.append(_table(flagged, with_base))
     if rest:
-        parts.append(_details(rest, more=bool(view.flagged)))
+        parts.append(_details(rest, more=bool(view.flagged), with_base=with_base))
     if omitted:
         parts.append(f"> ✂️ {omitted} more tests not shown: {CUT_NOTE[5:]}")
     parts += [_totals(view), _meters(view), *_notes(view.notes), _footer(view)]
     return "\n\n".join(p for p in parts if p) + "\n"
 
 
-def _line(row: Row) -> str:
-    verdict = f"{ICONS.get(row.verdict, '')} {escape(row.label)}".strip()
-    test = code(row.nodeid)
+def _with_base(view: View) -> bool:
+    return any(row.base != NONE or row.change != NONE for row in view.flagged + view.rest)
+
+
+def _line(row: Row, with_base: bool) -> str:
+    verdict = f"{ICONS.get(row.status, '')} {escape(row.label)}".strip()
+    test = test_id(row.nodeid)
     if row.message and row.verdict == "over-budget":  # names the budget's source
         test += f"<br>{escape(row.message)}"
-    cells = [verdict, test, row.base, row.head, row.change]
-    cells += [row.significance, escape(row.budget), row.budget_used]
+    if row.detail:  # inconclusive: why, and the smallest change it could have seen
+        test += f"<br>{escape(row.detail)}"
+    runs = f"{row.runs}, {row.spread}" if row.runs else NONE
+    head = figure(row.head)
+    cells = [verdict, test, head, runs, escape(row.budget_share)]
+    if with_base:
+        cells[2:3] = [figure(row.base), head, row.change, escape(row.significance)]
     return "| " + " | ".join(cells) + " |"
 
 
-def _table(lines: Sequence[str]) -> str:
-    header = "| " + " | ".join(COLUMNS) + " |\n| " + " | ".join(ALIGN) + " |"
+def _table(lines: Sequence[str], with_base: bool) -> str:
+    columns, align = list(COLUMNS), list(ALIGN)
+    if with_base:  # the head's energy sits between the base's and the change
+        columns[2:3] = [BASE_COLUMNS[0], "Head", *BASE_COLUMNS[1:]]
+        align[2:3] = [BASE_ALIGN[0], "--:", *BASE_ALIGN[1:]]
+    header = "| " + " | ".join(columns) + " |\n| " + " | ".join(align) + " |"
     return header + "\n" + "\n".join(lines)
 
 
-def _details(lines: Sequence[str], more: bool) -> str:
+def _details(lines: Sequence[str], more: bool, with_base: bool) -> str:
     n = len(lines)
-    summary = f"{n} more {'test' if n == 1 else 'tests'}" if more else f"All {n} tests"
+    summary = f"{tests_word(n).replace(' ', ' more ')}" if more else f"All {tests_word(n)}"
+    if n == 1 and not more:
+        summary = "The 1 test"
     # Blank lines around the table: GitHub renders markdown inside <details> only then.
-    return f"<details><summary>{summary}</summary>\n\n{_table(lines)}\n\n</details>"
+    return f"<details><summary>{summary}</summary>\n\n{_table(lines, with_base)}\n\n</details>"
 
 
 def _totals(view: View) -> str:

@@ -1,62 +1,76 @@
-"""The terminal summary: one row per measured test. Pure: returns lines, prints nothing.
+"""The terminal summary: one row per measured test, in 100 columns. Pure: returns lines.
 
-Figures are worded by the shared view model (``view.py``), as in the PR comment."""
+Read in five seconds: the table (energy, the runs it is the median of, their spread, budget
+use naming its budget, verdict, and a change only when there is a base), a legend for the
+columns that need one, then one line each for totals, meter and carbon. What takes longer to
+read (meter reasons, each test's total, components, carbon) waits for ``-v``. Figures are
+worded by the shared view model, as in the PR comment and the HTML page.
+"""
 
 from __future__ import annotations
+
+import textwrap
 
 from ..gate.compare import percent_change
 from ..gate.repeats import repeats_needed
 from ..gate.stats import Summary, smallest_detectable
 from ..results import Report, TestEntry
 from ..units import format_carbon, format_energy
-from .view import NONE, budget_text, meters, significance, spread, totals
+from .view import NONE, Row, budget_text, build_view, significance, totals
+from .view import machine as describe_machine
+from .wording import gate_rule, incomplete_banner, side_by_side, tests_word, unresolved
 
-HEADER = (
-    "test",
-    "energy (median)",
-    "spread",
-    "budget",
-    "used",
-    "vs base",
-    "verdict",
-    "carbon",
-    "meter",
-)
+WIDTH = 100
+HEADER = ("test", "energy", "runs", "spread", "budget used", "verdict")
+BASE_HEADER = ("vs base",)
+LEGEND = "energy: median of the runs · spread: CV of the runs · budget used: share of that budget"
 
 
-def _meter(entry: TestEntry) -> str:
-    kinds = sorted({f"{c.meter} ({c.provenance})" for c in entry.components.values()})
-    return ", ".join(kinds) or NONE
-
-
-def _energy(entry: TestEntry) -> str:
+def energy_cell(entry: TestEntry) -> str:
+    """The figure the budget holds: per unit when the test declared work, else the total."""
     if entry.energy_j is None:
         return "not measured"
-    text = format_energy(entry.energy_j)
     if entry.energy_per_unit_j is not None and entry.work is not None:
-        text += f" ({format_energy(entry.energy_per_unit_j)}/{entry.work.unit})"
-    return text
+        return f"{format_energy(entry.energy_per_unit_j)}/{entry.work.unit}"
+    return format_energy(entry.energy_j)
 
 
 def _vs_base(entry: TestEntry) -> str:
-    if entry.baseline is None:
+    if entry.baseline is None or entry.verdict == "missing":
         return NONE
     return f"{percent_change(entry.baseline.ratio)} ({significance(entry)})"
 
 
-def row(entry: TestEntry) -> tuple[str, ...]:
-    used = f"{entry.budget_used * 100:.0f}%" if entry.budget_used is not None else NONE
-    carbon = format_carbon(entry.carbon_g) if entry.carbon_g is not None else NONE
-    verdict = entry.verdict or entry.outcome
-    cells = (
-        _energy(entry),
-        spread(entry),
-        budget_text(entry.budget),
-        used,
-        _vs_base(entry),
-        verdict,
-    )
-    return (entry.nodeid, *cells, carbon, _meter(entry))
+def row(entry: TestEntry, shown: Row, with_base: bool) -> tuple[str, ...]:
+    runs = str(shown.runs) if shown.runs else NONE
+    cells = (entry.nodeid, energy_cell(entry), runs, shown.spread, shown.budget_use, shown.label)
+    return (*cells, _vs_base(entry)) if with_base else cells
+
+
+def table(rows: list[tuple[str, ...]], width: int = WIDTH) -> list[str]:
+    """Columns padded to their widest cell; test ids shortened in the middle when the table
+    would not fit ``width`` (the full ids are in ``-v`` and the report)."""
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    over = sum(widths) + 2 * (len(widths) - 1) - width
+    if over > 0:
+        widths[0] = max(widths[0] - over, 24)
+        rows = [(_shorten(r[0], widths[0]), *r[1:]) for r in rows]
+    numeric = {2}  # right-aligned: runs
+    lines = [
+        "  ".join(
+            cell.rjust(w) if i in numeric else cell.ljust(w)
+            for i, (cell, w) in enumerate(zip(r, widths, strict=True))
+        ).rstrip()
+        for r in rows
+    ]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return lines
+
+
+def _shorten(text: str, width: int) -> str:
+    # The end of an id (function, parameters) tells tests apart; the path goes first, as in
+    # the HTML charts.
+    return text if len(text) <= width else f"…{text[len(text) - width + 1 :]}"
 
 
 def noise_advice(entries: list[TestEntry]) -> str | None:
@@ -66,10 +80,10 @@ def noise_advice(entries: list[TestEntry]) -> str | None:
         return None
     noise, tolerance = limited[0].session_noise, limited[0].tolerance
     return (
-        f"with {noise * 100:.0f}% session noise the regression gate sees changes above "
-        f"{percent_change(1 + smallest_detectable(noise))}, not the {tolerance * 200:.0f}% a "
-        f"{tolerance * 100:.0f}% tolerance aims at ({len(limited)} tests); measure this machine "
-        "with `greenbudget noise` and lower session_noise"
+        f"with {noise * 100:.0f}% session noise the gate sees changes above "
+        f"{percent_change(1 + smallest_detectable(noise))}, not {tolerance * 200:.0f}% "
+        f"({tests_word(len(limited))}): measure it with `greenbudget noise` and set "
+        "session_noise, or gate side by side with --greenbudget-against"
     )
 
 
@@ -90,24 +104,101 @@ def repeats_advice(entry: TestEntry) -> str | None:
     )
 
 
-def table(rows: list[tuple[str, ...]]) -> list[str]:
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+def summary_lines(
+    report: Report, *, verbose: bool = False, noise_measured: bool = False
+) -> list[str]:
+    """The table, its legend, then totals, meter and carbon lines; details under ``verbose``.
+
+    ``noise_measured``: the user set session_noise, so advice to measure it would be noise."""
+    view = build_view(report)
+    entries = report.by_nodeid()
+    with_base = any(t.baseline is not None for t in report.tests)
+    header = HEADER + BASE_HEADER if with_base else HEADER
+    shown = view.flagged + view.rest
+    grid = table([header, *(row(entries[r.nodeid], r, with_base) for r in shown)])
     lines = [
-        "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in rows
+        LEGEND,
+        _totals_line(report),
+        *_meter_lines(report, verbose),
+        _carbon_line(report, verbose),
     ]
-    lines.insert(1, "  ".join("-" * w for w in widths))
+    lines += [side_by_side(report.tests) or "", gate_rule(report.tests) or ""]
+    lines += [f"{r.nodeid}: {r.detail}" for r in shown if r.detail]
+    lines += [f"{t.nodeid}: {note}" for t in report.tests for note in t.notes]
+    if verbose:
+        lines += [line for r in shown for line in test_details(entries[r.nodeid])]
+    lines += report.environment.notes
+    lines += _advice(report, noise_measured)
+    banner = _wrap(incomplete_banner(report) or "")
+    return banner + grid + [wrapped for line in lines if line for wrapped in _wrap(line)]
+
+
+def _advice(report: Report, noise_measured: bool) -> list[str]:
+    """Advice for the unpaired gate only: a paired comparison adds pairs where it needs them
+    and has no session noise to measure."""
+    if side_by_side(report.tests) is not None:
+        return []
+    measured = [e for e in report.tests if e.samples_j]
+    noise = None if noise_measured else noise_advice(measured)
+    return [a for a in (noise, *map(repeats_advice, measured)) if a]
+
+
+def _totals_line(report: Report) -> str:
+    figures = dict(totals(report))
+    text = f"total: {tests_word(int(figures['Tests measured']))}, {figures['Energy']}"
+    if "Change (same tests)" in figures:
+        text += f"; {figures['Change (same tests)']} vs base on the same tests"
+    return text
+
+
+def _meter_lines(report: Report, verbose: bool) -> list[str]:
+    meters = report.environment.meters
+    if not meters:
+        return [f"meter: {report.environment.meter}"] if report.environment.meter else []
+    parts = [f"{name} {m.meter} ({m.provenance})" for name, m in sorted(meters.items())]
+    reasons = any(m.reason for m in meters.values())
+    line = "meter: " + ", ".join(parts) + ("; -v says why" if reasons and not verbose else "")
+    env = report.environment
+    machine = [f"machine: {describe_machine(env)}"] if env.cpu_model else []
+    if not verbose:  # workers and thread limits change the figures: said without -v too
+        return [line, *machine] if env.workers or env.threads else [line]
+    why = [f"  {name}: {m.reason}" for name, m in sorted(meters.items()) if m.reason]
+    return [line, *why, *machine]
+
+
+def _carbon_line(report: Report, verbose: bool) -> str:
+    carbon = report.carbon
+    where = f" ({carbon.region})" if carbon.region else ""
+    grams = sum(t.carbon_g or 0.0 for t in report.tests if t.verdict != "missing")
+    line = f"carbon: {format_carbon(grams)} at {carbon.intensity_g_per_kwh:g} gCO2e/kWh{where}"
+    line += f", PUE {carbon.pue:g}"
+    return line + (f"; intensity: {carbon.source}" if verbose and carbon.source else "")
+
+
+def test_details(entry: TestEntry) -> list[str]:
+    """``-v``: what the row leaves out, one indented line per fact."""
+    facts = []
+    if entry.energy_j is not None:
+        total = f"total {format_energy(entry.energy_j)}"
+        if len(entry.samples_j) > 1:
+            total += f", runs {format_energy(min(entry.samples_j))}"
+            total += f"..{format_energy(max(entry.samples_j))}"
+        facts.append(total)
+    if entry.budget is not None:
+        facts.append(f"budget {budget_text(entry.budget)} from {entry.budget.source}")
+    for name, part in sorted(entry.components.items()):
+        facts.append(f"{name} {format_energy(part.energy_j)} {part.meter} ({part.provenance})")
+    if entry.carbon_g is not None:
+        facts.append(f"carbon {format_carbon(entry.carbon_g)}")
+    lines = [f"{entry.nodeid}: " + "; ".join(facts)] if facts else []
+    if entry.message and not unresolved(entry):
+        lines.append(f"  {entry.message}")
     return lines
 
 
-def summary_lines(report: Report) -> list[str]:
-    """The table, a totals line and the carbon/meter provenance lines."""
-    entries = list(report.tests)
-    lines = table([HEADER, *(row(e) for e in entries)])
-    lines.append(" · ".join(f"{label}: {value}" for label, value in totals(report)))
-    lines.extend(meters(report))
-    lines.extend(report.environment.notes)
-    lines.extend(f"{e.nodeid}: {note}" for e in entries for note in e.notes)
-    measured = [e for e in entries if e.samples_j]
-    advice = [noise_advice(measured), *map(repeats_advice, measured)]
-    lines.extend(a for a in advice if a)
-    return lines
+def _wrap(line: str) -> list[str]:
+    if not line:
+        return []
+    if len(line) <= WIDTH:
+        return [line]
+    return textwrap.wrap(line, WIDTH, subsequent_indent="    ", break_on_hyphens=False)

@@ -12,15 +12,37 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from ..gate.compare import percent_change
-from ..gate.stats import Summary, smallest_detectable
-from ..results import Budget, Report, TestEntry
+from ..gate.stats import Summary
+from ..results import Budget, Environment, Report, TestEntry
 from ..units import format_carbon, format_energy, format_percent
+from .wording import (
+    FLAGGED,
+    budget_share,
+    budget_use,
+    gate_rule,
+    incomplete_banner,
+    runs_of,
+    side_by_side,
+    status,
+    tests_word,
+    unresolved,
+)
 
-FLAGGED = ("regressed", "over-budget")
-# Reading order: what needs action, then what changed, then what did not.
-ORDER = ("regressed", "over-budget", "missing", "new", "improved", "unchanged", "ok")
-LABELS = {"over-budget": "over budget", None: "measured"}
+# Reading order: what needs action, then what could not be judged, then what changed, then
+# what did not.
+ORDER = (
+    "regressed",
+    "over-budget",
+    "inconclusive",
+    "missing",
+    "new",
+    "improved",
+    "unchanged",
+    "ok",
+)
+LABELS = {"over-budget": "over budget", "": "measured"}
 NONE = "—"
+__all__ = ["FLAGGED", "gate_rule"]  # re-exported: callers read them from the view
 
 
 @dataclass(frozen=True)
@@ -36,6 +58,12 @@ class Row:
     budget_used: str
     carbon: str
     message: str
+    status: str = ""  # the verdict, or pytest's outcome where it says more (xfailed, skipped)
+    runs: int = 0  # measured runs the energy is the median of
+    spread: str = NONE  # coefficient of variation of those runs
+    budget_use: str = NONE  # "35% energy": the share, naming its budget
+    budget_share: str = NONE  # "35% of 2.00 J": the share and the budget itself
+    detail: str = ""  # why a change could not be judged, and what it could have seen
 
 
 @dataclass(frozen=True)
@@ -48,6 +76,8 @@ class View:
     notes: tuple[str, ...]
     run_url: str | None
     counts: Mapping[str, int] = field(default_factory=dict)
+    banner: str | None = None  # an incomplete run, said before anything else
+    paired: str | None = None  # "measured side by side with main@abc1234 in this job"
 
     @property
     def failed(self) -> bool:
@@ -73,6 +103,8 @@ def build_view(
         notes=tuple(notes),
         run_url=run_url,
         counts=dict(counts),
+        banner=incomplete_banner(report),
+        paired=side_by_side(report.tests),
     )
 
 
@@ -86,10 +118,11 @@ def _sort_key(test: TestEntry) -> tuple[int, float, str]:
 def _row(test: TestEntry) -> Row:
     base = test.baseline
     head_missing = test.verdict == "missing"
+    shown = status(test)
     return Row(
         nodeid=test.nodeid,
         verdict=test.verdict or "",
-        label=LABELS.get(test.verdict, test.verdict or LABELS[None]),
+        label=LABELS.get(shown, shown),
         base=format_energy(base.energy_j) if base else _base_of_missing(test),
         head=NONE if head_missing or test.energy_j is None else format_energy(test.energy_j),
         change=_change(test),
@@ -98,6 +131,12 @@ def _row(test: TestEntry) -> Row:
         budget_used=NONE if test.budget_used is None else format_percent(test.budget_used),
         carbon=NONE if test.carbon_g is None or head_missing else format_carbon(test.carbon_g),
         message=test.message or "",
+        status=shown,
+        runs=runs_of(test),
+        spread=spread(test),
+        budget_use=budget_use(test),
+        budget_share=budget_share(test),
+        detail=unresolved(test) or "",
     )
 
 
@@ -161,33 +200,31 @@ def energy_change(tests: Iterable[TestEntry]) -> float | None:
 
 
 def headline(tests: tuple[TestEntry, ...], counts: Mapping[str, int]) -> str:
-    """One line a reviewer reads in five seconds: what needs action, and the overall change."""
+    """One line a reviewer reads in five seconds: what needs action, and the overall change.
+
+    The change is its own clause ("energy -1.0% vs base"), never glued to a count, so that
+    "1 over budget" is not read as over budget by -1.0%."""
     if not tests:
         return "No measured tests in this report"
     parts = [
-        f"{_tests(counts['regressed'])} regressed" if counts.get("regressed") else "",
+        f"{tests_word(counts['regressed'])} regressed" if counts.get("regressed") else "",
         f"{counts['over-budget']} over budget" if counts.get("over-budget") else "",
+        f"{counts['inconclusive']} inconclusive" if counts.get("inconclusive") else "",
     ]
-    said = ", ".join(p for p in parts if p)
-    if not said:
-        said = _calm(tests, counts)
+    said = ", ".join(p for p in parts if p) or _calm(tests, counts)
     change = energy_change(tests)
     if change is not None:
-        return f"{said}: {percent_change(1.0 + change)} energy"
+        return f"{said} · energy {percent_change(1.0 + change)} vs base"
     measured = [t.energy_j for t in tests if t.energy_j is not None and t.verdict != "missing"]
-    return f"{said}: {format_energy(sum(measured))} in total" if measured else said
+    return f"{said} · {format_energy(sum(measured))} in total" if measured else said
 
 
 def _calm(tests: tuple[TestEntry, ...], counts: Mapping[str, int]) -> str:
     if any(t.baseline is not None for t in tests):
         improved = counts.get("improved", 0)
-        lead = f"{_tests(improved)} improved, none regressed" if improved else "No regressions"
-        return f"{lead} in {_tests(len(tests))}"
-    return f"{_tests(len(tests))} within budget"
-
-
-def _tests(n: int) -> str:
-    return f"{n} test" if n == 1 else f"{n} tests"
+        lead = f"{tests_word(improved)} improved, none regressed" if improved else "No regressions"
+        return f"{lead} in {tests_word(len(tests))}"
+    return f"{tests_word(len(tests))} within budget"
 
 
 def totals(report: Report) -> tuple[tuple[str, str], ...]:
@@ -221,29 +258,16 @@ def meters(report: Report) -> tuple[str, ...]:
     )
     if env.cpu_model:
         # Workers and thread limits are part of the fingerprint: shown where the machine is.
-        workers = f", {env.workers} xdist workers" if env.workers else ""
-        threads = f", thread pools limited to {env.threads}" if env.threads else ""
-        lines.append(f"machine: {env.cpu_model}, {env.cpu_count} CPUs{workers}{threads}")
-    gate = gate_rule(report.tests)
-    if gate:
-        lines.append(gate)
-    return tuple(lines)
+        lines.append(f"machine: {machine(env)}")
+    gate = gate_rule(report.tests)  # "side by side with main@abc" is said by the header
+    return (*lines, gate) if gate else tuple(lines)
 
 
-def gate_rule(tests: Iterable[TestEntry]) -> str | None:
-    """How regressions were judged, so a reader knows what a passing change could still hide."""
-    judged = [t for t in tests if t.baseline is not None]
-    if not judged:
-        return None
-    tolerance, noise = judged[0].tolerance, judged[0].session_noise
-    rule = f"regressions: above {tolerance:.0%} tolerance and p < 0.01"
-    if noise == 0:
-        return f"{rule}, on the repeats alone (no noise between sessions allowed for)"
-    floor = percent_change(1.0 + smallest_detectable(noise))
-    return (
-        f"{rule}, allowing {noise:.0%} noise between sessions "
-        f"(changes below about {floor} cannot be told from it)"
-    )
+def machine(env: Environment) -> str:
+    """'AMD EPYC 7763, 2 CPUs, 2 xdist workers, thread pools limited to 1'."""
+    workers = f", {env.workers} xdist workers" if env.workers else ""
+    threads = f", thread pools limited to {env.threads}" if env.threads else ""
+    return f"{env.cpu_model}, {env.cpu_count} CPUs{workers}{threads}"
 
 
 # --- figures drawn by the richer formats (html.py); markdown may show them too -------------

@@ -1,0 +1,141 @@
+"""Words every format shares for what a test's verdict means: its status, its budget use, a
+change the gate could not resolve, a paired comparison, an incomplete run.
+
+Kept apart from view.py (which builds rows and totals) so the terminal, the PR comment and the
+HTML page say these things the same way. Pure: strings in, strings out; nothing escaped here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from ..gate.compare import percent_change
+from ..gate.stats import smallest_detectable
+from ..results import Report, TestEntry
+from ..units import format_carbon, format_energy
+
+# Outcomes that say more than a budget verdict could: an expected failure is not "failed".
+OUTCOMES = ("xfailed", "xpassed", "skipped", "error")
+FLAGGED = ("regressed", "over-budget")
+
+
+def status(test: TestEntry) -> str:
+    """The one word a row shows: a flagged verdict first, then pytest's own outcome when it
+    is not a plain pass or fail, then the verdict, then the outcome."""
+    if test.verdict in FLAGGED:
+        return test.verdict or ""
+    if test.outcome in OUTCOMES:
+        return test.outcome
+    return test.verdict or test.outcome
+
+
+def budget_quantity(test: TestEntry) -> str | None:
+    """Which budget ``budget_used`` is a share of: 'energy' or 'carbon' (the binding one of
+    two). judge.py takes the larger share, so the one whose own share matches is it."""
+    budget = test.budget
+    if budget is None or test.budget_used is None:
+        return None
+    if budget.energy_j is None or budget.carbon_g is None:
+        return "energy" if budget.energy_j is not None else "carbon"
+    energy = test.energy_per_unit_j if budget.per else test.energy_j
+    share = (energy or 0.0) / budget.energy_j
+    return "energy" if abs(share - test.budget_used) <= 1e-9 * max(share, 1.0) else "carbon"
+
+
+def budget_use(test: TestEntry) -> str:
+    """'35% energy' / '80% carbon': a share that names its budget."""
+    quantity = budget_quantity(test)
+    if quantity is None or test.budget_used is None:
+        return "—"
+    return f"{test.budget_used * 100:.0f}% {quantity}"
+
+
+def budget_share(test: TestEntry) -> str:
+    """'32% of 2.00 J', '35% of 3.00 µJ/sample': the share and the budget it is a share of."""
+    quantity, budget = budget_quantity(test), test.budget
+    if quantity is None or budget is None or test.budget_used is None:
+        return "—"
+    limit = budget.energy_j if quantity == "energy" else budget.carbon_g
+    shown = format_energy(limit or 0.0) if quantity == "energy" else format_carbon(limit or 0.0)
+    per = f"/{budget.per}" if budget.per else ""
+    return f"{test.budget_used * 100:.0f}% of {shown}{per}"
+
+
+def runs_of(test: TestEntry) -> int:
+    """The runs a figure is the median of: pairs when measured side by side with a base."""
+    base = test.baseline
+    return len(base.pairs) if base is not None and base.mode == "paired" else len(test.samples_j)
+
+
+def unresolved(test: TestEntry) -> str | None:
+    """Why an inconclusive change could not be judged and the smallest one it could have seen,
+    e.g. 'could not see changes below +31% (noise between sessions)'."""
+    if test.verdict != "inconclusive":
+        return None
+    base = test.baseline
+    detectable = base.detectable if base is not None else None
+    if detectable is None and test.session_noise > 0:
+        detectable = smallest_detectable(test.session_noise)
+    floor = f"changes below {percent_change(1.0 + detectable)}" if detectable else "this change"
+    reason = f" ({test.message})" if test.message else ""
+    return f"inconclusive: the gate could not see {floor}{reason}"
+
+
+def paired_base(tests: Iterable[TestEntry]) -> str | None:
+    """'main@abc1234' when any test was measured side by side with a base in this job."""
+    for test in tests:
+        base = test.baseline
+        if base is not None and base.mode == "paired":
+            commit = (base.commit or "")[:7]
+            ref = base.ref or "base"
+            return f"{ref}@{commit}" if commit else ref
+    return None
+
+
+def side_by_side(tests: Iterable[TestEntry]) -> str | None:
+    """The sentence each format shows once when results are paired."""
+    base = paired_base(tests)
+    return f"measured side by side with {base} in this job" if base else None
+
+
+def pairs_of(test: TestEntry) -> int:
+    return len(test.baseline.pairs) if test.baseline is not None else 0
+
+
+def gate_rule(tests: Iterable[TestEntry]) -> str | None:
+    """How regressions were judged, so a reader knows what a passing change could still hide."""
+    judged = [t for t in tests if t.baseline is not None]
+    if not judged:
+        return None
+    tolerance = judged[0].tolerance
+    paired = [t for t in judged if t.baseline is not None and t.baseline.mode == "paired"]
+    if paired:
+        counts = sorted(pairs_of(t) for t in paired)
+        many = f"{counts[0]}" if counts[0] == counts[-1] else f"{counts[0]}-{counts[-1]}"
+        return (
+            f"regressions: a paired test on the log ratios of {many} head/base pairs per test, "
+            f"regressed above {tolerance:.0%} tolerance and p < 0.01; both sides measured "
+            "alternately in this job, so noise between sessions and machines cancels"
+        )
+    noise = judged[0].session_noise
+    rule = f"regressions: above {tolerance:.0%} tolerance and p < 0.01"
+    if noise == 0:
+        return f"{rule}, on the repeats alone (no noise between sessions allowed for)"
+    floor = percent_change(1.0 + smallest_detectable(noise))
+    return (
+        f"{rule}, allowing {noise:.0%} noise between sessions "
+        f"(changes below about {floor} cannot be told from it)"
+    )
+
+
+def incomplete_banner(report: Report) -> str | None:
+    """A run that did not finish is no full baseline; every format says so first."""
+    if not report.incomplete:
+        return None
+    reason = report.incomplete_reason or "the run did not finish"
+    return f"Incomplete run: {reason}. Figures cover only what ran; not a full baseline."
+
+
+def tests_word(n: int) -> str:
+    """'1 test', '2 tests'."""
+    return f"{n} test" if n == 1 else f"{n} tests"

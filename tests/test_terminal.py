@@ -1,0 +1,147 @@
+"""The terminal summary: 100 columns, the new verdicts, paired results, incomplete runs."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from github_double import entry, report
+
+from pytest_greenbudget.render.terminal import WIDTH, summary_lines
+from pytest_greenbudget.results import BaselineFigures, Budget, TestEntry
+
+EXAMPLES = Path(__file__).parent.parent / "examples"
+
+
+def paired(test: TestEntry, ratio: float, p: float, verdict: str) -> TestEntry:
+    assert test.energy_j is not None
+    base_j = test.energy_j / ratio
+    pairs = tuple((test.energy_j * f, base_j * f) for f in (0.99, 1.0, 1.01, 1.0, 0.995, 1.005))
+    figures = BaselineFigures(
+        base_j, tuple(b for _, b in pairs), ratio, p, "paired-t", mode="paired",
+        ref="main", commit="abc1234def5678", pairs=pairs,
+    )  # fmt: skip
+    return replace(test, baseline=figures, verdict=verdict)
+
+
+def test_a_paired_run_says_side_by_side_and_describes_the_paired_test() -> None:
+    lines = summary_lines(
+        report(
+            paired(entry("t.py::test_fit", 1.3), 1.3, 0.0002, "regressed"),
+            paired(entry("t.py::test_same", 2.0), 1.004, 0.6, "unchanged"),
+        )
+    )
+    text = "\n".join(lines)
+    assert "measured side by side with main@abc1234 in this job" in text
+    assert "paired test on the log ratios of 6 head/base pairs" in text
+    assert "session noise" not in text and "noise between sessions (" not in text
+    (row,) = [line for line in lines if line.startswith("t.py::test_fit")]
+    assert row.split()[-3:] == ["regressed", "+30%", "(p<0.001)"] and " 6 " in row
+    assert "vs base" in lines[0]
+
+
+def test_inconclusive_shows_the_reason_and_the_smallest_change_never_unchanged() -> None:
+    test = entry("t.py::test_noisy", 1.1, base=1.0, p_value=0.2, verdict="inconclusive")
+    assert test.baseline is not None
+    test = replace(
+        test,
+        baseline=replace(test.baseline, detectable=0.31),
+        message="3 runs a side, 18% spread between sessions",
+    )
+    text = " ".join(line.strip() for line in summary_lines(report(test)))
+    assert "inconclusive" in text and "unchanged" not in text
+    assert (
+        "t.py::test_noisy: inconclusive: the gate could not see changes below +31% "
+        "(3 runs a side, 18% spread between sessions)"
+    ) in text
+
+
+def test_an_incomplete_run_leads_with_a_banner() -> None:
+    done = replace(report(entry("t.py::a")), incomplete=True, incomplete_reason="interrupted")
+    lines = summary_lines(done)
+    assert lines[0].startswith("Incomplete run: interrupted.")
+
+
+@pytest.mark.parametrize("outcome", ["xfailed", "xpassed", "skipped", "error"])
+def test_pytest_outcomes_are_shown_as_such_not_as_failed(outcome: str) -> None:
+    test = replace(entry("t.py::test_x", None, verdict=None), outcome=outcome)
+    (row,) = [line for line in summary_lines(report(test)) if line.startswith("t.py::test_x")]
+    assert row.split()[-1] == outcome
+
+
+def test_a_double_budget_says_which_one_is_used() -> None:
+    both = Budget("greenbudget.yaml:3", energy_j=10.0, carbon_g=1e-9)
+    carbon_bound = replace(entry("t.py::c", 1.0), budget=both, budget_used=15.6)
+    energy_bound = replace(entry("t.py::e", 1.0), budget=both, budget_used=0.1)
+    lines = summary_lines(report(carbon_bound, energy_bound))
+    assert any(line.startswith("t.py::c ") and "1560% carbon" in line for line in lines)
+    assert any(line.startswith("t.py::e ") and "10% energy" in line for line in lines)
+
+
+def test_long_ids_are_shortened_to_fit_and_advice_says_one_test() -> None:
+    long = f"tests/test_{'very_' * 20}long.py::test_{'x' * 60}[param]"
+    lines = summary_lines(report(entry(long, base=0.9, p_value=0.5, verdict="unchanged")))
+    assert max(map(len, lines)) <= WIDTH
+    assert any(line.startswith("…") and line.split()[0].endswith("x[param]") for line in lines)
+    replaced = report(replace(entry("t.py::a", base=1.0, p_value=0.5), session_noise=0.25))
+    text = " ".join(summary_lines(replaced))
+    assert "(1 test)" in text and "(1 tests)" not in text
+
+
+def test_noise_advice_is_not_repeated_once_the_user_set_it() -> None:
+    noisy = report(replace(entry("t.py::a", base=1.0, p_value=0.5), session_noise=0.25))
+    assert any("greenbudget noise" in line for line in summary_lines(noisy))
+    quiet = summary_lines(noisy, noise_measured=True)
+    assert not any("greenbudget noise" in line for line in quiet)
+
+
+def test_the_example_suite_summary_fits_100_columns(tmp_path: Path) -> None:
+    pytest.importorskip("numpy")
+    for verbose in ((), ("-v",)):
+        out = subprocess.run(
+            [sys.executable, "-m", "pytest", str(EXAMPLES), "-p", "no:cacheprovider",
+             "--greenbudget-repeats", "2", *verbose],
+            capture_output=True, text=True, timeout=300, cwd=tmp_path,
+        )  # fmt: skip
+        summary = out.stdout.split("= greenbudget =", 1)[1].rsplit("\n=", 1)[0]
+        lines = summary.splitlines()[1:]
+        assert any(line.startswith("test_training.py::test_fit_tiny_mlp ") for line in lines)
+        assert any(line.startswith("meter: ") for line in lines)
+        assert any(line.startswith("carbon: ") for line in lines)
+        too_wide = [line for line in lines if len(line) > WIDTH]
+        assert too_wide == [], "\n".join(too_wide)
+
+
+def test_a_run_shows_xfailed_and_skipped_tests_as_pytest_names_them(gb: pytest.Pytester) -> None:
+    gb.makepyfile(
+        test_suite="""
+import pytest
+from fakemeter import burn
+
+@pytest.mark.greenbudget(energy="5 J", repeats=1, warmup=0)
+@pytest.mark.xfail(reason="known to diverge")
+def test_known():
+    burn(1.0)
+    assert False
+
+@pytest.mark.greenbudget(energy="5 J", repeats=1, warmup=0)
+def test_needs_gpu():
+    pytest.skip("no GPU here")
+
+@pytest.mark.greenbudget(energy="5 J", repeats=1, warmup=0)
+def test_fine():
+    burn(1.0)
+"""
+    )
+    result = gb.runpytest()
+    result.assert_outcomes(passed=1, skipped=1, xfailed=1)
+    summary = result.stdout.str().split("= greenbudget =")[1]
+    rows = {line.split()[0]: line.split()[-1] for line in summary.splitlines() if "::" in line}
+    assert rows == {
+        "test_suite.py::test_known": "xfailed",
+        "test_suite.py::test_needs_gpu": "skipped",
+        "test_suite.py::test_fine": "ok",
+    }
