@@ -150,14 +150,15 @@ def measure_against(
     """Raises WorktreeError / WorkerError (one line each) when it cannot compare."""
     top = repo_top(inv.folder)
     commit = resolve(top, inv.ref)
-    tree = Worktree.create(top, commit)
-    try:
-        with _sigterm_as_interrupt(), tempfile.TemporaryDirectory(prefix="greenbudget-") as logs:
-            head, base = sides(inv, top, tree)
-            runner = PairedRunner(head, base, list(plans), _tolerances(plans), Path(logs), design)
-            run = runner.run()
-    finally:
-        tree.close()
+    with _sigterm_as_interrupt():  # from before the checkout: a SIGTERM mid-way cleans it up
+        tree = Worktree.create(top, commit)
+        try:
+            with tempfile.TemporaryDirectory(prefix="greenbudget-") as logs:
+                head, base = sides(inv, top, tree)
+                tolerances = _tolerances(plans)
+                run = PairedRunner(head, base, list(plans), tolerances, Path(logs), design).run()
+        finally:
+            tree.close()
     return _paired(inv.ref, commit, run, plans, carbon, design)
 
 

@@ -79,6 +79,9 @@ class Worktree:
         atexit.register(tree.close)
         try:
             _git(top, "worktree", "add", "--detach", "--quiet", str(path), commit)
+        except KeyboardInterrupt:
+            tree.close()
+            raise
         except WorktreeError as exc:
             tree.close()
             raise WorktreeError(
