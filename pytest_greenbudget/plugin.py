@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Generator
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 if TYPE_CHECKING:  # imported where used, so --help and --greenbudget-disable stay cheap
     from .meters.base import Meter
+    from .paired_worker import PairedWorker
+    from .pairing import Paired
     from .probe import Probe
     from .results import Report
     from .session import Run, Settings
@@ -40,6 +43,24 @@ def _flag_type(name: str) -> Callable[[str], Any]:
             raise argparse.ArgumentTypeError(str(exc)) from None
 
     return convert
+
+
+def _rounds(text: str) -> tuple[int, int]:
+    first, _, cap = text.partition(":")
+    try:
+        rounds, most = int(first), int(cap or max(int(first), 10))
+    except ValueError:
+        rounds = most = 0
+    if rounds < 2 or most < rounds:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: give N or N:MAX, whole numbers with 2 <= N <= MAX, e.g. 6:10"
+        )
+    return rounds, most
+
+
+def _fds(text: str) -> tuple[int, int]:
+    read, _, write = text.partition(",")
+    return int(read), int(write)
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -111,6 +132,31 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "with several runs of the base to judge each test by its own noise between them",
     )
     add(
+        "--greenbudget-against",
+        metavar="REF",
+        help="measure the base REF (branch, tag, commit) side by side with the working tree "
+        "in this job and fail tests whose energy regressed",
+    )
+    add(
+        "--greenbudget-against-python",
+        metavar="PATH",
+        help="interpreter for the base side (a prepared venv, e.g. with its extensions built)",
+    )
+    add(
+        "--greenbudget-against-rounds",
+        metavar="N[:MAX]",
+        type=_rounds,
+        help="rounds of fresh base and head processes (default 6), and the cap for tests "
+        "still inconclusive near the tolerance (default 10)",
+    )
+    add(
+        "--greenbudget-against-pairs",
+        metavar="N",
+        type=_flag_type("repeats"),
+        help="measured pairs per test in each round (default 1)",
+    )
+    add("--greenbudget-paired-worker", type=_fds, help=argparse.SUPPRESS)
+    add(
         "--greenbudget-gate-incomparable",
         action="store_true",
         help="gate on a baseline even when it came from another machine or meter, or ran "
@@ -129,10 +175,27 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     from .startup import settings_wanted
 
+    _check_against(config)
     plugin = GreenBudgetPlugin(config)
     if settings_wanted(config):  # else nothing is read or built until a test is marked
         plugin.load_settings()
     config.pluginmanager.register(plugin, PLUGIN_NAME)
+
+
+def _check_against(config: pytest.Config) -> None:
+    """Usage errors of --greenbudget-against, before anything starts."""
+    if not config.getoption("greenbudget_against") or config.getoption("greenbudget_paired_worker"):
+        return
+    if config.getoption("numprocesses", None):
+        raise pytest.UsageError(
+            "greenbudget: --greenbudget-against measures base and head one at a time on an "
+            "otherwise idle machine; it cannot run with xdist's -n (drop -n for this run)"
+        )
+    if config.getoption("greenbudget_baseline"):
+        raise pytest.UsageError(
+            "greenbudget: give --greenbudget-against (paired, in this job) or "
+            "--greenbudget-baseline (a stored report), not both"
+        )
 
 
 @pytest.fixture
@@ -159,6 +222,10 @@ class GreenBudgetPlugin:
         self.final: Report | None = None  # built once at session end, shown and written
         self.checked_collection = False  # xdist controller: config entries checked once
         self.collection_errors = 0
+        self.paired: Paired | None = None  # --greenbudget-against: the side-by-side verdicts
+        self.paired_error: str | None = None  # why the paired comparison could not run
+        self.interrupted: str | None = None  # Ctrl-C or SIGTERM during the paired phase
+        self.worker: PairedWorker | None = None  # this session serves a paired controller
 
     @property
     def settings(self) -> Settings:
@@ -234,13 +301,72 @@ class GreenBudgetPlugin:
             self.config.issue_config_time_warning(pytest.PytestConfigWarning(line), 3)
 
     @pytest.hookimpl(tryfirst=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> bool | None:
+        """A paired worker serves its controller instead of running the loop; a controller
+        measures base and head side by side first, so verdicts are ready for its own loop."""
+        fds = self.config.getoption("greenbudget_paired_worker")
+        if fds:
+            from .paired_worker import PairedWorker
+
+            self.worker = PairedWorker(fds, self.ensure_run())
+            self.worker.serve(session)
+            return True
+        ref = self.config.getoption("greenbudget_against")
+        if ref and self.run and self.run.plans and not _stops_early(session):
+            self._measure_against(session, ref)
+        return None
+
+    def _measure_against(self, session: pytest.Session, ref: str) -> None:
+        from .gate.paired import DEFAULT_DESIGN, PairedDesign
+        from .gate.workers import WorkerError
+        from .gate.worktree import WorktreeError
+        from .pairing import Invocation, measure_against
+
+        assert self.run is not None
+        params = self.config.invocation_params
+        config_path = self.settings.file.source
+        inv = Invocation(
+            tuple(params.args), params.dir, config_path, ref,
+            self.config.getoption("greenbudget_against_python"),
+        )  # fmt: skip
+        d = DEFAULT_DESIGN
+        rounds = self.config.getoption("greenbudget_against_rounds") or (d.rounds, d.max_rounds)
+        pairs = self.config.getoption("greenbudget_against_pairs") or d.pairs
+        design = PairedDesign(rounds=rounds[0], max_rounds=rounds[1], pairs=pairs)
+        _write(  # the paired phase takes a while before the first test reports: say so
+            session,
+            f"greenbudget: measuring {len(self.run.plans)} budgeted tests side by side with "
+            f"{ref}, {design.rounds}-{design.max_rounds} rounds of fresh base and head processes",
+            red=False,
+        )
+        try:
+            self.paired = measure_against(inv, self.run.plans, self.settings.carbon, design)
+        except (WorktreeError, WorkerError) as exc:
+            self.paired_error = f"greenbudget: no paired comparison: {exc}"
+            self.run.notes.append(self.paired_error)
+            _write(session, self.paired_error)
+            return
+        except KeyboardInterrupt:
+            self.interrupted = "interrupted while measuring base and head side by side"
+            raise
+        self.run.adopt_paired(self.paired.entries, self.paired.missing, self.paired.notes)
+        for problem in self.paired.problems:  # e.g. the base failed to collect a file
+            _write(session, f"greenbudget: {problem}")
+
+    @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None) -> object:
-        """A budgeted test runs warmup + repeats whole times (fresh function fixtures)."""
+        """A budgeted test runs warmup + repeats whole times (fresh function fixtures), unless
+        it was measured side by side: then pytest's own protocol runs it once, unmeasured."""
         if self.run is None or item.nodeid not in self.run.plans or _setup_only(item.config):
             return None  # pytest's own protocol
+        if self.paired is not None and item.nodeid in self.paired.entries:
+            return None
         from .budgeted import run_budgeted
 
         run_budgeted(item, nextitem, self.run)
+        entry = self.run.entries.get(item.nodeid)
+        if self.paired is not None and entry is not None:  # measured here: new, or failing
+            self.run.entries[item.nodeid] = self.paired.finish(entry)
         return True
 
     @pytest.hookimpl(wrapper=True, trylast=True)  # innermost: measure the test, not the hooks
@@ -249,6 +375,8 @@ class GreenBudgetPlugin:
             return (yield)
         from .protocol import WINDOW
 
+        if self.paired is not None and item.nodeid in self.paired.entries:
+            return (yield from self._paired_call(item.nodeid))
         window = item.stash.get(WINDOW, None)
         if window is None:
             if item.nodeid in self.run.plans:  # never in silence
@@ -265,6 +393,20 @@ class GreenBudgetPlugin:
                 window.sample = probe.end_run()
         except (MeterFailure, ThreadLimitError) as exc:
             pytest.fail(f"greenbudget: {exc}", pytrace=False)
+        return result
+
+    def _paired_call(self, nodeid: str) -> Generator[None, object, object]:
+        """The controller's own run of a test compared side by side: unmeasured (the workers
+        measured it), so pytest reports its outcome; a regression fails it."""
+        assert self.run is not None and self.paired is not None
+        entry = self.paired.entries[nodeid]
+        try:
+            result = yield
+        except BaseException:
+            self.run.entries[nodeid] = replace(entry, outcome="failed")
+            raise
+        if self.run.fails(entry):
+            pytest.fail(entry.message or entry.verdict or "", pytrace=False)
         return result
 
     @pytest.hookimpl(tryfirst=True)  # on a worker, before xdist serialises the report
@@ -332,7 +474,11 @@ class GreenBudgetPlugin:
             return  # nothing measured, nothing asked for: session.py stays unloaded
         from .session import incomplete_reason
 
-        incomplete = incomplete_reason(
+        if self.worker is not None:  # the controller reports; a worker only measures
+            return
+        if self.paired_error and session.exitstatus == 0:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED  # a gate that could not run
+        incomplete = self.interrupted or incomplete_reason(
             no_call=_no_call(self.config),
             collection_errors=self.collection_errors,
             interrupted=exitstatus == pytest.ExitCode.INTERRUPTED,
@@ -395,8 +541,6 @@ class GreenBudgetPlugin:
     def _report(self, incomplete: str | None = None) -> Report | None:
         if self.run is None:
             return None
-        from dataclasses import replace
-
         from .environment import commit
 
         workers = self.run.environment.workers or len(self.workers) or None
@@ -437,9 +581,21 @@ def _where(item: pytest.Item) -> str:
     return f"{path}:{(line or 0) + 1}"
 
 
-def _error(session: pytest.Session, message: str) -> None:
+def _stops_early(session: pytest.Session) -> bool:
+    """Collection errors end the default loop before any test runs; so does --co."""
+    option = session.config.option
+    return bool(
+        option.collectonly or (session.testsfailed and not option.continue_on_collection_errors)
+    )
+
+
+def _write(session: pytest.Session, message: str, red: bool = True) -> None:
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
-        reporter.write_line(message, red=True)
+        reporter.write_line(message, red=red)
+
+
+def _error(session: pytest.Session, message: str) -> None:
+    _write(session, message)
     if session.exitstatus == 0:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED

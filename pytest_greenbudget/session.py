@@ -214,6 +214,15 @@ class Run:
         for entry in tests:
             self.entries[entry.nodeid] = entry
 
+    def adopt_paired(
+        self, entries: Mapping[str, TestEntry], missing: list[TestEntry], notes: list[str]
+    ) -> None:
+        """--greenbudget-against: the side-by-side verdicts gate, like a comparable baseline."""
+        self.gating = True
+        self.entries.update(entries)
+        self.entries.update((entry.nodeid, entry) for entry in missing)
+        self.notes.extend(notes)
+
     def record_unmeasured(self, nodeid: str, outcome: str, reason: str) -> None:
         self.entries[nodeid] = judge.failed_entry(nodeid, self.plans[nodeid], outcome, reason)
 

@@ -1,0 +1,121 @@
+"""Statistics of base/head pairs measured side by side in one job. Pure: no pytest.
+
+A round is one fresh head process and one fresh base process running the same tests; inside a
+round each test gives a few (head J, base J) pairs, measured back to back in random order. Two
+processes running the same code can differ by a steady 5-10% (memory layout), so the pairs of
+one round share an error: the round is a random effect. The test is therefore a one-sample t
+on the rounds' mean log ratios (df = rounds - 1), which stays exact whatever the size of that
+process effect, instead of a t on all pairs, which would count one lucky layout many times.
+
+Sequential: after the first rounds, a test whose estimate lies beyond the tolerance without
+being significant yet gets more rounds, in one batch up to the cap. That makes two looks at
+the data, so each look spends half of alpha (Bonferroni): the false-alarm rate stays at most
+alpha however often the first look asks for more (checked by simulation in the tests and
+measured by benchmarks/bench_paired.py).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .stats import ALPHA, t_isf, t_sf
+
+METHOD = "paired-rounds"  # one-sample t on per-round mean log ratios, rounds as random effect
+
+
+@dataclass(frozen=True)
+class PairedDesign:
+    """How many rounds and pairs; the defaults are what benchmarks/bench_paired.py measured."""
+
+    rounds: int = 6  # fresh process pairs before the first look
+    max_rounds: int = 10  # cap when the first look is inconclusive near the threshold
+    pairs: int = 1  # measured pairs per test per round
+    warmup: int = 1  # unmeasured runs per test per side per round
+    alpha: float = ALPHA  # false-alarm rate over both looks
+
+    @property
+    def alpha_per_look(self) -> float:
+        return self.alpha / 2 if self.max_rounds > self.rounds else self.alpha
+
+
+DEFAULT_DESIGN = PairedDesign()
+
+
+@dataclass(frozen=True)
+class PairedResult:
+    """The comparison of one test: ratio head/base, its p-values and the verdict."""
+
+    ratio: float
+    p_up: float | None  # one-sided p for "head costs more"
+    p_down: float | None
+    detectable: float | None  # smallest ratio above 1 these rounds could have flagged
+    rounds: int
+    verdict: str  # regressed | improved | unchanged | inconclusive
+
+    @property
+    def p_value(self) -> float | None:
+        return self.p_down if self.ratio < 1.0 else self.p_up
+
+    @classmethod
+    def from_rounds(
+        cls, rounds: Sequence[Sequence[tuple[float, float]]], tolerance: float, alpha: float = ALPHA
+    ) -> PairedResult:
+        """``rounds``: per round, the (head J, base J) pairs of this test. ValueError when a
+        reading is not positive (no log ratio exists)."""
+        means = [_round_mean(pairs) for pairs in rounds if pairs]
+        if not means:
+            raise ValueError("no pairs measured")
+        mean = math.fsum(means) / len(means)
+        p_up, p_down, se = _one_sample(means)
+        detectable = _detectable(se, len(means), alpha)
+        verdict = _verdict(mean, p_up, p_down, tolerance, alpha)
+        return cls(math.exp(mean), p_up, p_down, detectable, len(means), verdict)
+
+    def wants_more(self, tolerance: float) -> bool:
+        """Inconclusive near the threshold: the estimate is beyond the tolerance, either way,
+        but not yet significant. More rounds may settle it; nothing else is extended."""
+        return self.verdict == "inconclusive" and (
+            self.ratio > 1.0 + tolerance or self.ratio < 1.0 / (1.0 + tolerance)
+        )
+
+
+def _round_mean(pairs: Sequence[tuple[float, float]]) -> float:
+    logs = []
+    for head, base in pairs:
+        if head <= 0 or base <= 0:
+            raise ValueError(f"a zero-energy reading ({head} J vs {base} J) has no log ratio")
+        logs.append(math.log(head / base))
+    return math.fsum(logs) / len(logs)
+
+
+def _one_sample(means: Sequence[float]) -> tuple[float | None, float | None, float | None]:
+    """One-sided p-values (up, down) and the standard error; None when there is one round."""
+    n = len(means)
+    if n < 2:
+        return None, None, None
+    mean = math.fsum(means) / n
+    var = math.fsum((m - mean) ** 2 for m in means) / (n - 1)
+    se = math.sqrt(var / n)
+    if se <= 1e-12 * max(1.0, abs(mean)):  # identical rounds (an exact meter): no spread
+        return (0.0 if mean > 0 else 1.0), (0.0 if mean < 0 else 1.0), 0.0
+    t = mean / se
+    return t_sf(t, n - 1), t_sf(-t, n - 1), se
+
+
+def _detectable(se: float | None, n: int, alpha: float) -> float | None:
+    if se is None:
+        return None
+    return math.exp(t_isf(alpha, n - 1) * se)
+
+
+def _verdict(
+    mean: float, p_up: float | None, p_down: float | None, tolerance: float, alpha: float
+) -> str:
+    limit = math.log1p(tolerance)
+    if mean > limit:
+        return "regressed" if p_up is not None and p_up < alpha else "inconclusive"
+    if mean < -limit:
+        return "improved" if p_down is not None and p_down < alpha else "inconclusive"
+    return "unchanged"

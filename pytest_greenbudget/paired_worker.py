@@ -1,0 +1,85 @@
+"""The worker's end of a paired comparison: a pytest session that serves commands.
+
+Started by the controller with ``--greenbudget-paired-worker=R,W``, it collects as usual, says
+what it collected on fd W, then runs what it is told, one test run per command, and answers
+with the outcome and, for a measured run, the sample. Between commands it waits on fd R, so it
+is idle while the other side measures. Reports are not logged: the controller's own session
+is the one that reports outcomes to the user.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import IO, Any
+
+import pytest
+
+from .pairing import sample_to_dict
+from .probe import Probe
+from .protocol import run_once
+from .session import Run
+
+SAME = "same"
+
+
+class PairedWorker:
+    """State of one worker session; the plugin's hooks delegate here."""
+
+    def __init__(self, fds: tuple[int, int], run: Run) -> None:
+        self._commands: IO[str] = open(fds[0], encoding="utf-8")  # noqa: SIM115 - lives with us
+        self._answers: IO[str] = open(fds[1], "w", encoding="utf-8")  # noqa: SIM115
+        self.run = run
+
+    def serve(self, session: pytest.Session) -> None:
+        items = {item.nodeid: item for item in session.items}
+        self._send(type="ready", collected=list(items), budgeted=self._budgeted(items),
+                   errors=_collect_errors(session))  # fmt: skip
+        for line in self._commands:
+            command = json.loads(line)
+            if command.get("cmd") != "run":
+                break
+            item = items[command["id"]]
+            following = command.get("next")
+            nextitem = None if following == SAME else items.get(following or "")
+            self._send(**self._run(item, nextitem, bool(command["measured"])))
+        session._setupstate.teardown_exact(None)
+
+    def _budgeted(self, items: dict[str, pytest.Item]) -> list[str]:
+        return [nodeid for nodeid in items if nodeid in self.run.plans]
+
+    def _run(self, item: pytest.Item, nextitem: pytest.Item | None, measured: bool) -> Any:
+        # A test left half torn down (its last run said "same", then it was dropped) must not
+        # trip the next item's setup.
+        item.session._setupstate.teardown_exact(item)
+        self.run.probes.setdefault(item.nodeid, Probe(self.run.meter))  # budgeted or not here
+        result = run_once(item, nextitem, measured=measured)
+        outcome = "passed" if result.passed else result.outcome
+        sample = sample_to_dict(result.sample) if result.sample and measured else None
+        message = _message(result.reports) if outcome != "passed" else ""
+        return {"type": "result", "outcome": outcome, "sample": sample, "message": message}
+
+    def _send(self, **message: Any) -> None:
+        self._answers.write(json.dumps(message) + "\n")
+        self._answers.flush()
+
+
+def _message(reports: list[pytest.TestReport]) -> str:
+    """The first failure's one-line reason, e.g. 'AssertionError: broken on base'."""
+    for report in reports:
+        if report.failed:
+            crash = getattr(report.longrepr, "reprcrash", None)
+            lines = str(crash.message if crash else report.longreprtext).strip().splitlines()
+            where = f"in {report.when}: " if report.when != "call" else ""
+            return where + (lines[0][:200] if lines else "failed")
+    return ""
+
+
+def _collect_errors(session: pytest.Session) -> list[str]:
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is None:
+        return []
+    errors = []
+    for report in reporter.stats.get("error", []):
+        lines = str(report.longrepr).strip().splitlines()
+        errors.append(f"collection error in {report.nodeid}: {lines[-1] if lines else ''}")
+    return errors

@@ -1,0 +1,305 @@
+"""``--greenbudget-against=REF``: the controller's side of the paired comparison.
+
+The user's pytest session is the controller. Before its own test loop it checks REF out in a
+temporary git worktree, runs the paired schedule (gate/runner.py) with fresh head and base
+worker processes, and turns what they measured into report entries, which the controller then
+attaches to its own (unmeasured) run of each test. Nothing here imports pytest: the hooks hand
+in the invocation (arguments, folder) and the plans.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import statistics
+import sys
+import tempfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from . import judge
+from .gate.compare import percent_change
+from .gate.paired import DEFAULT_DESIGN, METHOD, PairedDesign, PairedResult
+from .gate.runner import PairedRun, PairedRunner, TestPairs
+from .gate.workers import Side
+from .gate.worktree import Worktree, import_root, repo_top, resolve
+from .meters.base import ComponentReading, Reading
+from .probe import RunSample
+from .results import BaselineFigures, CarbonSettings, TestEntry, Work
+from .settings import Plan
+from .units import format_energy
+
+# The controller's own outputs and gates: a worker must not write or judge them again.
+VALUE_OPTIONS = (
+    "--greenbudget-report",
+    "--greenbudget-html",
+    "--greenbudget-baseline",
+    "--greenbudget-against",
+    "--greenbudget-against-python",
+    "--greenbudget-config",
+)
+FLAG_OPTIONS = ("--greenbudget-gate-incomparable",)
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """What the controller was started with, as the hooks read it from pytest."""
+
+    args: tuple[str, ...]
+    folder: Path  # the invocation directory
+    config: str | None  # the head's greenbudget config file, if any
+    ref: str
+    python: str | None = None  # --greenbudget-against-python
+
+
+def worker_args(args: Sequence[str]) -> list[str]:
+    """The invocation's arguments minus the controller's own outputs and gates."""
+    kept: list[str] = []
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+            continue
+        name = arg.split("=", 1)[0]
+        if name in VALUE_OPTIONS:
+            skip = "=" not in arg
+            continue
+        if name in FLAG_OPTIONS:
+            continue
+        kept.append(arg)
+    return kept
+
+
+def _env(root: Path) -> dict[str, str]:
+    """The environment with the side's own modules first on the path: an editable install
+    of the project in this venv would otherwise hand the base side the head's code."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH", "")]))
+    env.pop("PYTEST_XDIST_WORKER", None)
+    return env
+
+
+def sides(inv: Invocation, top: Path, tree: Worktree) -> tuple[Side, Side]:
+    """Both sides run the same selection with the head's settings (meter, config), so they
+    measure the same way; the plugin is the installed one on both (the same instrument)."""
+    args = worker_args(inv.args)
+    extra = ["-p", "no:cacheprovider"]
+    if inv.config:
+        extra.append(f"--greenbudget-config={Path(inv.folder, inv.config).resolve()}")
+    base_args = [_mapped(a, tree) for a in args]
+    head = Side("head", (sys.executable, "-m", "pytest", *args, *extra), inv.folder, _env(top))
+    base = Side(
+        "base",
+        (inv.python or sys.executable, "-m", "pytest", *base_args, *extra),
+        tree.mapped(inv.folder) or tree.path,
+        _env(import_root(tree.path)),
+    )
+    return replace(head, env=_env(import_root(top))), base
+
+
+def _mapped(arg: str, tree: Worktree) -> str:
+    """An absolute path inside the repository becomes the worktree's twin; relative paths
+    already resolve there, since the base runs from the twin of the invocation folder."""
+    path, sep, rest = arg.partition("::")
+    if arg.startswith("-") or not os.path.isabs(path):
+        return arg
+    twin = tree.mapped(Path(path))
+    return f"{twin}{sep}{rest}" if twin else arg
+
+
+# --- the phase ---------------------------------------------------------------------------
+
+
+@dataclass
+class Paired:
+    """What the paired phase produced, for the controller's own run of each test."""
+
+    ref: str
+    commit: str
+    entries: dict[str, TestEntry]  # compared side by side
+    excluded: dict[str, str] = field(default_factory=dict)  # node id -> why not compared
+    new: set[str] = field(default_factory=set)
+    missing: list[TestEntry] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # shown as they happen, too
+
+    @property
+    def label(self) -> str:
+        return f"{self.ref}@{self.commit[:7]}"
+
+    def finish(self, entry: TestEntry) -> TestEntry:
+        """A test the controller measured itself (not compared): say why."""
+        if entry.nodeid in self.new:
+            note = f"not on the base side ({self.label})"
+            if entry.verdict == "over-budget" or not entry.samples_j:
+                return _noted(entry, note)
+            return replace(entry, verdict="new", message=note)
+        reason = self.excluded.get(entry.nodeid)
+        return _noted(entry, f"{reason} with {self.label}") if reason else entry
+
+
+def measure_against(
+    inv: Invocation,
+    plans: Mapping[str, Plan],
+    carbon: CarbonSettings,
+    design: PairedDesign = DEFAULT_DESIGN,
+) -> Paired:
+    """Raises WorktreeError / WorkerError (one line each) when it cannot compare."""
+    top = repo_top(inv.folder)
+    commit = resolve(top, inv.ref)
+    with _sigterm_as_interrupt():  # from before the checkout: a SIGTERM mid-way cleans it up
+        tree = Worktree.create(top, commit)
+        try:
+            with tempfile.TemporaryDirectory(prefix="greenbudget-") as logs:
+                head, base = sides(inv, top, tree)
+                tolerances = _tolerances(plans)
+                run = PairedRunner(head, base, list(plans), tolerances, Path(logs), design).run()
+        finally:
+            tree.close()
+    return _paired(inv.ref, commit, run, plans, carbon, design)
+
+
+def _tolerances(plans: Mapping[str, Plan]) -> Callable[[str], float]:
+    return lambda nodeid: plans[nodeid].tolerance
+
+
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """A CI runner cancels a job with SIGTERM, which skips ``finally`` blocks; as an interrupt
+    it removes the worktree and kills the workers like Ctrl-C does."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _paired(
+    ref: str,
+    commit: str,
+    run: PairedRun,
+    plans: Mapping[str, Plan],
+    carbon: CarbonSettings,
+    design: PairedDesign,
+) -> Paired:
+    paired = Paired(ref, commit, {}, new=set(run.new))
+    for nodeid, pairs in run.tests.items():
+        if pairs.excluded is not None:
+            paired.excluded[nodeid] = pairs.excluded
+            continue
+        entry = _compared(pairs, plans[nodeid], carbon, paired, design)
+        paired.entries[nodeid] = entry
+    paired.missing = [_missing(nodeid, paired.label) for nodeid in run.missing]
+    paired.notes = _notes(run, paired)
+    return paired
+
+
+def _compared(
+    pairs: TestPairs, plan: Plan, carbon: CarbonSettings, paired: Paired, design: PairedDesign
+) -> TestEntry:
+    samples = [sample_from_dict(s) for s in pairs.head]
+    entry = judge.build_entry(pairs.nodeid, plan, samples, carbon)
+    entry = replace(entry, repeats=len(samples), warmup=design.warmup)
+    flat = [p for r in pairs.rounds for p in r]
+    try:
+        result = pairs.result(plan.tolerance, design.alpha_per_look)
+    except ValueError as exc:
+        return _noted(entry, f"not compared with {paired.label}: {exc}")
+    base_j = [b for _, b in flat]
+    figures = BaselineFigures(
+        statistics.median(base_j), tuple(base_j), result.ratio, result.p_value, METHOD,
+        comparable=True, mode="paired", ref=paired.ref, commit=paired.commit,
+        pairs=tuple(flat), detectable=result.detectable,
+    )  # fmt: skip
+    entry = replace(entry, baseline=figures)
+    if entry.verdict == "over-budget":  # the budget's failure names its source: keep it
+        return entry
+    head_j = statistics.median(h for h, _ in flat)
+    text = describe(result, figures.energy_j, head_j, paired.label, len(flat))
+    if result.verdict == "inconclusive":
+        text += f"; significance needs p < {design.alpha_per_look:g} (two looks at the data)"
+    return replace(entry, verdict=result.verdict, message=text)
+
+
+def describe(result: PairedResult, base_j: float, head_j: float, label: str, pairs: int) -> str:
+    """One line, e.g. 'energy regressed +12% vs main@abc1234 (3.10 J -> 3.47 J, p=0.002,
+    12 pairs in 6 rounds), measured side by side in this job'."""
+    p = "no test" if result.p_value is None else _p(result.p_value)
+    detail = f"{format_energy(base_j)} -> {format_energy(head_j)}, {p}, "
+    detail += f"{pairs} pairs in {result.rounds} rounds"
+    if result.detectable is not None:
+        detail += f", could see {percent_change(result.detectable)}"
+    change = percent_change(result.ratio)
+    what = {
+        "unchanged": f"energy {change} vs {label}, within tolerance",
+        "inconclusive": f"energy {change} vs {label}, inconclusive (not significant)",
+    }.get(result.verdict, f"energy {result.verdict} {change} vs {label}")
+    return f"{what} ({detail}), measured side by side in this job"
+
+
+def _p(p: float) -> str:
+    return "p<0.001" if p < 0.001 else f"p={p:.2g}"
+
+
+def _missing(nodeid: str, label: str) -> TestEntry:
+    return TestEntry(
+        nodeid=nodeid,
+        outcome="not-run",
+        energy_j=None,
+        verdict="missing",
+        message=f"budgeted on the base side ({label}) but not here",
+    )
+
+
+def _noted(entry: TestEntry, note: str) -> TestEntry:
+    return replace(entry, message=f"{entry.message}; {note}" if entry.message else note)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
+def _notes(run: PairedRun, paired: Paired) -> list[str]:
+    seconds = run.round_seconds
+    total = sum(seconds)
+    notes = [
+        f"measured side by side with {paired.label} in this job: "
+        f"{_count(len(paired.entries), 'test')}, {_count(len(seconds), 'round')} of fresh "
+        f"head and base processes, {total:.1f} s ({total / max(len(seconds), 1):.1f} s per round)"
+    ]
+    paired.problems = [f"base side ({paired.label}): {error}" for error in run.base_errors]
+    return notes + paired.problems
+
+
+# --- samples over the pipe -------------------------------------------------------------------
+
+
+def sample_to_dict(sample: RunSample) -> dict[str, Any]:
+    reading = sample.reading
+    return {
+        "reading": {
+            "components": {n: vars(c) for n, c in reading.components.items()},
+            "wall_s": reading.wall_s,
+            "cpu_s": reading.cpu_s,
+        },
+        "work": vars(sample.work) if sample.work else None,
+        "explicit": sample.explicit,
+    }
+
+
+def sample_from_dict(data: Mapping[str, Any]) -> RunSample:
+    raw = data["reading"]
+    comps = {n: ComponentReading(**c) for n, c in raw["components"].items()}
+    work = Work(**data["work"]) if data.get("work") else None
+    return RunSample(Reading(comps, raw["wall_s"], raw["cpu_s"]), work, bool(data["explicit"]))

@@ -1,0 +1,248 @@
+"""``--greenbudget-against=REF``: base and head measured side by side, as a user runs it.
+
+Each test builds a real git repository (base commit, then the head in the working tree or a
+second commit) and runs pytest in a subprocess, since the feature is processes: a controller,
+fresh head and base workers per round, a temporary worktree. The fake meter makes energies
+exact, so verdicts are certain and the tests do not depend on the machine's noise.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SUPPORT = Path(__file__).parent / "support"
+FAST = "--greenbudget-against-rounds=2:2"
+
+TEST = """
+import fakemeter, pytest
+
+@pytest.mark.greenbudget(energy="100 J")
+def test_steady():
+    fakemeter.burn(2.0)
+
+@pytest.mark.greenbudget(energy="100 J")
+def test_changing():
+    fakemeter.burn({joules})
+    {extra}
+"""
+
+
+def git(cwd: Path, *args: str) -> str:
+    done = subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
+        cwd=cwd, check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    return done.stdout.strip()
+
+
+@pytest.fixture(autouse=True)
+def fake_meter_for_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Worker processes import the fake meter too (the conftest names it)."""
+    path = os.pathsep.join([str(SUPPORT), os.environ.get("PYTHONPATH", "")])
+    monkeypatch.setenv("PYTHONPATH", path)
+
+
+@pytest.fixture
+def repo(gb: pytest.Pytester) -> pytest.Pytester:
+    """The gb pytester folder as a git repository whose first commit is the base."""
+    git(gb.path, "init", "-q", "-b", "main")
+    gb.makepyfile(test_energy=TEST.format(joules=3.0, extra=""))
+    commit(gb, "base")
+    return gb
+
+
+def commit(pytester: pytest.Pytester, message: str) -> str:
+    git(pytester.path, "add", "-A")
+    git(pytester.path, "commit", "-qm", message)
+    return git(pytester.path, "rev-parse", "HEAD")
+
+
+def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    return pytester.runpytest_subprocess(FAST, "--greenbudget-report=head.json", *args)
+
+
+def report(pytester: pytest.Pytester) -> dict[str, dict[str, object]]:
+    data = json.loads((pytester.path / "head.json").read_text())
+    return {t["nodeid"]: t for t in data["tests"]}
+
+
+def worktrees(pytester: pytest.Pytester) -> list[str]:
+    return git(pytester.path, "worktree", "list").splitlines()
+
+
+def test_a_a_is_unchanged_and_passes(repo: pytest.Pytester) -> None:
+    result = run(repo, "--greenbudget-against=main")
+    result.assert_outcomes(passed=2)
+    tests = report(repo)
+    for entry in tests.values():
+        assert entry["verdict"] == "unchanged"
+        assert entry["baseline"]["ratio"] == 1.0
+    assert len(worktrees(repo)) == 1  # the base's worktree is gone
+
+
+def test_a_doubling_regresses_and_fails_the_test(repo: pytest.Pytester) -> None:
+    sha = git(repo.path, "rev-parse", "HEAD")
+    repo.makepyfile(test_energy=TEST.format(joules=6.0, extra=""))  # the head: uncommitted work
+    result = run(repo, "--greenbudget-against=main")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        [f"energy regressed +100% vs main@{sha[:7]}*side by side in this job*"]
+    )
+    entry = report(repo)["test_energy.py::test_changing"]
+    base = entry["baseline"]
+    assert entry["verdict"] == "regressed"
+    assert entry["samples_j"] == [6.0, 6.0]
+    assert (base["mode"], base["ref"], base["commit"]) == ("paired", "main", sha)
+    assert (base["method"], base["ratio"], base["p_value"]) == ("paired-rounds", 2.0, 0.0)
+    assert base["samples_j"] == [3.0, 3.0]
+    assert base["pairs"] == [[6.0, 3.0], [6.0, 3.0]]
+
+
+def test_new_and_missing_tests(repo: pytest.Pytester) -> None:
+    repo.makepyfile(
+        test_energy=TEST.format(joules=3.0, extra="").replace("test_steady", "test_added")
+    )
+    result = run(repo, "--greenbudget-against=main")
+    result.assert_outcomes(passed=2)
+    tests = report(repo)
+    assert tests["test_energy.py::test_added"]["verdict"] == "new"
+    assert tests["test_energy.py::test_added"]["samples_j"]  # measured by the controller
+    assert tests["test_energy.py::test_steady"]["verdict"] == "missing"
+    assert tests["test_energy.py::test_changing"]["verdict"] == "unchanged"
+
+
+def test_a_test_failing_on_base_only_is_not_compared(repo: pytest.Pytester) -> None:
+    repo.makepyfile(test_energy=TEST.format(joules=3.0, extra="assert False, 'broken on base'"))
+    commit(repo, "broken")
+    repo.makepyfile(test_energy=TEST.format(joules=3.0, extra=""))
+    result = run(repo, "--greenbudget-against=main")
+    result.assert_outcomes(passed=2)
+    entry = report(repo)["test_energy.py::test_changing"]
+    assert entry["baseline"] is None
+    assert "fails on the base side" in entry["message"]
+    assert "broken on base" in entry["message"]
+
+
+def test_an_unknown_ref_is_one_line_and_the_report_is_still_written(
+    repo: pytest.Pytester,
+) -> None:
+    result = run(repo, "--greenbudget-against=no-such-branch")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(["greenbudget: no paired comparison: *unknown git ref 'no-such*"])
+    assert "Traceback" not in result.stdout.str()
+    tests = report(repo)
+    assert tests["test_energy.py::test_steady"]["samples_j"]  # measured here, unpaired
+
+
+def test_outside_a_git_repository(gb: pytest.Pytester) -> None:
+    gb.makepyfile(test_energy=TEST.format(joules=3.0, extra=""))
+    result = run(gb, "--greenbudget-against=main")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(["greenbudget: no paired comparison: *not inside a git repo*"])
+    assert (gb.path / "head.json").is_file()
+
+
+def test_xdist_is_refused(repo: pytest.Pytester) -> None:
+    result = run(repo, "--greenbudget-against=main", "-n", "2")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--greenbudget-against*cannot run with xdist's -n*"])
+
+
+def test_a_base_crash_names_the_test_and_removes_the_worktree(repo: pytest.Pytester) -> None:
+    repo.makepyfile(test_energy=TEST.format(joules=3.0, extra="import os; os._exit(3)"))
+    commit(repo, "crashing")
+    repo.makepyfile(test_energy=TEST.format(joules=3.0, extra=""))
+    result = run(repo, "--greenbudget-against=main")
+    result.stdout.fnmatch_lines(
+        ["greenbudget: no paired comparison: the base side's pytest exited (exit code 3) "
+         "while running test_energy.py::test_changing*"]
+    )  # fmt: skip
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    assert len(worktrees(repo)) == 1
+    assert report(repo)["test_energy.py::test_changing"]["samples_j"]
+
+
+@pytest.mark.parametrize("signal_name", ["SIGINT", "SIGTERM"])  # Ctrl-C; a CI job cancelled
+def test_an_interrupt_removes_the_worktree_and_marks_the_report_incomplete(
+    repo: pytest.Pytester, signal_name: str
+) -> None:
+    interrupt = (
+        f"import os, signal, time; os.kill(os.getppid(), signal.{signal_name}); time.sleep(5)"
+    )
+    repo.makepyfile(test_energy=TEST.format(joules=3.0, extra=interrupt))
+    commit(repo, "interrupting")
+    repo.makepyfile(test_energy=TEST.format(joules=3.0, extra=""))
+    result = run(repo, "--greenbudget-against=main")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    assert len(worktrees(repo)) == 1
+    data = json.loads((repo.path / "head.json").read_text())
+    assert data["incomplete"] is True
+    assert "side by side" in data["incomplete_reason"]
+
+
+PROJECT = """
+[build-system]
+requires = ["setuptools"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "tinyproj"
+version = "0"
+"""
+USES_PROJECT = """
+import fakemeter, pytest, tinyproj
+
+@pytest.mark.greenbudget(energy="100 J")
+def test_project_version():
+    fakemeter.burn(tinyproj.VERSION)
+"""
+
+
+@pytest.mark.parametrize("layout", ["src", "flat"])
+def test_an_editable_install_still_gives_the_base_its_own_code(
+    gb: pytest.Pytester, layout: str
+) -> None:
+    """pip install -e puts the head's code on every process's path; the base side must
+    import the base's module all the same (base burns 1 J, head 2 J: exactly 2x)."""
+    module = gb.path / ("src" if layout == "src" else "") / "tinyproj.py"
+    module.parent.mkdir(exist_ok=True)
+    (gb.path / "pyproject.toml").write_text(PROJECT + _layout_table(layout))
+    module.write_text("VERSION = 1\n")
+    (gb.path / "tests").mkdir()
+    (gb.path / "tests" / "test_project.py").write_text(USES_PROJECT)
+    git(gb.path, "init", "-q", "-b", "main")
+    commit(gb, "base")
+    module.write_text("VERSION = 2\n")
+    python = _editable_venv(gb.path)
+    result = gb.run(python, "-m", "pytest", FAST, "--greenbudget-report=head.json",
+                    "--greenbudget-against=main", "tests")  # fmt: skip
+    assert result.ret == pytest.ExitCode.TESTS_FAILED, result.stdout.str()
+    entry = report(gb)["tests/test_project.py::test_project_version"]
+    assert entry["samples_j"] == [2.0, 2.0]
+    assert entry["baseline"]["samples_j"] == [1.0, 1.0]
+
+
+def _layout_table(layout: str) -> str:
+    if layout == "src":
+        return '\n[tool.setuptools]\npackage-dir = {"" = "src"}\npy-modules = ["tinyproj"]\n'
+    return '\n[tool.setuptools]\npy-modules = ["tinyproj"]\n'
+
+
+def _editable_venv(project: Path) -> str:
+    """A venv seeing this interpreter's packages (pytest, the plugin), with the project
+    installed editable in it, never in the shared interpreter."""
+    venv = project.parent / f"{project.name}-venv"
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(venv)],
+        check=True,
+    )
+    python = str(venv / "bin" / "python")
+    pip = [python, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", "-e"]
+    subprocess.run([*pip, str(project)], check=True, capture_output=True)
+    return python

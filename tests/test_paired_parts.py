@@ -1,0 +1,88 @@
+"""The paired gate's pure parts: the base worktree, the workers' arguments, samples on the pipe."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from pytest_greenbudget.gate.worktree import (
+    Worktree,
+    WorktreeError,
+    import_root,
+    repo_top,
+    resolve,
+)
+from pytest_greenbudget.meters.base import ComponentReading, Reading
+from pytest_greenbudget.pairing import sample_from_dict, sample_to_dict, worker_args
+from pytest_greenbudget.probe import RunSample
+from pytest_greenbudget.results import Work
+
+
+def git(cwd: Path, *args: str) -> str:
+    done = subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
+        cwd=cwd, check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    return done.stdout.strip()
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    top = tmp_path / "project"
+    (top / "tests").mkdir(parents=True)
+    (top / "tests" / "test_x.py").write_text("def test_x(): pass\n")
+    git(top, "init", "-q", "-b", "main")
+    git(top, "add", "-A")
+    git(top, "commit", "-qm", "base")
+    return top
+
+
+def test_a_worktree_is_the_commit_and_goes_away(repo: Path) -> None:
+    sha = resolve(repo, "main")
+    (repo / "tests" / "test_x.py").write_text("changed in the working tree\n")
+    tree = Worktree.create(repo_top(repo / "tests"), sha)
+    assert (tree.path / "tests" / "test_x.py").read_text() == "def test_x(): pass\n"
+    assert tree.mapped(repo / "tests") == tree.path / "tests"
+    assert tree.mapped(repo.parent) is None
+    tree.close()
+    tree.close()  # twice is fine (finally, then atexit)
+    assert not tree.path.exists()
+    assert len(git(repo, "worktree", "list").splitlines()) == 1
+
+
+def test_an_unknown_ref_is_named(repo: Path) -> None:
+    with pytest.raises(WorktreeError, match="unknown git ref 'nope'"):
+        resolve(repo, "nope")
+
+
+def test_a_ref_that_looks_like_an_option_is_refused(repo: Path) -> None:
+    with pytest.raises(WorktreeError, match="not a git ref"):
+        resolve(repo, "--output=/tmp/x")
+
+
+def test_outside_a_repository(tmp_path: Path) -> None:
+    with pytest.raises(WorktreeError, match="not inside a git repository"):
+        repo_top(tmp_path)
+
+
+def test_import_root_follows_the_layout(tmp_path: Path) -> None:
+    assert import_root(tmp_path) == tmp_path
+    (tmp_path / "src").mkdir()
+    assert import_root(tmp_path) == tmp_path / "src"
+
+
+def test_workers_get_the_selection_but_not_the_controllers_outputs() -> None:
+    args = [
+        "tests", "-k", "fit", "--greenbudget-report", "head.json", "--greenbudget-html=h.html",
+        "--greenbudget-against=main", "--greenbudget-gate-incomparable", "-x",
+        "--greenbudget-meter=cputime", "--greenbudget-config", "gb.yaml",
+    ]  # fmt: skip
+    assert worker_args(args) == ["tests", "-k", "fit", "-x", "--greenbudget-meter=cputime"]
+
+
+def test_a_sample_survives_the_pipe() -> None:
+    reading = Reading({"cpu": ComponentReading(1.5, "estimated", "cputime", "a note")}, 0.2, 0.1)
+    sample = RunSample(reading, Work(3.0, "sample"), True)
+    assert sample_from_dict(sample_to_dict(sample)) == sample

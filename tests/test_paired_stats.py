@@ -1,0 +1,111 @@
+"""The paired statistics (gate/paired.py): verdicts, the extension rule, the false-alarm rate."""
+
+from __future__ import annotations
+
+import math
+import random
+
+import pytest
+
+from pytest_greenbudget.gate.paired import PairedDesign, PairedResult
+
+
+def rounds_of(ratios: list[float], base: float = 2.0) -> list[list[tuple[float, float]]]:
+    return [[(base * r, base)] for r in ratios]
+
+
+def test_identical_sides_are_unchanged_with_nothing_to_test() -> None:
+    result = PairedResult.from_rounds(rounds_of([1.0] * 4), 0.05)
+    assert (result.verdict, result.ratio, result.p_up, result.rounds) == ("unchanged", 1.0, 1.0, 4)
+
+
+def test_an_exact_doubling_regresses_with_p_zero() -> None:
+    result = PairedResult.from_rounds(rounds_of([2.0, 2.0, 2.0]), 0.05)
+    assert result.verdict == "regressed"
+    assert result.ratio == pytest.approx(2.0)
+    assert result.p_value == 0.0
+
+
+def test_a_halving_is_an_improvement() -> None:
+    result = PairedResult.from_rounds(rounds_of([0.5, 0.52, 0.49, 0.51]), 0.05)
+    assert result.verdict == "improved"
+    assert result.p_value is not None and result.p_value < 0.01
+
+
+def test_a_change_within_the_tolerance_is_unchanged_even_when_significant() -> None:
+    result = PairedResult.from_rounds(rounds_of([1.03, 1.031, 1.029, 1.03]), 0.05)
+    assert result.p_up is not None and result.p_up < 0.01
+    assert result.verdict == "unchanged"
+
+
+def test_beyond_the_tolerance_but_noisy_is_inconclusive_and_wants_more() -> None:
+    result = PairedResult.from_rounds(rounds_of([1.3, 0.95, 1.25, 1.0]), 0.05)
+    assert result.verdict == "inconclusive"
+    assert result.wants_more(0.05)
+    assert result.detectable is not None and result.detectable > result.ratio
+
+
+def test_the_round_is_the_unit_not_the_pair() -> None:
+    # Two rounds whose pairs agree perfectly inside each round but disagree between them:
+    # counting the four pairs as independent would call +22% significant.
+    rounds = [[(1.5, 1.0), (1.5, 1.0)], [(1.0, 1.0), (1.0, 1.0)]]
+    result = PairedResult.from_rounds(rounds, 0.05)
+    assert result.rounds == 2
+    assert result.ratio == pytest.approx(math.sqrt(1.5))
+    assert result.verdict == "inconclusive"
+
+
+def test_one_round_has_no_p_value() -> None:
+    result = PairedResult.from_rounds(rounds_of([1.5]), 0.05)
+    assert (result.p_value, result.detectable, result.verdict) == (None, None, "inconclusive")
+
+
+def test_a_zero_reading_has_no_log_ratio() -> None:
+    with pytest.raises(ValueError, match="zero-energy"):
+        PairedResult.from_rounds([[(0.0, 1.0)]], 0.05)
+
+
+def test_rounds_a_test_sat_out_are_skipped() -> None:
+    result = PairedResult.from_rounds([[(2.0, 1.0)], [], [(2.0, 1.0)]], 0.05)
+    assert result.rounds == 2
+
+
+def test_extending_splits_alpha_between_the_two_looks() -> None:
+    assert PairedDesign(rounds=6, max_rounds=10).alpha_per_look == pytest.approx(0.005)
+    assert PairedDesign(rounds=6, max_rounds=6).alpha_per_look == pytest.approx(0.01)
+
+
+def simulate(change: float, rng: random.Random, design: PairedDesign) -> str:
+    """One comparison as the runner makes it: process effect per round (sd 8%), pair noise
+    (sd 10%), first look, then one batch of extra rounds when the first look asks for it."""
+
+    def rounds(n: int) -> list[list[tuple[float, float]]]:
+        out = []
+        for _ in range(n):
+            bias = rng.gauss(0, 0.08)
+            pairs = [
+                (math.exp(change + bias + rng.gauss(0, 0.1)), 1.0) for _ in range(design.pairs)
+            ]
+            out.append(pairs)
+        return out
+
+    data = rounds(design.rounds)
+    first = PairedResult.from_rounds(data, 0.05, design.alpha_per_look)
+    if first.wants_more(0.05):
+        data += rounds(design.max_rounds - design.rounds)
+    return PairedResult.from_rounds(data, 0.05, design.alpha_per_look).verdict
+
+
+def test_a_a_false_alarms_stay_under_alpha_with_the_extension() -> None:
+    rng = random.Random(20261130)
+    design = PairedDesign(rounds=6, max_rounds=12)
+    verdicts = [simulate(0.0, rng, design) for _ in range(4000)]
+    assert verdicts.count("regressed") / len(verdicts) <= 0.01
+    assert "inconclusive" in verdicts  # the noise is big enough that the rule is exercised
+
+
+def test_a_large_change_is_caught_by_the_same_design() -> None:
+    rng = random.Random(7)
+    design = PairedDesign(rounds=6, max_rounds=12)
+    verdicts = [simulate(math.log(1.4), rng, design) for _ in range(300)]
+    assert verdicts.count("regressed") / len(verdicts) >= 0.9
