@@ -239,13 +239,19 @@ def describe(result: PairedResult, base_j: float, head_j: float, label: str, pai
     detail = f"{format_energy(base_j)} -> {format_energy(head_j)}, {p}, "
     detail += f"{pairs} pairs in {result.rounds} rounds"
     if result.detectable is not None:
-        detail += f", could see {percent_change(result.detectable)}"
+        detail += f", could see {percent_change(1.0 + result.detectable)}"
     change = percent_change(result.ratio)
     what = {
         "unchanged": f"energy {change} vs {label}, within tolerance",
-        "inconclusive": f"energy {change} vs {label}, inconclusive (not significant)",
+        "inconclusive": f"energy {change} vs {label}, inconclusive ({_why(result)})",
     }.get(result.verdict, f"energy {result.verdict} {change} vs {label}")
     return f"{what} ({detail}), measured side by side in this job"
+
+
+def _why(result: PairedResult) -> str:
+    """Beyond the tolerance but not significant, or within it but too noisy to rule a rise
+    of the tolerance out (the detectable change says how large a rise it could have seen)."""
+    return "not significant" if result.beyond_tolerance else "too noisy to rule out the tolerance"
 
 
 def _p(p: float) -> str:

@@ -42,7 +42,7 @@ def test_beyond_the_tolerance_but_noisy_is_inconclusive_and_wants_more() -> None
     result = PairedResult.from_rounds(rounds_of([1.3, 0.95, 1.25, 1.0]), 0.05)
     assert result.verdict == "inconclusive"
     assert result.wants_more(0.05)
-    assert result.detectable is not None and result.detectable > result.ratio
+    assert result.detectable is not None and result.detectable > result.ratio - 1.0
 
 
 def test_the_round_is_the_unit_not_the_pair() -> None:
@@ -109,3 +109,24 @@ def test_a_large_change_is_caught_by_the_same_design() -> None:
     design = PairedDesign(rounds=6, max_rounds=12)
     verdicts = [simulate(math.log(1.4), rng, design) for _ in range(300)]
     assert verdicts.count("regressed") / len(verdicts) >= 0.9
+
+
+def test_within_the_tolerance_but_too_noisy_to_tell_is_inconclusive_not_unchanged() -> None:
+    # Estimate +1%, but rounds that scatter by tens of percent could not have found +5%:
+    # calling that "unchanged" would be the false all-clear the unpaired gate also refuses.
+    result = PairedResult.from_rounds(rounds_of([1.3, 0.8, 1.25, 0.82, 1.0]), 0.05)
+    assert abs(result.ratio - 1.0) < 0.05
+    assert result.detectable is not None and result.detectable > 0.05
+    assert result.verdict == "inconclusive" and not result.wants_more(0.05)
+
+
+def test_detectable_is_a_change_as_in_the_unpaired_gate() -> None:
+    from pytest_greenbudget.gate.stats import detectable_change
+
+    ratios = [1.01, 0.99, 1.02, 0.98, 1.0, 1.0]
+    result = PairedResult.from_rounds(rounds_of(ratios), 0.05)
+    logs = [math.log(r) for r in ratios]
+    mean = sum(logs) / len(logs)
+    se = math.sqrt(sum((x - mean) ** 2 for x in logs) / (len(logs) - 1) / len(logs))
+    assert result.detectable == pytest.approx(detectable_change(se, len(logs) - 1))
+    assert result.verdict == "unchanged"  # it could have seen +5%, and did not

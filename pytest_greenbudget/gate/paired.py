@@ -20,7 +20,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .stats import ALPHA, t_isf, t_sf
+from .stats import ALPHA, detectable_change, t_sf
 
 METHOD = "paired-rounds"  # one-sample t on per-round mean log ratios, rounds as random effect
 
@@ -50,9 +50,10 @@ class PairedResult:
     ratio: float
     p_up: float | None  # one-sided p for "head costs more"
     p_down: float | None
-    detectable: float | None  # smallest ratio above 1 these rounds could have flagged
+    detectable: float | None  # smallest rise (fraction) flagged in 90% of trials, as unpaired
     rounds: int
     verdict: str  # regressed | improved | unchanged | inconclusive
+    beyond_tolerance: bool = False  # the estimate lies past the tolerance, either way
 
     @property
     def p_value(self) -> float | None:
@@ -70,15 +71,14 @@ class PairedResult:
         mean = math.fsum(means) / len(means)
         p_up, p_down, se = _one_sample(means)
         detectable = _detectable(se, len(means), alpha)
-        verdict = _verdict(mean, p_up, p_down, tolerance, alpha)
-        return cls(math.exp(mean), p_up, p_down, detectable, len(means), verdict)
+        verdict = _verdict(mean, p_up, p_down, tolerance, alpha, detectable)
+        beyond = abs(mean) > math.log1p(tolerance)
+        return cls(math.exp(mean), p_up, p_down, detectable, len(means), verdict, beyond)
 
     def wants_more(self, tolerance: float) -> bool:
         """Inconclusive near the threshold: the estimate is beyond the tolerance, either way,
         but not yet significant. More rounds may settle it; nothing else is extended."""
-        return self.verdict == "inconclusive" and (
-            self.ratio > 1.0 + tolerance or self.ratio < 1.0 / (1.0 + tolerance)
-        )
+        return self.verdict == "inconclusive" and self.beyond_tolerance
 
 
 def _round_mean(pairs: Sequence[tuple[float, float]]) -> float:
@@ -105,17 +105,26 @@ def _one_sample(means: Sequence[float]) -> tuple[float | None, float | None, flo
 
 
 def _detectable(se: float | None, n: int, alpha: float) -> float | None:
+    """The same "could have seen" figure as the unpaired gate (gate/stats.py), so both modes
+    call a change "unchanged" on the same evidence."""
     if se is None:
         return None
-    return math.exp(t_isf(alpha, n - 1) * se)
+    return detectable_change(se, n - 1, alpha)
 
 
 def _verdict(
-    mean: float, p_up: float | None, p_down: float | None, tolerance: float, alpha: float
+    mean: float,
+    p_up: float | None,
+    p_down: float | None,
+    tolerance: float,
+    alpha: float,
+    detectable: float | None,
 ) -> str:
     limit = math.log1p(tolerance)
     if mean > limit:
         return "regressed" if p_up is not None and p_up < alpha else "inconclusive"
     if mean < -limit:
         return "improved" if p_down is not None and p_down < alpha else "inconclusive"
-    return "unchanged"
+    # Within the tolerance: "unchanged" only when these rounds could have found a rise of
+    # the tolerance; on a noisy runner they could not, and saying so beats a false all-clear.
+    return "unchanged" if detectable is not None and detectable <= tolerance else "inconclusive"
