@@ -228,7 +228,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sessions", type=int, default=4, help="sessions per head")
     parser.add_argument("--rounds", default="6:10", help="--greenbudget-against-rounds")
-    parser.add_argument("--pairs", type=int, default=1, help="--greenbudget-against-pairs")
+    parser.add_argument("--pairs", type=int, default=3, help="--greenbudget-against-pairs")
     args = parser.parse_args()
     print_machine("load:   one process spinning on a core, plus the machine's other users")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the spinner is stopped too

@@ -10,8 +10,9 @@ photographs the result in headless Chromium. It is a documentation tool, not a t
     python docs/render_comment.py \
         --css /tmp/gbcss/node_modules/github-markdown-css/github-markdown-light.css
 
-The report is hand-made (the paired runner's output shape, schema 1.2): the picture shows how
-the comment reads, not a measurement. Test names are the example suite's.
+With ``--report PATH`` it renders a real report; the picture in docs/github.md is from a real
+paired run of the example suite (see the caption there). Without it, a hand-made report in the
+paired runner's shape is rendered: how the comment reads, not a measurement.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from pytest_greenbudget.results import (  # noqa: E402
     Environment,
     Report,
     TestEntry,
+    read_report,
 )
 
 RUN_URL = "https://github.com/OWNER/your-project/actions/runs/1234567890"
@@ -150,8 +152,10 @@ def main() -> int:
     parser.add_argument("--out", default=str(HERE / "img" / "pr-comment.png"))
     parser.add_argument("--markdown", help="also write the comment's markdown here")
     parser.add_argument("--height", type=int, default=1000)
+    parser.add_argument("--report", help="render this report (e.g. a real paired run's)")
     args = parser.parse_args()
-    markdown = render_markdown(build_view(sample_report(), run_url=RUN_URL))
+    report = read_report(args.report) if args.report else sample_report()
+    markdown = render_markdown(build_view(report, run_url=RUN_URL))
     if args.markdown:
         Path(args.markdown).write_text(markdown, encoding="utf-8")
     with tempfile.TemporaryDirectory(prefix="gb-comment-") as tmp:

@@ -153,7 +153,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--greenbudget-against-pairs",
         metavar="N",
         type=_flag_type("repeats"),
-        help="measured pairs per test in each round (default 1)",
+        help="measured pairs per test in each round (default 3)",
     )
     add("--greenbudget-paired-worker", type=_fds, help=argparse.SUPPRESS)
     add(

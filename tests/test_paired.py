@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 SUPPORT = Path(__file__).parent / "support"
-FAST = "--greenbudget-against-rounds=2:2"
+FAST = ("--greenbudget-against-rounds=2:2", "--greenbudget-against-pairs=1")  # keep tests quick
 
 TEST = """
 import fakemeter, pytest
@@ -64,7 +64,7 @@ def commit(pytester: pytest.Pytester, message: str) -> str:
 
 
 def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
-    return pytester.runpytest_subprocess(FAST, "--greenbudget-report=head.json", *args)
+    return pytester.runpytest_subprocess(*FAST, "--greenbudget-report=head.json", *args)
 
 
 def report(pytester: pytest.Pytester) -> dict[str, dict[str, object]]:
@@ -220,7 +220,7 @@ def test_an_editable_install_still_gives_the_base_its_own_code(
     commit(gb, "base")
     module.write_text("VERSION = 2\n")
     python = _editable_venv(gb.path)
-    result = gb.run(python, "-m", "pytest", FAST, "--greenbudget-report=head.json",
+    result = gb.run(python, "-m", "pytest", *FAST, "--greenbudget-report=head.json",
                     "--greenbudget-against=main", "tests")  # fmt: skip
     assert result.ret == pytest.ExitCode.TESTS_FAILED, result.stdout.str()
     entry = report(gb)["tests/test_project.py::test_project_version"]

@@ -31,7 +31,7 @@ class PairedDesign:
 
     rounds: int = 6  # fresh process pairs before the first look
     max_rounds: int = 10  # cap when the first look is inconclusive near the threshold
-    pairs: int = 1  # measured pairs per test per round
+    pairs: int = 3  # measured pairs per test per round (pair noise dominated, measured)
     warmup: int = 1  # unmeasured runs per test per side per round
     alpha: float = ALPHA  # false-alarm rate over both looks
 
