@@ -6,6 +6,7 @@ windows: then it is the sum of those windows. Nothing here imports pytest.
 
 from __future__ import annotations
 
+import gc
 import math
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -123,6 +124,10 @@ class Probe:
         self._active = measured and self._meter is not None
         self._windows = []
         self._work = None
+        # Every call starts from a collected heap: otherwise the garbage the tests before it
+        # left decides when a collection falls inside this window (measured: an unchanged
+        # test read +7.7% at p=0.001 beside a test whose change allocated more).
+        gc.collect()
         self._token = start(self._meter) if self._active and self._meter else None
 
     def end_run(self) -> RunSample | None:
