@@ -407,3 +407,32 @@ def test_chatty(capsys, caplog):
     out = result.stdout.str()
     assert "printed by run 3" in out
     assert "printed by run 2" not in out  # the failing run's output only
+
+
+def test_each_measured_call_starts_from_a_collected_heap(gb: pytest.Pytester) -> None:
+    # Garbage an earlier test left must not decide when a collection falls inside a measured
+    # window (an unchanged test read +7.7% at p=0.001 beside a changed one): the plugin
+    # collects before every call of a budgeted test, so no gen-1 collection is pending then.
+    gb.makepyfile(
+        test_heap="""
+import gc
+import pytest
+from fakemeter import burn
+
+SEEN = []
+
+def test_litter():
+    for _ in range(30000):
+        x = []
+        x.append(x)  # cyclic garbage: triggers young collections, counted toward older ones
+
+@pytest.mark.greenbudget(repeats=3, warmup=1)
+def test_measured():
+    SEEN.append(gc.get_count()[1:])
+    burn(1.0)
+
+def test_counts():
+    assert SEEN == [(0, 0)] * 4, SEEN
+"""
+    )
+    gb.runpytest("-p", "no:randomly").assert_outcomes(passed=3)
