@@ -6,7 +6,6 @@ holds the session's state; nothing is stuck on ``config``.
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Callable, Generator
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -30,39 +29,6 @@ MARKER = (
 )
 
 
-def _flag_type(name: str) -> Callable[[str], Any]:
-    """argparse type= for a setting, reusing the config file's validation and messages."""
-
-    def convert(text: str) -> Any:
-        from .settings import convert_value
-
-        value: object = int(text) if name in ("repeats", "warmup") and text.isdigit() else text
-        try:
-            return convert_value(name, value)
-        except ValueError as exc:
-            raise argparse.ArgumentTypeError(str(exc)) from None
-
-    return convert
-
-
-def _rounds(text: str) -> tuple[int, int]:
-    first, _, cap = text.partition(":")
-    try:
-        rounds, most = int(first), int(cap or max(int(first), 10))
-    except ValueError:
-        rounds = most = 0
-    if rounds < 2 or most < rounds:
-        raise argparse.ArgumentTypeError(
-            f"{text!r}: give N or N:MAX, whole numbers with 2 <= N <= MAX, e.g. 6:10"
-        )
-    return rounds, most
-
-
-def _fds(text: str) -> tuple[int, int]:
-    read, _, write = text.partition(",")
-    return int(read), int(write)
-
-
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
     from . import hookspecs
 
@@ -70,103 +36,9 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("greenbudget", "energy budgets (pytest-greenbudget)")
-    add = group.addoption
-    add(
-        "--greenbudget-config",
-        metavar="PATH",
-        help="budget file (default: greenbudget.yaml, "
-        "greenbudget.yml or [tool.greenbudget] in pyproject.toml at the rootdir)",
-    )
-    add(
-        "--greenbudget-meter",
-        metavar="NAME",
-        type=_flag_type("meter"),
-        help="meter: auto (default), cputime, rapl, nvml, codecarbon, or a plugin's",
-    )
-    add(
-        "--greenbudget-repeats",
-        metavar="N",
-        type=_flag_type("repeats"),
-        help="measured runs of each budgeted test (default 3)",
-    )
-    add(
-        "--greenbudget-warmup",
-        metavar="N",
-        type=_flag_type("warmup"),
-        help="unmeasured runs before them (default 1)",
-    )
-    add(
-        "--greenbudget-tolerance",
-        metavar="PCT",
-        type=_flag_type("tolerance"),
-        help="regression tolerance, e.g. 5%% (default 5%%)",
-    )
-    add(
-        "--greenbudget-session-noise",
-        metavar="PCT",
-        type=_flag_type("session_noise"),
-        help="between-session CV of energy on this machine (default: per meter, e.g. 25%% "
-        "for cputime, 0.5%% for nvml; measure yours with `greenbudget noise`)",
-    )
-    add(
-        "--greenbudget-region",
-        metavar="ISO3",
-        type=_flag_type("region"),
-        help="grid region for gCO2e, ISO 3166 alpha-3 (e.g. FRA)",
-    )
-    add(
-        "--greenbudget-threads",
-        metavar="N",
-        type=_flag_type("threads"),
-        help="limit BLAS/OpenMP thread pools to N threads during measured runs "
-        "(through threadpoolctl; 'unlimited' lifts a config default)",
-    )
-    add("--greenbudget-report", metavar="PATH", help="write the JSON report here")
-    add("--greenbudget-html", metavar="PATH", help="write the self-contained HTML report here")
-    add(
-        "--greenbudget-baseline",
-        metavar="PATH",
-        action="append",
-        help="a report from the base branch: fail tests whose energy regressed; repeat it "
-        "with several runs of the base to judge each test by its own noise between them",
-    )
-    add(
-        "--greenbudget-against",
-        metavar="REF",
-        help="measure the base REF (branch, tag, commit) side by side with the working tree "
-        "in this job and fail tests whose energy regressed",
-    )
-    add(
-        "--greenbudget-against-python",
-        metavar="PATH",
-        help="interpreter for the base side (a prepared venv, e.g. with its extensions built)",
-    )
-    add(
-        "--greenbudget-against-rounds",
-        metavar="N[:MAX]",
-        type=_rounds,
-        help="rounds of fresh base and head processes (default 6), and the cap for tests "
-        "still inconclusive near the tolerance (default 10)",
-    )
-    add(
-        "--greenbudget-against-pairs",
-        metavar="N",
-        type=_flag_type("repeats"),
-        help="measured pairs per test in each round (default 3)",
-    )
-    add("--greenbudget-paired-worker", type=_fds, help=argparse.SUPPRESS)
-    add(
-        "--greenbudget-gate-incomparable",
-        action="store_true",
-        help="gate on a baseline even when it came from another machine or meter, or ran "
-        "with another worker count or thread limit",
-    )
-    add(
-        "--greenbudget-disable",
-        action="store_true",
-        help="run the tests without measuring or enforcing any budget",
-    )
+    from .startup import add_options
+
+    add_options(parser)
 
 
 def pytest_configure(config: pytest.Config) -> None:
