@@ -1,6 +1,6 @@
 """The paired gate (``--greenbudget-against``) against today's unpaired gate, on this machine.
 
-Run: ``python benchmarks/bench_paired.py [--sessions N] [--rounds 6:10] [--pairs 1]``.
+Run: ``python benchmarks/bench_paired.py [--sessions N] [--rounds 5:10] [--pairs 6]``.
 
 A git repository in a temporary folder holds five workloads (each 60-150 ms, BLAS pinned to
 one thread): two pure-Python CPU loops, a numpy MLP forward pass, and two memory-bound ones
@@ -40,6 +40,8 @@ from pathlib import Path
 from typing import Any
 
 from machine import print_machine
+
+from pytest_greenbudget.gate.paired import DEFAULT_DESIGN
 
 WORK = '''"""Benchmark workloads; the constants are what a head changes."""
 import numpy as np
@@ -177,8 +179,11 @@ def session(repo: Path, base_copy: Path, sha: str, head: str, args: argparse.Nam
             results: Results) -> None:  # fmt: skip
     values, changed = HEADS[head]
     (repo / "work.py").write_text(WORK.format(**values))
-    against = [f"--greenbudget-against={sha}", f"--greenbudget-against-rounds={args.rounds}",
-               f"--greenbudget-against-pairs={args.pairs}"]  # fmt: skip
+    against = [f"--greenbudget-against={sha}"]
+    if args.rounds:
+        against.append(f"--greenbudget-against-rounds={args.rounds}")
+    if args.pairs:
+        against.append(f"--greenbudget-against-pairs={args.pairs}")
     tests, paired = pytest_run(repo, *against)
     results.add("paired", head, changed, tests)
     results.wall.setdefault("paired", []).append(paired)
@@ -192,8 +197,10 @@ def session(repo: Path, base_copy: Path, sha: str, head: str, args: argparse.Nam
 
 def show(results: Results, args: argparse.Namespace, took: float, sessions: int) -> None:
     print(f"\n## Results after {sessions} of {args.sessions} sessions per head")
-    print(f"paired design: rounds {args.rounds}, "
-          f"{args.pairs} pair(s) per round; total {took / 60:.1f} min")  # fmt: skip
+    d = DEFAULT_DESIGN
+    rounds = args.rounds or f"{d.rounds}:{d.max_rounds}"
+    print(f"paired design: rounds {rounds}, {args.pairs or d.pairs} pair(s) per round, "
+          f"{d.warmup} warm-up; total {took / 60:.1f} min")  # fmt: skip
     print("\n| gate | A/A false alarms | A/A verdicts | +10% cpu caught | +30% mem caught |")
     print("|---|---|---|---|---|")
     for design in ("paired", "unpaired"):
@@ -227,8 +234,10 @@ def _median(values: list[float]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sessions", type=int, default=4, help="sessions per head")
-    parser.add_argument("--rounds", default="6:10", help="--greenbudget-against-rounds")
-    parser.add_argument("--pairs", type=int, default=3, help="--greenbudget-against-pairs")
+    parser.add_argument("--rounds", help="--greenbudget-against-rounds (default: the plugin's)")
+    parser.add_argument(
+        "--pairs", type=int, help="--greenbudget-against-pairs (default: the plugin's)"
+    )
     args = parser.parse_args()
     print_machine("load:   one process spinning on a core, plus the machine's other users")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the spinner is stopped too

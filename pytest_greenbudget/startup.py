@@ -198,14 +198,14 @@ def add_options(parser: pytest.Parser) -> None:
         "--greenbudget-against-rounds",
         metavar="N[:MAX]",
         type=_rounds,
-        help="rounds of fresh base and head processes (default 6), and the cap for tests "
+        help="rounds of fresh base and head processes (default 5), and the cap for tests "
         "still inconclusive near the tolerance (default 10)",
     )
     add(
         "--greenbudget-against-pairs",
         metavar="N",
         type=_flag_type("repeats"),
-        help="measured pairs per test in each round (default 3)",
+        help="measured pairs per test in each round (default 6)",
     )
     add("--greenbudget-paired-worker", type=_fds, help=argparse.SUPPRESS)
     add(

@@ -99,7 +99,7 @@ def test_a_doubling_regresses_and_fails_the_test(repo: pytest.Pytester) -> None:
     assert entry["verdict"] == "regressed"
     assert entry["samples_j"] == [6.0, 6.0]
     assert (base["mode"], base["ref"], base["commit"]) == ("paired", "main", sha)
-    assert (base["method"], base["ratio"], base["p_value"]) == ("paired-rounds", 2.0, 0.0)
+    assert (base["method"], base["ratio"], base["p_value"]) == ("paired-rounds-floor", 2.0, 0.0)
     assert base["samples_j"] == [3.0, 3.0]
     assert base["pairs"] == [[6.0, 3.0], [6.0, 3.0]]
 

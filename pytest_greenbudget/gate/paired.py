@@ -4,8 +4,16 @@ A round is one fresh head process and one fresh base process running the same te
 round each test gives a few (head J, base J) pairs, measured back to back in random order. Two
 processes running the same code can differ by a steady 5-10% (memory layout), so the pairs of
 one round share an error: the round is a random effect. The test is therefore a one-sample t
-on the rounds' mean log ratios (df = rounds - 1), which stays exact whatever the size of that
+on the rounds' log ratios (df = rounds - 1), which stays exact whatever the size of that
 process effect, instead of a t on all pairs, which would count one lucky layout many times.
+
+A round's log ratio compares each side's floor: the mean of its lowest third of runs. On a
+shared VM the noise only ever adds: the same 60 ms loop, alone on its core, read 41-103 ms of
+CPU time, and one run in four or five read 1.3-3x its floor while its pair partner did not.
+The mean of the pairs' log ratios carries every such spike into the round (its SD over rounds
+was 9-14% on benchmarks/bench_paired.py's tests), the lowest third ignores them (3-6% on the
+same runs). Under A/A the two sides are exchangeable (the order inside each pair is drawn at
+random), so the round's figure stays symmetric about zero and the t-test keeps its alpha.
 
 Sequential: after the first rounds, a test whose estimate lies beyond the tolerance without
 being significant yet gets more rounds, in one batch up to the cap. That makes two looks at
@@ -22,17 +30,23 @@ from dataclasses import dataclass
 
 from .stats import ALPHA, detectable_change, t_sf
 
-METHOD = "paired-rounds"  # one-sample t on per-round mean log ratios, rounds as random effect
+METHOD = "paired-rounds-floor"  # one-sample t on per-round log ratios of each side's floor
 
 
 @dataclass(frozen=True)
 class PairedDesign:
-    """How many rounds and pairs; the defaults are what benchmarks/bench_paired.py measured."""
+    """How many rounds and pairs; the defaults are what benchmarks/bench_paired.py measured.
 
-    rounds: int = 6  # fresh process pairs before the first look
+    A floor needs several runs per side in a round: over the same A/A rounds on this VM, a
+    round's SD was 9% with 3 runs per side, 6% with 4 and 4% with 6 (benchmarks/README.md).
+    No warm-up: a cold first run is just one more high reading the floor leaves out, so the
+    run is worth more measured than thrown away.
+    """
+
+    rounds: int = 5  # fresh process pairs before the first look
     max_rounds: int = 10  # cap when the first look is inconclusive near the threshold
-    pairs: int = 3  # measured pairs per test per round (pair noise dominated, measured)
-    warmup: int = 1  # unmeasured runs per test per side per round
+    pairs: int = 6  # measured pairs per test per round
+    warmup: int = 0  # unmeasured runs per test per side per round
     alpha: float = ALPHA  # false-alarm rate over both looks
 
     @property
@@ -65,15 +79,15 @@ class PairedResult:
     ) -> PairedResult:
         """``rounds``: per round, the (head J, base J) pairs of this test. ValueError when a
         reading is not positive (no log ratio exists)."""
-        means = [_round_mean(pairs) for pairs in rounds if pairs]
-        if not means:
+        effects = [round_effect(pairs) for pairs in rounds if pairs]
+        if not effects:
             raise ValueError("no pairs measured")
-        mean = math.fsum(means) / len(means)
-        p_up, p_down, se = _one_sample(means)
-        detectable = _detectable(se, len(means), alpha)
+        mean = math.fsum(effects) / len(effects)
+        p_up, p_down, se = _one_sample(effects)
+        detectable = _detectable(se, len(effects), alpha)
         verdict = _verdict(mean, p_up, p_down, tolerance, alpha, detectable)
         beyond = abs(mean) > math.log1p(tolerance)
-        return cls(math.exp(mean), p_up, p_down, detectable, len(means), verdict, beyond)
+        return cls(math.exp(mean), p_up, p_down, detectable, len(effects), verdict, beyond)
 
     def wants_more(self, tolerance: float) -> bool:
         """Inconclusive near the threshold: the estimate is beyond the tolerance, either way,
@@ -81,22 +95,25 @@ class PairedResult:
         return self.verdict == "inconclusive" and self.beyond_tolerance
 
 
-def _round_mean(pairs: Sequence[tuple[float, float]]) -> float:
-    logs = []
+def round_effect(pairs: Sequence[tuple[float, float]]) -> float:
+    """log(head floor / base floor) for one round; a floor is the mean of a side's lowest
+    third of runs (at least one), which a spike on either side does not move."""
     for head, base in pairs:
         if head <= 0 or base <= 0:
             raise ValueError(f"a zero-energy reading ({head} J vs {base} J) has no log ratio")
-        logs.append(math.log(head / base))
-    return math.fsum(logs) / len(logs)
+    keep = max(1, math.ceil(len(pairs) / 3))
+    heads = sorted(head for head, _ in pairs)[:keep]
+    bases = sorted(base for _, base in pairs)[:keep]
+    return math.log(math.fsum(heads) / math.fsum(bases))
 
 
-def _one_sample(means: Sequence[float]) -> tuple[float | None, float | None, float | None]:
+def _one_sample(effects: Sequence[float]) -> tuple[float | None, float | None, float | None]:
     """One-sided p-values (up, down) and the standard error; None when there is one round."""
-    n = len(means)
+    n = len(effects)
     if n < 2:
         return None, None, None
-    mean = math.fsum(means) / n
-    var = math.fsum((m - mean) ** 2 for m in means) / (n - 1)
+    mean = math.fsum(effects) / n
+    var = math.fsum((m - mean) ** 2 for m in effects) / (n - 1)
     se = math.sqrt(var / n)
     if se <= 1e-12 * max(1.0, abs(mean)):  # identical rounds (an exact meter): no spread
         return (0.0 if mean > 0 else 1.0), (0.0 if mean < 0 else 1.0), 0.0

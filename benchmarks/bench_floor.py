@@ -1,0 +1,95 @@
+"""Which per-round figure the paired gate should use, and how many runs per side a round needs.
+
+Run: ``python benchmarks/bench_floor.py [--rounds 6] [--pairs 12]``.
+
+One A/A paired run (``--greenbudget-against``, the base unchanged) of bench_paired.py's ten
+tests, with many pairs per round and no extension, a core spinning as in bench_paired.py. From
+the pairs it measured, per test, the standard deviation over rounds of each candidate round
+figure, computed on the first n pairs of every round (so all candidates see the same runs):
+
+- ``mean log ratio``: the mean of the pairs' log(head / base), the figure used before;
+- ``floor``: log(head floor / base floor), a floor being the mean of the lowest third of a
+  side's n runs (at least one), the figure the gate uses now.
+
+A/A, so every figure's true value is 0 and its SD over rounds is the noise the t-test faces;
+the smallest rise the gate could see grows in proportion to it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from bench_paired import THREADS, make_repo
+from machine import print_machine
+
+from pytest_greenbudget.gate.paired import round_effect
+
+Pairs = Sequence[tuple[float, float]]
+
+
+def mean_log_ratio(pairs: Pairs) -> float:
+    return statistics.fmean(math.log(h / b) for h, b in pairs)
+
+
+FIGURES: dict[str, Callable[[Pairs], float]] = {
+    "mean log ratio": mean_log_ratio,
+    "floor": round_effect,
+}
+
+
+def measure(rounds: int, pairs: int) -> dict[str, list[list[tuple[float, float]]]]:
+    """Per test, the pairs of each round, from one A/A paired run."""
+    load = subprocess.Popen([sys.executable, "-c", "while 1: pass"])
+    try:
+        with tempfile.TemporaryDirectory(prefix="bench-floor-") as tmp:
+            repo = Path(tmp, "repo")
+            sha = make_repo(repo)
+            report = Path(tmp, "report.json")
+            subprocess.run(
+                [sys.executable, "-m", "pytest", f"--greenbudget-report={report}",
+                 f"--greenbudget-against={sha}", f"--greenbudget-against-rounds={rounds}:{rounds}",
+                 f"--greenbudget-against-pairs={pairs}"],
+                cwd=repo, env={**os.environ, **THREADS}, capture_output=True,
+                check=False,
+            )  # fmt: skip
+            data = json.loads(report.read_text())
+    finally:
+        load.kill()
+    out = {}
+    for test in data["tests"]:
+        flat = [tuple(p) for p in (test.get("baseline") or {}).get("pairs") or []]
+        if len(flat) == rounds * pairs:
+            out[test["nodeid"]] = [flat[i : i + pairs] for i in range(0, len(flat), pairs)]
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rounds", type=int, default=6)
+    parser.add_argument("--pairs", type=int, default=12)
+    args = parser.parse_args()
+    print_machine("load:   one process spinning on a core, plus the machine's other users")
+    tests = measure(args.rounds, args.pairs)
+    print(f"{len(tests)} tests, {args.rounds} rounds of {args.pairs} pairs, A/A\n")
+    print("| runs per side per round | figure | SD over rounds, median of tests | mean | max |")
+    print("|---|---|---|---|---|")
+    for n in sorted({3, 4, 6, 8, args.pairs}):
+        if n > args.pairs:
+            continue
+        for name, figure in FIGURES.items():
+            sds = [statistics.stdev(figure(r[:n]) for r in rounds) for rounds in tests.values()]
+            print(f"| {n} | {name} | {100 * statistics.median(sds):.1f}% | "
+                  f"{100 * statistics.fmean(sds):.1f}% | {100 * max(sds):.1f}% |")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
