@@ -6,7 +6,7 @@ holds the session's state; nothing is stuck on ``config``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator
+from collections.abc import Generator
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -118,10 +118,13 @@ class GreenBudgetPlugin:
         return self.run
 
     def start(self) -> None:
+        from .invocation import xdist_workers
         from .session import Run
         from .startup import make_meter
 
-        meter, env = make_meter(self.config, self.settings.defaults.meter, _workers(self.config))
+        meter, env = make_meter(
+            self.config, self.settings.defaults.meter, xdist_workers(self.config)
+        )
         self.run = Run(self.settings, meter, env)
         self.run.notes.extend(self.pending)
         if not self.is_worker:  # one warning per run, not one per xdist worker
@@ -141,6 +144,7 @@ class GreenBudgetPlugin:
             return  # nothing marked, no config, no flag: nothing to measure, nothing built
         if not marked and not self.settings.file.rules and not self._outputs():
             return
+        from .invocation import marker_test, where
         from .settings import marker_spec
 
         run = self.ensure_run()
@@ -149,10 +153,10 @@ class GreenBudgetPlugin:
             args = tuple(a for mark in marks for a in mark.args)
             kwargs = {k: v for mark in reversed(marks) for k, v in mark.kwargs.items()}
             try:
-                spec = marker_spec(args, kwargs, _where(item), item.nodeid) if marks else None
+                spec = marker_spec(args, kwargs, where(item), item.nodeid) if marks else None
             except ValueError as exc:
                 raise pytest.UsageError(f"greenbudget: {exc}") from None
-            run.plan(item.nodeid, spec, _marker_test(item))
+            run.plan(item.nodeid, spec, marker_test(item))
         if not self.is_worker:  # an xdist controller hears of its workers' collection below
             self._warn(run.unused_entries())
 
@@ -184,53 +188,33 @@ class GreenBudgetPlugin:
             self.worker.serve(session)
             return True
         ref = self.config.getoption("greenbudget_against")
-        if ref and self.run and self.run.plans and not _stops_early(session):
-            self._measure_against(session, ref)
+        if ref and self.run and self.run.plans:
+            from .invocation import stops_early
+
+            if not stops_early(session):
+                self._measure_against(session, ref)
         return None
 
     def _measure_against(self, session: pytest.Session, ref: str) -> None:
-        from .gate.paired import DEFAULT_DESIGN, PairedDesign
-        from .gate.workers import WorkerError
-        from .gate.worktree import WorktreeError
-        from .pairing import Invocation, measure_against
+        from .against import measure
 
         assert self.run is not None
-        params = self.config.invocation_params
-        config_path = self.settings.file.source
-        inv = Invocation(
-            tuple(params.args), params.dir, config_path, ref,
-            self.config.getoption("greenbudget_against_python"),
-        )  # fmt: skip
-        d = DEFAULT_DESIGN
-        rounds = self.config.getoption("greenbudget_against_rounds") or (d.rounds, d.max_rounds)
-        pairs = self.config.getoption("greenbudget_against_pairs") or d.pairs
-        design = PairedDesign(rounds=rounds[0], max_rounds=rounds[1], pairs=pairs)
-        _write(  # the paired phase takes a while before the first test reports: say so
-            session,
-            f"greenbudget: measuring {len(self.run.plans)} budgeted tests side by side with "
-            f"{ref}, {design.rounds}-{design.max_rounds} rounds of fresh base and head processes",
-            red=False,
-        )
         try:
-            self.paired = measure_against(inv, self.run.plans, self.settings.carbon, design)
-        except (WorktreeError, WorkerError) as exc:
-            self.paired_error = f"greenbudget: no paired comparison: {exc}"
-            self.run.notes.append(self.paired_error)
-            _write(session, self.paired_error)
-            return
+            self.paired, self.paired_error = measure(session, ref, self.run, self.settings)
         except KeyboardInterrupt:
             self.interrupted = "interrupted while measuring base and head side by side"
             raise
-        self.run.adopt_paired(self.paired.entries, self.paired.missing, self.paired.notes)
-        for problem in self.paired.problems:  # e.g. the base failed to collect a file
-            _write(session, f"greenbudget: {problem}")
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None) -> object:
         """A budgeted test runs warmup + repeats whole times (fresh function fixtures), unless
         it was measured side by side: then pytest's own protocol runs it once, unmeasured."""
-        if self.run is None or item.nodeid not in self.run.plans or _setup_only(item.config):
+        if self.run is None or item.nodeid not in self.run.plans:
             return None  # pytest's own protocol
+        from .invocation import setup_only
+
+        if setup_only(item.config):
+            return None
         if self.paired is not None and item.nodeid in self.paired.entries:
             return None
         from .budgeted import run_budgeted
@@ -344,6 +328,7 @@ class GreenBudgetPlugin:
             if self.is_worker:
                 self.config.workeroutput["greenbudget_idle"] = True  # type: ignore[attr-defined]
             return  # nothing measured, nothing asked for: session.py stays unloaded
+        from .invocation import no_call, write_error
         from .session import incomplete_reason
 
         if self.worker is not None:  # the controller reports; a worker only measures
@@ -351,7 +336,7 @@ class GreenBudgetPlugin:
         if self.paired_error and session.exitstatus == 0:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED  # a gate that could not run
         incomplete = self.interrupted or incomplete_reason(
-            no_call=_no_call(self.config),
+            no_call=no_call(self.config),
             collection_errors=self.collection_errors,
             interrupted=exitstatus == pytest.ExitCode.INTERRUPTED,
             internal_error=exitstatus == pytest.ExitCode.INTERNAL_ERROR,
@@ -370,7 +355,7 @@ class GreenBudgetPlugin:
             try:
                 write_report(report, path)
             except OSError as exc:
-                _error(session, f"greenbudget: could not write report {path}: {exc}")
+                write_error(session, f"greenbudget: could not write report {path}: {exc}")
         html_path = self.config.getoption("greenbudget_html")
         if html_path:
             from .render.html import write_html
@@ -378,7 +363,7 @@ class GreenBudgetPlugin:
             try:
                 write_html(report, html_path)
             except OSError as exc:
-                _error(session, f"greenbudget: could not write HTML report {html_path}: {exc}")
+                write_error(session, f"greenbudget: could not write HTML report {html_path}: {exc}")
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: object) -> None:
@@ -419,55 +404,3 @@ class GreenBudgetPlugin:
         env = replace(self.run.environment, workers=workers, commit=commit(self.config.rootpath))
         whole = not self.is_worker  # the controller, or a serial run, knows what ran
         return self.run.report(env, whole_run=whole, incomplete=incomplete if whole else None)
-
-
-def _workers(config: pytest.Config) -> int | None:
-    """xdist workers in this run (known to workers and controller alike); None when serial."""
-    workerinput = getattr(config, "workerinput", None)
-    if workerinput is not None:
-        return int(workerinput.get("workercount", 1))
-    count = getattr(config.option, "numprocesses", None)
-    return count if isinstance(count, int) and count > 0 else None
-
-
-def _setup_only(config: pytest.Config) -> bool:
-    """--setup-only / --setup-plan run no call phase: nothing to measure."""
-    return bool(config.getoption("setuponly", False) or config.getoption("setupplan", False))
-
-
-def _no_call(config: pytest.Config) -> str | None:
-    """The option that runs no test body, if given."""
-    for name, flag in (("collectonly", "--collect-only"), ("setupplan", "--setup-plan")):
-        if config.getoption(name, False):
-            return flag
-    return "--setup-only" if config.getoption("setuponly", False) else None
-
-
-def _marker_test(item: pytest.Item) -> Callable[[str], bool]:
-    """Does this item carry marker ``name``? For config entries selected by marker."""
-    return lambda name: item.get_closest_marker(name) is not None
-
-
-def _where(item: pytest.Item) -> str:
-    path, line, _ = item.location
-    return f"{path}:{(line or 0) + 1}"
-
-
-def _stops_early(session: pytest.Session) -> bool:
-    """Collection errors end the default loop before any test runs; so does --co."""
-    option = session.config.option
-    return bool(
-        option.collectonly or (session.testsfailed and not option.continue_on_collection_errors)
-    )
-
-
-def _write(session: pytest.Session, message: str, red: bool = True) -> None:
-    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        reporter.write_line(message, red=red)
-
-
-def _error(session: pytest.Session, message: str) -> None:
-    _write(session, message)
-    if session.exitstatus == 0:
-        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from pytest_greenbudget.gate.workers import Side, Worker
 from pytest_greenbudget.gate.worktree import (
     Worktree,
     WorktreeError,
@@ -15,6 +17,7 @@ from pytest_greenbudget.gate.worktree import (
     resolve,
 )
 from pytest_greenbudget.meters.base import ComponentReading, Reading
+from pytest_greenbudget.paired_worker import layout_padding
 from pytest_greenbudget.pairing import sample_from_dict, sample_to_dict, worker_args
 from pytest_greenbudget.probe import RunSample
 from pytest_greenbudget.results import Work
@@ -86,3 +89,28 @@ def test_a_sample_survives_the_pipe() -> None:
     reading = Reading({"cpu": ComponentReading(1.5, "estimated", "cputime", "a note")}, 0.2, 0.1)
     sample = RunSample(reading, Work(3.0, "sample"), True)
     assert sample_from_dict(sample_to_dict(sample)) == sample
+
+
+FAKE_WORKER = """
+import json, os, sys
+w = int(sys.argv[-1].split("=")[1].split(",")[1])
+pad = os.environ["GREENBUDGET_LAYOUT_PAD"]
+os.write(w, (json.dumps({"type": "ready", "collected": [str(len(pad))]}) + "\\n").encode())
+"""
+
+
+def test_each_worker_process_gets_a_pad_of_its_own_length(tmp_path: Path) -> None:
+    # Head and base differ in their paths' lengths; a random-length variable per process
+    # makes where the stack starts random too, instead of a fixed difference between sides.
+    side = Side("head", (sys.executable, "-c", FAKE_WORKER), tmp_path, {"PATH": "/usr/bin"})
+    lengths = set()
+    for n in range(6):
+        worker = Worker(side, tmp_path / f"w{n}.log")
+        lengths.add(worker.ready().collected[0])
+        worker.kill()
+    assert len(lengths) > 1
+
+
+def test_layout_padding_differs_from_process_to_process() -> None:
+    sizes = {sum(len(b) for b in layout_padding()) for _ in range(5)}
+    assert len(sizes) > 1

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import IO, Any
 
 WORKER_OPTION = "--greenbudget-paired-worker"
+LAYOUT_PAD = "GREENBUDGET_LAYOUT_PAD"  # a random-length variable: see Worker.__init__
 
 
 class WorkerError(RuntimeError):
@@ -63,11 +64,14 @@ class Worker:
         self.doing = "starting up"
         cmd_r, cmd_w = os.pipe()
         ans_r, ans_w = os.pipe()
+        # The environment's size sets where the stack starts, and the two sides differ in
+        # paths; a random pad per process turns that fixed layout difference into noise.
+        env = {**(side.env or os.environ), LAYOUT_PAD: "." * random.randrange(4096)}
         with open(log, "wb") as out:
             self.proc = subprocess.Popen(
                 [*side.argv, f"{WORKER_OPTION}={cmd_r},{ans_w}"],
                 cwd=side.cwd,
-                env=dict(side.env) or None,
+                env=env,
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=subprocess.STDOUT,

@@ -1,0 +1,53 @@
+"""``--greenbudget-against``, the pytest side of setting it up: read the invocation and the
+design from pytest's options, run the paired phase (pairing.py) and say what happened on the
+terminal. The plugin's ``pytest_runtestloop`` hook calls ``measure`` before its own loop."""
+
+from __future__ import annotations
+
+import pytest
+
+from .gate.paired import DEFAULT_DESIGN, PairedDesign
+from .gate.workers import WorkerError
+from .gate.worktree import WorktreeError
+from .invocation import write_line
+from .pairing import Invocation, Paired, measure_against
+from .session import Run, Settings
+
+
+def design(config: pytest.Config) -> PairedDesign:
+    """The defaults, with --greenbudget-against-rounds / -pairs where given."""
+    d = DEFAULT_DESIGN
+    rounds = config.getoption("greenbudget_against_rounds") or (d.rounds, d.max_rounds)
+    pairs = config.getoption("greenbudget_against_pairs") or d.pairs
+    return PairedDesign(rounds=rounds[0], max_rounds=rounds[1], pairs=pairs)
+
+
+def measure(
+    session: pytest.Session, ref: str, run: Run, settings: Settings
+) -> tuple[Paired | None, str | None]:
+    """The side-by-side verdicts, or why there are none (one line, also noted in the run).
+    KeyboardInterrupt (Ctrl-C, or SIGTERM turned into one) passes through."""
+    config = session.config
+    params = config.invocation_params
+    inv = Invocation(
+        tuple(params.args), params.dir, settings.file.source, ref,
+        config.getoption("greenbudget_against_python"),
+    )  # fmt: skip
+    plan = design(config)
+    write_line(  # the paired phase takes a while before the first test reports: say so
+        session,
+        f"greenbudget: measuring {len(run.plans)} budgeted tests side by side with {ref}, "
+        f"{plan.rounds}-{plan.max_rounds} rounds of fresh base and head processes",
+        red=False,
+    )
+    try:
+        paired = measure_against(inv, run.plans, settings.carbon, plan)
+    except (WorktreeError, WorkerError) as exc:
+        error = f"greenbudget: no paired comparison: {exc}"
+        run.notes.append(error)
+        write_line(session, error)
+        return None, error
+    run.adopt_paired(paired.entries, paired.missing, paired.notes)
+    for problem in paired.problems:  # e.g. the base failed to collect a file
+        write_line(session, f"greenbudget: {problem}")
+    return paired, None

@@ -1,0 +1,60 @@
+"""What the hooks read from pytest's config, session and items, and how they write to the
+terminal: small helpers kept out of plugin.py so that it holds hooks only."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+
+def xdist_workers(config: pytest.Config) -> int | None:
+    """xdist workers in this run (known to workers and controller alike); None when serial."""
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None:
+        return int(workerinput.get("workercount", 1))
+    count = getattr(config.option, "numprocesses", None)
+    return count if isinstance(count, int) and count > 0 else None
+
+
+def setup_only(config: pytest.Config) -> bool:
+    """--setup-only / --setup-plan run no call phase: nothing to measure."""
+    return bool(config.getoption("setuponly", False) or config.getoption("setupplan", False))
+
+
+def no_call(config: pytest.Config) -> str | None:
+    """The option that runs no test body, if given."""
+    for name, flag in (("collectonly", "--collect-only"), ("setupplan", "--setup-plan")):
+        if config.getoption(name, False):
+            return flag
+    return "--setup-only" if config.getoption("setuponly", False) else None
+
+
+def marker_test(item: pytest.Item) -> Callable[[str], bool]:
+    """Does this item carry marker ``name``? For config entries selected by marker."""
+    return lambda name: item.get_closest_marker(name) is not None
+
+
+def where(item: pytest.Item) -> str:
+    path, line, _ = item.location
+    return f"{path}:{(line or 0) + 1}"
+
+
+def stops_early(session: pytest.Session) -> bool:
+    """Collection errors end the default loop before any test runs; so does --co."""
+    option = session.config.option
+    return bool(
+        option.collectonly or (session.testsfailed and not option.continue_on_collection_errors)
+    )
+
+
+def write_line(session: pytest.Session, message: str, red: bool = True) -> None:
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(message, red=red)
+
+
+def write_error(session: pytest.Session, message: str) -> None:
+    write_line(session, message)
+    if session.exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
