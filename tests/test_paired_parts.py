@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_greenbudget.gate.workers import Side, Worker
+from pytest_greenbudget.gate.workers import Side, Worker, start_both
 from pytest_greenbudget.gate.worktree import (
     Worktree,
     WorktreeError,
@@ -114,3 +114,30 @@ def test_each_worker_process_gets_a_pad_of_its_own_length(tmp_path: Path) -> Non
 def test_layout_padding_differs_from_process_to_process() -> None:
     sizes = {sum(len(b) for b in layout_padding()) for _ in range(5)}
     assert len(sizes) > 1
+
+
+SEED_WORKER = FAKE_WORKER.replace("str(len(pad))", 'os.environ.get("PYTHONHASHSEED", "unset")')
+
+
+def seeds_of_rounds(tmp_path: Path, env: dict[str, str], rounds: int) -> list[tuple[str, ...]]:
+    sides = [Side(name, (sys.executable, "-c", SEED_WORKER), tmp_path, env) for name in ("h", "b")]
+    seeds = []
+    for n in range(rounds):
+        workers = start_both(sides, [tmp_path / f"{n}-h.log", tmp_path / f"{n}-b.log"])
+        seeds.append(tuple(w.ready().collected[0] for w in workers))
+        for worker in workers:
+            worker.kill()
+    return seeds
+
+
+def test_both_sides_of_a_round_share_a_hash_seed_that_changes_between_rounds(
+    tmp_path: Path,
+) -> None:
+    seeds = seeds_of_rounds(tmp_path, {"PATH": "/usr/bin"}, 4)
+    assert all(head == base != "unset" for head, base in seeds)
+    assert len({head for head, _ in seeds}) > 1
+
+
+def test_a_hash_seed_the_user_set_is_kept(tmp_path: Path) -> None:
+    seeds = seeds_of_rounds(tmp_path, {"PATH": "/usr/bin", "PYTHONHASHSEED": "123"}, 2)
+    assert seeds == [("123", "123"), ("123", "123")]

@@ -58,7 +58,7 @@ class Worker:
     """One live worker process. ``run`` blocks until the worker answers, so a worker that is
     not being asked anything is idle, waiting on its pipe."""
 
-    def __init__(self, side: Side, log: Path) -> None:
+    def __init__(self, side: Side, log: Path, hash_seed: str | None = None) -> None:
         self.side = side
         self.log = log
         self.doing = "starting up"
@@ -67,6 +67,8 @@ class Worker:
         # The environment's size sets where the stack starts, and the two sides differ in
         # paths; a random pad per process turns that fixed layout difference into noise.
         env = {**(side.env or os.environ), LAYOUT_PAD: "." * random.randrange(4096)}
+        if hash_seed is not None:
+            env.setdefault("PYTHONHASHSEED", hash_seed)  # the user's own setting wins
         with open(log, "wb") as out:
             self.proc = subprocess.Popen(
                 [*side.argv, f"{WORKER_OPTION}={cmd_r},{ans_w}"],
@@ -181,9 +183,13 @@ def start_both(sides: Sequence[Side], logs: Sequence[Path]) -> list[Worker]:
     so they may overlap, which halves the wait."""
     workers: list[Worker] = []
     cpu = _shared_cpu()
+    # One hash seed per round, the same on both sides: dict and set order (which node a graph
+    # algorithm visits first) then moves both sides alike within a round, and still varies
+    # from round to round, like the shared CPU.
+    seed = str(random.randrange(2**32))
     try:
         for side, log in zip(sides, logs, strict=True):
-            workers.append(Worker(side, log))
+            workers.append(Worker(side, log, seed))
             _pin(workers[-1].proc.pid, cpu)
     except BaseException:
         for worker in workers:
