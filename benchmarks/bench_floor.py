@@ -25,6 +25,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -72,12 +73,29 @@ def measure(rounds: int, pairs: int) -> dict[str, list[list[tuple[float, float]]
     return out
 
 
+def bare_loop(runs: int = 40) -> None:
+    """The noise's shape, before any plugin: CPU seconds of one fixed loop, run after run, in
+    this process (no spinner yet). A floor with spikes above it, or a spread around a centre?"""
+    times = []
+    for _ in range(runs):
+        began = time.process_time()
+        total = 0
+        for i in range(600_000):
+            total += i * i % 7
+        times.append(1000 * (time.process_time() - began))
+    times.sort()
+    print(f"a bare 600k-step loop, {runs} runs: min {times[0]:.0f} ms, median "
+          f"{statistics.median(times):.0f} ms, 90th percentile {times[int(0.9 * runs)]:.0f} ms, "
+          f"max {times[-1]:.0f} ms\n")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--pairs", type=int, default=12)
     args = parser.parse_args()
     print_machine("load:   one process spinning on a core, plus the machine's other users")
+    bare_loop()
     tests = measure(args.rounds, args.pairs)
     print(f"{len(tests)} tests, {args.rounds} rounds of {args.pairs} pairs, A/A\n")
     print("| runs per side per round | figure | SD over rounds, median of tests | mean | max |")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Callable
 
 import pytest
 
@@ -75,25 +76,27 @@ def test_extending_splits_alpha_between_the_two_looks() -> None:
     assert PairedDesign(rounds=6, max_rounds=6).alpha_per_look == pytest.approx(0.01)
 
 
-def simulate(change: float, rng: random.Random, design: PairedDesign) -> str:
-    """One comparison as the runner makes it: process effect per round (sd 8%), pair noise
-    (sd 10%), first look, then one batch of extra rounds when the first look asks for it."""
+Pairs = list[tuple[float, float]]
 
-    def rounds(n: int) -> list[list[tuple[float, float]]]:
-        out = []
-        for _ in range(n):
-            bias = rng.gauss(0, 0.08)
-            pairs = [
-                (math.exp(change + bias + rng.gauss(0, 0.1)), 1.0) for _ in range(design.pairs)
-            ]
-            out.append(pairs)
-        return out
 
-    data = rounds(design.rounds)
+def sequential_verdict(one_round: Callable[[], Pairs], design: PairedDesign) -> str:
+    """One comparison as the runner makes it: the first look, then one batch of extra rounds
+    when the first look asks for it."""
+    data = [one_round() for _ in range(design.rounds)]
     first = PairedResult.from_rounds(data, 0.05, design.alpha_per_look)
     if first.wants_more(0.05):
-        data += rounds(design.max_rounds - design.rounds)
+        data += [one_round() for _ in range(design.max_rounds - design.rounds)]
     return PairedResult.from_rounds(data, 0.05, design.alpha_per_look).verdict
+
+
+def simulate(change: float, rng: random.Random, design: PairedDesign) -> str:
+    """Gaussian noise: a process effect per round (sd 8%) and pair noise (sd 10%)."""
+
+    def one_round() -> Pairs:
+        bias = rng.gauss(0, 0.08)
+        return [(math.exp(change + bias + rng.gauss(0, 0.1)), 1.0) for _ in range(design.pairs)]
+
+    return sequential_verdict(one_round, design)
 
 
 def test_a_a_false_alarms_stay_under_alpha_with_the_extension() -> None:
@@ -154,20 +157,11 @@ def spiky(rng: random.Random, floor: float) -> float:
 
 
 def spiky_verdict(change: float, rng: random.Random, design: PairedDesign) -> str:
-    def rounds(n: int) -> list[list[tuple[float, float]]]:
-        out = []
-        for _ in range(n):
-            layout = math.exp(rng.gauss(0, 0.02))  # the round's process effect
-            out.append(
-                [(spiky(rng, change * layout), spiky(rng, 1.0)) for _ in range(design.pairs)]
-            )
-        return out
+    def one_round() -> Pairs:
+        layout = math.exp(rng.gauss(0, 0.02))  # the round's process effect
+        return [(spiky(rng, change * layout), spiky(rng, 1.0)) for _ in range(design.pairs)]
 
-    data = rounds(design.rounds)
-    first = PairedResult.from_rounds(data, 0.05, design.alpha_per_look)
-    if first.wants_more(0.05):
-        data += rounds(design.max_rounds - design.rounds)
-    return PairedResult.from_rounds(data, 0.05, design.alpha_per_look).verdict
+    return sequential_verdict(one_round, design)
 
 
 def test_spiky_runs_keep_false_alarms_under_alpha_and_a_ten_percent_rise_is_caught() -> None:

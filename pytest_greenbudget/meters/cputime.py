@@ -1,9 +1,12 @@
 """The default meter on CI VMs: process CPU seconds x watts per vCPU.
 
-Why CPU time and not wall time: on a shared 2-vCPU runner the process's own user+sys seconds
-vary by about 1% run to run, while wall-time models inherit every neighbour's noise (DESIGN.md
-section 3). Children are counted through RUSAGE_CHILDREN, which only covers children that have
-been waited for: a data-loader worker still alive at the window's end is not in the figure.
+Why CPU time and not wall time: a process's own user+sys seconds leave out the time it waits
+while a neighbour runs, which wall-time models count (DESIGN.md section 3). They still carry a
+shared VM's contention: on this project's 2-vCPU CI VM the same 60 ms loop, alone on its core,
+read 41-103 ms of CPU time, one-sided noise that the gates' floors and medians are built for.
+
+Children are counted through RUSAGE_CHILDREN, which only covers children that have been waited
+for: a data-loader worker still alive at the window's end is not in the figure.
 
 Watts per vCPU are the "max watts" coefficients of Cloud Carbon Footprint (derived from
 SPECpower_ssj2008 results, https://github.com/cloud-carbon-footprint/ccf-coefficients, AWS
