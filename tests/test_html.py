@@ -321,7 +321,7 @@ def test_the_showcase_page_says_paired_inconclusive_incomplete_and_outcomes() ->
     tests = section(page, "tests")
     assert "\N{MULTIPLICATION SIGN} xfailed" in tests and "? inconclusive" in tests
     assert "could not see changes below +31%" in tests
-    assert "paired test on the log ratios of 5 head/base pairs" in section(page, "totals")
+    assert "5 head/base pairs per test in rounds of fresh processes" in section(page, "totals")
     change = section(page, "change")
     assert "▲ -0.7%" not in change and "-0.7% over budget" not in change
     assert "test_<wbr>more_<wbr>epochs_<wbr>" in tests  # wraps between words, not inside

@@ -211,7 +211,8 @@ def test_a_paired_comment_says_side_by_side_and_how_it_was_judged() -> None:
         build_view(report(paired_entry("t.py::test_fit", 1.3, 1.0, "regressed", 0.0002)))
     )
     assert "Base and head measured side by side with main&#64;\u200dabc1234 in this job." in text
-    assert "paired test on the log ratios of 4 head/base pairs per test" in text
+    assert "4 head/base pairs per test in rounds of fresh processes" in text
+    assert "paired test on each round's log ratio of the sides' floors" in text
     assert "noise between sessions (" not in text
     (row,) = table_rows(text)
     assert "| p&lt;0.001 | 4, ±0.8% |" in row

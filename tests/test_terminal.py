@@ -38,7 +38,7 @@ def test_a_paired_run_says_side_by_side_and_describes_the_paired_test() -> None:
     )
     text = "\n".join(lines)
     assert "measured side by side with main@abc1234 in this job" in text
-    assert "paired test on the log ratios of 6 head/base pairs" in text
+    assert "6 head/base pairs per test in rounds of fresh processes" in text
     assert "session noise" not in text and "noise between sessions (" not in text
     (row,) = [line for line in lines if line.startswith("t.py::test_fit")]
     assert row.split()[-3:] == ["regressed", "+30%", "(p<0.001)"] and " 6 " in row

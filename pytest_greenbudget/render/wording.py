@@ -120,9 +120,10 @@ def gate_rule(tests: Iterable[TestEntry]) -> str | None:
     if paired:
         many = spread_of([pairs_of(t) for t in paired], str)
         return (
-            f"regressions: a paired test on the log ratios of {many} head/base pairs per test, "
-            f"regressed above {tolerance} tolerance and p < 0.01; both sides measured "
-            "alternately in this job, so noise between sessions and machines cancels"
+            f"regressions: {many} head/base pairs per test in rounds of fresh processes, a "
+            "paired test on each round's log ratio of the sides' floors (the lowest third of "
+            f"their runs), regressed above {tolerance} tolerance and p < 0.01; both sides "
+            "measured alternately in this job, so noise between sessions and machines cancels"
         )
     rule = f"regressions: above {tolerance} tolerance and p < 0.01"
     noises = [t.session_noise for t in judged]
