@@ -111,7 +111,7 @@ def _rounds(text: str) -> tuple[int, int]:
         rounds = most = 0
     if rounds < 2 or most < rounds:
         raise argparse.ArgumentTypeError(
-            f"{text!r}: give N or N:MAX, whole numbers with 2 <= N <= MAX, e.g. 6:10"
+            f"{text!r}: give N or N:MAX, whole numbers with 2 <= N <= MAX, e.g. 5:10"
         )
     return rounds, most
 
