@@ -11,9 +11,10 @@ A round's log ratio compares each side's floor: the mean of its lowest third of 
 shared VM the noise only ever adds: the same 60 ms loop, alone on its core, read 41-103 ms of
 CPU time, and one run in four or five read 1.3-3x its floor while its pair partner did not.
 The mean of the pairs' log ratios carries every such spike into the round (its SD over rounds
-was 9-14% on benchmarks/bench_paired.py's tests), the lowest third ignores them (3-6% on the
-same runs). Under A/A the two sides are exchangeable (the order inside each pair is drawn at
-random), so the round's figure stays symmetric about zero and the t-test keeps its alpha.
+was 9-13% on bench_paired.py's A/A tests), the lowest third leaves them out (3-6% on the same
+runs; benchmarks/bench_floor.py). Under A/A the two sides are exchangeable (the order inside
+each pair is drawn at random), so the round's figure stays symmetric about zero and the t-test
+keeps its alpha.
 
 Sequential: after the first rounds, a test whose estimate lies beyond the tolerance without
 being significant yet gets more rounds, in one batch up to the cap. That makes two looks at
@@ -38,7 +39,8 @@ class PairedDesign:
     """How many rounds and pairs; the defaults are what benchmarks/bench_paired.py measured.
 
     A floor needs several runs per side in a round: over the same A/A rounds on this VM, a
-    round's SD was 9% with 3 runs per side, 6% with 4 and 4% with 6 (benchmarks/README.md).
+    round's SD was 6.1% with 3 runs per side, 5.6% with 4, 4.9% with 6 and 3.2% with 12
+    (benchmarks/bench_floor.py, median over ten tests; docs/regressions.md has the table).
     No warm-up: a cold first run is just one more high reading the floor leaves out, so the
     run is worth more measured than thrown away.
     """
