@@ -141,3 +141,26 @@ def test_both_sides_of_a_round_share_a_hash_seed_that_changes_between_rounds(
 def test_a_hash_seed_the_user_set_is_kept(tmp_path: Path) -> None:
     seeds = seeds_of_rounds(tmp_path, {"PATH": "/usr/bin", "PYTHONHASHSEED": "123"}, 2)
     assert seeds == [("123", "123"), ("123", "123")]
+
+
+DUBIOUS = """fatal: detected dubious ownership in repository at '/srv/project'
+To add an exception for this directory, call:
+
+\tgit config --global --add safe.directory /srv/project
+"""
+
+
+def test_a_repository_git_refuses_is_named_with_gits_reason_and_the_fix(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # As git answers in a container whose checkout belongs to another user: the cause is
+    # git's "fatal:" line, not its last (advice) line, and it is not "not a repository".
+    refused = subprocess.CompletedProcess(["git"], 128, "", DUBIOUS)
+    monkeypatch.setattr(subprocess, "run", lambda *a, **k: refused)
+    with pytest.raises(WorktreeError) as caught:
+        repo_top(tmp_path / "tests")
+    message = str(caught.value)
+    assert "not inside a git repository" not in message
+    assert "fatal: detected dubious ownership in repository at '/srv/project'" in message
+    assert message.endswith("git config --global --add safe.directory /srv/project")
+    assert "\n" not in message

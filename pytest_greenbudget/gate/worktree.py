@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import re
 import shutil
 import subprocess
 import tempfile
@@ -28,18 +29,30 @@ def _git(cwd: Path, *args: str) -> str:
     except FileNotFoundError:
         raise WorktreeError("git is not installed (needed by --greenbudget-against)") from None
     if done.returncode != 0:
-        lines = (done.stderr or done.stdout).strip().splitlines()
-        raise WorktreeError(lines[-1] if lines else f"git {args[0]} failed")
+        raise WorktreeError(_reason(done.stderr or done.stdout) or f"git {args[0]} failed")
     return done.stdout.strip()
+
+
+def _reason(output: str) -> str:
+    """git's own one-line reason: its ``fatal:``/``error:`` line (advice lines follow it)."""
+    lines = [line.strip() for line in output.strip().splitlines() if line.strip()]
+    causes = [line for line in lines if line.startswith(("fatal:", "error:"))]
+    return (causes or lines or [""])[0]
 
 
 def repo_top(where: Path) -> Path:
     try:
         return Path(_git(where, "rev-parse", "--show-toplevel"))
-    except WorktreeError:
-        raise WorktreeError(
-            f"{where} is not inside a git repository; --greenbudget-against needs one"
-        ) from None
+    except WorktreeError as exc:
+        reason = str(exc)
+        if "not a git repository" in reason:
+            raise WorktreeError(
+                f"{where} is not inside a git repository; --greenbudget-against needs one"
+            ) from None
+        owned = re.search(r"dubious ownership in repository at '(.+)'", reason)
+        if owned:  # a checkout owned by another user (a container, an unpacked archive)
+            reason += f"; if you trust it: git config --global --add safe.directory {owned[1]}"
+        raise WorktreeError(f"git cannot use the repository at {where}: {reason}") from None
 
 
 def resolve(top: Path, ref: str) -> str:
