@@ -30,7 +30,7 @@ from .meters.base import ComponentReading, Reading
 from .probe import RunSample
 from .results import BaselineFigures, CarbonSettings, TestEntry, Work
 from .settings import Plan
-from .units import format_energy
+from .units import count, format_energy
 
 # The controller's own outputs and gates: a worker must not write or judge them again.
 VALUE_OPTIONS = (
@@ -272,16 +272,12 @@ def _noted(entry: TestEntry, note: str) -> TestEntry:
     return replace(entry, message=f"{entry.message}; {note}" if entry.message else note)
 
 
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" + ("" if n == 1 else "s")
-
-
 def _notes(run: PairedRun, paired: Paired) -> list[str]:
     seconds = run.round_seconds
     total = sum(seconds)
     notes = [
         f"measured side by side with {paired.label} in this job: "
-        f"{_count(len(paired.entries), 'test')}, {_count(len(seconds), 'round')} of fresh "
+        f"{count(len(paired.entries), 'test')}, {count(len(seconds), 'round')} of fresh "
         f"head and base processes, {total:.1f} s ({total / max(len(seconds), 1):.1f} s per round)"
     ]
     paired.problems = [f"base side ({paired.label}): {error}" for error in run.base_errors]

@@ -241,8 +241,10 @@ class Run:
         now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         env = replace(environment, notes=(*environment.notes, *self.notes))
         tests = tuple(self.entries.values())
-        report = Report(now, env, self.settings.carbon, tests, incomplete=incomplete is not None)
-        report = replace(report, incomplete_reason=incomplete)
+        report = Report(
+            now, env, self.settings.carbon, tests,
+            incomplete=incomplete is not None, incomplete_reason=incomplete,
+        )  # fmt: skip
         base = self.settings.baseline
         if base is None or not whole_run:
             return report

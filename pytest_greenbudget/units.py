@@ -131,3 +131,8 @@ def _sig(value: float, digits: int) -> str:
         return "0"
     decimals = max(digits - 1 - math.floor(math.log10(abs(value))), 0)
     return f"{value:.{decimals}f}"
+
+
+def count(n: int, noun: str) -> str:
+    """'1 test', '3 tests': a number and its noun, regular plural."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"

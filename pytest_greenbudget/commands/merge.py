@@ -17,6 +17,7 @@ from ..cli import CommandError
 from ..gate.merge import MergeError, merge_reports, with_history
 from ..render.wording import tests_word
 from ..results import write_report
+from ..units import count
 from .compare import load_report
 
 
@@ -56,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise CommandError(f"{args.out}: cannot write the merged report: {exc}") from None
     noun = "run" if args.keep_runs else "report"
-    sources = f"1 {noun}" if len(reports) == 1 else f"{len(reports)} {noun}s"
+    sources = count(len(reports), noun)
     keeping = f", keeping up to {args.keep_runs} per test" if args.keep_runs else ""
     tests = tests_word(len(merged.tests))
     print(f"greenbudget: merged {sources}{keeping}, {tests}, into {args.out}")

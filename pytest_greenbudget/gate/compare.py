@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from ..results import BaselineFigures, Environment, Report, TestEntry
-from ..units import format_energy
+from ..units import count, format_energy
 from .history import history_change
 from .stats import Change, detect_change
 
@@ -293,7 +293,7 @@ def noise_reason(entry: TestEntry) -> str:
     shown = f"{noise:.0f}%" if noise >= 10 else f"{noise:.1f}%"
     if entry.noise_source.startswith("history"):
         return f"{shown} between-session noise, from its {entry.noise_source}"
-    runs = f"{len(entry.samples_j)} run{'s' if len(entry.samples_j) != 1 else ''} a side"
+    runs = f"{count(len(entry.samples_j), 'run')} a side"
     return f"{shown} between-session noise, {entry.noise_source}, {runs}"
 
 

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from ..results import SCHEMA_VERSION, Report
+from ..units import count
 from .compare import fingerprint_differences
 from .history import runs_of
 
@@ -84,9 +85,9 @@ def _check_duplicates(reports: Sequence[Report], names: Sequence[str]) -> None:
 
 def _notes(reports: Sequence[Report], names: Sequence[str]) -> list[str]:
     parts = ", ".join(
-        f"{n} ({_count(len(r.tests), 'test')})" for r, n in zip(reports, names, strict=True)
+        f"{n} ({count(len(r.tests), 'test')})" for r, n in zip(reports, names, strict=True)
     )
-    notes = [f"merged from {_count(len(reports), 'report')}: {parts}; environment of {names[0]}"]
+    notes = [f"merged from {count(len(reports), 'report')}: {parts}; environment of {names[0]}"]
     first = reports[0]
     for report, name in zip(reports[1:], names[1:], strict=True):
         for difference in fingerprint_differences(first.environment, report.environment):
@@ -94,10 +95,6 @@ def _notes(reports: Sequence[Report], names: Sequence[str]) -> list[str]:
         if report.carbon != first.carbon:
             notes.append(f"{name}: carbon settings differ; its tests' gCO2e use its own")
     return notes
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 # --- a history of runs of the same suite ------------------------------------------------

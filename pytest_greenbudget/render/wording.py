@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from ..gate.compare import percent_change
 from ..gate.stats import detectable_change, session_variance
 from ..results import Report, TestEntry
-from ..units import format_carbon, format_energy
+from ..units import count, format_carbon, format_energy
 
 # Outcomes that say more than a budget verdict could: an expected failure is not "failed".
 OUTCOMES = ("xfailed", "xpassed", "skipped", "error")
@@ -169,4 +169,4 @@ def incomplete_banner(report: Report) -> str | None:
 
 def tests_word(n: int) -> str:
     """'1 test', '2 tests'."""
-    return f"{n} test" if n == 1 else f"{n} tests"
+    return count(n, "test")
