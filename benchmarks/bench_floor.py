@@ -32,7 +32,7 @@ from pathlib import Path
 from bench_paired import THREADS, make_repo
 from machine import print_machine
 
-from pytest_greenbudget.gate.paired import round_effect
+from pytest_greenbudget.paired.stats import round_effect
 
 Pairs = Sequence[tuple[float, float]]
 

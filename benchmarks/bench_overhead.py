@@ -51,7 +51,7 @@ STARTUP_MODULES = {
     "pytest_greenbudget.plugin",
     "pytest_greenbudget.hookspecs",
     "pytest_greenbudget.startup",
-    "pytest_greenbudget.configfile",
+    "pytest_greenbudget.settings.configfile",
 }
 MARKED_N = 300
 PAIRS = 100_000

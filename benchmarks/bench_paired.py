@@ -41,7 +41,7 @@ from typing import Any
 
 from machine import print_machine
 
-from pytest_greenbudget.gate.paired import DEFAULT_DESIGN
+from pytest_greenbudget.paired.stats import DEFAULT_DESIGN
 
 WORK = '''"""Benchmark workloads; the constants are what a head changes."""
 import numpy as np

@@ -36,7 +36,7 @@ BODIES = {
 CHILD = """
 import json, os, resource, sys, time
 import numpy as np
-from pytest_greenbudget.threads import thread_limit
+from pytest_greenbudget.measure.threads import thread_limit
 {setup}
 def cpu():
     r = resource.getrusage(resource.RUSAGE_SELF)

@@ -29,7 +29,7 @@ sys.path.insert(0, str(HERE.parent))
 
 from pytest_greenbudget.render.markdown import render_markdown  # noqa: E402
 from pytest_greenbudget.render.view import build_view  # noqa: E402
-from pytest_greenbudget.results import (  # noqa: E402
+from pytest_greenbudget.report.model import (  # noqa: E402
     BaselineFigures,
     Budget,
     CarbonSettings,

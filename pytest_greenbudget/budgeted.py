@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from _pytest._code.code import ExceptionRepr
 
-from .probe import RunSample
-from .protocol import RunResult, finish, outcome_of, run_once
+from .measure.probe import RunSample
+from .measure.protocol import RunResult, finish, outcome_of, run_once
 from .units import format_energy
 
 if TYPE_CHECKING:

@@ -74,6 +74,6 @@ def error_line(exc: object) -> str:
 if __name__ == "__main__":
     # Run through the imported module: as __main__ this file's CommandError would be a second
     # class, and the commands raise the one in pytest_greenbudget.cli.
-    from pytest_greenbudget import cli
+    from . import cli
 
     raise SystemExit(cli.main())

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from .files import NotRegularFile, resolve_target, same_target
+from .report.io import NotRegularFile, resolve_target, same_target
 
 BASELINE_FLAG = "--greenbudget-baseline"
 

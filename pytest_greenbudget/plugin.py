@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:  # imported where used, so --help and --greenbudget-disable stay cheap
+    from .measure.probe import Probe
     from .meters.base import Meter
-    from .paired_worker import PairedWorker
-    from .pairing import Paired
-    from .probe import Probe
-    from .results import Report
+    from .paired.controller import Paired
+    from .paired.worker_session import PairedWorker
+    from .report.model import Report
     from .session import Run, Settings
 
 PLUGIN_NAME = "greenbudget-session"
@@ -73,7 +73,7 @@ def _check_against(config: pytest.Config) -> None:
 @pytest.fixture
 def greenbudget(request: pytest.FixtureRequest) -> Probe:
     """``with greenbudget.measure():`` windows and ``greenbudget.work(n, unit)`` units."""
-    from .probe import Probe
+    from .measure.probe import Probe
 
     plugin = request.config.pluginmanager.get_plugin(PLUGIN_NAME)
     if not isinstance(plugin, GreenBudgetPlugin) or plugin.run is None:
@@ -145,7 +145,7 @@ class GreenBudgetPlugin:
         if not marked and not self.settings.file.rules and not self._outputs():
             return
         from .invocation import marker_test, where
-        from .settings import marker_spec
+        from .settings.plans import marker_spec
 
         run = self.ensure_run()
         for item in items:
@@ -182,7 +182,7 @@ class GreenBudgetPlugin:
         measures base and head side by side first, so verdicts are ready for its own loop."""
         fds = self.config.getoption("greenbudget_paired_worker")
         if fds:
-            from .paired_worker import PairedWorker
+            from .paired.worker_session import PairedWorker
 
             self.worker = PairedWorker(fds, self.ensure_run())
             self.worker.serve(session)
@@ -196,7 +196,7 @@ class GreenBudgetPlugin:
         return None
 
     def _measure_against(self, session: pytest.Session, ref: str) -> None:
-        from .against import measure
+        from .paired.phase import measure
 
         assert self.run is not None
         try:
@@ -229,7 +229,7 @@ class GreenBudgetPlugin:
     def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, object, object]:
         if self.run is None:  # nothing measured: protocol.py and its imports stay unloaded
             return (yield)
-        from .protocol import WINDOW
+        from .measure.protocol import WINDOW
 
         if self.paired is not None and item.nodeid in self.paired.entries:
             return (yield from self._paired_call(item.nodeid))
@@ -238,8 +238,8 @@ class GreenBudgetPlugin:
             if item.nodeid in self.run.plans:  # never in silence
                 self.run.record_unmeasured(item.nodeid, "passed", OTHER_PROTOCOL)
             return (yield)
-        from .probe import MeterFailure
-        from .threads import ThreadLimitError
+        from .measure.probe import MeterFailure
+        from .measure.threads import ThreadLimitError
 
         probe = self.run.probe(item.nodeid)
         try:
@@ -280,7 +280,7 @@ class GreenBudgetPlugin:
         data = getattr(report, "greenbudget_entry", None)
         if data is None:
             return
-        from .results import ReportError, TestEntry
+        from .report.model import ReportError, TestEntry
         from .untrusted import printable
 
         run = self.ensure_run()  # the controller's run starts with its first entry
@@ -345,7 +345,7 @@ class GreenBudgetPlugin:
         report = self.final = self._report(incomplete)
         if report is None:
             return
-        from .results import write_report
+        from .report.model import write_report
 
         if self.is_worker:  # the controller writes the one report
             self.config.workeroutput["greenbudget"] = report.to_dict()  # type: ignore[attr-defined]
@@ -382,7 +382,7 @@ class GreenBudgetPlugin:
                 )
             )
             return
-        from .results import Report, ReportError
+        from .report.model import Report, ReportError
 
         try:
             self.ensure_run().add_worker_entries(Report.from_dict(data, f"worker {name}").tests)
@@ -398,7 +398,7 @@ class GreenBudgetPlugin:
     def _report(self, incomplete: str | None = None) -> Report | None:
         if self.run is None:
             return None
-        from .environment import commit
+        from .measure.environment import commit
 
         workers = self.run.environment.workers or len(self.workers) or None
         env = replace(self.run.environment, workers=workers, commit=commit(self.config.rootpath))

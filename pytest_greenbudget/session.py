@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from . import carbon, configfile, judge
+from .gate import budget as judge
 from .gate.compare import (
     INCOMPARABLE,
     compare_reports,
@@ -22,10 +22,12 @@ from .gate.compare import (
     missing_entries,
 )
 from .gate.merge import baseline_of
+from .measure.probe import Probe, RunSample
+from .measure.threads import thread_limit
 from .meters.base import Meter, MeterOptions
-from .probe import Probe, RunSample
-from .results import CarbonSettings, Environment, Report, TestEntry, read_report
-from .settings import (
+from .report.model import CarbonSettings, Environment, Report, TestEntry, read_report
+from .settings import carbon, configfile
+from .settings.plans import (
     BudgetRule,
     BudgetSpec,
     Defaults,
@@ -35,7 +37,6 @@ from .settings import (
     make_plan,
     resolve_defaults,
 )
-from .threads import thread_limit
 
 # (warmup, repeats) -> the measured runs' samples, or None when a run did not pass
 Sampler = Callable[[int, int], "list[RunSample] | None"]

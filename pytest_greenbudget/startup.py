@@ -18,7 +18,7 @@ import pytest
 
 if TYPE_CHECKING:
     from .meters.base import Meter
-    from .results import Environment
+    from .report.model import Environment
     from .session import Settings
 
 # Flags that ask for settings (and their validation) even when no test is marked.
@@ -33,7 +33,7 @@ def settings_wanted(config: pytest.Config) -> bool:
     """A flag or a config file: read the settings now, so their errors stop the run early."""
     if any(config.getoption(f"greenbudget_{name}") for name in FLAGS):
         return True
-    from .configfile import ConfigError, find_config
+    from .settings.configfile import ConfigError, find_config
 
     try:
         return find_config(config.rootpath, config.getoption("greenbudget_config")) is not None
@@ -49,8 +49,8 @@ def load_settings(config: pytest.Config) -> Settings:
     """Settings from the flags and the config file, after the path flags are checked; every
     problem is a one-line usage error."""
     from .cmdline import path_problem
-    from .configfile import ConfigError
     from .session import Options, Settings
+    from .settings.configfile import ConfigError
     from .untrusted import printable
 
     problem = path_problem(config)
@@ -66,7 +66,7 @@ def load_settings(config: pytest.Config) -> Settings:
 def make_meter(config: pytest.Config, name: str, workers: int | None) -> tuple[Meter, Environment]:
     """The meter from the hook, checked, and the environment it describes; every failure is
     a one-line usage error."""
-    from .environment import gather
+    from .measure.environment import gather
     from .meters.base import Meter, MeterUnavailable
 
     try:
@@ -92,7 +92,7 @@ def _flag_type(name: str) -> Callable[[str], Any]:
     """argparse type= for a setting, reusing the config file's validation and messages."""
 
     def convert(text: str) -> Any:
-        from .settings import convert_value
+        from .settings.plans import convert_value
 
         value: object = int(text) if name in ("repeats", "warmup") and text.isdigit() else text
         try:

@@ -47,7 +47,7 @@ from github_double_rest import Rest
 from github_double_server import second_host, serve
 from github_double_state import Repository
 
-from pytest_greenbudget.results import Report
+from pytest_greenbudget.report.model import Report
 
 __all__ = [
     "BOT",
@@ -228,7 +228,7 @@ class Runner:
         self.event.write_text(json.dumps(payload))
 
     def write(self, name: str, report: Report) -> str:
-        from pytest_greenbudget.results import write_report
+        from pytest_greenbudget.report.model import write_report
 
         write_report(report, self.tmp / name)
         return str(self.tmp / name)

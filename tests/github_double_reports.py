@@ -5,7 +5,7 @@ Plain data, no HTTP; the markdown and HTML tests use them too, through ``github_
 
 from __future__ import annotations
 
-from pytest_greenbudget.results import (
+from pytest_greenbudget.report.model import (
     BaselineFigures,
     Budget,
     CarbonSettings,

@@ -8,7 +8,7 @@ import pytest
 from cli_helpers import assert_one_line_error, run
 
 from pytest_greenbudget.cli import main
-from pytest_greenbudget.results import (
+from pytest_greenbudget.report.model import (
     CarbonSettings,
     ComponentMeter,
     Environment,

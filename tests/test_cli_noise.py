@@ -9,7 +9,13 @@ from pathlib import Path
 import pytest
 
 from pytest_greenbudget.cli import main
-from pytest_greenbudget.results import CarbonSettings, Environment, Report, TestEntry, write_report
+from pytest_greenbudget.report.model import (
+    CarbonSettings,
+    Environment,
+    Report,
+    TestEntry,
+    write_report,
+)
 
 
 def _aa_reports(tmp_path: Path, sessions: int, cv: float) -> list[str]:

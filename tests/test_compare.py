@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from pytest_greenbudget.gate.compare import compare_reports, fingerprint_differences
-from pytest_greenbudget.results import (
+from pytest_greenbudget.report.model import (
     Budget,
     CarbonSettings,
     ComponentMeter,

@@ -10,7 +10,7 @@ from dataclasses import replace
 import pytest
 from github_double import GitHubDouble, Runner, entry, report
 
-from pytest_greenbudget.results import Report
+from pytest_greenbudget.report.model import Report
 
 ARTIFACT = "greenbudget-baseline"
 

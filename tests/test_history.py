@@ -18,7 +18,7 @@ from pytest_greenbudget.gate.compare import compare_reports
 from pytest_greenbudget.gate.history import history_change, runs_of
 from pytest_greenbudget.gate.merge import MergeError, with_history
 from pytest_greenbudget.gate.noise import meter_noise
-from pytest_greenbudget.results import (
+from pytest_greenbudget.report.model import (
     CarbonSettings,
     Component,
     ComponentMeter,

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from pytest_greenbudget.configfile import ConfigError, load_pyproject, load_yaml
-from pytest_greenbudget.settings import FileConfig
+from pytest_greenbudget.settings.configfile import ConfigError, load_pyproject, load_yaml
+from pytest_greenbudget.settings.plans import FileConfig
 
 # 426 bytes that expand to 9**9 list items if any pass walks the aliases.
 ALIAS_BOMB = "\n".join(

@@ -22,14 +22,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pytest_greenbudget.commands.compare import render_table
-from pytest_greenbudget.configfile import ConfigError, load_pyproject, load_yaml
 from pytest_greenbudget.gate.compare import compare_reports
 from pytest_greenbudget.render.html import render_html
 from pytest_greenbudget.render.markdown import render_markdown
 from pytest_greenbudget.render.terminal import summary_lines
 from pytest_greenbudget.render.view import build_view
-from pytest_greenbudget.results import Report, ReportError, parse_report
-from pytest_greenbudget.settings import FileConfig
+from pytest_greenbudget.report.model import Report, ReportError, parse_report
+from pytest_greenbudget.settings.configfile import ConfigError, load_pyproject, load_yaml
+from pytest_greenbudget.settings.plans import FileConfig
 
 FUZZ = settings(
     max_examples=int(os.environ.get("GREENBUDGET_FUZZ_EXAMPLES", "60")),

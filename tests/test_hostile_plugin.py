@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_greenbudget.results import read_report
+from pytest_greenbudget.report.model import read_report
 
 SUITE = """
 from fakemeter import burn
@@ -134,7 +134,7 @@ def test_item03_a_fifo_at_the_report_path_is_refused(gb: pytest.Pytester, flag: 
 
 
 def test_item03_a_device_is_never_replaced() -> None:
-    from pytest_greenbudget.files import NotRegularFile, resolve_target
+    from pytest_greenbudget.report.io import NotRegularFile, resolve_target
 
     with pytest.raises(NotRegularFile, match="a character device"):
         resolve_target("/dev/null")

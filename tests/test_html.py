@@ -24,7 +24,7 @@ from pytest_greenbudget.render.view import (
     spread,
     watt_hours,
 )
-from pytest_greenbudget.results import Component, Report, TestEntry
+from pytest_greenbudget.report.model import Component, Report, TestEntry
 
 VOID = {"meta", "br", "hr", "img", "input", "link", "source", "wbr", "col", "area", "base"}
 HOSTILE = (

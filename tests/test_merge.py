@@ -5,7 +5,7 @@ from dataclasses import replace
 import pytest
 
 from pytest_greenbudget.gate.merge import MergeError, merge_reports
-from pytest_greenbudget.results import (
+from pytest_greenbudget.report.model import (
     SCHEMA_VERSION,
     CarbonSettings,
     ComponentMeter,

@@ -8,19 +8,19 @@ from pathlib import Path
 
 import pytest
 
-from pytest_greenbudget.gate.workers import Side, Worker, start_both
-from pytest_greenbudget.gate.worktree import (
+from pytest_greenbudget.measure.probe import RunSample
+from pytest_greenbudget.meters.base import ComponentReading, Reading
+from pytest_greenbudget.paired.controller import sample_from_dict, sample_to_dict, worker_args
+from pytest_greenbudget.paired.worker_process import Side, Worker, start_both
+from pytest_greenbudget.paired.worker_session import layout_padding
+from pytest_greenbudget.paired.worktree import (
     Worktree,
     WorktreeError,
     import_root,
     repo_top,
     resolve,
 )
-from pytest_greenbudget.meters.base import ComponentReading, Reading
-from pytest_greenbudget.paired_worker import layout_padding
-from pytest_greenbudget.pairing import sample_from_dict, sample_to_dict, worker_args
-from pytest_greenbudget.probe import RunSample
-from pytest_greenbudget.results import Work
+from pytest_greenbudget.report.model import Work
 
 
 def git(cwd: Path, *args: str) -> str:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
-from pytest_greenbudget.gate.paired import DEFAULT_DESIGN, PairedDesign, PairedResult, round_effect
+from pytest_greenbudget.paired.stats import DEFAULT_DESIGN, PairedDesign, PairedResult, round_effect
 
 
 def rounds_of(ratios: list[float], base: float = 2.0) -> list[list[tuple[float, float]]]:

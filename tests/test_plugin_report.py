@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from inner_runs import isolate
 
-from pytest_greenbudget.results import SCHEMA_VERSION, read_report
+from pytest_greenbudget.report.model import SCHEMA_VERSION, read_report
 
 GOLDEN = Path(__file__).parent / "data" / "golden-report.json"
 SUITE = """

@@ -211,7 +211,7 @@ def test_hungry():
 WORKER = """
 import json, threading
 import pytest
-from pytest_greenbudget.protocol import run_once
+from pytest_greenbudget.measure.protocol import run_once
 
 RESULTS = {}
 STOP = threading.Event()

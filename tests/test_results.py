@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_greenbudget.results import (
+from pytest_greenbudget.report.model import (
     Budget,
     CarbonSettings,
     Component,

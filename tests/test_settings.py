@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_greenbudget.settings import BudgetSpec, Defaults, glob_match, make_plan, marker_spec
+from pytest_greenbudget.settings.plans import (
+    BudgetSpec,
+    Defaults,
+    glob_match,
+    make_plan,
+    marker_spec,
+)
 
 
 @pytest.mark.parametrize(

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-EARLY = ("", ".plugin", ".hookspecs", ".startup", ".configfile")  # all an unmarked run imports
+EARLY = ("", ".plugin", ".hookspecs", ".startup", ".settings", ".settings.configfile")  # all an unmarked run imports
 # Imported only when a test is measured (or a report, flag or config file asks for settings).
 LATE = (
     "pytest_greenbudget.session",
-    "pytest_greenbudget.judge",
-    "pytest_greenbudget.settings",
-    "pytest_greenbudget.results",
+    "pytest_greenbudget.gate.budget",
+    "pytest_greenbudget.settings.plans",
+    "pytest_greenbudget.report.model",
     "pytest_greenbudget.meters.auto",
     "pytest_greenbudget.meters.rapl",
     "pytest_greenbudget.meters.nvml",
@@ -57,7 +57,7 @@ def test_an_unmarked_suite_imports_only_the_config_reader(pytester: pytest.Pytes
     pytester.makepyfile("def test_a(): pass\ndef test_b(): pass\n")
     modules, out = loaded_modules(pytester.path)
     assert "2 passed" in out
-    assert "pytest_greenbudget.configfile" in modules
+    assert "pytest_greenbudget.settings.configfile" in modules
     assert set(LATE).isdisjoint(modules), sorted(set(LATE) & set(modules))
     assert set(modules) <= {f"pytest_greenbudget{m}" for m in EARLY}, modules
 
@@ -67,7 +67,7 @@ def test_a_marked_suite_loads_them(pytester: pytest.Pytester) -> None:
     pytester.makepyfile("import pytest\n@pytest.mark.greenbudget\ndef test_a(): pass\n")
     modules, out = loaded_modules(pytester.path, "--greenbudget-meter", "cputime")
     assert "1 passed" in out
-    assert {"pytest_greenbudget.session", "pytest_greenbudget.judge"} <= set(modules)
+    assert {"pytest_greenbudget.session", "pytest_greenbudget.gate.budget"} <= set(modules)
 
 
 def test_no_meter_is_built_until_a_test_is_to_be_measured(gb: pytest.Pytester) -> None:

@@ -13,7 +13,7 @@ import pytest
 from github_double import entry, report
 
 from pytest_greenbudget.render.terminal import WIDTH, summary_lines
-from pytest_greenbudget.results import BaselineFigures, Budget, TestEntry
+from pytest_greenbudget.report.model import BaselineFigures, Budget, TestEntry
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from pytest_greenbudget.results import read_report
-from pytest_greenbudget.threads import parse_threads, spin_note
+from pytest_greenbudget.measure.threads import parse_threads, spin_note
+from pytest_greenbudget.report.model import read_report
 
 # The body records what threadpoolctl sees: the BLAS pools' sizes during each run.
 POOLS_SUITE = """

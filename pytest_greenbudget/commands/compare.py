@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 from ..cli import CommandError
 from ..gate.compare import Comparison, compare_reports, percent_change
-from ..results import VERDICTS, Report, ReportError, TestEntry, incomplete_notes, read_report
+from ..report.model import VERDICTS, Report, ReportError, TestEntry, incomplete_notes, read_report
 from ..units import UnitError, format_energy, parse_percent
 from ..untrusted import printable
 

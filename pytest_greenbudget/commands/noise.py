@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 
 from ..cli import CommandError
 from ..gate.stats import session_noise_from, smallest_detectable
-from ..results import Report
+from ..report.model import Report
 from ..untrusted import printable
 from .compare import load_report
 

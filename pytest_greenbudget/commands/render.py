@@ -11,10 +11,10 @@ import argparse
 import sys
 
 from ..cli import CommandError
-from ..files import same_target
 from ..gate.compare import compare_reports
 from ..render.html import write_html
 from ..render.wording import tests_word
+from ..report.io import same_target
 from ..untrusted import printable
 from .compare import load_report
 

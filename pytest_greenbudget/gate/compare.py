@@ -12,7 +12,7 @@ import statistics
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
-from ..results import BaselineFigures, Environment, Report, TestEntry
+from ..report.model import BaselineFigures, Environment, Report, TestEntry
 from ..units import count, format_energy
 from .history import history_change
 from .stats import Change, detect_change

@@ -16,7 +16,7 @@ import math
 import statistics
 from collections.abc import Sequence
 
-from ..results import TestEntry
+from ..report.model import TestEntry
 from .stats import ALPHA, Change, detectable_change, t_sf, verdict_for
 
 HISTORY_MIN = 3  # runs: 2 degrees of freedom; fewer and the meter's default is the better guess

@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import replace
 
-from ..results import SCHEMA_VERSION, Report
+from ..report.model import SCHEMA_VERSION, Report
 from ..units import count
 from .compare import fingerprint_differences
 from .history import runs_of

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
-from ..results import Component
+from ..report.model import Component
 
 # Between-session CV by meter; the README's regressions section says where each comes from.
 METER_NOISE = {

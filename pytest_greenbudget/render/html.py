@@ -12,7 +12,7 @@ import os
 import re
 from collections.abc import Iterable, Sequence
 
-from ..results import Report
+from ..report.model import Report
 from .html_charts import (
     Item,
     budget_chart,
@@ -86,7 +86,7 @@ def render_html(report: Report, *, notes: Iterable[str] = ()) -> str:
 def write_html(report: Report, path: str | os.PathLike[str], *, notes: Iterable[str] = ()) -> None:
     """Write atomically and through symlinks, like the JSON report: an artifact is never half
     a page, and a FIFO or device at ``path`` is refused."""
-    from ..files import write_atomic
+    from ..report.io import write_atomic
 
     write_atomic(path, render_html(report, notes=notes))
 

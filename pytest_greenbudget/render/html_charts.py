@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..results import TestEntry
+from ..report.model import TestEntry
 from ..units import format_energy, format_percent
 from .html_svg import (
     ROW,

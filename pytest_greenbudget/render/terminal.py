@@ -14,7 +14,7 @@ import textwrap
 from ..gate.compare import percent_change
 from ..gate.repeats import repeats_needed
 from ..gate.stats import Summary
-from ..results import Report, TestEntry
+from ..report.model import Report, TestEntry
 from ..units import format_carbon, format_energy
 from .view import NONE, Row, budget_text, build_view, significance, totals
 from .view import machine as describe_machine

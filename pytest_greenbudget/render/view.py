@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from ..gate.compare import percent_change
 from ..gate.stats import Summary
-from ..results import Budget, Environment, Report, TestEntry
+from ..report.model import Budget, Environment, Report, TestEntry
 from ..units import format_carbon, format_energy, format_percent
 from .wording import (
     FLAGGED,

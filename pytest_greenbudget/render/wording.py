@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 from ..gate.compare import percent_change
 from ..gate.stats import detectable_change, session_variance
-from ..results import Report, TestEntry
+from ..report.model import Report, TestEntry
 from ..units import count, format_carbon, format_energy
 
 # Outcomes that say more than a budget verdict could: an expected failure is not "failed".

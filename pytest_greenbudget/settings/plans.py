@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .configfile import ConfigError, KeyPath, RawConfig
-from .settings_values import convert_value as convert_value  # re-exported: plugin.py reads it here
+from .values import convert_value as convert_value  # re-exported: plugin.py reads it here
 
 SUPPORTED_VERSION = 1
 BUDGET_KEYS = ("energy", "carbon", "per", "tolerance", "repeats", "warmup", "threads", "meter")

@@ -29,7 +29,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .stats import ALPHA, detectable_change, t_sf
+from ..gate.stats import ALPHA, detectable_change, t_sf
 
 METHOD = "paired-rounds-floor"  # one-sample t on per-round log ratios of each side's floor
 

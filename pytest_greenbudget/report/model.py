@@ -116,7 +116,7 @@ class TestEntry:
 
     @classmethod
     def from_dict(cls, data: object, where: str = "entry") -> TestEntry:
-        from .report_decode import decode_entry
+        from .decode import decode_entry
 
         return decode_entry(data, where)
 
@@ -170,7 +170,7 @@ class Report:
 
     @classmethod
     def from_dict(cls, data: object, where: str = "report") -> Report:
-        from .report_decode import decode_report
+        from .decode import decode_report
 
         return decode_report(data, where)
 
@@ -211,7 +211,7 @@ def _jsonable(value: Any) -> Any:
 def write_report(report: Report, path: str | os.PathLike[str]) -> None:
     """Write atomically (a reader sees the old file or the new one), through a symlink to its
     target; a FIFO, a device or a folder at ``path`` is refused (``files.NotRegularFile``)."""
-    from .files import write_atomic
+    from .io import write_atomic
 
     text = json.dumps(report.to_dict(), indent=2, ensure_ascii=False, allow_nan=False)
     write_atomic(path, text + "\n")
@@ -228,6 +228,6 @@ def read_report(path: str | os.PathLike[str]) -> Report:
 
 def parse_report(data: bytes, where: str) -> Report:
     """A report from the bytes of a file (or an artifact); ReportError names ``where``."""
-    from .report_decode import parse_report as parse
+    from .decode import parse_report as parse
 
     return parse(data, where)

@@ -13,9 +13,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TypeGuard
 
-from .meters.base import Meter, Reading
-from .report_checks import MAX_ENERGY_J  # what a report may hold: beyond it, a unit bug
-from .results import Work
+from ..meters.base import Meter, Reading
+from ..report.checks import MAX_ENERGY_J  # what a report may hold: beyond it, a unit bug
+from ..report.model import Work
 
 
 class ProbeError(RuntimeError):

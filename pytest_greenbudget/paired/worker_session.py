@@ -15,10 +15,10 @@ from typing import IO, Any
 
 import pytest
 
-from .pairing import sample_to_dict
-from .probe import Probe
-from .protocol import run_once
-from .session import Run
+from ..measure.probe import Probe
+from ..measure.protocol import run_once
+from ..session import Run
+from .controller import sample_to_dict
 
 SAME = "same"
 

@@ -9,8 +9,8 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from .results import ReportError
-from .untrusted import printable
+from ..untrusted import printable
+from .model import ReportError
 
 T = TypeVar("T")
 # Energies are zero or within [1e-15 J, 1e15 J]: a femtojoule to 280 GWh. Any ratio of two

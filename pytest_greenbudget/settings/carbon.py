@@ -13,7 +13,7 @@ from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
-from .results import CarbonSettings
+from ..report.model import CarbonSettings
 
 # codecarbon's own fallback when it knows nothing of the location (world average, g/kWh).
 WORLD_INTENSITY = 475.0

@@ -20,17 +20,17 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from . import judge
-from .gate.compare import percent_change
-from .gate.paired import DEFAULT_DESIGN, METHOD, PairedDesign, PairedResult
-from .gate.runner import PairedRun, PairedRunner, TestPairs
-from .gate.workers import Side
-from .gate.worktree import Worktree, import_root, repo_top, resolve
-from .meters.base import ComponentReading, Reading
-from .probe import RunSample
-from .results import BaselineFigures, CarbonSettings, TestEntry, Work
-from .settings import Plan
-from .units import count, format_energy
+from ..gate import budget as judge
+from ..gate.compare import percent_change
+from ..measure.probe import RunSample
+from ..meters.base import ComponentReading, Reading
+from ..report.model import BaselineFigures, CarbonSettings, TestEntry, Work
+from ..settings.plans import Plan
+from ..units import count, format_energy
+from .schedule import PairedRun, PairedRunner, TestPairs
+from .stats import DEFAULT_DESIGN, METHOD, PairedDesign, PairedResult
+from .worker_process import Side
+from .worktree import Worktree, import_root, repo_top, resolve
 
 # The controller's own outputs and gates: a worker must not write or judge them again.
 VALUE_OPTIONS = (

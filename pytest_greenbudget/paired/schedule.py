@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .paired import DEFAULT_DESIGN, PairedDesign, PairedResult
-from .workers import Outcome, Ready, Side, Worker, start_both
+from .stats import DEFAULT_DESIGN, PairedDesign, PairedResult
+from .worker_process import Outcome, Ready, Side, Worker, start_both
 
 Sample = Mapping[str, Any]  # a serialised probe.RunSample, as a worker sends it
 

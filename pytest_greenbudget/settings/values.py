@@ -10,8 +10,8 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from . import units
-from .threads import parse_threads
+from .. import units
+from ..measure.threads import parse_threads
 
 # Caps: beyond them a value is a typo, not a plan (10**12 repeats would run until killed).
 MAX_REPEATS, MAX_WARMUP = 1000, 100

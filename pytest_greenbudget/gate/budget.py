@@ -10,15 +10,15 @@ import statistics
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from . import carbon as carbon_mod
-from . import threads as threads_mod
-from .gate.noise import meter_noise
-from .gate.stats import Summary
-from .meters.base import Reading
-from .probe import RunSample
-from .results import Budget, CarbonSettings, Component, TestEntry, Work
-from .settings import BudgetSpec, Plan
-from .units import format_carbon, format_energy
+from ..measure import threads as threads_mod
+from ..measure.probe import RunSample
+from ..meters.base import Reading
+from ..report.model import Budget, CarbonSettings, Component, TestEntry, Work
+from ..settings import carbon as carbon_mod
+from ..settings.plans import BudgetSpec, Plan
+from ..units import format_carbon, format_energy
+from .noise import meter_noise
+from .stats import Summary
 
 
 @dataclass(frozen=True)

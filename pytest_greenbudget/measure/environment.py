@@ -13,10 +13,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from . import __version__
-from .meters.base import MeterDescription
-from .meters.cputime import CpuInfo, cpu_count
-from .results import ComponentMeter, Environment
+from .. import __version__
+from ..meters.base import MeterDescription
+from ..meters.cputime import CpuInfo, cpu_count
+from ..report.model import ComponentMeter, Environment
 
 
 @functools.lru_cache(maxsize=4)  # the summary and the report file both ask

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import pytest
 
-from .gate.paired import DEFAULT_DESIGN, PairedDesign
-from .gate.workers import WorkerError
-from .gate.worktree import WorktreeError
-from .invocation import write_line
-from .pairing import Invocation, Paired, measure_against
-from .session import Run, Settings
+from ..invocation import write_line
+from ..session import Run, Settings
+from .controller import Invocation, Paired, measure_against
+from .stats import DEFAULT_DESIGN, PairedDesign
+from .worker_process import WorkerError
+from .worktree import WorktreeError
 
 
 def design(config: pytest.Config) -> PairedDesign:

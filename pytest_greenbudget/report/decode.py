@@ -13,7 +13,8 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from .report_checks import (
+from ..untrusted import printable
+from .checks import (
     MAX_RATIO,
     amount,
     array,
@@ -31,7 +32,7 @@ from .report_checks import (
     string,
     strings,
 )
-from .results import (
+from .model import (
     SCHEMA_VERSION,
     VERDICTS,
     BaselineFigures,
@@ -45,7 +46,6 @@ from .results import (
     TestEntry,
     Work,
 )
-from .untrusted import printable
 
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 

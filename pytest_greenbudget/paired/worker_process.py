@@ -3,7 +3,7 @@
 A worker is a pytest session started with ``--greenbudget-paired-worker=R,W``: it reads
 commands as JSON lines from fd R and answers on fd W. Tests print, so stdout is never the
 channel; the worker's own output goes to a log file whose last line explains a crash. Pure:
-no pytest import (the worker's end is ``pytest_greenbudget.paired_worker``).
+no pytest import (the worker's end is ``pytest_greenbudget.paired.worker_session``).
 """
 
 from __future__ import annotations

@@ -1,0 +1,1 @@
+"""``--greenbudget-against``: the paired gate, base against head in rounds of fresh processes."""

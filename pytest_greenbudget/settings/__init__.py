@@ -1,0 +1,1 @@
+"""Settings read once: the config file, values, plans, carbon. Pure: no pytest."""
