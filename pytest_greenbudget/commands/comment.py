@@ -21,8 +21,9 @@ from typing import TYPE_CHECKING
 from ..cli import CommandError
 from ..github.actions import DEFAULT_BOT_LOGIN, ActionsEnv, ActionsError, command
 from ..render.view import View
-from ..report.model import Report, ReportError, incomplete_notes, parse_report, read_report
-from ..untrusted import printable
+from ..report.io import parse_report, read_report
+from ..report.model import Report, ReportError, incomplete_notes
+from ..report.untrusted import printable
 
 if TYPE_CHECKING:
     from ..github.client import GitHubClient
