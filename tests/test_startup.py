@@ -9,7 +9,14 @@ from pathlib import Path
 
 import pytest
 
-EARLY = ("", ".plugin", ".hookspecs", ".startup", ".settings", ".settings.configfile")  # all an unmarked run imports
+EARLY = (
+    "",
+    ".plugin",
+    ".hookspecs",
+    ".startup",
+    ".settings",
+    ".settings.configfile",
+)  # all an unmarked run imports
 # Imported only when a test is measured (or a report, flag or config file asks for settings).
 LATE = (
     "pytest_greenbudget.session",
