@@ -15,7 +15,7 @@ from github_double import entry, report
 from pytest_greenbudget.render.terminal import WIDTH, summary_lines
 from pytest_greenbudget.report.model import BaselineFigures, Budget, TestEntry
 
-EXAMPLES = Path(__file__).parent.parent / "examples"
+EXAMPLES = Path(__file__).parents[2] / "examples"
 
 
 def paired(test: TestEntry, ratio: float, p: float, verdict: str) -> TestEntry:

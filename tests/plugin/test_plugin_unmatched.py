@@ -29,7 +29,7 @@ WARNING = (
 @pytest.fixture
 def suite(gb: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
     # xdist workers are subprocesses: they find the fake meter (and this checkout) this way
-    path = [str(Path(__file__).parent / "support"), os.environ.get("PYTHONPATH", "")]
+    path = [str(Path(__file__).parents[1] / "support"), os.environ.get("PYTHONPATH", "")]
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(p for p in path if p))
     gb.makefile(".yaml", greenbudget=CONFIG)
     gb.makepyfile(test_model=TESTS)

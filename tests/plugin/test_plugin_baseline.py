@@ -182,7 +182,7 @@ def test_xdist_workers_send_entries_to_one_report(
     gb: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pytest.importorskip("xdist")
-    monkeypatch.setenv("PYTHONPATH", str(Path(__file__).parent / "support"))  # for the workers
+    monkeypatch.setenv("PYTHONPATH", str(Path(__file__).parents[1] / "support"))  # for the workers
     gb.makepyfile(
         test_many="from fakemeter import burn\nimport pytest\n"
         + "".join(
@@ -203,7 +203,7 @@ def test_xdist_with_baseline_lists_missing_tests_once(
     gb: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pytest.importorskip("xdist")
-    monkeypatch.setenv("PYTHONPATH", str(Path(__file__).parent / "support"))
+    monkeypatch.setenv("PYTHONPATH", str(Path(__file__).parents[1] / "support"))
     _baseline(gb)
     gb.makepyfile(
         test_suite="from fakemeter import burn\nimport pytest\n"
@@ -226,7 +226,7 @@ def test_xdist_crashed_worker_is_named_and_the_rest_reported(
     gb: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pytest.importorskip("xdist")
-    monkeypatch.setenv("PYTHONPATH", str(Path(__file__).parent / "support"))
+    monkeypatch.setenv("PYTHONPATH", str(Path(__file__).parents[1] / "support"))
     gb.makepyfile(
         test_crash="""
 import os

@@ -110,7 +110,7 @@ def test_bad_marker_value_names_the_test(gb: pytest.Pytester) -> None:
 def test_threadpoolctl_is_imported_only_when_a_limit_is_set(
     gb: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    here = Path(__file__).parent  # the plugin under test and the fake meter, for the child
+    here = Path(__file__).parents[1]  # the plugin under test and the fake meter, for the child
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(here / "support"), str(here.parent)]))
     gb.makepyfile(
         test_i="""
@@ -195,7 +195,7 @@ def test_serial_baseline_and_parallel_run_are_not_comparable(
     gb: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pytest.importorskip("xdist")
-    here = Path(__file__).parent
+    here = Path(__file__).parents[1]
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(here / "support"), str(here.parent)]))
     gb.makepyfile(
         test_x="from fakemeter import burn\nimport pytest\n"

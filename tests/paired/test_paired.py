@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-SUPPORT = Path(__file__).parent / "support"
+SUPPORT = Path(__file__).parents[1] / "support"
 FAST = ("--greenbudget-against-rounds=2:2", "--greenbudget-against-pairs=1")  # keep tests quick
 
 TEST = """

@@ -53,7 +53,7 @@ def test_keyboard_interrupt_is_incomplete(
     gb: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # in a subprocess: in-process, the interrupt would stop this test run too
-    support = str(Path(__file__).parent / "support")
+    support = str(Path(__file__).parents[1] / "support")
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([support, os.environ.get("PYTHONPATH", "")]))
     gb.makepyfile(TWO.format(body="raise KeyboardInterrupt"))
     result = gb.runpytest_subprocess("--greenbudget-report", "r.json")

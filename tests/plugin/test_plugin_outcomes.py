@@ -265,7 +265,7 @@ def test_outcomes_and_notes_reach_the_report_under_xdist(
     gb: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # xdist workers are subprocesses: they find the fake meter (and this checkout) this way
-    path = [str(Path(__file__).parent / "support"), os.environ.get("PYTHONPATH", "")]
+    path = [str(Path(__file__).parents[1] / "support"), os.environ.get("PYTHONPATH", "")]
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(p for p in path if p))
     gb.makepyfile(
         BURN

@@ -10,7 +10,7 @@ from inner_runs import isolate
 
 from pytest_greenbudget.report.model import SCHEMA_VERSION, read_report
 
-GOLDEN = Path(__file__).parent / "data" / "golden-report.json"
+GOLDEN = Path(__file__).parents[1] / "data" / "golden-report.json"
 SUITE = """
 from fakemeter import burn
 import pytest

@@ -153,7 +153,7 @@ def test_under_xdist_the_controller_writes_one_page_with_every_test(
 ) -> None:
     pytest.importorskip("xdist")
     # The workers import the fake meter, and this checkout's plugin, from these folders.
-    paths = [Path(__file__).parent / "support", Path(__file__).parents[1]]
+    paths = [Path(__file__).parents[1] / "support", Path(__file__).parents[2]]
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(map(str, paths)))
     gb.makepyfile(
         test_many="from fakemeter import burn\nimport pytest\n"

@@ -92,7 +92,7 @@ def test_item02_a_crashed_xdist_worker_keeps_what_it_measured(
     gb: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pytest.importorskip("xdist")
-    paths = [str(Path(__file__).parent / "support"), os.environ.get("PYTHONPATH", "")]
+    paths = [str(Path(__file__).parents[1] / "support"), os.environ.get("PYTHONPATH", "")]
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(p for p in paths if p))  # for the workers
     tests = "".join(
         f"@pytest.mark.greenbudget(repeats=1, warmup=0)\ndef test_{i:02d}():\n    burn(1.0)\n\n"

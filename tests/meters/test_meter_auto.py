@@ -25,7 +25,7 @@ from pytest_greenbudget.meters.base import (
     Reading,
 )
 
-DOCS = Path(__file__).parent.parent / "docs" / "meters.md"
+DOCS = Path(__file__).parents[2] / "docs" / "meters.md"
 NO_GPU = fake(1, init_error=NVMLError_LibraryNotFound)
 NO_GPU_DETAIL = "no NVIDIA driver: libnvidia-ml.so not found"
 

@@ -23,7 +23,7 @@ from github_double import (
     report,
 )
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).parents[2]
 ACTION = ROOT / "action" / "action.yml"
 WORKFLOWS = sorted((ROOT / "examples" / "github-workflows").glob("*.yml"))
 EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
