@@ -26,7 +26,8 @@ from ..report.model import Report, ReportError, incomplete_notes
 from ..report.untrusted import printable
 
 if TYPE_CHECKING:
-    from ..github.client import GitHubClient
+    from ..github.client import Comment, GitHubClient
+    from ..render.sections import Section
 
 MODES = ("always", "on-change", "on-regression", "never")
 CHANGED = ("regressed", "over-budget", "improved", "new", "missing")
@@ -44,6 +45,15 @@ def _runs(text: str) -> int:
     if not text.isdigit() or not 1 <= int(text) <= MAX_RUNS:
         raise argparse.ArgumentTypeError(f"runs must be a whole number 1-{MAX_RUNS}: {text!r}")
     return int(text)
+
+
+def _section(text: str) -> str:
+    from ..render.sections import SectionError, check_name
+
+    try:
+        return check_name(text)
+    except SectionError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -79,6 +89,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--fail-on-regression", action="store_true", help="exit 1 on a regression or overrun"
     )
+    parser.add_argument(
+        "--section",
+        type=_section,
+        metavar="NAME",
+        help="this job's section of the one comment that a matrix's jobs share "
+        "(e.g. the Python version, gpu or cpu); each job updates only its own",
+    )
     parser.add_argument("--github-token", help="default: $GITHUB_TOKEN (prefer the variable)")
     parser.add_argument(
         "--bot-login",
@@ -111,7 +128,7 @@ def run(args: argparse.Namespace, *, sleep: Callable[[float], None] = time.sleep
 
     with GitHubClient(env.api_url, token, sleep=sleep) as client:
         try:
-            return _run(args, env, head, client if token else None)
+            return _run(args, env, head, client if token else None, sleep)
         except GitHubError as exc:
             # Only errors that a person must fix reach here: a bad token or a wrong name.
             raise CommandError(f"GitHub: {exc}") from None
@@ -132,7 +149,11 @@ def _read(path: str, flag: str) -> Report:
 
 
 def _run(
-    args: argparse.Namespace, env: ActionsEnv, head: Report, client: GitHubClient | None
+    args: argparse.Namespace,
+    env: ActionsEnv,
+    head: Report,
+    client: GitHubClient | None,
+    sleep: Callable[[float], None],
 ) -> int:
     from ..render.markdown import render_markdown
     from ..render.view import build_view
@@ -149,7 +170,7 @@ def _run(
         from ..github.actions import append_summary
 
         append_summary(env.step_summary, render_markdown(view, SUMMARY_CHARS))
-    url = _post(args, target, client, view)
+    url = _post(args, target, client, view, sleep)
     _annotate(view)
     _outputs(env, view, url)
     failed = gate or view.counts.get("over-budget", 0) > 0
@@ -247,7 +268,13 @@ def _compare(base: Report | None, head: Report) -> tuple[Report, tuple[str, ...]
     return result.report, tuple(result.warnings), result.gate_failed
 
 
-def _post(args: argparse.Namespace, target: Target, client: GitHubClient | None, view: View) -> str:
+def _post(
+    args: argparse.Namespace,
+    target: Target,
+    client: GitHubClient | None,
+    view: View,
+    sleep: Callable[[float], None],
+) -> str:
     """The comment's URL, or "" when none was written (and a line saying why)."""
     if args.mode == "never" or target.pr is None or target.skip:
         why = target.skip or ("--mode never" if args.mode == "never" else "no pull request")
@@ -259,14 +286,37 @@ def _post(args: argparse.Namespace, target: Target, client: GitHubClient | None,
     gh, repo = _need_client(client, "comment"), _need_repo(target.repo)
     try:
         create = _should_create(args.mode, view)
-        body = render_markdown(view)
-        posted = upsert_comment(gh, repo, target.pr, body, bot_login=args.bot_login, create=create)
+        if args.section:
+            posted = _post_section(args, gh, (repo, target.pr), view, create, sleep)
+        else:
+            body = render_markdown(view)
+            posted = upsert_comment(
+                gh, repo, target.pr, body, bot_login=args.bot_login, create=create
+            )
     except GitHubError as exc:
         if exc.status in (401, 404):
             raise
         print(command("warning", f"greenbudget could not comment: {exc}", title=_why(exc)))
         return ""
     return posted.html_url if posted else ""
+
+
+def _post_section(
+    args: argparse.Namespace,
+    gh: GitHubClient,
+    where: tuple[str, int],
+    view: View,
+    create: bool,
+    sleep: Callable[[float], None],
+) -> Comment | None:
+    from ..github.sections import upsert_section
+    from ..render.markdown import render_markdown
+    from ..render.sections import section_of
+
+    def render(limit: int) -> Section:
+        return section_of(view, args.section, "", render_markdown, limit)
+
+    return upsert_section(gh, *where, render, bot_login=args.bot_login, create=create, sleep=sleep)
 
 
 def _why(exc: Exception) -> str:
