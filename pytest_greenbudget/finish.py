@@ -67,10 +67,14 @@ def write_outputs(session: pytest.Session, report: Report, path: str | None) -> 
 def show_summary(terminalreporter: Any, report: Report, verbose: bool, noise_given: bool) -> None:
     """The greenbudget section of the terminal summary; an incomplete run's banner in yellow."""
     from .render.terminal import summary_lines
+    from .render.view import build_view
 
     terminalreporter.section("greenbudget")
-    lines = summary_lines(report, verbose=verbose, noise_measured=noise_given)
-    banner = report.incomplete  # the summary opens with it, up to the table's header
+    writer = getattr(terminalreporter, "_tw", None)  # pytest's own width: COLUMNS, else 80
+    width = getattr(writer, "fullwidth", 80)
+    lines = summary_lines(report, verbose=verbose, noise_measured=noise_given, width=width)
+    banner = report.incomplete  # the summary opens with it, up to the headline
+    headline = build_view(report).headline
     for line in lines:  # test ids and notes may come from the baseline
-        banner = banner and not line.startswith("test ")
+        banner = banner and not line.startswith(headline[:20])
         terminalreporter.write_line(printable(line), yellow=banner)

@@ -98,8 +98,10 @@ def parse_percent(text: object) -> float:
 
 
 def _pick(value: float, ladder: list[tuple[str, float]]) -> tuple[str, float]:
+    # Compared as shown (three digits): 0.99999 J is "1.00 J", never "1000 mJ".
+    shown = abs(float(f"{value:.3g}"))
     for unit, scale in ladder:
-        if abs(value) >= scale:
+        if shown >= scale:
             return unit, scale
     return ladder[-1]
 
@@ -129,6 +131,7 @@ def format_percent(fraction: float, signed: bool = False) -> str:
 def _sig(value: float, digits: int) -> str:
     if value == 0:
         return "0"
+    value = float(f"{value:.{digits}g}")  # 0.99999 rounds to 1.00, not 1.000
     decimals = max(digits - 1 - math.floor(math.log10(abs(value))), 0)
     return f"{value:.{decimals}f}"
 

@@ -248,7 +248,8 @@ def _should_create(mode: str, view: View) -> bool:
 def _annotate(view: View) -> None:
     for row in view.flagged:
         if row.verdict == "regressed":
-            detail = f"{row.base} -> {row.head} ({row.change}, {row.significance})"
+            detail = row.detail  # 'regressed: +24% (190 -> 227 mJ floors), p<0.001, ...'
+
             title = "Energy regression"
         else:
             detail = f"{row.head}, {row.budget_used} of its budget of {row.budget}"

@@ -13,8 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from ..report.model import BaselineFigures, Environment, Report, TestEntry
-from ..units import count, format_energy
+from ..units import count
 from .history import history_change
+from .lines import change_text, verdict_line
 from .stats import Change, detect_change
 
 INCOMPARABLE = "baseline from another machine, meter, worker count or thread limit"
@@ -209,10 +210,13 @@ class _Judge:
         )
         if head.verdict == "over-budget":  # the budget's failure names its source: keep it
             return replace(head, baseline=figures)
-        message = describe_change(change, base_j, head_j, noise_reason(head))
+        judged = replace(head, verdict=change.verdict, baseline=figures)
+        message = verdict_line(judged) or change.verdict
+        if change.p_value is None and change.note:  # why there is no test: said once, here
+            message = f"{message} ({change.note})"
         if not (comparable or self.gate_incomparable) and change.verdict in GATING:
             message = f"{message}; {_not_gated(self.comparable, base, head)}"
-        return replace(head, verdict=change.verdict, message=message, baseline=figures)
+        return replace(judged, message=message)
 
     def _warn(self, text: str) -> None:
         self.warnings.append(text)
@@ -269,24 +273,6 @@ def missing_entries(base: Report, head: Report) -> tuple[TestEntry, ...]:
 # --- messages -------------------------------------------------------------------------------
 
 
-def describe_change(change: Change, base_j: float, head_j: float, reason: str = "") -> str:
-    """One line for a test's message, e.g. 'energy regressed +23% vs baseline (3.10 J ->
-    3.81 J, p=0.002)'. Meant for the plugin's in-run gate too, so it says only what the
-    change itself knows, and ``reason``: what limited it (the noise allowed for)."""
-    detail = f"{format_energy(base_j)} -> {format_energy(head_j)}, {evidence(change)}"
-    change_text = percent_change(change.ratio)
-    if change.verdict == "unchanged":
-        return f"energy {change_text} vs baseline, within noise and tolerance ({detail})"
-    if change.verdict == "inconclusive" and change.detectable is not None:
-        limit = f" ({reason})" if reason else ""
-        return (
-            f"energy {change_text} vs baseline, inconclusive: this comparison could only "
-            f"have found a change above {percent_change(1.0 + change.detectable)}{limit} "
-            f"({detail})"
-        )
-    return f"energy {change.verdict} {change_text} vs baseline ({detail})"
-
-
 def noise_reason(entry: TestEntry) -> str:
     """'25% between-session noise, meter default (cputime), 5 runs a side'."""
     noise = entry.session_noise * 100
@@ -297,16 +283,6 @@ def noise_reason(entry: TestEntry) -> str:
     return f"{shown} between-session noise, {entry.noise_source}, {runs}"
 
 
-def evidence(change: Change) -> str:
-    """'p=0.002', 'p<0.001', or 'ratio only: <why>'."""
-    if change.p_value is None:
-        return f"ratio only: {change.note}" if change.note else "ratio only"
-    if change.p_value < 0.001:
-        return "p<0.001"
-    return f"p={change.p_value:.2g}"
-
-
 def percent_change(ratio: float) -> str:
     """'+23%' for big changes, '+1.2%' where whole percent would round small ones to nothing."""
-    percent = (ratio - 1.0) * 100.0
-    return f"{percent:+.0f}%" if abs(percent) >= 10 else f"{percent:+.1f}%"
+    return change_text(ratio)

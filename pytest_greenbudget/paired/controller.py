@@ -21,14 +21,14 @@ from pathlib import Path
 from typing import Any
 
 from ..gate import budget as judge
-from ..gate.compare import percent_change
+from ..gate.lines import verdict_line
 from ..measure.probe import RunSample
 from ..meters.base import ComponentReading, Reading
 from ..report.model import BaselineFigures, CarbonSettings, TestEntry, Work
 from ..settings.plans import Plan
-from ..units import count, format_energy
+from ..units import count
 from .schedule import PairedRun, PairedRunner, TestPairs
-from .stats import DEFAULT_DESIGN, METHOD, PairedDesign, PairedResult
+from .stats import DEFAULT_DESIGN, METHOD, PairedDesign, round_floors
 from .worker_process import Side
 from .worktree import Worktree, import_root, repo_top, resolve
 
@@ -221,41 +221,15 @@ def _compared(
         statistics.median(base_j), tuple(base_j), result.ratio, result.p_value, METHOD,
         comparable=True, mode="paired", ref=paired.ref, commit=paired.commit,
         pairs=tuple(flat), detectable=result.detectable,
+        floors=tuple(round_floors(r) for r in pairs.rounds if r),
     )  # fmt: skip
     entry = replace(entry, baseline=figures)
     if entry.verdict == "over-budget":  # the budget's failure names its source: keep it
         return entry
-    head_j = statistics.median(h for h, _ in flat)
-    text = describe(result, figures.energy_j, head_j, paired.label, len(flat))
-    if result.verdict == "inconclusive":
-        text += f"; significance needs p < {design.alpha_per_look:g} (two looks at the data)"
-    return replace(entry, verdict=result.verdict, message=text)
-
-
-def describe(result: PairedResult, base_j: float, head_j: float, label: str, pairs: int) -> str:
-    """One line, e.g. 'energy regressed +12% vs main@abc1234 (3.10 J -> 3.47 J, p=0.002,
-    12 pairs in 6 rounds), measured side by side in this job'."""
-    p = "no test" if result.p_value is None else _p(result.p_value)
-    detail = f"{format_energy(base_j)} -> {format_energy(head_j)}, {p}, "
-    detail += f"{pairs} pairs in {result.rounds} rounds"
-    if result.detectable is not None:
-        detail += f", could see {percent_change(1.0 + result.detectable)}"
-    change = percent_change(result.ratio)
-    what = {
-        "unchanged": f"energy {change} vs {label}, within tolerance",
-        "inconclusive": f"energy {change} vs {label}, inconclusive ({_why(result)})",
-    }.get(result.verdict, f"energy {result.verdict} {change} vs {label}")
-    return f"{what} ({detail}), measured side by side in this job"
-
-
-def _why(result: PairedResult) -> str:
-    """Beyond the tolerance but not significant, or within it but too noisy to rule a rise
-    of the tolerance out (the detectable change says how large a rise it could have seen)."""
-    return "not significant" if result.beyond_tolerance else "too noisy to rule out the tolerance"
-
-
-def _p(p: float) -> str:
-    return "p<0.001" if p < 0.001 else f"p={p:.2g}"
+    entry = replace(entry, verdict=result.verdict)
+    # One short line, as every format shows it; the base's name and the method are said once
+    # for the run (its notes, the report's baseline fields, the summary's how-judged line).
+    return replace(entry, message=verdict_line(entry) or result.verdict)
 
 
 def _missing(nodeid: str, label: str) -> TestEntry:

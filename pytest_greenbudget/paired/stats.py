@@ -98,15 +98,22 @@ class PairedResult:
 
 
 def round_effect(pairs: Sequence[tuple[float, float]]) -> float:
-    """log(head floor / base floor) for one round; a floor is the mean of a side's lowest
-    third of runs (at least one), which a spike on either side does not move."""
+    """log(head floor / base floor) for one round."""
+    head, base = round_floors(pairs)
+    return math.log(head / base)
+
+
+def round_floors(pairs: Sequence[tuple[float, float]]) -> tuple[float, float]:
+    """(head, base) floors of one round: a floor is the mean of a side's lowest third of runs
+    (at least one), which a spike on either side does not move. The report keeps them, so the
+    figures shown beside a change are the ones it is the ratio of."""
     for head, base in pairs:
         if head <= 0 or base <= 0:
             raise ValueError(f"a zero-energy reading ({head} J vs {base} J) has no log ratio")
     keep = max(1, math.ceil(len(pairs) / 3))
     heads = sorted(head for head, _ in pairs)[:keep]
     bases = sorted(base for _, base in pairs)[:keep]
-    return math.log(math.fsum(heads) / math.fsum(bases))
+    return math.fsum(heads) / keep, math.fsum(bases) / keep
 
 
 def _one_sample(effects: Sequence[float]) -> tuple[float | None, float | None, float | None]:

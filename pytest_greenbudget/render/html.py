@@ -44,17 +44,17 @@ SYMBOLS = {
 COLUMNS = (
     "Verdict",
     "Test",
-    "Base",
-    "Head",
-    "Change",
-    "Significance",
+    "Energy (median)",
+    "Change vs base",
+    "Evidence",
     "Runs",
     "Spread (CV)",
     "Budget",
     "Budget used",
     "Carbon",
 )
-NUMERIC = {"Base", "Head", "Change", "Runs", "Spread (CV)", "Budget used", "Carbon"}
+NUMERIC = {"Energy (median)", "Change vs base", "Runs", "Spread (CV)", "Budget used", "Carbon"}
+MOODS = {"fail": "✖", "unsure": "?", "pass": "✔"}  # never a tick while tests are inconclusive
 BREAKS = re.compile(r"(::|/|_|\[|,|-|\.)")  # where a test id may wrap: after these, not mid-word
 # Nothing may be fetched: no script, no image, no font, no frame, no form target.
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'none'"
@@ -101,7 +101,8 @@ def _items(view: View, report: Report) -> list[Item]:
 
 
 def _header(view: View, report: Report) -> str:
-    state, symbol = ("fail", "✖") if view.failed else ("pass", "✔")
+    state = view.mood
+    symbol = MOODS[state]
     commit = report.environment.commit
     made = f"{report.created_utc}" + (f" · commit {commit[:12]}" if commit else "")
     banner = f'<p class="banner">{esc(view.banner)}</p>' if view.banner else ""
@@ -117,7 +118,7 @@ def _totals(view: View, report: Report) -> str:
     watts = watt_hours(measured_energy_j(report.tests))
     cards = [
         f'<div class="card"><dt>{esc(label)}</dt><dd>{esc(value)}'
-        + (f"<small>{esc(watts)}</small>" if label == "Energy" else "")
+        + (f"<small>{esc(watts)}</small>" if label.startswith("Energy") else "")
         + "</dd></div>"
         for label, value in view.totals
     ]
@@ -162,10 +163,15 @@ def _change_section(chart: str) -> str:
     return _section(
         "change",
         "Change against the base branch",
-        "Median energy of head vs base, worst first. The shaded band is the test's tolerance; "
-        "a regression is a rise beyond it that is also statistically significant.",
+        "Head vs base, worst first, with the figures each change is the ratio of: side by "
+        "side in one job the per-round floors (each side's lowest third of runs), against a "
+        "stored report the medians. The shaded band is the test's tolerance; a regression is a "
+        "rise beyond it that is also statistically significant.",
         _legend(
-            ("sw-bad", "▲ regressed"), ("sw-better", "▼ improved"), ("sw-neutral", "unchanged")
+            ("sw-bad", "▲ regressed"),
+            ("sw-better", "▼ improved"),
+            ("sw-neutral", "unchanged"),
+            ("sw-unsure", "? inconclusive (no evidence either way)"),
         ),
         chart,
     )
@@ -192,8 +198,9 @@ def _components_section(items: Sequence[Item]) -> str:
     return _section(
         "components",
         "Energy by component",
-        "The median run's energy split by part (cpu, dram, gpu:N), on one scale in joules. "
-        "Hatched parts are estimated from a model, not read from a hardware counter.",
+        "The median run's energy split by part (cpu, dram, gpu:N), on one scale in joules a "
+        "run; each part is drawn at its measured share, so the parts add up to the test's "
+        "median. Hatched parts are estimated from a model, not read from a hardware counter.",
         _legend(*keys, ("hatched-swatch", "estimated")),
         components_chart(items),
     )
@@ -228,14 +235,17 @@ def _table(view: View) -> str:
 
 def _table_row(row: Row) -> str:
     verdict = f"{SYMBOLS.get(row.status, '·')} {row.label}"
-    said = row.detail or row.message
+    said = "" if row.detail else row.message  # a comparison's line is the row itself
     message = f'<span class="msg">{esc(said)}</span>' if said else ""
     runs = str(row.runs) if row.runs else "—"
+    percent, _, figures = row.change.partition(" (")
+    change = esc(percent) + (f'<span class="msg">({esc(figures)}</span>' if figures else "")
     cells = [
         f'<td class="verdict v-{esc(row.status)}">{esc(verdict)}</td>',
         f'<td class="test"><code>{breakable(row.nodeid)}</code>{message}</td>',
-        *(f'<td class="num">{esc(v)}</td>' for v in (row.base, row.head, row.change)),
-        f"<td>{esc(row.significance)}</td>",
+        f'<td class="num">{esc(row.head)}</td>',
+        f'<td class="num">{change}</td>',
+        f"<td>{esc(row.evidence)}</td>",
         *(f'<td class="num">{esc(v)}</td>' for v in (runs, row.spread)),
         f"<td>{esc(row.budget)}</td>",
         *(f'<td class="num">{esc(v)}</td>' for v in (row.budget_use, row.carbon)),

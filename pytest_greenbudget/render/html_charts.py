@@ -29,7 +29,7 @@ from .html_svg import (
     ticks,
     top,
 )
-from .view import Row, change_fraction, spread
+from .view import Row, change_fraction, component_split, spread
 
 Item = tuple[Row, TestEntry]
 BUDGET_CAP = 2.0  # bars past 200% of budget are cut, so the rest stay readable
@@ -37,8 +37,13 @@ CHANGE_CAP = 1.0  # likewise changes past ±100%
 SAMPLES_CAP = 1.0
 # Beside a change: the verdict about that change only. An over-budget test whose energy fell
 # is not marked ▲ next to its -0.7%: the budget chart says it is over.
-MARKS = {"regressed": "▲ ", "improved": "▼ "}
+MARKS = {"regressed": "▲ ", "improved": "▼ ", "inconclusive": "? "}
 CHANGE_VERDICTS = ("regressed", "improved", "unchanged", "inconclusive")
+UNSURE = (  # inconclusive bars: grey stripes, so they are not read as "unchanged"
+    '<defs><pattern id="gb-unsure" width="4" height="4" patternUnits="userSpaceOnUse" '
+    'patternTransform="rotate(45)"><rect class="unsure-stripe" width="2" height="4"/></pattern>'
+    "</defs>"
+)
 HATCH = (
     '<defs><pattern id="gb-hatch" width="6" height="6" patternUnits="userSpaceOnUse" '
     'patternTransform="rotate(45)"><rect class="hatch" width="2" height="6"/></pattern></defs>'
@@ -114,23 +119,26 @@ def change_chart(items: Sequence[Item]) -> str:
         _caption(n, scale.x(0.0), "no change"),
     ]
     regressed = [i for i, (row, _, _) in enumerate(drawn) if row.verdict == "regressed"]
-    return svg("Energy change per test against the base branch", n, body, highlight=regressed)
+    title = "Energy change per test against the base branch"
+    return svg(title, n, body, highlight=regressed, defs=UNSURE)
 
 
 def _change_row(i: int, row: Row, test: TestEntry, change: float, scale: Scale) -> str:
     tolerance = test.tolerance
-    cls = {"regressed": "bar bad", "improved": "bar better"}.get(row.verdict, "bar neutral")
+    cls = {"regressed": "bar bad", "improved": "bar better", "inconclusive": "bar unsure"}.get(
+        row.verdict, "bar neutral"
+    )
     if test.baseline is not None and not test.baseline.comparable:
         cls += " incomparable"
-    said = f" {row.label}" if row.verdict in CHANGE_VERDICTS else ""  # not "over budget"
-    value = f"{MARKS.get(row.verdict, '')}{row.change}{said} · {row.significance}"
+    value = f"{MARKS.get(row.verdict, '')}{row.change}"  # the change and its figures
     marks = [
         rect(scale.x(-tolerance), scale.x(tolerance), top(i) + 3, ROW - 6, "band"),
         rect(scale.x(0.0), scale.x(change), top(i) + 7, ROW - 14, cls),
     ]
     if scale.outside(change):
         marks.append(overflow(i))
-    tip = f"{value}; base {row.base}, head {row.head}, tolerance {format_percent(tolerance)}"
+    said = row.detail or f"{row.change}, {row.evidence} ({row.label})"
+    tip = f"{said}; tolerance {format_percent(tolerance)}"
     return row_group(i, row.nodeid, tip, marks, value)
 
 
@@ -187,7 +195,7 @@ def _samples_row(i: int, row: Row, test: TestEntry, median: float, scale: Scale)
         dot(scale, v / median - 1.0, head_y, "dot head", f"run: {format_energy(v)}")
         for v in test.samples_j
     ]
-    value = f"median {format_energy(median)} · {spread(test)} · n={len(test.samples_j)}"
+    value = f"median {row.head} · {spread(test)} · n={len(test.samples_j)}"
     return row_group(i, row.nodeid, value, marks, value)
 
 
@@ -220,28 +228,32 @@ def components_chart(items: Sequence[Item]) -> str:
 
 
 def _total(test: TestEntry) -> float:
-    """The sum of the parts; 0 (not drawn) when a part is not a finite, non-negative number."""
+    """The test's median energy, which its parts are drawn as shares of; 0 (not drawn) when a
+    part is not a finite, non-negative number."""
     values = [c.energy_j for c in test.components.values()]
-    return sum(values) if all(finite(v) is not None and v >= 0 for v in values) else 0.0
+    if not values or not all(finite(v) is not None and v >= 0 for v in values):
+        return 0.0
+    return sum(joules for _, joules, _ in component_split(test))
 
 
 def _stack_row(
     i: int, row: Row, test: TestEntry, total: float, names: list[str], scale: Scale
 ) -> str:
     marks, start = [], 0.0
+    split = {name: (joules, part) for name, joules, part in component_split(test)}
     for index, name in enumerate(names):
-        part = test.components.get(name)
-        if part is None:
+        if name not in split:
             continue
-        x0, x1 = scale.x(start), scale.x(start + part.energy_j)
-        tip = f"{name}: {format_energy(part.energy_j)}, {part.provenance} by {part.meter}"
+        joules, part = split[name]
+        x0, x1 = scale.x(start), scale.x(start + joules)
+        tip = f"{name}: {format_energy(joules)}, {part.provenance} by {part.meter}"
         y = top(i) + 6
         marks.append(rect(x0, x1, y, ROW - 12, f"seg c{index % 6}", tip))
         if part.provenance != "measured":
             marks.append(rect(x0, x1, y, ROW - 12, "hatched", tip))
-        start += part.energy_j
+        start += joules
     value = format_energy(total)
-    if len(test.components) > 1:  # the largest part; the others are in the tooltips
-        name, part = max(test.components.items(), key=lambda kv: kv[1].energy_j)
-        value += f" · {name} {format_percent(part.energy_j / total)}"
+    if len(split) > 1:  # the largest part; the others are in the tooltips
+        name, (joules, _) = max(split.items(), key=lambda kv: kv[1][0])
+        value += f" · {name} {format_percent(joules / total)}"
     return row_group(i, row.nodeid, value, marks, value)

@@ -38,6 +38,7 @@ h2 { font-size: 17px; margin: 30px 0 4px; border-bottom: 1px solid var(--line); 
 .explain { margin: 4px 0 8px; max-width: 80ch; }
 .status.fail .sym { color: var(--bad); }
 .status.pass .sym { color: var(--good); }
+.status.unsure .sym { color: var(--base); }
 code, .mono { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 12.5px; }
 .cards { display: flex; flex-wrap: wrap; gap: 10px; margin: 0; }
 .card {
@@ -67,6 +68,12 @@ svg.chart { display: block; width: 100%; height: auto; }
 .chart .bad, .sw-bad { fill: var(--bad); background: var(--bad); }
 .chart .better, .sw-better { fill: var(--better); background: var(--better); }
 .chart .neutral, .sw-neutral { fill: var(--neutral); background: var(--neutral); }
+.chart .unsure { fill: url(#gb-unsure); stroke: var(--neutral); stroke-width: 1; }
+.chart .unsure-stripe { fill: var(--neutral); }
+.sw-unsure {
+  background: repeating-linear-gradient(45deg, var(--neutral) 0 2px, transparent 2px 4px);
+  outline: 1px solid var(--neutral); outline-offset: -1px;
+}
 .chart .incomparable { fill-opacity: 0.45; stroke: var(--fg); stroke-dasharray: 3 2; }
 .chart .ci, .sw-ci { fill: var(--ci); background: var(--ci); }
 .chart .dot.head { fill: var(--good); fill-opacity: 0.8; stroke: var(--bg); stroke-width: 1; }

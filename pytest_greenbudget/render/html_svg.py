@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from html import escape
 
+from .wording import short_id as shorten
+
 WIDTH = 1100
 LABEL = 390  # the test-id column; ids are set in monospace, so characters map to pixels
 PLOT_RIGHT = 850
@@ -131,8 +133,8 @@ def overflow(i: int) -> str:
 
 
 def short_id(nodeid: str) -> str:
-    # The end of an id names the test; its start is the path, the first thing to give up.
-    return nodeid if len(nodeid) <= ID_CHARS else "…" + nodeid[-(ID_CHARS - 1) :]
+    # The folders are the first thing to give up, then classes: file and test name stay.
+    return shorten(nodeid, ID_CHARS)
 
 
 def row_group(i: int, nodeid: str, tip: str, marks: Iterable[str], value: str) -> str:

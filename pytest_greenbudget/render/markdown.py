@@ -22,12 +22,14 @@ ICONS = {
     "new": "🆕",
     "missing": "⚪",
 }
+MOODS = {"fail": "🔴", "unsure": "🟡", "pass": "🟢"}  # never green while tests are inconclusive
 # The terminal's columns, narrowed to fit a comment: runs and spread share a cell, and the
-# budget share names its budget. The base's columns only when there is a base.
-COLUMNS = ("", "Test", "Energy", "Runs, spread (CV)", "Budget used")
+# budget share names its budget. The comparison's columns only when there is a base: the
+# change beside the figures it is the ratio of, then what the verdict rests on.
+COLUMNS = ("", "Test", "Energy (median)", "Runs, spread (CV)", "Budget used")
 ALIGN = (":--", ":--", "--:", "--:", "--:")
-BASE_COLUMNS = ("Base", "Change", "Significance")
-BASE_ALIGN = ("--:", "--:", ":--")
+BASE_COLUMNS = ("Change vs base", "Evidence")
+BASE_ALIGN = ("--:", ":--")
 CUT_NOTE = (
     "> ✂️ The rest of this comment is cut: GitHub limits a comment to 65,536 characters. "
     "The job summary and the report hold every test."
@@ -117,7 +119,7 @@ def _hard_cut(text: str, limit: int) -> str:
 
 
 def _document(view: View, flagged: list[str], rest: list[str], omitted: int) -> str:
-    icon = "🔴" if view.failed else "🟢"
+    icon = MOODS[view.mood]
     banner = f"> ⚠️ **{escape(view.banner)}**" if view.banner else ""
     parts = [MARKER, banner, f"### {icon} {escape(view.headline)}"]
     if view.paired:
@@ -134,7 +136,7 @@ def _document(view: View, flagged: list[str], rest: list[str], omitted: int) -> 
 
 
 def _with_base(view: View) -> bool:
-    return any(row.base != NONE or row.change != NONE for row in view.flagged + view.rest)
+    return any(row.change != NONE for row in view.flagged + view.rest)
 
 
 def _line(row: Row, with_base: bool) -> str:
@@ -142,21 +144,25 @@ def _line(row: Row, with_base: bool) -> str:
     test = test_id(row.nodeid)
     if row.message and row.verdict == "over-budget":  # names the budget's source
         test += f"<br>{escape(row.message)}"
-    if row.detail:  # inconclusive: why, and the smallest change it could have seen
-        test += f"<br>{escape(row.detail)}"
     runs = f"{row.runs}, {row.spread}" if row.runs else NONE
-    head = figure(row.head)
-    cells = [verdict, test, head, runs, escape(row.budget_share)]
-    if with_base:
-        cells[2:3] = [figure(row.base), head, row.change, escape(row.significance)]
+    cells = [verdict, test, figure(row.head), runs, escape(row.budget_share)]
+    if with_base:  # the change and its evidence after the head's own figure
+        cells[3:3] = [_change(row.change), escape(row.evidence)]
     return "| " + " | ".join(cells) + " |"
+
+
+def _change(change: str) -> str:
+    """'+24% (190 -> 227 mJ floors)' with its figures kept on one line each."""
+    percent, _, figures = change.partition(" (")
+    if not figures:
+        return figure(change)
+    return f"{figure(percent)}<br>{figure('(' + figures)}"
 
 
 def _table(lines: Sequence[str], with_base: bool) -> str:
     columns, align = list(COLUMNS), list(ALIGN)
-    if with_base:  # the head's energy sits between the base's and the change
-        columns[2:3] = [BASE_COLUMNS[0], "Head", *BASE_COLUMNS[1:]]
-        align[2:3] = [BASE_ALIGN[0], "--:", *BASE_ALIGN[1:]]
+    if with_base:
+        columns[3:3], align[3:3] = BASE_COLUMNS, BASE_ALIGN
     header = "| " + " | ".join(columns) + " |\n| " + " | ".join(align) + " |"
     return header + "\n" + "\n".join(lines)
 
@@ -177,7 +183,7 @@ def _totals(view: View) -> str:
 
 def _meters(view: View) -> str:
     lines = "\n".join(f"- {escape(line)}" for line in view.meters)
-    return f"**How this was measured**\n\n{lines}" if lines else ""
+    return f"**How this was measured and judged**\n\n{lines}" if lines else ""
 
 
 def _notes(notes: Sequence[str]) -> list[str]:

@@ -1,71 +1,77 @@
-"""The terminal summary: one row per measured test, in 100 columns. Pure: returns lines.
+"""The terminal summary: one row per measured test, in pytest's width. Pure: returns lines.
 
-Read in five seconds: the table (energy, the runs it is the median of, their spread, budget
-use naming its budget, verdict, and a change only when there is a base), a legend for the
-columns that need one, then one line each for totals, meter and carbon. What takes longer to
-read (meter reasons, each test's total, components, carbon) waits for ``-v``. Figures are
-worded by the shared view model, as in the PR comment and the HTML page.
+Read in five seconds: the headline, the table (energy, the runs it is the median of, their
+spread, budget use naming its budget, verdict, and a change only when there is a base), a
+legend for the columns that need one, one line per comparison a reader must look at, then one
+line each for totals, meter and carbon. What takes longer to read (meter reasons, each test's
+total, components, carbon, every comparison's line) waits for ``-v``. Figures are worded by
+the shared view model, as in the PR comment and the HTML page. Nothing is wider than the
+terminal: ids are shortened in the middle (file and test name kept), other lines wrap.
 """
 
 from __future__ import annotations
 
 import textwrap
 
-from ..gate.compare import percent_change
+from ..gate.compare import noise_reason, percent_change
+from ..gate.lines import verdict_line
 from ..gate.repeats import repeats_needed
 from ..gate.stats import Summary
 from ..report.model import Report, TestEntry
 from ..units import format_carbon, format_energy
-from .view import NONE, Row, budget_text, build_view, significance, totals
+from .view import NONE, Row, budget_text, build_view, component_split, totals
 from .view import machine as describe_machine
 from .wording import (
     gate_rule,
     incomplete_banner,
     noise_floor,
     session_floor,
+    short_id,
     side_by_side,
     spread_of,
     test_notes,
     tests_word,
-    unresolved,
+    verdict_lines,
 )
 
-WIDTH = 100
+WIDTH = 80  # pytest's own width when it cannot tell (CI logs are not terminals)
+ID_MIN = 30  # below this the id column would say too little: narrower columns go first
 HEADER = ("test", "energy", "runs", "spread", "budget used", "verdict")
 BASE_HEADER = ("vs base",)
-LEGEND = "energy: median of the runs · spread: CV of the runs · budget used: share of that budget"
-
-
-def energy_cell(entry: TestEntry) -> str:
-    """The figure the budget holds: per unit when the test declared work, else the total."""
-    if entry.energy_j is None:
-        return "not measured"
-    if entry.energy_per_unit_j is not None and entry.work is not None:
-        return f"{format_energy(entry.energy_per_unit_j)}/{entry.work.unit}"
-    return format_energy(entry.energy_j)
+DROPPABLE = ("spread", "runs")  # in this order, when the terminal is too narrow for them
+LEGEND = {
+    "energy": "energy: median run",
+    "spread": "spread: CV of the runs",
+    "budget used": "budget used: share of its budget",
+}
 
 
 def _vs_base(entry: TestEntry) -> str:
     if entry.baseline is None or entry.verdict == "missing":
         return NONE
-    return f"{percent_change(entry.baseline.ratio)} ({significance(entry)})"
+    return percent_change(entry.baseline.ratio)
 
 
 def row(entry: TestEntry, shown: Row, with_base: bool) -> tuple[str, ...]:
     runs = str(shown.runs) if shown.runs else NONE
-    cells = (entry.nodeid, energy_cell(entry), runs, shown.spread, shown.budget_use, shown.label)
+    cells = (entry.nodeid, shown.head, runs, shown.spread, shown.budget_use, shown.label)
     return (*cells, _vs_base(entry)) if with_base else cells
 
 
 def table(rows: list[tuple[str, ...]], width: int = WIDTH) -> list[str]:
-    """Columns padded to their widest cell; test ids shortened in the middle when the table
-    would not fit ``width`` (the full ids are in ``-v`` and the report)."""
+    """Columns padded to their widest cell, in ``width``: test ids shortened in the middle
+    (the full ids are in ``-v`` and the report); below ``ID_MIN`` characters for the ids, the
+    spread and then the runs column give way."""
+    for name in DROPPABLE:
+        if _id_room(rows, width) >= ID_MIN or name not in rows[0]:
+            continue
+        gone = rows[0].index(name)
+        rows = [r[:gone] + r[gone + 1 :] for r in rows]
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    over = sum(widths) + 2 * (len(widths) - 1) - width
-    if over > 0:
-        widths[0] = max(widths[0] - over, 24)
-        rows = [(_shorten(r[0], widths[0]), *r[1:]) for r in rows]
-    numeric = {2}  # right-aligned: runs
+    if widths[0] > _id_room(rows, width):
+        widths[0] = max(_id_room(rows, width), ID_MIN // 2)
+        rows = [(short_id(r[0], widths[0]), *r[1:]) for r in rows]
+    numeric = {rows[0].index("runs")} if "runs" in rows[0] else set()  # right-aligned
     lines = [
         "  ".join(
             cell.rjust(w) if i in numeric else cell.ljust(w)
@@ -77,10 +83,15 @@ def table(rows: list[tuple[str, ...]], width: int = WIDTH) -> list[str]:
     return lines
 
 
-def _shorten(text: str, width: int) -> str:
-    # The end of an id (function, parameters) tells tests apart; the path goes first, as in
-    # the HTML charts.
-    return text if len(text) <= width else f"…{text[len(text) - width + 1 :]}"
+def _id_room(rows: list[tuple[str, ...]], width: int) -> int:
+    """Characters left for the ids once every other column has its widest cell."""
+    others = [max(len(r[i]) for r in rows) for i in range(1, len(rows[0]))]
+    return width - sum(others) - 2 * len(others)
+
+
+def legend(header: str) -> str:
+    """The legend of the columns the table kept."""
+    return " · ".join(words for name, words in LEGEND.items() if name in header)
 
 
 def noise_advice(entries: list[TestEntry]) -> str | None:
@@ -116,9 +127,10 @@ def repeats_advice(entry: TestEntry) -> str | None:
 
 
 def summary_lines(
-    report: Report, *, verbose: bool = False, noise_measured: bool = False
+    report: Report, *, verbose: bool = False, noise_measured: bool = False, width: int = WIDTH
 ) -> list[str]:
-    """The table, its legend, then totals, meter and carbon lines; details under ``verbose``.
+    """The headline, the table, its legend, each comparison a reader must look at, then
+    totals, meter and carbon lines; details under ``verbose``. No line is wider than ``width``.
 
     ``noise_measured``: the user set session_noise, so advice to measure it would be noise."""
     view = build_view(report)
@@ -126,22 +138,24 @@ def summary_lines(
     with_base = any(t.baseline is not None for t in report.tests)
     header = HEADER + BASE_HEADER if with_base else HEADER
     shown = view.flagged + view.rest
-    grid = table([header, *(row(entries[r.nodeid], r, with_base) for r in shown)])
+    grid = table([header, *(row(entries[r.nodeid], r, with_base) for r in shown)], width)
+    ordered = [entries[r.nodeid] for r in shown]
     lines = [
-        LEGEND,
+        legend(grid[0]),
+        *verdict_lines(ordered, every=verbose),
         _totals_line(report),
         *_meter_lines(report, verbose),
         _carbon_line(report, verbose),
     ]
     lines += [side_by_side(report.tests) or "", gate_rule(report.tests) or ""]
-    lines += [f"{r.nodeid}: {r.detail}" for r in shown if r.detail]
     lines += test_notes(report.tests)
     if verbose:
-        lines += [line for r in shown for line in test_details(entries[r.nodeid])]
+        lines += [line for test in ordered for line in test_details(test)]
     lines += report.environment.notes
     lines += _advice(report, noise_measured)
-    banner = _wrap(incomplete_banner(report) or "")
-    return banner + grid + [wrapped for line in lines if line for wrapped in _wrap(line)]
+    banner = _wrap(incomplete_banner(report) or "", width)
+    top = _wrap(view.headline, width)
+    return banner + top + grid + [w for line in lines if line for w in _wrap(line, width)]
 
 
 def _advice(report: Report, noise_measured: bool) -> list[str]:
@@ -156,9 +170,10 @@ def _advice(report: Report, noise_measured: bool) -> list[str]:
 
 def _totals_line(report: Report) -> str:
     figures = dict(totals(report))
-    text = f"total: {tests_word(int(figures['Tests measured']))}, {figures['Energy']}"
+    text = f"total: {tests_word(int(figures['Tests measured']))}, {figures['Energy (medians)']}"
     if "Change (same tests)" in figures:
         text += f"; {figures['Change (same tests)']} vs base on the same tests"
+        text += f" ({figures['Base -> head (same tests)']})"
     return text
 
 
@@ -197,19 +212,21 @@ def test_details(entry: TestEntry) -> list[str]:
         facts.append(total)
     if entry.budget is not None:
         facts.append(f"budget {budget_text(entry.budget)} from {entry.budget.source}")
-    for name, part in sorted(entry.components.items()):
-        facts.append(f"{name} {format_energy(part.energy_j)} {part.meter} ({part.provenance})")
+    for name, joules, part in component_split(entry):  # shares of the total: they add up
+        facts.append(f"{name} {format_energy(joules)} {part.meter} ({part.provenance})")
     if entry.carbon_g is not None:
         facts.append(f"carbon {format_carbon(entry.carbon_g)}")
     lines = [f"{entry.nodeid}: " + "; ".join(facts)] if facts else []
-    if entry.message and not unresolved(entry):
+    if entry.message and not verdict_line(entry):  # a comparison's line is said above
         lines.append(f"  {entry.message}")
+    if entry.baseline is not None and entry.baseline.mode != "paired":
+        lines.append(f"  compared allowing {noise_reason(entry)}")
     return lines
 
 
-def _wrap(line: str) -> list[str]:
+def _wrap(line: str, width: int) -> list[str]:
     if not line:
         return []
-    if len(line) <= WIDTH:
+    if len(line) <= width:
         return [line]
-    return textwrap.wrap(line, WIDTH, subsequent_indent="    ", break_on_hyphens=False)
+    return textwrap.wrap(line, max(width, 20), subsequent_indent="    ", break_on_hyphens=False)

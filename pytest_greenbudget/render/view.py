@@ -7,26 +7,30 @@ Every string that came from the report is raw here: escaping is the format's job
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from ..gate.compare import percent_change
+from ..gate.lines import from_to, verdict_line
 from ..gate.stats import Summary
-from ..report.model import Budget, Environment, Report, TestEntry
+from ..report.model import Budget, Component, Environment, Report, TestEntry
 from ..units import format_carbon, format_energy, format_percent
+from .headline import energy_change, headline, headline_mood, same_tests
 from .wording import (
     FLAGGED,
     budget_share,
     budget_use,
+    change_cell,
+    energy_cell,
+    evidence,
     gate_rule,
     incomplete_banner,
     runs_of,
     side_by_side,
     status,
     test_notes,
-    tests_word,
-    unresolved,
 )
 
 # Reading order: what needs action, then what could not be judged, then what changed, then
@@ -51,10 +55,9 @@ class Row:
     nodeid: str
     verdict: str  # one of results.VERDICTS, or "" when the report carries none
     label: str
-    base: str
-    head: str
-    change: str
-    significance: str
+    head: str  # the figure the budget holds: the median run, per unit where declared
+    change: str  # "+24% (190 -> 227 mJ floors)": the change and the figures it is a ratio of
+    evidence: str  # what a comparison's verdict rests on: "p<0.001, 10 rounds"
     budget: str
     budget_used: str
     carbon: str
@@ -64,7 +67,7 @@ class Row:
     spread: str = NONE  # coefficient of variation of those runs
     budget_use: str = NONE  # "35% energy": the share, naming its budget
     budget_share: str = NONE  # "35% of 2.00 J": the share and the budget itself
-    detail: str = ""  # why a change could not be judged, and what it could have seen
+    detail: str = ""  # the verdict's one line, for a comparison: "regressed: +24% (...), ..."
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,10 @@ class View:
     @property
     def failed(self) -> bool:
         return bool(self.flagged)
+
+    @property
+    def mood(self) -> str:
+        return headline_mood(self.counts, self.failed)
 
 
 def build_view(
@@ -117,17 +124,15 @@ def _sort_key(test: TestEntry) -> tuple[int, float, str]:
 
 
 def _row(test: TestEntry) -> Row:
-    base = test.baseline
     head_missing = test.verdict == "missing"
     shown = status(test)
     return Row(
         nodeid=test.nodeid,
         verdict=test.verdict or "",
         label=LABELS.get(shown, shown),
-        base=format_energy(base.energy_j) if base else _base_of_missing(test),
-        head=NONE if head_missing or test.energy_j is None else format_energy(test.energy_j),
-        change=_change(test),
-        significance=significance(test),
+        head=NONE if head_missing else energy_cell(test),
+        change=change_cell(test),
+        evidence=evidence(test),
         budget=budget_text(test.budget),
         budget_used=NONE if test.budget_used is None else format_percent(test.budget_used),
         carbon=NONE if test.carbon_g is None or head_missing else format_carbon(test.carbon_g),
@@ -137,34 +142,8 @@ def _row(test: TestEntry) -> Row:
         spread=spread(test),
         budget_use=budget_use(test),
         budget_share=budget_share(test),
-        detail=unresolved(test) or "",
+        detail=verdict_line(test) or "",
     )
-
-
-def _base_of_missing(test: TestEntry) -> str:
-    # A base-only test may come with its base figures as its own energy.
-    if test.verdict == "missing" and test.energy_j is not None:
-        return format_energy(test.energy_j)
-    return NONE
-
-
-def _change(test: TestEntry) -> str:
-    if test.verdict == "missing":
-        return "removed"
-    if test.baseline is None:
-        return "new" if test.verdict == "new" else NONE
-    return percent_change(test.baseline.ratio)
-
-
-def significance(test: TestEntry) -> str:
-    base = test.baseline
-    if base is None:
-        return NONE
-    if not base.comparable:
-        return "not comparable"
-    if base.method == "ratio-only" or base.p_value is None:
-        return "ratio only"
-    return "p<0.001" if base.p_value < 0.001 else f"p={base.p_value:.2g}"  # as compare.py
 
 
 def budget_text(budget: Budget | None) -> str:
@@ -182,61 +161,15 @@ def budget_text(budget: Budget | None) -> str:
 # --- headline and totals ------------------------------------------------------------------
 
 
-def same_tests(tests: Iterable[TestEntry]) -> tuple[float, float] | None:
-    """(head, base) energy summed over the tests present in both runs, if any.
-
-    New and removed tests are left out, so adding a test never reads as a regression.
-    """
-    pairs = [
-        (t.energy_j, t.baseline.energy_j)
-        for t in tests
-        if t.baseline is not None and t.energy_j is not None and t.verdict != "missing"
-    ]
-    return (sum(h for h, _ in pairs), sum(b for _, b in pairs)) if pairs else None
-
-
-def energy_change(tests: Iterable[TestEntry]) -> float | None:
-    sums = same_tests(tests)
-    return sums[0] / sums[1] - 1.0 if sums and sums[1] > 0 else None
-
-
-def headline(tests: tuple[TestEntry, ...], counts: Mapping[str, int]) -> str:
-    """One line a reviewer reads in five seconds: what needs action, and the overall change.
-
-    The change is its own clause ("energy -1.0% vs base"), never glued to a count, so that
-    "1 over budget" is not read as over budget by -1.0%."""
-    if not tests:
-        return "No measured tests in this report"
-    parts = [
-        f"{tests_word(counts['regressed'])} regressed" if counts.get("regressed") else "",
-        f"{counts['over-budget']} over budget" if counts.get("over-budget") else "",
-        f"{counts['inconclusive']} inconclusive" if counts.get("inconclusive") else "",
-    ]
-    said = ", ".join(p for p in parts if p) or _calm(tests, counts)
-    change = energy_change(tests)
-    if change is not None:
-        return f"{said} · energy {percent_change(1.0 + change)} vs base"
-    measured = [t.energy_j for t in tests if t.energy_j is not None and t.verdict != "missing"]
-    return f"{said} · {format_energy(sum(measured))} in total" if measured else said
-
-
-def _calm(tests: tuple[TestEntry, ...], counts: Mapping[str, int]) -> str:
-    if any(t.baseline is not None for t in tests):
-        improved = counts.get("improved", 0)
-        lead = f"{tests_word(improved)} improved, none regressed" if improved else "No regressions"
-        return f"{lead} in {tests_word(len(tests))}"
-    return f"{tests_word(len(tests))} within budget"
-
-
 def totals(report: Report) -> tuple[tuple[str, str], ...]:
     # Missing tests carry their base figures; tests whose body failed carry none.
     present = [t for t in report.tests if t.verdict != "missing" and t.energy_j is not None]
     head = sum(t.energy_j for t in present if t.energy_j is not None)
     carbon = sum(t.carbon_g for t in present if t.carbon_g is not None)
-    rows = [("Tests measured", str(len(present))), ("Energy", format_energy(head))]
+    rows = [("Tests measured", str(len(present))), ("Energy (medians)", format_energy(head))]
     sums, change = same_tests(report.tests), energy_change(report.tests)
     if sums is not None and change is not None:
-        rows.append(("Base energy (same tests)", format_energy(sums[1])))
+        rows.append(("Base -> head (same tests)", from_to(sums[1], sums[0], sums[2])))
         rows.append(("Change (same tests)", percent_change(1.0 + change)))
     rows.append(("Carbon", format_carbon(carbon)))
     return tuple(rows)
@@ -289,6 +222,18 @@ def change_fraction(test: TestEntry) -> float | None:
     if test.baseline is None or test.verdict == "missing":
         return None
     return test.baseline.ratio - 1.0
+
+
+def component_split(test: TestEntry) -> list[tuple[str, float, Component]]:
+    """(name, joules, component) in name order, the joules being each part's share of the
+    test's energy: each component is the median of its own runs, and medians do not add up,
+    so the parts are shown in their measured proportions of the figure the row shows."""
+    parts = sorted(test.components.items())
+    whole = sum(c.energy_j for _, c in parts)
+    total = test.energy_j if test.energy_j is not None else whole
+    if not parts or not math.isfinite(whole) or whole <= 0 or not math.isfinite(total):
+        return [(name, c.energy_j, c) for name, c in parts]
+    return [(name, total * c.energy_j / whole, c) for name, c in parts]
 
 
 def spread(test: TestEntry) -> str:

@@ -1,5 +1,6 @@
-"""Words every format shares for what a test's verdict means: its status, its budget use, a
-change the gate could not resolve, a paired comparison, an incomplete run.
+"""Words every format shares for what a test's verdict means: its status, its budget use, its
+energy as the budget holds it, a comparison's change and evidence (gate/lines.py words the one
+line per verdict, which a test's failure says too), a paired comparison, an incomplete run.
 
 Kept apart from view.py (which builds rows and totals) so the terminal, the PR comment and the
 HTML page say these things the same way. Pure: strings in, strings out; nothing escaped here.
@@ -11,6 +12,7 @@ import math
 from collections.abc import Callable, Iterable, Sequence
 
 from ..gate.compare import percent_change
+from ..gate.lines import COMPARED, change_part, evidence_part, p_text, verdict_line
 from ..gate.stats import detectable_change, session_variance
 from ..report.model import Report, TestEntry
 from ..units import count, format_carbon, format_energy
@@ -68,18 +70,44 @@ def runs_of(test: TestEntry) -> int:
     return len(base.pairs) if base is not None and base.mode == "paired" else len(test.samples_j)
 
 
-def unresolved(test: TestEntry) -> str | None:
-    """Why an inconclusive change could not be judged and the smallest one it could have seen,
-    e.g. 'could not see changes below +31% (noise between sessions)'."""
-    if test.verdict != "inconclusive":
-        return None
+def energy_cell(test: TestEntry) -> str:
+    """The figure the budget holds, as every format shows it: the median run, per unit when
+    the test declared work (a per-sample budget sits beside a per-sample figure)."""
+    if test.energy_j is None:
+        return "not measured"
+    if test.energy_per_unit_j is not None and test.work is not None:
+        return f"{format_energy(test.energy_per_unit_j)}/{test.work.unit}"
+    return format_energy(test.energy_j)
+
+
+def change_cell(test: TestEntry) -> str:
+    """'+24% (190 -> 227 mJ floors)', 'new', 'removed (was 190 mJ)', or '—'."""
+    if test.verdict == "missing":
+        return f"removed (was {format_energy(test.energy_j)})" if test.energy_j else "removed"
+    if test.baseline is None:
+        return "new" if test.verdict == "new" else "—"
+    return change_part(test) or percent_change(test.baseline.ratio)
+
+
+def evidence(test: TestEntry) -> str:
+    """What a comparison's verdict rests on ('p<0.001, 10 rounds', 'could see ≥ +15%')."""
     base = test.baseline
-    detectable = base.detectable if base is not None else None
-    if detectable is None and test.session_noise > 0:
-        detectable = noise_floor(test)
-    floor = f"changes below {percent_change(1.0 + detectable)}" if detectable else "this change"
-    reason = f" ({test.message})" if test.message else ""
-    return f"inconclusive: the gate could not see {floor}{reason}"
+    if base is None:
+        return "—"
+    if not base.comparable:
+        return "not comparable"
+    return evidence_part(test) or ("ratio only" if base.p_value is None else p_text(base.p_value))
+
+
+def verdict_lines(tests: Iterable[TestEntry], every: bool = False) -> list[str]:
+    """'test_x.py::test_y: regressed: +24% (190 -> 227 mJ floors), p<0.001, 10 rounds' for
+    each comparison a reader must look at (all of them with ``every``)."""
+    wanted = COMPARED if every else ("regressed", "improved", "inconclusive")
+    return [
+        f"{test.nodeid}: {line}"
+        for test in tests
+        if test.verdict in wanted and (line := verdict_line(test))
+    ]
 
 
 def test_notes(tests: Iterable[TestEntry]) -> list[str]:
@@ -170,3 +198,37 @@ def incomplete_banner(report: Report) -> str | None:
 def tests_word(n: int) -> str:
     """'1 test', '2 tests'."""
     return count(n, "test")
+
+
+def short_id(nodeid: str, width: int) -> str:
+    """The id in at most ``width`` characters, shortened in the middle: the folders go first,
+    then classes, so the file name and the test name (with its parameters) stay; only when
+    those two alone are too long is the middle of them cut."""
+    if len(nodeid) <= width:
+        return nodeid
+    path, _, rest = nodeid.partition("::")
+    folders, _, file = path.rpartition("/")
+    name = rest.rpartition("::")[2]
+    tries = [
+        f"…/{file}::{rest}" if folders else "",
+        f"{'…/' if folders else ''}{file}::…::{name}" if name != rest else "",
+        f"{file}::{name}" if rest else "",
+    ]
+    for shorter in tries:
+        if shorter and len(shorter) <= width:
+            return shorter
+    if not rest or width < 16:
+        return _middle(f"{file}::{name}" if rest else nodeid, width)
+    if len(name) + 2 + 10 <= width:  # the whole test name, and enough of the file to know it
+        return f"{_middle(file, width - len(name) - 2)}::{name}"
+    room = min(len(file), max(8, (width - 2) // 3))
+    return f"{_middle(file, room)}::{_middle(name, width - room - 2)}"
+
+
+def _middle(text: str, width: int) -> str:
+    """``text`` in ``width`` characters, its start and end kept around an ellipsis."""
+    if len(text) <= width:
+        return text
+    keep = max(width - 1, 2)
+    front = (keep + 1) // 2
+    return f"{text[:front]}…{text[len(text) - (keep - front) :]}"

@@ -227,6 +227,7 @@ def _budget(value: object, where: str) -> Budget:
 def _baseline(value: object, where: str) -> BaselineFigures:
     b = obj(value, where)
     pairs: list[Any] = opt(b, "pairs", where, array, [])
+    floors: list[Any] = opt(b, "floors", where, array, [])
     return BaselineFigures(
         energy_j=need(b, "energy_j", where, energy),
         samples_j=opt(b, "samples_j", where, energies, ()),
@@ -239,6 +240,7 @@ def _baseline(value: object, where: str) -> BaselineFigures:
         commit=opt(b, "commit", where, string, None),
         pairs=tuple(pair(p, f"{where}: key 'pairs'[{i}]") for i, p in enumerate(pairs)),
         detectable=opt(b, "detectable", where, amount, None),
+        floors=tuple(pair(f, f"{where}: key 'floors'[{i}]") for i, f in enumerate(floors)),
     )
 
 

@@ -13,8 +13,8 @@ from typing import Any
 
 # 1.1: tests[].session_noise; 1.2: paired baselines, incomplete runs; 1.3: thread limits
 # (tests[].threads, environment.threads), tests[].notes, budget.meter; 1.4:
-# tests[].noise_source and tests[].runs_j (a baseline's history of runs)
-SCHEMA_VERSION = "1.4"
+# tests[].noise_source and tests[].runs_j (a baseline's history of runs); 1.5: baseline.floors
+SCHEMA_VERSION = "1.5"
 VERDICTS = (
     "ok",
     "over-budget",
@@ -77,6 +77,9 @@ class BaselineFigures:
     commit: str | None = None  # paired: the base commit measured
     pairs: tuple[tuple[float, float], ...] = ()  # paired: (head J, base J) per pair, in order
     detectable: float | None = None  # smallest change this comparison could have seen
+    # paired: (head J, base J) floor per round, the figures the ratio is of (their geometric
+    # means divide to it exactly); reports before 1.5 carry none
+    floors: tuple[tuple[float, float], ...] = ()
 
 
 @dataclass(frozen=True)

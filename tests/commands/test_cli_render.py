@@ -42,7 +42,7 @@ def test_a_baseline_is_compared_first_and_charted(
     code, _, err = run(capsys, "render", "--html", str(out), head, "--baseline", base)
     assert (code, err) == (0, "")
     page = out.read_text(encoding="utf-8")
-    assert 'id="change"' in page and "▲ +23% regressed" in page
+    assert 'id="change"' in page and "▲ +23% (" in page
 
 
 def test_a_bad_report_is_one_line_and_exit_2(

@@ -56,7 +56,7 @@ def test_a_regression_names_both_energies_and_the_p_value() -> None:
     assert test.verdict == "regressed"
     assert test.message is not None
     assert re.fullmatch(
-        r"energy regressed \+23% vs baseline \(3\.10 J -> 3\.81 J, p(=0\.\d+|<0\.001)\)",
+        r"regressed: \+23% \(3\.10 -> 3\.81 J medians\), p(=0\.\d+|<0\.001), 5 runs a side",
         test.message,
     )
     assert test.baseline is not None
@@ -72,18 +72,18 @@ def test_a_regression_names_both_energies_and_the_p_value() -> None:
 def test_improved_and_unchanged() -> None:
     improved = compared(SLOWER, BASE)
     assert improved.verdict == "improved"
-    assert improved.message is not None and improved.message.startswith("energy improved -19%")
+    assert improved.message is not None and improved.message.startswith("improved: -19%")
     unchanged = compared(BASE, SAME)
     assert unchanged.verdict == "unchanged"
-    assert unchanged.message is not None and "within noise and tolerance" in unchanged.message
+    assert unchanged.message is not None and "within ±5%" in unchanged.message
 
 
 def test_too_few_samples_fall_back_to_the_ratio_and_say_so() -> None:
     test = compared((3.10,), (3.81,))
     assert test.verdict == "regressed"
     assert test.message == (
-        "energy regressed +23% vs baseline (3.10 J -> 3.81 J, "
-        "ratio only: too few samples for a significance test)"
+        "regressed: +23% (3.10 -> 3.81 J medians), ratio only, 1 run a side "
+        "(too few samples for a significance test)"
     )
     assert test.baseline is not None
     assert (test.baseline.method, test.baseline.p_value) == ("ratio-only", None)

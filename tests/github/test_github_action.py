@@ -134,7 +134,7 @@ def test_the_step_comments_and_maps_fail_on_regression(runner: Runner) -> None:
     done = run_step(runner, **regression(runner), **{"fail-on-regression": "true"})
     assert done.returncode == 1, done.stderr
     (posted,) = runner.double.comments[7]
-    assert posted["account"] == BOT and "1 test regressed" in posted["body"]
+    assert posted["account"] == BOT and "1 regressed" in posted["body"]
     assert runner.outputs()["regressions"] == "1"
     assert "::error title=Energy regression::t.py::test_fit" in done.stdout
 

@@ -52,7 +52,7 @@ def test_the_newest_unexpired_artifact_of_the_base_branch_is_the_baseline(runner
     result = runner.run(*head_args(runner))
     assert result.code == 0
     body = runner.double.bodies(7)[0]
-    assert "### 🔴 1 test regressed · energy +100% vs base" in body
+    assert "### 🔴 1 regressed · energy +100% vs base" in body
     assert f"> Baseline: artifact greenbudget-baseline from main (run {chosen * 10}, " in body
     downloads = [s for s in gh.requests() if s.path.endswith("/zip")]
     assert [s.path.split("/")[-2] for s in downloads] == [str(chosen)]
@@ -91,7 +91,7 @@ def test_a_path_inside_the_artifact_picks_the_report(runner: Runner) -> None:
     files = {"notes.json": "{}", "reports/base.json": base_report(1.0)}
     runner.double.add_artifact(ARTIFACT, "main", archive(files))
     assert runner.run(*head_args(runner, "--baseline-artifact-path", "reports/base.json")).code == 0
-    assert "1 test regressed" in runner.double.bodies(7)[0]
+    assert "1 regressed" in runner.double.bodies(7)[0]
 
 
 @pytest.mark.parametrize(
@@ -150,7 +150,7 @@ def test_baseline_runs_judge_each_test_by_its_own_noise_between_artifacts(runner
     result = runner.run(*args, "--baseline-runs", "4")
     assert result.code == 0
     body = gh.bodies(7)[0]
-    assert "1 test regressed · energy +9.8% vs base" in body  # the meter default sees only +250%
+    assert "1 regressed · energy +9.8% vs base" in body  # the meter default sees only +250%
     assert f"(run {ids[-1] * 10}, " in body and "and 3 older run(s) of it." in body
     downloads = [s.path.split("/")[-2] for s in gh.requests() if s.path.endswith("/zip")]
     assert downloads == [str(i) for i in reversed(ids[1:])]

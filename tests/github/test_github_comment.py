@@ -54,7 +54,7 @@ def test_first_run_comments_writes_summary_outputs_and_annotates(runner: Runner)
     assert result.code == 0
     (posted,) = runner.double.comments[7]
     assert posted["account"] == BOT and posted["body"].startswith(MARKER)
-    assert "### 🔴 1 test regressed · energy +20% vs base" in posted["body"]
+    assert "### 🔴 1 regressed · energy +20% vs base" in posted["body"]
     assert runner.summary.read_text() == posted["body"] + "\n"
     url = f"https://github.example/octo-org/energy/pull/7#issuecomment-{posted['id']}"
     assert runner.outputs() == {"regressions": "1", "over-budget": "0", "comment-url": url}
@@ -116,7 +116,7 @@ def test_a_fork_token_writes_the_summary_and_warns_without_failing(runner: Runne
         "::warning title=Read-only token (fork pull request?)%3A see the job summary::"
         in result.out
     )
-    assert "### 🔴 1 test regressed" in runner.summary.read_text()
+    assert "### 🔴 1 regressed" in runner.summary.read_text()
     assert runner.outputs()["comment-url"] == ""
 
 

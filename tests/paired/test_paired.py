@@ -91,9 +91,7 @@ def test_a_doubling_regresses_and_fails_the_test(repo: pytest.Pytester) -> None:
     repo.makepyfile(test_energy=TEST.format(joules=6.0, extra=""))  # the head: uncommitted work
     result = run(repo, "--greenbudget-against=main")
     result.assert_outcomes(passed=1, failed=1)
-    result.stdout.fnmatch_lines(
-        [f"energy regressed +100% vs main@{sha[:7]}*side by side in this job*"]
-    )
+    result.stdout.fnmatch_lines(["*regressed: +100% (3.00 -> 6.00 J floors), p<0.001, 2 rounds*"])
     entry = report(repo)["test_energy.py::test_changing"]
     base = entry["baseline"]
     assert entry["verdict"] == "regressed"
@@ -102,6 +100,7 @@ def test_a_doubling_regresses_and_fails_the_test(repo: pytest.Pytester) -> None:
     assert (base["method"], base["ratio"], base["p_value"]) == ("paired-rounds-floor", 2.0, 0.0)
     assert base["samples_j"] == [3.0, 3.0]
     assert base["pairs"] == [[6.0, 3.0], [6.0, 3.0]]
+    assert base["floors"] == [[6.0, 3.0], [6.0, 3.0]]  # per round: what the ratio is of
 
 
 def test_new_and_missing_tests(repo: pytest.Pytester) -> None:

@@ -63,7 +63,8 @@ def test_regression_fails_with_change_and_p_value(gb: pytest.Pytester) -> None:
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(
         [
-            "*energy regressed +30% vs baseline (1.01 J -> 1.31 J, p*0.0*); confirmed by a second measurement*"
+            "*regressed: +30% (1.01 -> 1.31 J medians), p*0.0*, 5 runs a side; confirmed by a "
+            "second measurement*"
         ]
     )
     assert _verdicts(gb.path / "head.json") == {

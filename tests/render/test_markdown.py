@@ -40,10 +40,10 @@ def table_rows(text: str) -> list[str]:
 def test_headline_counts_what_needs_action_and_the_overall_change() -> None:
     view = build_view(mixed(), run_url=RUN)
     # Same tests only: (2.0 + 1.1 + 12.0 + 1.5) / (2.0 + 1.0 + 11.9 + 1.0) - 1 = +4.4%
-    assert view.headline == "2 tests regressed, 1 over budget · energy +4.4% vs base"
+    assert view.headline == "2 regressed · 1 over budget · energy +4.4% vs base"
     text = render_markdown(view)
     assert text.startswith(
-        MARKER + "\n\n### 🔴 2 tests regressed, 1 over budget · energy +4.4% vs base\n"
+        MARKER + "\n\n### 🔴 2 regressed · 1 over budget · energy +4.4% vs base\n"
     )
 
 
@@ -56,11 +56,12 @@ def test_regressions_lead_worst_first_then_overruns_then_the_rest_collapsed() ->
     assert rest.startswith("<summary>2 more tests</summary>")
 
 
-def test_row_shows_base_head_change_significance_and_budget_share() -> None:
+def test_row_shows_energy_the_change_beside_its_figures_evidence_and_budget_share() -> None:
     text = render_markdown(build_view(mixed()))
     (over,) = [row for row in table_rows(text) if "test&#95;over<" in row]
     assert over.split(" | ")[2:] == [
-        "11.9 J", "12.0 J", "+0.8%", "p=0.001", "5, ±0.8%", "120% of 10.0 J |"
+        "12.0 J", "+0.8%<br>(11.9 -&gt; 12.0 J medians)", "p=0.001", "5, ±0.8%",
+        "120% of 10.0 J |",
     ]  # fmt: skip
 
 
@@ -79,13 +80,13 @@ def test_significance_reads_as_p_value_ratio_only_or_not_comparable(
     test = entry(
         "t.py::t", 1.3, base=1.0, p_value=p_value, comparable=comparable, verdict="regressed"
     )
-    assert build_view(report(test)).flagged[0].significance == shown
+    assert build_view(report(test)).flagged[0].evidence.split(",")[0] == shown
 
 
 def test_without_a_baseline_the_headline_speaks_of_budgets_and_totals() -> None:
     view = build_view(report(entry("a", 2000.0, budget=4000.0), entry("b", 5200.0)))
     assert view.headline == "2 tests within budget · 2.00 Wh in total"
-    assert ("Energy", "2.00 Wh") in view.totals
+    assert ("Energy (medians)", "2.00 Wh") in view.totals
     assert not any(label.startswith("Change") for label, _ in view.totals)
     assert "<summary>All 2 tests</summary>" in render_markdown(view)
 
@@ -199,9 +200,10 @@ def paired_entry(nodeid: str, energy: float, base: float, verdict: str, p: float
     test = entry(nodeid, energy, base=base, p_value=p, verdict=verdict)
     assert test.baseline is not None
     pairs = tuple((energy * f, base * f) for f in (0.99, 1.0, 1.01, 1.0))
+    floors = tuple((min(h for h, _ in r), min(b for _, b in r)) for r in (pairs[:2], pairs[2:]))
     figures = replace(
         test.baseline, mode="paired", ref="main", commit="abc1234ffff", pairs=pairs,
-        method="paired-t",
+        method="paired-t", floors=floors,
     )  # fmt: skip
     return replace(test, baseline=figures)
 
@@ -215,7 +217,8 @@ def test_a_paired_comment_says_side_by_side_and_how_it_was_judged() -> None:
     assert "paired test on each round's log ratio of the sides' floors" in text
     assert "noise between sessions (" not in text
     (row,) = table_rows(text)
-    assert "| p&lt;0.001 | 4, ±0.8% |" in row
+    assert "| p&lt;0.001, 2 rounds | 4, ±0.8% |" in row
+    assert "| +30%<br>(995 mJ -&gt; 1.29 J floors) |" in row
 
 
 def test_inconclusive_is_its_own_verdict_with_its_reason_and_floor() -> None:
@@ -225,10 +228,12 @@ def test_inconclusive_is_its_own_verdict_with_its_reason_and_floor() -> None:
     assert test.baseline is not None
     test = replace(test, baseline=replace(test.baseline, detectable=0.31), message="3 runs")
     view = build_view(report(test))
-    assert view.headline == "1 inconclusive · energy +10% vs base"
+    assert view.headline == "1 inconclusive (no evidence either way) · energy +10% vs base"
     text = render_markdown(view)
+    assert "### 🟡 1 inconclusive" in text  # never green while a test could not be told
     assert "🟡 inconclusive" in text and "unchanged" not in text
-    assert "the gate could not see changes below +31% (3 runs)" in text
+    (row,) = table_rows(text)
+    assert "| +10%<br>(1.00 -&gt; 1.10 J medians) | p=0.3, 5 runs a side, could see ≥ +31% |" in row
 
 
 def test_an_incomplete_run_has_a_banner_before_the_headline() -> None:

@@ -22,7 +22,7 @@ def _noted():
 
 def test_a_tests_note_is_in_the_terminal_the_comment_and_the_page_in_the_same_words() -> None:
     said = "t.py::test_pool: " + NOTE
-    terminal = " ".join(summary_lines(_noted(), verbose=False, noise_measured=True))
+    terminal = " ".join(summary_lines(_noted(), verbose=False, noise_measured=True, width=200))
     comment = render_markdown(build_view(_noted(), notes=["No baseline yet."]))
     page = render_html(_noted())
     assert said in terminal.replace("\n    ", " ")

@@ -1,4 +1,4 @@
-"""The terminal summary: 100 columns, the new verdicts, paired results, incomplete runs."""
+"""The terminal summary: pytest's width, the new verdicts, paired results, incomplete runs."""
 
 from __future__ import annotations
 
@@ -22,9 +22,10 @@ def paired(test: TestEntry, ratio: float, p: float, verdict: str) -> TestEntry:
     assert test.energy_j is not None
     base_j = test.energy_j / ratio
     pairs = tuple((test.energy_j * f, base_j * f) for f in (0.99, 1.0, 1.01, 1.0, 0.995, 1.005))
+    floors = tuple((min(h for h, _ in r), min(b for _, b in r)) for r in (pairs[:3], pairs[3:]))
     figures = BaselineFigures(
         base_j, tuple(b for _, b in pairs), ratio, p, "paired-t", mode="paired",
-        ref="main", commit="abc1234def5678", pairs=pairs,
+        ref="main", commit="abc1234def5678", pairs=pairs, floors=floors,
     )  # fmt: skip
     return replace(test, baseline=figures, verdict=verdict)
 
@@ -40,9 +41,12 @@ def test_a_paired_run_says_side_by_side_and_describes_the_paired_test() -> None:
     assert "measured side by side with main@abc1234 in this job" in text
     assert "6 head/base pairs per test in rounds of fresh processes" in text
     assert "session noise" not in text and "noise between sessions (" not in text
-    (row,) = [line for line in lines if line.startswith("t.py::test_fit")]
-    assert row.split()[-3:] == ["regressed", "+30%", "(p<0.001)"] and " 6 " in row
-    assert "vs base" in lines[0]
+    (row, said) = [line for line in lines if line.startswith("t.py::test_fit")]
+    assert row.split()[-2:] == ["regressed", "+30%"] and " 6 " in row
+    # One line per verdict: the change beside the figures it is the ratio of, labelled
+    assert said == "t.py::test_fit: regressed: +30% (992 mJ -> 1.29 J floors), p<0.001, 2 rounds"
+    assert lines[0] == "1 regressed · energy +10% vs base"
+    assert "vs base" in lines[1]
 
 
 def test_inconclusive_shows_the_reason_and_the_smallest_change_never_unchanged() -> None:
@@ -56,9 +60,10 @@ def test_inconclusive_shows_the_reason_and_the_smallest_change_never_unchanged()
     text = " ".join(line.strip() for line in summary_lines(report(test)))
     assert "inconclusive" in text and "unchanged" not in text
     assert (
-        "t.py::test_noisy: inconclusive: the gate could not see changes below +31% "
-        "(3 runs a side, 18% spread between sessions)"
+        "t.py::test_noisy: inconclusive: +10% (1.00 -> 1.10 J medians), p=0.2, 5 runs a side, "
+        "could see ≥ +31%"
     ) in text
+    assert "18% spread" not in text  # the message's method details wait for -v
 
 
 def test_an_incomplete_run_leads_with_a_banner() -> None:
@@ -87,7 +92,8 @@ def test_long_ids_are_shortened_to_fit_and_advice_says_one_test() -> None:
     long = f"tests/test_{'very_' * 20}long.py::test_{'x' * 60}[param]"
     lines = summary_lines(report(entry(long, base=0.9, p_value=0.5, verdict="unchanged")))
     assert max(map(len, lines)) <= WIDTH
-    assert any(line.startswith("…") and line.split()[0].endswith("x[param]") for line in lines)
+    ids = [line.split()[0] for line in lines if line.startswith("test_very_")]
+    assert ids and ids[0].endswith("x[param]") and "…" in ids[0]
     replaced = report(replace(entry("t.py::a", base=1.0, p_value=0.5), session_noise=0.25))
     text = " ".join(summary_lines(replaced))
     assert "(1 test)" in text and "(1 tests)" not in text
