@@ -47,11 +47,24 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     from .startup import settings_wanted
 
+    _check_command_line(config)
     _check_against(config)
     plugin = GreenBudgetPlugin(config)
     if settings_wanted(config):  # else nothing is read or built until a test is marked
         plugin.load_settings()
     config.pluginmanager.register(plugin, PLUGIN_NAME)
+
+
+def _check_command_line(config: pytest.Config) -> None:
+    """A value of ours written with a space that moved the rootdir stops the run before it
+    starts, so no test runs under another folder's ini and no report is overwritten."""
+    if not any(str(a).startswith("--greenbudget-") for a in config.invocation_params.args):
+        return  # nothing of ours on the command line: cmdline.py stays unloaded
+    from .cmdline import moved_rootdir
+
+    problem = moved_rootdir(config)
+    if problem:
+        raise pytest.UsageError(f"greenbudget: {problem}")
 
 
 def _check_against(config: pytest.Config) -> None:
