@@ -8,6 +8,8 @@ import pytest
 
 from ..invocation import write_line
 from ..session import Run, Settings
+from ..settings.plans import Plan
+from ..units import count
 from .controller import Invocation, Paired, measure_against
 from .stats import DEFAULT_DESIGN, PairedDesign
 from .worker_process import WorkerError
@@ -28,6 +30,9 @@ def measure(
     """The side-by-side verdicts, or why there are none (one line, also noted in the run).
     KeyboardInterrupt (Ctrl-C, or SIGTERM turned into one) passes through."""
     config = session.config
+    plans = selected_plans(session, run)
+    if not plans:  # -k or -m left no budgeted test: nothing to compare, nothing to announce
+        return None, None
     params = config.invocation_params
     inv = Invocation(
         tuple(params.args), params.dir, settings.file.source, ref,
@@ -36,12 +41,12 @@ def measure(
     plan = design(config)
     write_line(  # the paired phase takes a while before the first test reports: say so
         session,
-        f"greenbudget: measuring {len(run.plans)} budgeted tests side by side with {ref}, "
+        f"greenbudget: measuring {count(len(plans), 'budgeted test')} side by side with {ref}, "
         f"{plan.rounds}-{plan.max_rounds} rounds of fresh base and head processes",
         red=False,
     )
     try:
-        paired = measure_against(inv, run.plans, settings.carbon, plan)
+        paired = measure_against(inv, plans, settings.carbon, plan)
     except (WorktreeError, WorkerError) as exc:
         error = f"greenbudget: no paired comparison: {exc}"
         run.notes.append(error)
@@ -51,3 +56,11 @@ def measure(
     for problem in paired.problems:  # e.g. the base failed to collect a file
         write_line(session, f"greenbudget: {problem}")
     return paired, None
+
+
+def selected_plans(session: pytest.Session, run: Run) -> dict[str, Plan]:
+    """The plans of the tests this session will run: plans are made at collection, before
+    -k, -m and --deselect drop items, and a deselected test is neither measured nor counted."""
+    return {
+        item.nodeid: run.plans[item.nodeid] for item in session.items if item.nodeid in run.plans
+    }
