@@ -59,8 +59,8 @@ def moved_rootdir(config: pytest.Config) -> str | None:
         f"{given} (written with a space) moved pytest's rootdir from {moved} to "
         f"{config.rootpath}: pytest picks the rootdir from every path on the command line "
         f"before plugins load, so another folder's ini file, budgets and test ids would "
-        f"apply. Write {fixed}, or pass --rootdir={moved}"
-    )
+        f"apply. Write {fixed}"
+    )  # not --rootdir: it pins the rootdir, but pytest still takes the ini file from the paths
 
 
 def _spaced(args: list[str]) -> list[tuple[str, str]]:
