@@ -119,17 +119,21 @@ class GreenBudgetPlugin:
         return make_builtin(name, self.settings.meter_options(parallel))
 
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
-        marked = any(item.get_closest_marker("greenbudget") for item in items)
+        marked = any(  # a marker, or the fixture: measured, without a budget unless one applies
+            item.get_closest_marker("greenbudget")
+            or "greenbudget" in getattr(item, "fixturenames", ())
+            for item in items
+        )
         if not marked and self._settings is None:
             return  # nothing marked, no config, no flag: nothing to measure, nothing built
         if not marked and not self.settings.file.rules and not self._outputs():
             return
-        from .invocation import plan_items
+        from .invocation import narrowed, plan_items
 
         run = self.ensure_run()
         plan_items(run, items)
         if not self.is_worker:  # an xdist controller hears of its workers' collection below
-            self._warn(run.unused_entries())
+            self._warn(run.unused_entries(narrowed=narrowed(self.config)))
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
@@ -141,7 +145,9 @@ class GreenBudgetPlugin:
         if no_entries or self.checked_collection or deselecting:
             return
         self.checked_collection = True
-        self._warn(self.ensure_run().unused_entries(ids))
+        from .invocation import narrowed
+
+        self._warn(self.ensure_run().unused_entries(ids, narrowed(self.config)))
 
     def _warn(self, lines: list[str]) -> None:
         for line in lines:

@@ -142,22 +142,26 @@ class Run:
                 chosen = chosen or rule.spec
         return chosen
 
-    def unused_entries(self, nodeids: Sequence[str] | None = None) -> list[str]:
-        """One line per config entry that selects none of the collected tests. ``nodeids``:
-        an xdist controller's collected ids, where markers are unknown (glob entries only)."""
+    def unused_entries(
+        self, nodeids: Sequence[str] | None = None, narrowed: bool = False
+    ) -> list[str]:
+        """One line per config entry that selects none of the collected tests, when its own
+        files were collected. ``nodeids``: an xdist controller's collected ids, where markers
+        are unknown (glob entries only); ``narrowed``: the command line named files or ids."""
         rules = self.settings.file.rules
         if nodeids is not None:
             used = {i for i, r in enumerate(rules) if r.match is None}
             used |= {i for i, r in enumerate(rules) for n in nodeids if _selects(r, n, _no)}
         else:
             used, nodeids = self.selecting, self.seen
+        files = {n.split("::", 1)[0] for n in nodeids}
         example = f"; collected ids look like {nodeids[0]!r}" if nodeids else ""
         return [
             f"greenbudget: the budget entry at {rule.spec.source} "
             f"({'match' if rule.match else 'marker'}: {rule.match or rule.marker!r}) "
             f"selects none of the collected tests{example}"
             for i, rule in enumerate(rules)
-            if i not in used
+            if i not in used and _own_files_collected(rule, files, narrowed)
         ]
 
     def thread_limit(self, nodeid: str) -> AbstractContextManager[None]:
@@ -287,3 +291,18 @@ def _selects(rule: BudgetRule, nodeid: str, has_marker: Callable[[str], bool]) -
 
 def _no(_: str) -> bool:
     return False
+
+
+def _own_files_collected(rule: BudgetRule, files: set[str], narrowed: bool) -> bool:
+    """Could the entry have selected a collected test? Running one file must not warn about
+    the entries for the others. A run that named no file or test id collected every file:
+    an entry that selects nothing then is a typo, a renamed test or another rootdir. A
+    narrowed run warns only about an entry whose file part (``test_x.py::...``) names a
+    collected file, by path or, seen from another rootdir, by file name."""
+    if not narrowed:
+        return True
+    if rule.match is None or "::" not in rule.match:
+        return False  # a marker entry, or a glob without a file part: could be any file's
+    own = rule.match.split("::", 1)[0]
+    name = own.rsplit("/", 1)[-1]
+    return any(glob_match(own, f) or glob_match(name, f.rsplit("/", 1)[-1]) for f in files)
