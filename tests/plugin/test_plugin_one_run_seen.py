@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_greenbudget.report.model import read_report
+from pytest_greenbudget.report.io import read_report
 
 SUPPORT = Path(__file__).parent.parent / "support"
 
