@@ -75,7 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def error_line(exc: object) -> str:
     """The one line bad input prints; the message may quote a report or GitHub's answer."""
-    from .untrusted import printable
+    from .report.untrusted import printable
 
     return f"greenbudget: error: {printable(exc)}"
 

@@ -25,7 +25,8 @@ from .gate.merge import baseline_of
 from .measure.probe import Probe, RunSample
 from .measure.threads import thread_limit
 from .meters.base import Meter, MeterOptions
-from .report.model import CarbonSettings, Environment, Report, TestEntry, read_report
+from .report.io import read_report
+from .report.model import CarbonSettings, Environment, Report, TestEntry
 from .settings import carbon, configfile
 from .settings.plans import (
     BudgetRule,

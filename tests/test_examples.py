@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_greenbudget.report.model import read_report
+from pytest_greenbudget.report.io import read_report
 
 ROOT = Path(__file__).parent.parent
 EXAMPLES = ROOT / "examples"

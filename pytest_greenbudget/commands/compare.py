@@ -17,9 +17,10 @@ from collections.abc import Sequence
 
 from ..cli import CommandError
 from ..gate.compare import Comparison, compare_reports, percent_change
-from ..report.model import VERDICTS, Report, ReportError, TestEntry, incomplete_notes, read_report
+from ..report.io import read_report
+from ..report.model import VERDICTS, Report, ReportError, TestEntry, incomplete_notes
+from ..report.untrusted import printable
 from ..units import UnitError, format_energy, parse_percent
-from ..untrusted import printable
 
 NONE = "-"
 HEADER = ("test", "base", "head", "change", "p", "verdict")

@@ -16,7 +16,7 @@ import argparse
 from ..cli import CommandError
 from ..gate.merge import MergeError, merge_reports, with_history
 from ..render.wording import tests_word
-from ..report.model import write_report
+from ..report.io import write_report
 from ..units import count
 from .compare import load_report
 

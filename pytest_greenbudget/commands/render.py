@@ -15,7 +15,7 @@ from ..gate.compare import compare_reports
 from ..render.html import write_html
 from ..render.wording import tests_word
 from ..report.io import same_target
-from ..untrusted import printable
+from ..report.untrusted import printable
 from .compare import load_report
 
 

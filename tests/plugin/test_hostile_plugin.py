@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_greenbudget.report.model import read_report
+from pytest_greenbudget.report.io import read_report
 
 SUITE = """
 from fakemeter import burn
