@@ -29,6 +29,18 @@ FLAGS = (
 OUTPUTS = ("report", "html", "baseline")  # written or compared even when nothing is measured
 
 
+def check_command_line(config: pytest.Config) -> None:
+    """A value of ours written with a space that moved the rootdir stops the run before it
+    starts, so no test runs under another folder's ini and no report is overwritten."""
+    if not any(str(a).startswith("--greenbudget-") for a in config.invocation_params.args):
+        return  # nothing of ours on the command line: cmdline.py stays unloaded
+    from .cmdline import moved_rootdir
+
+    problem = moved_rootdir(config)
+    if problem:
+        raise pytest.UsageError(f"greenbudget: {problem}")
+
+
 def settings_wanted(config: pytest.Config) -> bool:
     """A flag or a config file: read the settings now, so their errors stop the run early."""
     if any(config.getoption(f"greenbudget_{name}") for name in FLAGS):

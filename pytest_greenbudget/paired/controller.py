@@ -26,7 +26,7 @@ from ..measure.probe import RunSample
 from ..meters.base import ComponentReading, Reading
 from ..report.model import BaselineFigures, CarbonSettings, TestEntry, Work
 from ..settings.plans import Plan
-from ..units import count, format_energy
+from ..units import count, format_energy, format_p
 from .schedule import PairedRun, PairedRunner, RoundDone, TestPairs
 from .sequential import Look
 from .stats import DEFAULT_DESIGN, METHOD, PairedDesign, PairedResult
@@ -136,10 +136,10 @@ class Paired:
         if entry.nodeid in self.new:
             note = f"not on the base side ({self.label})"
             if entry.verdict == "over-budget" or not entry.samples_j:
-                return _noted(entry, note)
+                return entry.noted(note)
             return replace(entry, verdict="new", message=note)
         reason = self.excluded.get(entry.nodeid)
-        return _noted(entry, f"{reason} with {self.label}") if reason else entry
+        return entry.noted(f"{reason} with {self.label}") if reason else entry
 
 
 def measure_against(
@@ -221,7 +221,7 @@ def _compared(
     try:  # the look the test left the schedule at (or the last one, if it never left)
         look = pairs.look or Look.at(pairs.rounds, plan.tolerance, design)
     except ValueError as exc:
-        return _noted(entry, f"not compared with {paired.label}: {exc}")
+        return entry.noted(f"not compared with {paired.label}: {exc}")
     result = look.result
     base_j = [b for _, b in flat]
     figures = BaselineFigures(
@@ -242,7 +242,7 @@ def _compared(
 def describe(result: PairedResult, base_j: float, head_j: float, label: str, pairs: int) -> str:
     """One line, e.g. 'energy regressed +12% vs main@abc1234 (3.10 J -> 3.47 J, p=0.002,
     12 pairs in 6 rounds), measured side by side in this job'."""
-    p = "no test" if result.p_value is None else _p(result.p_value)
+    p = "no test" if result.p_value is None else format_p(result.p_value)
     detail = f"{format_energy(base_j)} -> {format_energy(head_j)}, {p}, "
     detail += f"{pairs} pairs in {result.rounds} rounds"
     if result.detectable is not None:
@@ -261,10 +261,6 @@ def _why(result: PairedResult) -> str:
     return "not significant" if result.beyond_tolerance else "too noisy to rule out the tolerance"
 
 
-def _p(p: float) -> str:
-    return "p<0.001" if p < 0.001 else f"p={p:.2g}"
-
-
 def _missing(nodeid: str, label: str) -> TestEntry:
     return TestEntry(
         nodeid=nodeid,
@@ -273,10 +269,6 @@ def _missing(nodeid: str, label: str) -> TestEntry:
         verdict="missing",
         message=f"budgeted on the base side ({label}) but not here",
     )
-
-
-def _noted(entry: TestEntry, note: str) -> TestEntry:
-    return replace(entry, message=f"{entry.message}; {note}" if entry.message else note)
 
 
 def _notes(run: PairedRun, paired: Paired) -> list[str]:
