@@ -44,8 +44,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER)
     if config.getoption("greenbudget_disable"):
         return
-    from .startup import settings_wanted
+    from .startup import check_command_line, settings_wanted
 
+    check_command_line(config)
     if config.getoption("greenbudget_against") and not config.getoption(
         "greenbudget_paired_worker"
     ):

@@ -185,7 +185,7 @@ class Run:
                 return None
             again = self._against_baseline(second)
             confirmed = again.verdict == "regressed"
-            entry = _annotated(again, CONFIRMED if confirmed else NOT_CONFIRMED)
+            entry = again.noted(CONFIRMED if confirmed else NOT_CONFIRMED)
         self.entries[nodeid] = entry
         return entry
 
@@ -287,7 +287,3 @@ def _selects(rule: BudgetRule, nodeid: str, has_marker: Callable[[str], bool]) -
 
 def _no(_: str) -> bool:
     return False
-
-
-def _annotated(entry: TestEntry, note: str) -> TestEntry:
-    return replace(entry, message=f"{entry.message}; {note}" if entry.message else note)

@@ -29,6 +29,18 @@ FLAGS = (
 OUTPUTS = ("report", "html", "baseline")  # written or compared even when nothing is measured
 
 
+def check_command_line(config: pytest.Config) -> None:
+    """A value of ours written with a space that moved the rootdir stops the run before it
+    starts, so no test runs under another folder's ini and no report is overwritten."""
+    if not any(str(a).startswith("--greenbudget-") for a in config.invocation_params.args):
+        return  # nothing of ours on the command line: cmdline.py stays unloaded
+    from .cmdline import moved_rootdir
+
+    problem = moved_rootdir(config)
+    if problem:
+        raise pytest.UsageError(f"greenbudget: {problem}")
+
+
 def settings_wanted(config: pytest.Config) -> bool:
     """A flag or a config file: read the settings now, so their errors stop the run early."""
     if any(config.getoption(f"greenbudget_{name}") for name in FLAGS):
@@ -138,7 +150,7 @@ def _rounds(text: str) -> tuple[int, int]:
     if rounds < 2 or most < rounds or most > MAX_ROUNDS:
         raise argparse.ArgumentTypeError(
             f"{text!r}: give N or N:MAX, whole numbers with 2 <= N <= MAX <= {MAX_ROUNDS}, "
-            "e.g. 5:10"
+            "e.g. 2:10"
         )
     return rounds, most
 
@@ -225,8 +237,9 @@ def add_options(parser: pytest.Parser) -> None:
         "--greenbudget-against-rounds",
         metavar="N[:MAX]",
         type=_rounds,
-        help="rounds of fresh base and head processes (default 5), and the cap for tests "
-        "still inconclusive near the tolerance (default 10)",
+        help="rounds of fresh base and head processes before the first look (default 2), "
+        "and the cap (default 10): from the first look on, a test leaves as soon as it is "
+        "decided or hopeless",
     )
     add(
         "--greenbudget-against-pairs",

@@ -17,7 +17,6 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from ..cli import CommandError
 from ..github.actions import DEFAULT_BOT_LOGIN, ActionsEnv, ActionsError, command
 from ..render.view import View
 from ..report.model import Report, incomplete_notes
@@ -28,8 +27,8 @@ from .comment_target import (
     find_target,
     need_client,
     need_repo,
-    read_flag_report,
 )
+from .common import CommandError, load_report
 
 if TYPE_CHECKING:
     from ..github.client import Comment, GitHubClient
@@ -113,7 +112,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, *, sleep: Callable[[float], None] = time.sleep) -> int:
     env = _env()
-    head = read_flag_report(args.report, "--report")
+    head = load_report(args.report, "--report")
     from ..github.client import GitHubClient, GitHubError
     from ..github.redaction import check_token
 

@@ -110,6 +110,10 @@ class TestEntry:
     noise_source: str = "setting"
     runs_j: tuple[float, ...] = ()  # baseline history: this test's median per run, newest first
 
+    def noted(self, note: str) -> TestEntry:
+        """This entry with ``note`` added to its message."""
+        return replace(self, message=f"{self.message}; {note}" if self.message else note)
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-shaped data, as an xdist worker sends it to the controller."""
         data: dict[str, Any] = _jsonable(asdict(self))
