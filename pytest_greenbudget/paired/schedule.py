@@ -205,7 +205,8 @@ def _same_meters(head: Sample, base: Sample) -> None:
 
 def _meters(sample: Sample) -> str:
     """'cputime', 'rapl+nvml': the meters behind a sample, as a budget's meter: names them."""
-    return "+".join(sorted({str(c["meter"]) for c in sample["reading"]["components"].values()}))
+    names = {str(c.get("meter") or "") for c in sample["reading"]["components"].values()}
+    return "+".join(sorted(names - {""}))
 
 
 def _energy(sample: Sample) -> float:
