@@ -30,6 +30,7 @@ SYMBOLS = {
     "regressed": "▲",
     "over-budget": "▲",
     "improved": "▼",
+    "accepted": "☑",
     "unchanged": "=",
     "inconclusive": "?",
     "ok": "✓",

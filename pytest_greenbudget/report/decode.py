@@ -183,6 +183,8 @@ def _test(value: object, where: str) -> TestEntry:
         notes=opt(t, "notes", where, strings, ()),
         noise_source=opt(t, "noise_source", where, string, "setting"),
         runs_j=opt(t, "runs_j", where, energies, ()),
+        accepted=opt(t, "accepted", where, flag, False),
+        accepted_reason=opt(t, "accepted_reason", where, string, None),
     )
 
 

@@ -16,8 +16,9 @@ from typing import Any
 
 # 1.1: tests[].session_noise; 1.2: paired baselines, incomplete runs; 1.3: thread limits
 # (tests[].threads, environment.threads), tests[].notes, budget.meter; 1.4:
-# tests[].noise_source and tests[].runs_j (a baseline's history of runs)
-SCHEMA_VERSION = "1.4"
+# tests[].noise_source and tests[].runs_j (a baseline's history of runs); 1.5: tests[].accepted
+# and tests[].accepted_reason (an acknowledged regression keeps its verdict)
+SCHEMA_VERSION = "1.5"
 VERDICTS = (
     "ok",
     "over-budget",
@@ -108,6 +109,10 @@ class TestEntry:
     # "history of N runs". Reports before 1.4 carry only a setting (or the old 25% default).
     noise_source: str = "setting"
     runs_j: tuple[float, ...] = ()  # baseline history: this test's median per run, newest first
+    # A regression someone acknowledged (a PR label, the config's accept list): the verdict
+    # stays "regressed", so history is honest, but it does not fail. Only with that verdict.
+    accepted: bool = False
+    accepted_reason: str | None = None  # who or what accepted it, and why
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-shaped data, as an xdist worker sends it to the controller."""
