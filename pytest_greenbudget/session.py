@@ -26,7 +26,8 @@ from .gate.merge import baseline_of
 from .measure.probe import Probe, RunSample
 from .measure.threads import thread_limit
 from .meters.base import Meter, MeterOptions
-from .report.model import CarbonSettings, Environment, Report, TestEntry, read_report
+from .report.io import read_report
+from .report.model import CarbonSettings, Environment, Report, TestEntry
 from .settings import carbon, configfile
 from .settings.plans import (
     BudgetRule,
@@ -187,7 +188,7 @@ class Run:
                 return None
             again = self._against_baseline(second)
             confirmed = again.verdict == "regressed"
-            entry = _annotated(again, CONFIRMED if confirmed else NOT_CONFIRMED)
+            entry = again.noted(CONFIRMED if confirmed else NOT_CONFIRMED)
         entry = self.accepted(entry)
         self.entries[nodeid] = entry
         return entry
@@ -316,7 +317,3 @@ def _selects(rule: BudgetRule, nodeid: str, has_marker: Callable[[str], bool]) -
 
 def _no(_: str) -> bool:
     return False
-
-
-def _annotated(entry: TestEntry, note: str) -> TestEntry:
-    return replace(entry, message=f"{entry.message}; {note}" if entry.message else note)

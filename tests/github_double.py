@@ -258,7 +258,7 @@ class Runner:
         self.event.write_text(json.dumps(payload))
 
     def write(self, name: str, report: Report) -> str:
-        from pytest_greenbudget.report.model import write_report
+        from pytest_greenbudget.report.io import write_report
 
         write_report(report, self.tmp / name)
         return str(self.tmp / name)

@@ -19,7 +19,9 @@ FIT = "tests/test_m.py::test_fit"
 def push_run(i: int, rng: random.Random) -> Report:
     """The report of push number ``i`` (1-based) to main: +20% from run 18 on."""
     energy = (1.2 if i >= 18 else 1.0) * rng.lognormvariate(0, 0.04)
-    base = report(entry(FIT, energy), entry("tests/test_m.py::test_io", 2.0 * rng.lognormvariate(0, 0.04)))
+    base = report(
+        entry(FIT, energy), entry("tests/test_m.py::test_io", 2.0 * rng.lognormvariate(0, 0.04))
+    )
     env = replace(base.environment, commit=f"{i:02d}" + "c" * 38)
     return replace(base, environment=env, created_utc=f"2026-11-{i:02d}T10:00:00Z")
 
