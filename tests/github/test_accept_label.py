@@ -7,7 +7,7 @@ import json
 
 from github_double import BOT, HUMAN, Account, Runner, entry, report
 
-from pytest_greenbudget.report.model import read_report
+from pytest_greenbudget.report.io import read_report
 
 FIT = "tests/test_m.py::test_fit"
 MAINTAINER = Account("energy-lead", 7, "User")

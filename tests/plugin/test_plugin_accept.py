@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from pytest_greenbudget.report.model import read_report
+from pytest_greenbudget.report.io import read_report
 
 SUITE = """
 from fakemeter import burn

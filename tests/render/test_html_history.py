@@ -11,7 +11,8 @@ from github_double import entry, report
 
 from pytest_greenbudget import cli
 from pytest_greenbudget.gate.merge import with_history
-from pytest_greenbudget.report.model import Report, read_report, write_report
+from pytest_greenbudget.report.io import read_report, write_report
+from pytest_greenbudget.report.model import Report
 
 FIT = "tests/test_m.py::test_fit"
 
