@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from .accept import AcceptSettings
 from .configfile import ConfigError, KeyPath, RawConfig
 from .values import convert_value as convert_value  # re-exported: plugin.py reads it here
 
@@ -21,7 +22,7 @@ DEFAULT_KEYS = (
     "repeats", "warmup", "tolerance", "session_noise", "meter", "region", "intensity", "pue",
     "watts_per_vcpu", "threads",
 )  # fmt: skip
-TOP_KEYS = ("version", "defaults", "budgets")
+TOP_KEYS = ("version", "defaults", "budgets", "accept")
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,7 @@ class FileConfig:
     defaults: Mapping[str, Any] = field(default_factory=dict)
     rules: tuple[BudgetRule, ...] = ()
     source: str | None = None
+    accept: AcceptSettings = field(default_factory=AcceptSettings)
     meter_at: str = ""  # where defaults.meter is set, e.g. 'greenbudget.yaml:2: defaults.meter'
 
     @classmethod
@@ -90,7 +92,7 @@ class FileConfig:
             raise raw.error(("budgets",), "must be a list of entries, each with match or marker")
         rules = tuple(_read_rule(raw, i, entry) for i, entry in enumerate(budgets))
         meter_at = raw.where(("defaults", "meter")) if "meter" in defaults else ""
-        return cls(defaults, rules, str(raw.path), meter_at)
+        return cls(defaults, rules, str(raw.path), AcceptSettings.from_raw(raw), meter_at)
 
 
 @dataclass(frozen=True)
