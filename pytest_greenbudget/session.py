@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .gate import budget as judge
+from .gate.accept import Acceptance, blocking
 from .gate.compare import (
     INCOMPARABLE,
     compare_reports,
@@ -36,6 +37,7 @@ from .settings.plans import (
     Plan,
     glob_match,
     make_plan,
+    own_files_collected,
     resolve_defaults,
 )
 
@@ -114,6 +116,8 @@ class Run:
         self.selecting: set[int] = set()  # config entries that selected a collected test
         self.seen: list[str] = []  # collected node ids, in order
         self.comparable, self.gating = self._gating()
+        self.rootdir = Path.cwd()
+        self._acceptance: Acceptance | None = None
 
     def _gating(self) -> tuple[bool, bool]:
         """Whether the baseline came from a comparable machine, and whether it may fail tests."""
@@ -161,7 +165,7 @@ class Run:
             f"({'match' if rule.match else 'marker'}: {rule.match or rule.marker!r}) "
             f"selects none of the collected tests{example}"
             for i, rule in enumerate(rules)
-            if i not in used and _own_files_collected(rule, files, narrowed)
+            if i not in used and own_files_collected(rule, files, narrowed)
         ]
 
     def thread_limit(self, nodeid: str) -> AbstractContextManager[None]:
@@ -183,13 +187,14 @@ class Run:
         if first is None:
             return None
         entry = self._against_baseline(first)
-        if entry.verdict == "regressed" and self.gating:
+        if blocking(entry) and self.gating:
             second = self._measure_once(nodeid, take)
             if second is None:
                 return None
             again = self._against_baseline(second)
             confirmed = again.verdict == "regressed"
             entry = again.noted(CONFIRMED if confirmed else NOT_CONFIRMED)
+        entry = self.accepted(entry)
         self.entries[nodeid] = entry
         return entry
 
@@ -198,7 +203,33 @@ class Run:
             return True
         per_test = entry.baseline is None or entry.baseline.comparable  # e.g. thread limits
         gate_anyway = self.settings.options.gate_incomparable
-        return entry.verdict == "regressed" and self.gating and (per_test or gate_anyway)
+        return blocking(entry) and self.gating and (per_test or gate_anyway)
+
+    def accepted(self, entry: TestEntry) -> TestEntry:
+        """A regression the pull request's label or the config's accept list acknowledges
+        is marked accepted (it keeps its verdict and does not fail). Git and the event file
+        are read once, at the first regression."""
+        if entry.verdict != "regressed":
+            return entry
+        if self._acceptance is None:
+            self._acceptance = self._read_acceptance()
+            self.notes.extend(self._acceptance.notes)
+        return self._acceptance.apply(entry)
+
+    def _read_acceptance(self) -> Acceptance:
+        import os
+
+        from .github.actions import ActionsEnv, ActionsError
+        from .paired.commits import head_in_range
+
+        try:
+            env = ActionsEnv.from_environ(os.environ)
+        except ActionsError:  # greenbudget comment reports it; the tests need no event
+            env = ActionsEnv()
+        accept = self.settings.file.accept
+        return Acceptance.from_settings(
+            accept, env.labels(), env.pr_number(), lambda rule: head_in_range(self.rootdir, rule)
+        )
 
     def _measure_once(self, nodeid: str, take: Sampler) -> TestEntry | None:
         plan = self.plans[nodeid]
@@ -225,7 +256,7 @@ class Run:
     ) -> None:
         """--greenbudget-against: the side-by-side verdicts gate, like a comparable baseline."""
         self.gating = True
-        self.entries.update(entries)
+        self.entries.update((nodeid, self.accepted(e)) for nodeid, e in entries.items())
         self.entries.update((entry.nodeid, entry) for entry in missing)
         self.notes.extend(notes)
 
@@ -291,18 +322,3 @@ def _selects(rule: BudgetRule, nodeid: str, has_marker: Callable[[str], bool]) -
 
 def _no(_: str) -> bool:
     return False
-
-
-def _own_files_collected(rule: BudgetRule, files: set[str], narrowed: bool) -> bool:
-    """Could the entry have selected a collected test? Running one file must not warn about
-    the entries for the others. A run that named no file or test id collected every file:
-    an entry that selects nothing then is a typo, a renamed test or another rootdir. A
-    narrowed run warns only about an entry whose file part (``test_x.py::...``) names a
-    collected file, by path or, seen from another rootdir, by file name."""
-    if not narrowed:
-        return True
-    if rule.match is None or "::" not in rule.match:
-        return False  # a marker entry, or a glob without a file part: could be any file's
-    own = rule.match.split("::", 1)[0]
-    name = own.rsplit("/", 1)[-1]
-    return any(glob_match(own, f) or glob_match(name, f.rsplit("/", 1)[-1]) for f in files)

@@ -75,16 +75,25 @@ def load_settings(config: pytest.Config) -> Settings:
         raise pytest.UsageError(f"greenbudget: {printable(exc)}") from None
 
 
-def make_meter(config: pytest.Config, name: str, workers: int | None) -> tuple[Meter, Environment]:
+def make_meter(
+    config: pytest.Config, settings: Settings, workers: int | None
+) -> tuple[Meter, Environment]:
     """The meter from the hook, checked, and the environment it describes; every failure is
-    a one-line usage error."""
+    a one-line usage error, naming where the meter was chosen."""
     from .measure.environment import gather
     from .meters.base import Meter, MeterUnavailable
 
+    name = settings.defaults.meter
+    given = settings.options.cli.get("meter")
+    where = (
+        "--greenbudget-meter: "
+        if given
+        else settings.file.meter_at + ": " * bool(settings.file.meter_at)
+    )
     try:
         meter = config.hook.pytest_greenbudget_make_meter(config=config, name=name)
     except MeterUnavailable as exc:
-        raise pytest.UsageError(f"greenbudget: meter {name!r}: {exc}") from None
+        raise pytest.UsageError(f"greenbudget: {where}meter {name!r}: {exc}") from None
     if not isinstance(meter, Meter):
         raise pytest.UsageError(
             f"greenbudget: pytest_greenbudget_make_meter returned {meter!r} for meter "
@@ -106,7 +115,7 @@ def start_run(config: pytest.Config, settings: Settings, pending: list[str], war
     from .invocation import xdist_workers
     from .session import Run
 
-    meter, env = make_meter(config, settings.defaults.meter, xdist_workers(config))
+    meter, env = make_meter(config, settings, xdist_workers(config))
     run = Run(settings, meter, env)
     run.notes.extend(pending)
     if warn:
@@ -141,7 +150,7 @@ def _rounds(text: str) -> tuple[int, int]:
     if rounds < 2 or most < rounds or most > MAX_ROUNDS:
         raise argparse.ArgumentTypeError(
             f"{text!r}: give N or N:MAX, whole numbers with 2 <= N <= MAX <= {MAX_ROUNDS}, "
-            "e.g. 5:10"
+            "e.g. 2:10"
         )
     return rounds, most
 
@@ -228,8 +237,9 @@ def add_options(parser: pytest.Parser) -> None:
         "--greenbudget-against-rounds",
         metavar="N[:MAX]",
         type=_rounds,
-        help="rounds of fresh base and head processes (default 5), and the cap for tests "
-        "still inconclusive near the tolerance (default 10)",
+        help="rounds of fresh base and head processes before the first look (default 2), "
+        "and the cap (default 10): from the first look on, a test leaves as soon as it is "
+        "decided or hopeless",
     )
     add(
         "--greenbudget-against-pairs",
