@@ -309,6 +309,9 @@ class GreenBudgetPlugin:
     def pytest_unconfigure(self) -> None:
         if self.run is not None:
             self.run.meter.close()
+            from .measure.heap import thaw
+
+            thaw()  # the heap frozen between measured runs goes back to the collector
 
     def _report(self, incomplete: str | None = None) -> Report | None:
         if self.run is None:
