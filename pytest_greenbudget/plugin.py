@@ -17,7 +17,8 @@ if TYPE_CHECKING:  # imported where used, so --help and --greenbudget-disable st
     from .paired.controller import Paired
     from .paired.worker_session import PairedWorker
     from .report.model import Report
-    from .session import Run, Settings
+    from .session import Run
+    from .settings.resolved import Settings
 
 PLUGIN_NAME = "greenbudget-session"
 OTHER_PROTOCOL = "not measured: another plugin's pytest_runtest_protocol ran this test"

@@ -9,9 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field, replace
-from pathlib import Path
-from typing import Any
+from dataclasses import replace
 
 from .gate import budget as judge
 from .gate.compare import (
@@ -24,70 +22,20 @@ from .gate.compare import (
 from .gate.merge import baseline_of
 from .measure.probe import Probe, RunSample
 from .measure.threads import thread_limit
-from .meters.base import Meter, MeterOptions
+from .meters.base import Meter
 from .report.io import read_report
-from .report.model import CarbonSettings, Environment, Report, TestEntry
-from .settings import carbon, configfile
+from .report.model import Environment, Report, TestEntry
 from .settings.plans import (
     BudgetRule,
     BudgetSpec,
-    Defaults,
-    FileConfig,
     Plan,
     glob_match,
     make_plan,
-    resolve_defaults,
 )
+from .settings.resolved import Settings
 
 # (warmup, repeats) -> the measured runs' samples, or None when a run did not pass
 Sampler = Callable[[int, int], "list[RunSample] | None"]
-
-OPTION_NAMES = ("repeats", "warmup", "tolerance", "session_noise", "meter", "region", "threads")
-
-
-@dataclass(frozen=True)
-class Options:
-    """The command-line flags that concern this plugin."""
-
-    config: str | None = None
-    report: str | None = None
-    baseline: tuple[str, ...] = ()  # one report, or several runs of the base (a history)
-    gate_incomparable: bool = False
-    cli: Mapping[str, Any] = field(default_factory=dict)  # overrides of Defaults
-
-    @classmethod
-    def from_getoption(cls, getoption: Callable[[str], Any]) -> Options:
-        cli = {name: getoption(f"greenbudget_{name}") for name in OPTION_NAMES}
-        return cls(
-            getoption("greenbudget_config"),
-            getoption("greenbudget_report"),
-            tuple(getoption("greenbudget_baseline") or ()),
-            bool(getoption("greenbudget_gate_incomparable")),
-            cli,
-        )
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Everything resolved once at configure time."""
-
-    options: Options
-    file: FileConfig
-    defaults: Defaults
-    carbon: CarbonSettings
-    baseline: Report | None = None
-
-    @classmethod
-    def load(cls, options: Options, rootdir: Path) -> Settings:
-        """Raises ConfigError / CarbonError / ReportError with a message for a usage error."""
-        file = FileConfig.from_raw(configfile.find_config(rootdir, options.config))
-        defaults = resolve_defaults(file, options.cli)
-        grid = carbon.carbon_settings(defaults.region, defaults.intensity, defaults.pue)
-        return cls(options, file, defaults, grid, load_baseline(options.baseline))
-
-    def meter_options(self, parallel: bool) -> MeterOptions:
-        d = self.defaults
-        return MeterOptions(attribute=parallel, country=d.region, watts_per_vcpu=d.watts_per_vcpu)
 
 
 def load_baseline(paths: tuple[str, ...]) -> Report | None:

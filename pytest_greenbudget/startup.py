@@ -19,7 +19,8 @@ import pytest
 if TYPE_CHECKING:
     from .meters.base import Meter
     from .report.model import Environment
-    from .session import Run, Settings
+    from .session import Run
+    from .settings.resolved import Settings
 
 # Flags that ask for settings (and their validation) even when no test is marked.
 FLAGS = (
@@ -62,15 +63,17 @@ def load_settings(config: pytest.Config) -> Settings:
     problem is a one-line usage error."""
     from .cmdline import path_problem
     from .report.untrusted import printable
-    from .session import Options, Settings
+    from .session import load_baseline
     from .settings.configfile import ConfigError
+    from .settings.resolved import Options, Settings
 
     problem = path_problem(config)
     if problem:
         raise pytest.UsageError(f"greenbudget: {problem}")
     options = Options.from_getoption(config.getoption)
     try:
-        return Settings.load(options, config.rootpath)
+        settings = Settings.load(options, config.rootpath)
+        return settings.with_baseline(load_baseline(options.baseline))
     except (ConfigError, ValueError) as exc:  # ReportError and CarbonError are ValueErrors
         raise pytest.UsageError(f"greenbudget: {printable(exc)}") from None
 
