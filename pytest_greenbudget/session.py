@@ -34,9 +34,6 @@ from .settings.plans import (
 )
 from .settings.resolved import Settings
 
-# (warmup, repeats) -> the measured runs' samples, or None when a run did not pass
-Sampler = Callable[[int, int], "list[RunSample] | None"]
-
 
 def load_baseline(paths: tuple[str, ...]) -> Report | None:
     """One base report as it is; several are runs of the base, joined into one history.
@@ -119,23 +116,21 @@ class Run:
         meter = self.meter if nodeid in self.plans else None
         return self.probes.setdefault(nodeid, Probe(meter))
 
-    def measure(self, nodeid: str, take: Sampler) -> TestEntry | None:
-        """Measure, judge against budget and baseline; a flagged regression is measured once
-        more and only fails when the second measurement flags it too. None when a run did
-        not pass (the caller records why)."""
-        first = self._measure_once(nodeid, take)
-        if first is None:
-            return None
-        entry = self._against_baseline(first)
-        if entry.verdict == "regressed" and self.gating:
-            second = self._measure_once(nodeid, take)
-            if second is None:
-                return None
-            again = self._against_baseline(second)
-            confirmed = again.verdict == "regressed"
-            entry = again.noted(CONFIRMED if confirmed else NOT_CONFIRMED)
-        self.entries[nodeid] = entry
-        return entry
+    def judge(self, nodeid: str, samples: list[RunSample]) -> TestEntry:
+        """One measurement's entry: judged against the budget, then the baseline."""
+        entry = judge.build_entry(nodeid, self.plans[nodeid], samples, self.settings.carbon)
+        return self._against_baseline(entry)
+
+    def needs_confirming(self, entry: TestEntry) -> bool:
+        """A flagged regression fails only when a second measurement flags it too."""
+        return entry.verdict == "regressed" and self.gating
+
+    def confirmed(self, again: TestEntry) -> TestEntry:
+        """The second measurement's entry, saying whether it confirmed the first."""
+        return again.noted(CONFIRMED if again.verdict == "regressed" else NOT_CONFIRMED)
+
+    def keep(self, entry: TestEntry) -> None:
+        self.entries[entry.nodeid] = entry
 
     def fails(self, entry: TestEntry) -> bool:
         if entry.verdict == "over-budget":
@@ -143,13 +138,6 @@ class Run:
         per_test = entry.baseline is None or entry.baseline.comparable  # e.g. thread limits
         gate_anyway = self.settings.options.gate_incomparable
         return entry.verdict == "regressed" and self.gating and (per_test or gate_anyway)
-
-    def _measure_once(self, nodeid: str, take: Sampler) -> TestEntry | None:
-        plan = self.plans[nodeid]
-        samples = take(plan.warmup, plan.repeats)
-        if samples is None:
-            return None
-        return judge.build_entry(nodeid, plan, samples, self.settings.carbon)
 
     def _against_baseline(self, entry: TestEntry) -> TestEntry:
         base = self.settings.baseline
