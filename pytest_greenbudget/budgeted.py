@@ -156,8 +156,7 @@ def measure(nodeid: str, run: Run, repeated: Repeated) -> TestEntry | None:
         if samples is None:
             return None
         entry = run.confirmed(run.judge(nodeid, samples))
-    run.keep(entry)
-    return entry
+    return run.keep(entry)
 
 
 def fail_call(item: pytest.Item, reports: list[pytest.TestReport], message: str) -> None:

@@ -12,6 +12,7 @@ from contextlib import AbstractContextManager
 from dataclasses import replace
 
 from .gate import budget as judge
+from .gate.accept import Acceptance, blocking
 from .gate.compare import (
     INCOMPARABLE,
     compare_reports,
@@ -48,7 +49,13 @@ NOT_CONFIRMED = "a first measurement flagged a regression that a second one did 
 class Run:
     """Mutable bookkeeping for one session."""
 
-    def __init__(self, settings: Settings, meter: Meter, environment: Environment) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        meter: Meter,
+        environment: Environment,
+        read_acceptance: Callable[[], Acceptance] | None = None,
+    ) -> None:
         self.settings = settings
         self.meter = meter
         self.environment = replace(environment, threads=settings.defaults.threads or None)
@@ -59,6 +66,10 @@ class Run:
         self.selecting: set[int] = set()  # config entries that selected a collected test
         self.seen: list[str] = []  # collected node ids, in order
         self.comparable, self.gating = self._gating()
+        # Reads the pull request's labels and the config's accept list (startup.py gives it;
+        # the event file and git are read once, at the first regression).
+        self.read_acceptance = read_acceptance
+        self._acceptance: Acceptance | None = None
 
     def _gating(self) -> tuple[bool, bool]:
         """Whether the baseline came from a comparable machine, and whether it may fail tests."""
@@ -123,21 +134,36 @@ class Run:
 
     def needs_confirming(self, entry: TestEntry) -> bool:
         """A flagged regression fails only when a second measurement flags it too."""
-        return entry.verdict == "regressed" and self.gating
+        return blocking(entry) and self.gating
 
     def confirmed(self, again: TestEntry) -> TestEntry:
         """The second measurement's entry, saying whether it confirmed the first."""
         return again.noted(CONFIRMED if again.verdict == "regressed" else NOT_CONFIRMED)
 
-    def keep(self, entry: TestEntry) -> None:
-        self.entries[entry.nodeid] = entry
+    def keep(self, entry: TestEntry) -> TestEntry:
+        """Store the test's final entry, marked accepted where a regression is acknowledged."""
+        entry = self.entries[entry.nodeid] = self.accepted(entry)
+        return entry
 
     def fails(self, entry: TestEntry) -> bool:
         if entry.verdict == "over-budget":
             return True
         per_test = entry.baseline is None or entry.baseline.comparable  # e.g. thread limits
         gate_anyway = self.settings.options.gate_incomparable
-        return entry.verdict == "regressed" and self.gating and (per_test or gate_anyway)
+        return blocking(entry) and self.gating and (per_test or gate_anyway)
+
+    def accepted(self, entry: TestEntry) -> TestEntry:
+        """A regression the pull request's label or the config's accept list acknowledges
+        is marked accepted (it keeps its verdict and does not fail). Git and the event file
+        are read once, at the first regression."""
+        if entry.verdict != "regressed":
+            return entry
+        if self._acceptance is None:
+            if self.read_acceptance is None:
+                return entry
+            self._acceptance = self.read_acceptance()
+            self.notes.extend(self._acceptance.notes)
+        return self._acceptance.apply(entry)
 
     def _against_baseline(self, entry: TestEntry) -> TestEntry:
         base = self.settings.baseline
@@ -157,7 +183,7 @@ class Run:
     ) -> None:
         """--greenbudget-against: the side-by-side verdicts gate, like a comparable baseline."""
         self.gating = True
-        self.entries.update(entries)
+        self.entries.update((nodeid, self.accepted(e)) for nodeid, e in entries.items())
         self.entries.update((entry.nodeid, entry) for entry in missing)
         self.notes.extend(notes)
 

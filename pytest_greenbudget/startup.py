@@ -11,12 +11,16 @@ or meter module, and no meter is built (benchmarks/bench_overhead.py measures wh
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Callable
+from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 if TYPE_CHECKING:
+    from .gate.accept import Acceptance
     from .meters.base import Meter
     from .report.model import Environment
     from .session import Run
@@ -110,12 +114,27 @@ def start_run(config: pytest.Config, settings: Settings, pending: list[str], war
     from .session import Run
 
     meter, env = make_meter(config, settings.defaults.meter, xdist_workers(config))
-    run = Run(settings, meter, env)
+    run = Run(settings, meter, env, lambda: read_acceptance(settings, config.rootpath))
     run.notes.extend(pending)
     if warn:
         for note in env.notes:
             config.issue_config_time_warning(pytest.PytestConfigWarning(note), 3)
     return run
+
+
+def read_acceptance(settings: Settings, rootdir: Path) -> Acceptance:
+    """Regressions acknowledged for this run: the pull request's label (from the Actions
+    event file) and the config's accept entries whose commit range holds HEAD."""
+    from .gate.accept import Acceptance
+    from .github.actions import ActionsEnv, ActionsError
+    from .paired.commits import head_in_range
+
+    try:
+        env = ActionsEnv.from_environ(os.environ)
+    except ActionsError:  # greenbudget comment reports it; the tests need no event
+        env = ActionsEnv()
+    in_range = partial(head_in_range, rootdir)
+    return Acceptance.from_settings(settings.file.accept, env.labels(), env.pr_number(), in_range)
 
 
 def _flag_type(name: str) -> Callable[[str], Any]:
