@@ -18,7 +18,8 @@ if TYPE_CHECKING:  # imported where used, so --help and --greenbudget-disable st
     from .paired.controller import Paired
     from .paired.worker_session import PairedWorker
     from .report.model import Report
-    from .session import Run, Settings
+    from .session import Run
+    from .settings.resolved import Settings
 
 PLUGIN_NAME = "greenbudget-session"
 OTHER_PROTOCOL = "not measured: another plugin's pytest_runtest_protocol ran this test"
@@ -125,10 +126,10 @@ class GreenBudgetPlugin:
             return  # nothing marked, no config, no flag: nothing to measure, nothing built
         if not marked and not self.settings.file.rules and not self._outputs():
             return
-        from .invocation import plan_items
+        from .invocation import meter_check, plan_items
 
         run = self.ensure_run()
-        plan_items(run, items)
+        plan_items(run, items, meter_check(self.config, self, run))
         if not self.is_worker:  # an xdist controller hears of its workers' collection below
             self._warn(run.unused_entries())
 
