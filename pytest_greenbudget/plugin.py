@@ -56,18 +56,14 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def _check_against(config: pytest.Config) -> None:
     """Usage errors of --greenbudget-against, before anything starts."""
-    if not config.getoption("greenbudget_against") or config.getoption("greenbudget_paired_worker"):
+    given = config.getoption("greenbudget_against")
+    if given is None or config.getoption("greenbudget_paired_worker"):
         return
-    if config.getoption("numprocesses", None):
-        raise pytest.UsageError(
-            "greenbudget: --greenbudget-against measures base and head one at a time on an "
-            "otherwise idle machine; it cannot run with xdist's -n (drop -n for this run)"
-        )
-    if config.getoption("greenbudget_baseline"):
-        raise pytest.UsageError(
-            "greenbudget: give --greenbudget-against (paired, in this job) or "
-            "--greenbudget-baseline (a stored report), not both"
-        )
+    from .paired.phase import usage_problem
+
+    problem = usage_problem(config)
+    if problem:
+        raise pytest.UsageError(f"greenbudget: {problem}")
 
 
 @pytest.fixture
@@ -188,7 +184,11 @@ class GreenBudgetPlugin:
             self.worker.serve(session)
             return True
         ref = self.config.getoption("greenbudget_against")
-        if ref and self.run and self.run.plans:
+        if ref is not None and not ref.strip():
+            from .paired.phase import say_skipped
+
+            say_skipped(session, self.run)
+        elif ref and self.run and self.run.plans:
             from .invocation import stops_early
 
             if not stops_early(session):
