@@ -15,11 +15,9 @@ import sys
 from collections.abc import Sequence
 from types import ModuleType
 
+from .commands.common import CommandError
+
 COMMANDS = ("compare", "merge", "render", "comment", "doctor", "noise")
-
-
-class CommandError(Exception):
-    """Bad input to a command; printed as ``greenbudget: error: ...`` with exit code 2."""
 
 
 def _module(name: str) -> ModuleType | None:
@@ -32,17 +30,26 @@ def _module(name: str) -> ModuleType | None:
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    from . import __version__
+
     parser = argparse.ArgumentParser(prog="greenbudget", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"greenbudget {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMANDS if only is None else (only,):
         module = _module(name)
         if module is None:
             continue
-        summary = (module.__doc__ or name).strip().splitlines()[0]
+        summary = first_paragraph(module.__doc__ or name)
         command = sub.add_parser(name, help=summary, description=module.__doc__)
         module.add_arguments(command)
         command.set_defaults(run=module.run)
     return parser
+
+
+def first_paragraph(doc: str) -> str:
+    """A command's one-entry summary for ``greenbudget --help``: its docstring's first
+    paragraph whole (a first line alone stopped mid-sentence)."""
+    return " ".join(doc.strip().split("\n\n", 1)[0].split())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -66,14 +73,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def error_line(exc: object) -> str:
     """The one line bad input prints; the message may quote a report or GitHub's answer."""
-    from .untrusted import printable
+    from .report.untrusted import printable
 
     return f"greenbudget: error: {printable(exc)}"
 
 
 if __name__ == "__main__":
-    # Run through the imported module: as __main__ this file's CommandError would be a second
-    # class, and the commands raise the one in pytest_greenbudget.cli.
-    from . import cli
-
-    raise SystemExit(cli.main())
+    raise SystemExit(main())

@@ -6,16 +6,27 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Generator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from ..invocation import write_line
 from ..session import Run, Settings
+from ..settings.plans import Plan
+from ..units import count
 from .controller import Invocation, Paired, measure_against
 from .stats import DEFAULT_DESIGN, PairedDesign
 from .worker_process import WorkerError
 from .worktree import WorktreeError
+
+
+def check_usage(config: pytest.Config) -> None:
+    """Usage errors of --greenbudget-against, at configure, before anything starts."""
+    problem = usage_problem(config)
+    if problem:
+        raise pytest.UsageError(f"greenbudget: {problem}")
 
 
 def usage_problem(config: pytest.Config) -> str | None:
@@ -88,6 +99,9 @@ def measure(
     """The side-by-side verdicts, or why there are none (one line, also noted in the run).
     KeyboardInterrupt (Ctrl-C, or SIGTERM turned into one) passes through."""
     config = session.config
+    plans = selected_plans(session, run)
+    if not plans:  # -k or -m left no budgeted test: nothing to compare, nothing to announce
+        return None, None
     params = config.invocation_params
     inv = Invocation(
         tuple(params.args), params.dir, settings.file.source, ref,
@@ -97,12 +111,12 @@ def measure(
     plan = design(config)
     write_line(  # the paired phase takes a while before the first test reports: say so
         session,
-        f"greenbudget: measuring {len(run.plans)} budgeted tests side by side with {ref}, "
+        f"greenbudget: measuring {count(len(plans), 'budgeted test')} side by side with {ref}, "
         f"{plan.rounds}-{plan.max_rounds} rounds of fresh base and head processes",
         red=False,
     )
     try:
-        paired = measure_against(inv, run.plans, settings.carbon, plan)
+        paired = measure_against(inv, plans, settings.carbon, plan)
     except (WorktreeError, WorkerError) as exc:
         error = f"greenbudget: no paired comparison: {exc}"
         run.notes.append(error)
@@ -116,3 +130,25 @@ def measure(
         failure = f"greenbudget: not compared: {failure}"
         write_line(session, failure)
     return paired, failure
+
+
+def selected_plans(session: pytest.Session, run: Run) -> dict[str, Plan]:
+    """The plans of the tests this session will run: plans are made at collection, before
+    -k, -m and --deselect drop items, and a deselected test is neither measured nor counted."""
+    return {
+        item.nodeid: run.plans[item.nodeid] for item in session.items if item.nodeid in run.plans
+    }
+
+
+def paired_call(run: Run, paired: Paired, nodeid: str) -> Generator[None, object, object]:
+    """The controller's own run of a test compared side by side: unmeasured (the workers
+    measured it), so pytest reports its outcome; a regression fails it."""
+    entry = paired.entries[nodeid]
+    try:
+        result = yield
+    except BaseException:
+        run.entries[nodeid] = replace(entry, outcome="failed")
+        raise
+    if run.fails(entry):
+        pytest.fail(entry.message or entry.verdict or "", pytrace=False)
+    return result

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from .accept import AcceptSettings
 from .configfile import ConfigError, KeyPath, RawConfig
 from .values import convert_value as convert_value  # re-exported: plugin.py reads it here
 
@@ -21,7 +22,7 @@ DEFAULT_KEYS = (
     "repeats", "warmup", "tolerance", "session_noise", "meter", "region", "intensity", "pue",
     "watts_per_vcpu", "threads",
 )  # fmt: skip
-TOP_KEYS = ("version", "defaults", "budgets")
+TOP_KEYS = ("version", "defaults", "budgets", "accept")
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,7 @@ class FileConfig:
     defaults: Mapping[str, Any] = field(default_factory=dict)
     rules: tuple[BudgetRule, ...] = ()
     source: str | None = None
+    accept: AcceptSettings = field(default_factory=AcceptSettings)
 
     @classmethod
     def from_raw(cls, raw: RawConfig | None) -> FileConfig:
@@ -87,7 +89,7 @@ class FileConfig:
         if not isinstance(budgets, list):
             raise raw.error(("budgets",), "must be a list of entries, each with match or marker")
         rules = tuple(_read_rule(raw, i, entry) for i, entry in enumerate(budgets))
-        return cls(defaults, rules, str(raw.path))
+        return cls(defaults, rules, str(raw.path), AcceptSettings.from_raw(raw))
 
 
 @dataclass(frozen=True)
