@@ -11,6 +11,7 @@ hopeless leaves, and the next round's processes run only the tests still in play
 
 from __future__ import annotations
 
+import json
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -21,7 +22,7 @@ from ..measure.probe import RunSample
 from .sequential import Look
 from .stats import DEFAULT_DESIGN, PairedDesign
 from .timeouts import RunLimits
-from .worker_process import Outcome, Ready, RunTimeout, Side, Worker, start_both
+from .worker_process import Outcome, Ready, RunTimeout, Side, Worker, WorkerError, start_both
 
 
 @dataclass
@@ -49,6 +50,7 @@ class PairedRun:
     tests: dict[str, TestPairs]
     base_errors: tuple[str, ...] = ()
     round_seconds: list[float] = field(default_factory=list)
+    startup_seconds: list[float] = field(default_factory=list)  # per round: until both ready
 
 
 @dataclass(frozen=True)
@@ -125,12 +127,14 @@ class PairedRunner:
     def _round(self, tests: list[str] | None) -> list[str]:
         began = time.monotonic()
         index = len(self.round_seconds)
-        workers = self._start(index, 0)
+        files = self._files(index, tests)
+        workers = self._start(index, 0, files)
         try:
             if self.result is None:
                 self.result = self._first(*self._ready(workers))
             else:
                 self._ready(workers)
+            self.result.startup_seconds.append(time.monotonic() - began)
             live = self._live()
             order = [t for t in (live if tests is None else tests) if t in live]
             for position, nodeid in enumerate(order):
@@ -138,7 +142,7 @@ class PairedRunner:
                 if not self._test(workers, self.result.tests[nodeid], following, index):
                     for worker in workers:  # stuck in that test: the rest needs fresh ones
                         worker.kill()
-                    workers = self._start(index, position + 1)
+                    workers = self._start(index, position + 1, files)
                     self._ready(workers)
             for worker in workers:
                 worker.quit()
@@ -148,13 +152,22 @@ class PairedRunner:
         self.result.round_seconds.append(time.monotonic() - began)
         return [t for t in order if t in self._live()]
 
-    def _start(self, index: int, restart: int) -> list[Worker]:
+    def _start(self, index: int, restart: int, files: list[Path | None]) -> list[Worker]:
         tail = f"-{restart}" if restart else ""
         logs = [self.logdir / f"round{index + 1}-{s.name}{tail}.log" for s in self.sides]
-        return start_both(self.sides, logs)
+        return start_both(self.sides, logs, files)
 
     def _ready(self, workers: list[Worker]) -> list[Ready]:
         return [w.ready(self.limits.startup) for w in workers]
+
+    def _files(self, index: int, tests: list[str] | None) -> list[Path | None]:
+        """Per side, the test files its worker collects: those of the tests in play. The
+        first round's base collects everything its arguments select, so that tests budgeted
+        only on the base (removed or unbudgeted here) are still found and reported."""
+        listing = self.logdir / f"round{index + 1}-files.json"
+        names = sorted({t.split("::", 1)[0] for t in (self.budgeted if tests is None else tests)})
+        listing.write_text(json.dumps(names), encoding="utf-8")
+        return [listing, None if self.result is None else listing]
 
     def _first(self, head: Ready, base: Ready) -> PairedRun:
         collected = set(base.collected)
@@ -194,6 +207,7 @@ class PairedRunner:
                     readings[side] = outcome.sample
             if measured:
                 head, base = readings[0], readings[1]
+                _same_meters(head, base)
                 pairs.head.append(head)
                 pairs.base.append(base)
                 round_pairs.append((head.reading.energy_j, base.reading.energy_j))
@@ -225,3 +239,23 @@ def _problem(outcome: Outcome, side: str, measured: bool) -> str | None:
     verb = "was skipped" if outcome.outcome == "skipped" else "fails"
     detail = f": {outcome.message}" if outcome.message else ""
     return f"{verb} on the {side} side{detail}; not compared"
+
+
+def _same_meters(head: RunSample, base: RunSample) -> None:
+    """Both sides run the head's settings, but a side's own conftest.py or plugins may answer
+    pytest_greenbudget_make_meter: figures of different meters are not comparable (a plugin
+    meter on the base read an unchanged test as +1560%), so the whole comparison stops, as
+    the unpaired gate refuses a baseline from another meter."""
+    meters = [_meters(head), _meters(base)]
+    if all(meters) and meters[0] != meters[1]:
+        raise WorkerError(
+            f"the sides measured with different meters: {meters[1]!r} on the base side, "
+            f"{meters[0]!r} on the head side (a conftest.py or plugin of one side answers "
+            "pytest_greenbudget_make_meter); their figures are not comparable"
+        )
+
+
+def _meters(sample: RunSample) -> str:
+    """'cputime', 'rapl+nvml': the meters behind a sample, as a budget's meter: names them."""
+    names = {c.meter or "" for c in sample.reading.components.values()}
+    return "+".join(sorted(names - {""}))

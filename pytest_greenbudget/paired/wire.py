@@ -23,6 +23,7 @@ from ..meters.base import ComponentReading, Reading
 from ..report.model import Work
 
 WORKER_OPTION = "--greenbudget-paired-worker"
+FILES_OPTION = "--greenbudget-paired-files"  # a JSON list: collect only these test files
 SAME = "same"  # ``next``: this worker runs the same test again
 OUTCOMES = ("passed", "failed", "skipped", "xfailed", "error")  # xpassed reads as passed
 PROVENANCES = ("measured", "estimated")

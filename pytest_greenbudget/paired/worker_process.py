@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .wire import (
+    FILES_OPTION,
     QUIT,
     WORKER_OPTION,
     Outcome,
@@ -35,7 +36,16 @@ POLL_S = 0.5  # how often a wait on the pipe looks at the process: a dead worker
 # grandchild still holds open never reads as end-of-file
 MAX_LINE = 64 << 20  # bytes without a newline: not a message, whatever wrote it
 
-__all__ = ["WORKER_OPTION", "Outcome", "Ready", "RunTimeout", "Side", "Worker", "WorkerError"]
+__all__ = [
+    "FILES_OPTION",
+    "WORKER_OPTION",
+    "Outcome",
+    "Ready",
+    "RunTimeout",
+    "Side",
+    "Worker",
+    "WorkerError",
+]
 
 
 class WorkerError(RuntimeError):
@@ -65,7 +75,9 @@ class Worker:
     """One live worker process. ``run`` blocks until the worker answers (or its limit passes),
     so a worker that is not being asked anything is idle, waiting on its pipe."""
 
-    def __init__(self, side: Side, log: Path, hash_seed: str | None = None) -> None:
+    def __init__(
+        self, side: Side, log: Path, hash_seed: str | None = None, files: Path | None = None
+    ) -> None:
         self.side = side
         self.log = log
         self.doing = "starting up"
@@ -78,7 +90,8 @@ class Worker:
         if hash_seed is not None:
             env.setdefault("PYTHONHASHSEED", hash_seed)  # the user's own setting wins
         try:
-            self.proc = _start(side, log, env, (cmd_r, ans_w))
+            only = (f"{FILES_OPTION}={files}",) if files else ()
+            self.proc = _start(side, log, env, (cmd_r, ans_w), only)
         except WorkerError:
             for fd in (cmd_r, cmd_w, ans_r, ans_w):
                 os.close(fd)
@@ -171,7 +184,7 @@ class Worker:
 
 
 def _start(
-    side: Side, log: Path, env: Mapping[str, str], fds: tuple[int, int]
+    side: Side, log: Path, env: Mapping[str, str], fds: tuple[int, int], extra: tuple[str, ...]
 ) -> subprocess.Popen[bytes]:
     """The worker process; a missing folder or interpreter is one line, not a traceback."""
     if not side.cwd.is_dir():
@@ -182,7 +195,7 @@ def _start(
     try:
         with open(log, "wb") as out:
             return subprocess.Popen(
-                [*side.argv, f"{WORKER_OPTION}={fds[0]},{fds[1]}"],
+                [*side.argv, *extra, f"{WORKER_OPTION}={fds[0]},{fds[1]}"],
                 cwd=side.cwd,
                 env=env,
                 stdin=subprocess.DEVNULL,
@@ -228,9 +241,12 @@ def _last_words(log: Path) -> str:
     return f": {text[:200]}" + ("..." if len(text) > 200 else "")
 
 
-def start_both(sides: Sequence[Side], logs: Sequence[Path]) -> list[Worker]:
+def start_both(
+    sides: Sequence[Side], logs: Sequence[Path], files: Sequence[Path | None] = (None, None)
+) -> list[Worker]:
     """Start the round's workers together: their start-up and collection are not measured,
-    so they may overlap, which halves the wait."""
+    so they may overlap, which halves the wait. ``files``: per side, the list of test files
+    it collects (None: all that its arguments select)."""
     workers: list[Worker] = []
     # No CPU pin: a worker pinned to one CPU made joblib/loky (which size their pools from the
     # affinity) run an n_jobs=-1 test in-process, so the gate measured other work than a plain
@@ -240,8 +256,8 @@ def start_both(sides: Sequence[Side], logs: Sequence[Path]) -> list[Worker]:
     # from round to round.
     seed = str(random.randrange(2**32))
     try:
-        for side, log in zip(sides, logs, strict=True):
-            workers.append(Worker(side, log, seed))
+        for side, log, only in zip(sides, logs, files, strict=True):
+            workers.append(Worker(side, log, seed, only))
     except BaseException:
         for worker in workers:
             worker.kill()
