@@ -49,7 +49,7 @@ def pytest_configure(config: pytest.Config) -> None:
     from .startup import check_command_line, settings_wanted
 
     check_command_line(config)
-    if config.getoption("greenbudget_against") and not config.getoption(
+    if config.getoption("greenbudget_against") is not None and not config.getoption(
         "greenbudget_paired_worker"
     ):
         from .paired.phase import check_usage
@@ -176,7 +176,11 @@ class GreenBudgetPlugin:
             self.worker.serve(session)
             return True
         ref = self.config.getoption("greenbudget_against")
-        if ref and self.run and self.run.plans:
+        if ref is not None and not ref.strip():
+            from .paired.phase import say_skipped
+
+            say_skipped(session, self.run)
+        elif ref and self.run and self.run.plans:
             from .invocation import stops_early
 
             if not stops_early(session):
