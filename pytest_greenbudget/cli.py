@@ -15,11 +15,9 @@ import sys
 from collections.abc import Sequence
 from types import ModuleType
 
-COMMANDS = ("compare", "merge", "render", "comment", "doctor", "noise")
+from .commands.common import CommandError
 
-
-class CommandError(Exception):
-    """Bad input to a command; printed as ``greenbudget: error: ...`` with exit code 2."""
+COMMANDS = ("compare", "merge", "render", "comment", "doctor", "noise", "suggest")
 
 
 def _module(name: str) -> ModuleType | None:
@@ -81,8 +79,4 @@ def error_line(exc: object) -> str:
 
 
 if __name__ == "__main__":
-    # Run through the imported module: as __main__ this file's CommandError would be a second
-    # class, and the commands raise the one in pytest_greenbudget.cli.
-    from . import cli
-
-    raise SystemExit(cli.main())
+    raise SystemExit(main())

@@ -24,6 +24,9 @@ def gb(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pyt
     pytester.makeconftest("pytest_plugins = ['fakemeter']\n")
     pytester.makeini("[pytest]\n")  # the inner runs' rootdir, unless a path moves it
     isolate(monkeypatch)
+    # The summary takes pytest's width: these runs get 100 columns, as their expected lines
+    # were written for; tests/plugin/test_plugin_summary.py checks other widths.
+    monkeypatch.setenv("COLUMNS", "100")
     return pytester
 
 

@@ -8,10 +8,10 @@ import argparse
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..cli import CommandError
 from ..github.actions import ActionsEnv
-from ..report.io import parse_report, read_report
+from ..report.io import parse_report
 from ..report.model import Report, ReportError
+from .common import CommandError, load_report
 
 if TYPE_CHECKING:
     from ..github.client import GitHubClient
@@ -25,13 +25,6 @@ class Target:
     pr: int | None
     base_branch: str | None
     skip: str | None = None
-
-
-def read_flag_report(path: str, flag: str) -> Report:
-    try:
-        return read_report(path)
-    except ReportError as exc:
-        raise CommandError(f"{flag}: {exc}") from None
 
 
 def need_client(client: GitHubClient | None, why: str) -> GitHubClient:
@@ -74,7 +67,7 @@ def find_baseline(
     args: argparse.Namespace, target: Target, client: GitHubClient | None
 ) -> tuple[Report | None, list[str]]:
     if args.baseline:
-        return read_flag_report(args.baseline, "--baseline"), []
+        return load_report(args.baseline, "--baseline"), []
     if not args.baseline_artifact:
         return None, []
     if target.base_branch is None:

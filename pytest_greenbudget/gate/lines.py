@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 
 from ..report.model import TestEntry
-from ..units import count, format_energy
+from ..units import count, format_energy, format_p
 
 COMPARED = ("regressed", "improved", "unchanged", "inconclusive")
 
@@ -56,9 +56,7 @@ def change_text(ratio: float) -> str:
 
 
 def p_text(p: float | None) -> str:
-    if p is None:
-        return "ratio only"
-    return "p<0.001" if p < 0.001 else f"p={p:.2g}"
+    return "ratio only" if p is None else format_p(p)
 
 
 def extent(test: TestEntry) -> str:

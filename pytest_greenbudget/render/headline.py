@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 from ..gate.compare import percent_change
 from ..gate.lines import compared_figures
 from ..report.model import TestEntry
-from ..units import format_energy
+from ..units import count, format_energy
 from .wording import tests_word
 
 
@@ -44,6 +44,7 @@ def headline(tests: tuple[TestEntry, ...], counts: Mapping[str, int]) -> str:
     parts = [
         f"{counts['regressed']} regressed" if counts.get("regressed") else "",
         f"{counts['over-budget']} over budget" if counts.get("over-budget") else "",
+        f"{count(counts['accepted'], 'regression')} accepted" if counts.get("accepted") else "",
         f"{counts['inconclusive']} inconclusive {UNSURE}" if counts.get("inconclusive") else "",
     ]
     said = " · ".join(p for p in parts if p) or _calm(tests, counts)

@@ -195,7 +195,7 @@ def _samples_row(i: int, row: Row, test: TestEntry, median: float, scale: Scale)
         dot(scale, v / median - 1.0, head_y, "dot head", f"run: {format_energy(v)}")
         for v in test.samples_j
     ]
-    value = f"median {row.head} · {spread(test)} · n={len(test.samples_j)}"
+    value = f"{row.head} · {spread(test)} · n={len(test.samples_j)}"  # the median, as the axis says
     return row_group(i, row.nodeid, value, marks, value)
 
 

@@ -18,6 +18,7 @@ ICONS = {
     "regressed": "🔴",
     "over-budget": "🟠",
     "improved": "🟢",
+    "accepted": "☑️",
     "inconclusive": "🟡",
     "new": "🆕",
     "missing": "⚪",
@@ -82,15 +83,18 @@ def test_id(nodeid: str) -> str:
 
 
 def figure(text: str) -> str:
-    """A number and its unit on one line: '489 mJ' must not wrap into '489' and 'mJ'."""
-    return escape(text).replace(" ", "\u00a0")
+    """A number and its unit on one line: '489 mJ' must not wrap into '489' and 'mJ',"""
+    # and "->" stays whole: a word joiner keeps a browser from breaking after its hyphen
+    return escape(text).replace(" ", "\u00a0").replace("-&gt;", "-\u2060&gt;")
 
 
 def render_markdown(view: View, limit: int = COMMENT_LIMIT) -> str:
     """The document; over ``limit`` characters rows are dropped with a note, never refused."""
     with_base = _with_base(view)
-    flagged = [_line(row, with_base) for row in view.flagged]
-    rest = [_line(row, with_base) for row in view.rest]
+    # Accepted regressions stay in sight, under the ones that need action.
+    accepted = [row for row in view.rest if row.status == "accepted"]
+    flagged = [_line(row, with_base) for row in (*view.flagged, *accepted)]
+    rest = [_line(row, with_base) for row in view.rest if row.status != "accepted"]
     text = _document(view, flagged, rest, omitted=0)
     return text if len(text) <= limit else _fit(view, flagged, rest, limit)
 
@@ -128,7 +132,7 @@ def _document(view: View, flagged: list[str], rest: list[str], omitted: int) -> 
     if flagged:
         parts.append(_table(flagged, with_base))
     if rest:
-        parts.append(_details(rest, more=bool(view.flagged), with_base=with_base))
+        parts.append(_details(rest, more=bool(flagged), with_base=with_base))
     if omitted:
         parts.append(f"> ✂️ {omitted} more tests not shown: {CUT_NOTE[5:]}")
     parts += [_totals(view), _meters(view), *_notes(view.notes), _footer(view)]
@@ -144,6 +148,8 @@ def _line(row: Row, with_base: bool) -> str:
     test = test_id(row.nodeid)
     if row.message and row.verdict == "over-budget":  # names the budget's source
         test += f"<br>{escape(row.message)}"
+    if row.status == "accepted" and row.detail:  # who accepted it, and why
+        test += f"<br>{escape(row.detail)}"
     runs = f"{row.runs}, {row.spread}" if row.runs else NONE
     cells = [verdict, test, figure(row.head), runs, escape(row.budget_share)]
     if with_base:  # the change and its evidence after the head's own figure

@@ -62,8 +62,9 @@ def table(rows: list[tuple[str, ...]], width: int = WIDTH) -> list[str]:
     """Columns padded to their widest cell, in ``width``: test ids shortened in the middle
     (the full ids are in ``-v`` and the report); below ``ID_MIN`` characters for the ids, the
     spread and then the runs column give way."""
+    need = min(max(len(r[0]) for r in rows), ID_MIN)
     for name in DROPPABLE:
-        if _id_room(rows, width) >= ID_MIN or name not in rows[0]:
+        if _id_room(rows, width) >= need or name not in rows[0]:
             continue
         gone = rows[0].index(name)
         rows = [r[:gone] + r[gone + 1 :] for r in rows]
@@ -143,11 +144,15 @@ def summary_lines(
     lines = [
         legend(grid[0]),
         *verdict_lines(ordered, every=verbose),
+        *(f"{r.nodeid}: {r.detail}" for r in shown if r.status == "accepted" and r.detail),
         _totals_line(report),
         *_meter_lines(report, verbose),
         _carbon_line(report, verbose),
     ]
-    lines += [side_by_side(report.tests) or "", gate_rule(report.tests) or ""]
+    paired = side_by_side(report.tests) or ""
+    if any(note.startswith(paired) for note in report.environment.notes):
+        paired = ""  # the run's own note says it, with the rounds and their time
+    lines += [paired, gate_rule(report.tests) or ""]
     lines += test_notes(report.tests)
     if verbose:
         lines += [line for test in ordered for line in test_details(test)]

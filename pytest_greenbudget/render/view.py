@@ -38,6 +38,7 @@ from .wording import (
 ORDER = (
     "regressed",
     "over-budget",
+    "accepted",  # a regression someone acknowledged: shown, but it does not fail
     "inconclusive",
     "missing",
     "new",
@@ -45,7 +46,7 @@ ORDER = (
     "unchanged",
     "ok",
 )
-LABELS = {"over-budget": "over budget", "": "measured"}
+LABELS = {"over-budget": "over budget", "": "measured", "accepted": "accepted regression"}
 NONE = "—"
 __all__ = ["FLAGGED", "gate_rule"]  # re-exported: callers read them from the view
 
@@ -101,11 +102,11 @@ def build_view(
     """The view of a report whose entries already carry verdicts (see compare.py)."""
     tests = sorted(report.tests, key=_sort_key)
     rows = tuple(_row(t) for t in tests)
-    counts = Counter(t.verdict or "" for t in report.tests)
+    counts = Counter(_counted(t) for t in report.tests)
     return View(
         headline=headline(report.tests, counts),
-        flagged=tuple(r for r in rows if r.verdict in FLAGGED),
-        rest=tuple(r for r in rows if r.verdict not in FLAGGED),
+        flagged=tuple(r for r in rows if r.verdict in FLAGGED and r.status != "accepted"),
+        rest=tuple(r for r in rows if r.verdict not in FLAGGED or r.status == "accepted"),
         totals=totals(report),
         meters=meters(report),
         notes=(*notes, *test_notes(report.tests)),
@@ -116,8 +117,14 @@ def build_view(
     )
 
 
+def _counted(test: TestEntry) -> str:
+    """The key a test counts under: an accepted regression is not one that needs action."""
+    return "accepted" if test.verdict == "regressed" and test.accepted else test.verdict or ""
+
+
 def _sort_key(test: TestEntry) -> tuple[int, float, str]:
-    rank = ORDER.index(test.verdict) if test.verdict in ORDER else len(ORDER)
+    key = _counted(test)
+    rank = ORDER.index(key) if key in ORDER else len(ORDER)
     if test.verdict == "regressed" and test.baseline is not None:
         return rank, -test.baseline.ratio, test.nodeid
     return rank, -(test.budget_used or 0.0), test.nodeid
@@ -142,8 +149,16 @@ def _row(test: TestEntry) -> Row:
         spread=spread(test),
         budget_use=budget_use(test),
         budget_share=budget_share(test),
-        detail=verdict_line(test) or "",
+        detail=_detail(test),
     )
+
+
+def _detail(test: TestEntry) -> str:
+    """The verdict's one line, and for an accepted regression who accepted it and why."""
+    line = verdict_line(test) or ""
+    if test.accepted and test.accepted_reason:
+        return f"{line} · accepted: {test.accepted_reason}" if line else test.accepted_reason
+    return line
 
 
 def budget_text(budget: Budget | None) -> str:

@@ -24,7 +24,10 @@ FLAGGED = ("regressed", "over-budget")
 
 def status(test: TestEntry) -> str:
     """The one word a row shows: a flagged verdict first, then pytest's own outcome when it
-    is not a plain pass or fail, then the verdict, then the outcome."""
+    is not a plain pass or fail, then the verdict, then the outcome. An accepted regression
+    reads "accepted": its verdict is still "regressed" in the report."""
+    if test.verdict == "regressed" and test.accepted:
+        return "accepted"
     if test.verdict in FLAGGED:
         return test.verdict or ""
     if test.outcome in OUTCOMES:
@@ -106,7 +109,7 @@ def verdict_lines(tests: Iterable[TestEntry], every: bool = False) -> list[str]:
     return [
         f"{test.nodeid}: {line}"
         for test in tests
-        if test.verdict in wanted and (line := verdict_line(test))
+        if test.verdict in wanted and not test.accepted and (line := verdict_line(test))
     ]
 
 

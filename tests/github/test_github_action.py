@@ -82,7 +82,7 @@ def test_every_input_reaches_the_command_and_every_output_comes_from_it() -> Non
     outputs = {name: o["value"] for name, o in action["outputs"].items()}
     assert outputs == {
         name: f"${{{{ steps.comment.outputs.{name} }}}}"
-        for name in ("regressions", "over-budget", "comment-url")
+        for name in ("regressions", "accepted", "over-budget", "comment-url")
     }
 
 
@@ -193,7 +193,7 @@ def test_the_examples_measure_upload_the_baseline_and_comment() -> None:
     assert set(single["on"]) == {"pull_request", "push"}
     assert single["permissions"]["pull-requests"] == "write"
     text = (ROOT / "examples" / "github-workflows" / "energy.yml").read_text()
-    assert "--greenbudget-report greenbudget-report.json" in text
+    assert "--greenbudget-report=greenbudget-report.json" in text
     assert "name: greenbudget-baseline" in text
     assert any(u == f"OWNER/pytest-greenbudget/action@{REF}" for u in uses(single))
     pair = workflow("energy-comment.yml")

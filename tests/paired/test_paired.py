@@ -11,10 +11,10 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from nested_venv import nested_venv
 
 SUPPORT = Path(__file__).parents[1] / "support"
 FAST = ("--greenbudget-against-rounds=2:2", "--greenbudget-against-pairs=1")  # keep tests quick
@@ -114,6 +114,25 @@ def test_new_and_missing_tests(repo: pytest.Pytester) -> None:
     assert tests["test_energy.py::test_added"]["samples_j"]  # measured by the controller
     assert tests["test_energy.py::test_steady"]["verdict"] == "missing"
     assert tests["test_energy.py::test_changing"]["verdict"] == "unchanged"
+
+
+def test_workers_import_only_the_budgeted_files(repo: pytest.Pytester) -> None:
+    # An unbudgeted file (and its folder's conftest) is imported by the controller and by the
+    # first round's base, which looks for tests budgeted only there; no other worker pays it.
+    other = "import os\nopen({log!r}, 'a').write(os.getcwd() + '\\n')\ndef test_x():\n    pass\n"
+    log = repo.path.parent / "imports.log"
+    repo.mkpydir("unrelated")
+    repo.path.joinpath("unrelated", "test_other.py").write_text(other.format(log=str(log)))
+    repo.path.joinpath("unrelated", "conftest.py").write_text(other.format(log=str(log)))
+    commit(repo, "an unbudgeted folder")
+    repo.path.joinpath("test_gone.py").write_text(TEST.format(joules=1.0, extra=""))
+    commit(repo, "a budgeted file the head then deletes")
+    repo.path.joinpath("test_gone.py").unlink()
+    run(repo, "--greenbudget-against=HEAD").assert_outcomes(passed=3)
+    places = log.read_text().splitlines()
+    assert places.count(str(repo.path)) == 2  # the controller: conftest and test file
+    assert len(places) == 4  # and the first round's base, in its worktree
+    assert report(repo)["test_gone.py::test_steady"]["verdict"] == "missing"
 
 
 def test_a_test_failing_on_base_only_is_not_compared(repo: pytest.Pytester) -> None:
@@ -236,12 +255,7 @@ def _layout_table(layout: str) -> str:
 def _editable_venv(project: Path) -> str:
     """A venv seeing this interpreter's packages (pytest, the plugin), with the project
     installed editable in it, never in the shared interpreter."""
-    venv = project.parent / f"{project.name}-venv"
-    subprocess.run(
-        [sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(venv)],
-        check=True,
-    )
-    python = str(venv / "bin" / "python")
+    python = str(nested_venv(project.parent / f"{project.name}-venv"))
     pip = [python, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", "-e"]
     subprocess.run([*pip, str(project)], check=True, capture_output=True)
     return python

@@ -143,7 +143,7 @@ def test_few_samples_fall_back_to_the_ratio_and_say_so(gb: pytest.Pytester) -> N
     result = gb.runpytest("--greenbudget-baseline", "base.json")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
-        ["*energy regressed +50% vs baseline (1.00 J -> 1.50 J, ratio only: too few samples*"]
+        ["*regressed: +50% (1.00 -> 1.50 J medians), ratio only, 1 run a side (too few samples*"]
     )
 
 
@@ -289,9 +289,8 @@ def test_default_session_noise_calls_a_session_sized_shift_inconclusive(
     floor = math.expm1((z(0.99) + z(0.9)) * math.sqrt(2 * math.log1p(0.25**2)))
     assert floor <= entry.baseline.detectable < floor * 1.01
     assert entry.message == (
-        "energy +30% vs baseline, inconclusive: this comparison could only have found a "
-        f"change above +{entry.baseline.detectable:.0%} (25% between-session noise, meter "
-        f"default (fake), 5 runs a side) (1.01 J -> 1.31 J, p={entry.baseline.p_value:.2g})"
+        f"inconclusive: +30% (1.01 -> 1.31 J medians), p={entry.baseline.p_value:.2g}, "
+        f"5 runs a side, could see ≥ +{entry.baseline.detectable:.0%}"
     )
 
 
@@ -315,5 +314,5 @@ def test_one_run_a_side_is_judged_against_session_noise(gb: pytest.Pytester) -> 
     )  # the flag beats the file
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
-        ["*energy regressed +300% vs baseline (1.00 J -> 4.00 J, p<0.001)*"]
+        ["*regressed: +300% (1.00 -> 4.00 J medians), p<0.001, 1 run a side*"]
     )

@@ -44,7 +44,7 @@ def test_a_steady_history_of_base_runs_catches_plus_ten_percent(gb: pytest.Pytes
     base = _runs(gb, 1.0, 1.004, 0.996, 1.002, 0.998)
     result = _head(gb, 1.1, *base)
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*energy regressed +10% vs baseline*"])
+    result.stdout.fnmatch_lines(["*regressed: +10% (*medians), p*"])
     assert _judged(gb) == ("regressed", "history of 5 runs", "history")
     _head(gb, 1.1, "--greenbudget-baseline", "base0.json").assert_outcomes(passed=1)
     assert _judged(gb)[:2] == ("inconclusive", "meter default (fake)")

@@ -65,7 +65,7 @@ def test_summary_table_lists_every_measured_test(gb: pytest.Pytester) -> None:
             "test_suite.py::test_infer * 1.00 mJ/sample * 2 * ±0.0% * 50% energy * ok",
             "test_suite.py::test_fit * 2.00 J * 3 * ±0.0% * 40% energy * ok",
             "test_suite.py::test_broken * not measured * — * — * — * failed",
-            "energy: median of the runs · spread: CV of the runs · budget used: share of that budget",
+            "energy: median run · spread: CV of the runs · budget used: share of its budget",
             "total: 2 tests, 2.10 J",
             "meter: cpu fake (measured); -v says why",
             "carbon: 32.7 µgCO2e at 56.039 gCO2e/kWh (FRA), PUE 1",

@@ -200,7 +200,7 @@ def test_every_sample_is_a_dot_with_the_interval_behind_it() -> None:
     assert samples.count('class="dot head"') == 4 * 5
     assert samples.count('class="dot base"') == 3 * 5  # the three tests with a baseline
     assert samples.count('class="ci"') == 1
-    assert "median 30.0 J · ±0.8% · n=5" in samples
+    assert ">30.0 J · ±0.8% · n=5<" in samples
 
 
 def test_components_stack_and_estimates_are_hatched() -> None:
