@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ..gate import budget as judge
+from ..gate.budget import build_entry
 from ..gate.compare import percent_change
 from ..measure.probe import RunSample
 from ..meters.base import ComponentReading, Reading
@@ -215,7 +215,7 @@ def _compared(
     pairs: TestPairs, plan: Plan, carbon: CarbonSettings, paired: Paired, design: PairedDesign
 ) -> TestEntry:
     samples = [sample_from_dict(s) for s in pairs.head]
-    entry = judge.build_entry(pairs.nodeid, plan, samples, carbon)
+    entry = build_entry(pairs.nodeid, plan, samples, carbon)
     entry = replace(entry, repeats=len(samples), warmup=design.warmup)
     flat = [p for r in pairs.rounds for p in r]
     try:  # the look the test left the schedule at (or the last one, if it never left)

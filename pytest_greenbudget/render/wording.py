@@ -65,7 +65,7 @@ def budget_share(test: TestEntry) -> str:
     return f"{test.budget_used * 100:.0f}% of {shown}{per}"
 
 
-def runs_of(test: TestEntry) -> int:
+def run_count(test: TestEntry) -> int:
     """The runs a figure is the median of: pairs when measured side by side with a base."""
     base = test.baseline
     return len(base.pairs) if base is not None and base.mode == "paired" else len(test.samples_j)
