@@ -270,6 +270,7 @@ def add_options(parser: pytest.Parser) -> None:
         help="measured pairs per test in each round (default 6)",
     )
     add("--greenbudget-paired-worker", type=_fds, help=argparse.SUPPRESS)
+    add("--greenbudget-paired-files", help=argparse.SUPPRESS)  # a worker collects only these
     add(
         "--greenbudget-gate-incomparable",
         action="store_true",
