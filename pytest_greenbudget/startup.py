@@ -36,7 +36,13 @@ OUTPUTS = ("report", "html", "baseline")  # written or compared even when nothin
 
 def check_command_line(config: pytest.Config) -> None:
     """A value of ours written with a space that moved the rootdir stops the run before it
-    starts, so no test runs under another folder's ini and no report is overwritten."""
+    starts, so no test runs under another folder's ini and no report is overwritten; so do
+    the usage errors of --greenbudget-against."""
+    against = config.getoption("greenbudget_against") is not None
+    if against and not config.getoption("greenbudget_paired_worker"):
+        from .paired.phase import check_usage
+
+        check_usage(config)
     if not any(str(a).startswith("--greenbudget-") for a in config.invocation_params.args):
         return  # nothing of ours on the command line: cmdline.py stays unloaded
     from .cmdline import moved_rootdir
@@ -177,6 +183,16 @@ def _rounds(text: str) -> tuple[int, int]:
     return rounds, most
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not (0 < value < 1e9):  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(f"{text!r}: give a number of seconds above 0, e.g. 300")
+    return value
+
+
 def _fds(text: str) -> tuple[int, int]:
     read, _, write = text.partition(",")
     return int(read), int(write)
@@ -268,6 +284,19 @@ def add_options(parser: pytest.Parser) -> None:
         metavar="N",
         type=_flag_type("repeats"),
         help="measured pairs per test in each round (default 6)",
+    )
+    add(
+        "--greenbudget-against-skip-empty",
+        action="store_true",
+        help="an empty --greenbudget-against (an unset variable) runs without the paired gate, "
+        "with a note, instead of a usage error",
+    )
+    add(
+        "--greenbudget-against-timeout",
+        metavar="SECONDS",
+        type=_seconds,
+        help="the most one run of a test may take on either side before the gate gives up on "
+        "that test (default: 10x the head's slowest run of it, at least 60 s)",
     )
     add("--greenbudget-paired-worker", type=_fds, help=argparse.SUPPRESS)
     add("--greenbudget-paired-files", help=argparse.SUPPRESS)  # a worker collects only these
