@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 # Flags that ask for settings (and their validation) even when no test is marked.
 FLAGS = (
     "config", "meter", "repeats", "warmup", "tolerance", "session_noise", "region", "report",
-    "html", "baseline", "gate_incomparable", "threads",
+    "html", "baseline", "gate_incomparable", "threads", "report_only",
 )  # fmt: skip
 OUTPUTS = ("report", "html", "baseline")  # written or compared even when nothing is measured
 
@@ -131,6 +131,11 @@ def start_run(config: pytest.Config, settings: Settings, pending: list[str], war
     meter, env = make_meter(config, settings, xdist_workers(config))
     run = Run(settings, meter, env, lambda: read_acceptance(settings, config.rootpath))
     run.notes.extend(pending)
+    if settings.options.report_only:
+        run.notes.append(
+            "report-only (--greenbudget-report-only): budgets and regressions are judged and "
+            "reported, and never fail a test"
+        )
     if warn:
         for note in env.notes:
             config.issue_config_time_warning(pytest.PytestConfigWarning(note), 3)
@@ -305,6 +310,12 @@ def add_options(parser: pytest.Parser) -> None:
         action="store_true",
         help="gate on a baseline even when it came from another machine or meter, or ran "
         "with another worker count or thread limit",
+    )
+    add(
+        "--greenbudget-report-only",
+        action="store_true",
+        help="measure, judge and report as usual, but never fail a test for its budget or a "
+        "regression (while a team adopts budgets)",
     )
     add(
         "--greenbudget-disable",
