@@ -4,8 +4,9 @@ when: settings at configure when there is something to read, the meter only when
 be measured. Kept out of plugin.py (hooks only).
 
 An unmarked suite with no config file and no greenbudget flag imports this module, plugin.py,
-hookspecs.py and configfile.py, and nothing else of ours: no session, judge, settings, results
-or meter module, and no meter is built (benchmarks/bench_overhead.py measures what that costs).
+hookspecs.py and settings/configfile.py, and nothing else of ours: no session, budget, plans,
+report or meter module, and no meter is built (benchmarks/bench_overhead.py measures what that
+costs).
 """
 
 from __future__ import annotations

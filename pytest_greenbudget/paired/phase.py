@@ -1,5 +1,5 @@
 """``--greenbudget-against``, the pytest side of setting it up: read the invocation and the
-design from pytest's options, run the paired phase (pairing.py) and say what happened on the
+design from pytest's options, run the paired phase (controller.py) and say what happened on the
 terminal. The plugin's ``pytest_runtestloop`` hook calls ``measure`` before its own loop."""
 
 from __future__ import annotations

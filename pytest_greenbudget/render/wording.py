@@ -35,7 +35,7 @@ def status(test: TestEntry) -> str:
 
 def budget_quantity(test: TestEntry) -> str | None:
     """Which budget ``budget_used`` is a share of: 'energy' or 'carbon' (the binding one of
-    two). judge.py takes the larger share, so the one whose own share matches is it."""
+    two). gate/budget.py takes the larger share, so the one whose own share matches is it."""
     budget = test.budget
     if budget is None or test.budget_used is None:
         return None
