@@ -302,6 +302,10 @@ def sample_to_dict(sample: RunSample) -> dict[str, Any]:
 
 def sample_from_dict(data: Mapping[str, Any]) -> RunSample:
     raw = data["reading"]
-    comps = {n: ComponentReading(**c) for n, c in raw["components"].items()}
+    known = ComponentReading.__dataclass_fields__  # a side running other plugin code may add keys
+    comps = {
+        n: ComponentReading(**{k: v for k, v in c.items() if k in known})
+        for n, c in raw["components"].items()
+    }
     work = Work(**data["work"]) if data.get("work") else None
     return RunSample(Reading(comps, raw["wall_s"], raw["cpu_s"]), work, bool(data["explicit"]))

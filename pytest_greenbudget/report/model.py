@@ -17,7 +17,7 @@ from typing import Any
 # 1.1: tests[].session_noise; 1.2: paired baselines, incomplete runs; 1.3: thread limits
 # (tests[].threads, environment.threads), tests[].notes, budget.meter; 1.4:
 # tests[].noise_source and tests[].runs_j (a baseline's history of runs)
-SCHEMA_VERSION = "1.4"
+SCHEMA_VERSION = "1.5"
 VERDICTS = (
     "ok",
     "over-budget",
@@ -40,6 +40,7 @@ class Component:
     provenance: str  # "measured" | "estimated"
     meter: str
     note: str | None = None
+    processes: int | None = None  # processes counted (the CPU-time model); None: machine-wide
 
 
 @dataclass(frozen=True)
