@@ -94,6 +94,8 @@ class ProcessTree:
     def settle(self) -> tuple[str, ...]:
         """At the end of a test: the processes its calls started that are still running
         ("pid 12 (python)"); later tests are not billed for them."""
+        if not self._born:
+            return ()
         alive = self.snapshot().procs
         left = {key: name for key, name in self._born.items() if key in alive}
         self._born = {}
