@@ -15,8 +15,7 @@ from typing import TypeGuard
 
 from ..meters.base import Meter, Reading
 from ..meters.processes import ProcessTree, Snapshot, processes_of
-from ..report.checks import MAX_ENERGY_J  # what a report may hold: beyond it, a unit bug
-from ..report.model import Work
+from ..report.model import MAX_ENERGY_J, Work
 
 
 class ProbeError(RuntimeError):

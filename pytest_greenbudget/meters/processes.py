@@ -13,17 +13,16 @@ threads) plus those of the children it has waited for. A window then counts:
 - one born and gone inside the window: through RUSAGE_CHILDREN or its reaper's waited-for
   time. An orphan that the init process reaped is out of sight.
 
-On Linux the tree is read from ``/proc/PID/task/TID/children`` and each process's own CPU time
-from its CPU-time clock (nanoseconds, all threads, one system call). psutil, the portable
-fallback, finds children by scanning every process on the machine (4.7 ms with 111 processes
-here) and reads CPU time in 10 ms ticks. A cgroup's ``cpu.stat`` would need a cgroup of our own
-per test, which CI runners and containers rarely let a process create.
+On Linux (proc_linux.py) the tree comes from ``/proc/PID/task/TID/children`` and each
+process's own CPU time from its CPU-time clock (nanoseconds, every thread). psutil is the
+portable fallback: it finds children by scanning every process on the machine (4.7 ms with 111
+processes here) and reads CPU time in 10 ms ticks. A cgroup's ``cpu.stat`` would count exactly
+the test's processes, but needs a cgroup of our own per test, which CI runners and containers
+rarely let a process create, and moving the test process into it would move pytest too.
 """
 
 from __future__ import annotations
 
-import os
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -111,69 +110,9 @@ def processes_of(meter: object) -> ProcessTree | None:
 
 
 def best_reader() -> Reader:
-    if os.path.exists(f"/proc/{os.getpid()}/task/{os.getpid()}/children"):
-        return read_proc
-    return read_psutil
+    from . import proc_linux
 
-
-def read_proc(root: int | None = None) -> Snapshot:
-    """Linux: the tree from the children files, each process from its stat and CPU clock."""
-    procs: dict[Key, Proc] = {}
-    unreadable: list[str] = []
-    for pid in _descendants(root or os.getpid()):
-        try:
-            procs.update([_proc_entry(pid)])
-        except PermissionError:
-            unreadable.append(f"pid {pid}")
-        except (OSError, ValueError, IndexError):
-            continue  # gone between the listing and the read: its reaper carries it
-    return Snapshot(procs, tuple(unreadable))
-
-
-def _descendants(root: int) -> list[int]:
-    found: list[int] = []
-    todo = [root]
-    while todo:
-        pid = todo.pop()
-        kids = _children(pid)
-        found += kids
-        todo += kids
-    return found
-
-
-def _children(pid: int) -> list[int]:
-    # A child is listed under the thread that forked it: loky forks from a manager thread.
-    try:
-        tids = os.listdir(f"/proc/{pid}/task")
-    except OSError:
-        return []
-    kids: list[int] = []
-    for tid in tids:
-        try:
-            with open(f"/proc/{pid}/task/{tid}/children", "rb") as f:
-                kids += [int(k) for k in f.read().split()]
-        except OSError:
-            continue
-    return kids
-
-
-_TICK = 1.0 / os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 0.01
-
-
-def _proc_entry(pid: int) -> tuple[Key, Proc]:
-    with open(f"/proc/{pid}/stat", "rb") as f:
-        data = f.read()
-    close = data.rindex(b")")
-    name = data[data.index(b"(") + 1 : close].decode(errors="replace")
-    fields = data[close + 2 :].split()  # fields[0] is field 3 of proc(5): the state
-    utime, stime, cutime, cstime = (int(v) for v in fields[11:15])
-    reaped = (cutime + cstime) * _TICK
-    try:
-        # The process's CPU-time clock (clock_getcpuclockid): nanoseconds, every thread.
-        own = time.clock_gettime((~pid << 3) | 2)
-    except OSError:
-        own = (utime + stime) * _TICK  # a zombie's clock is gone; its ticks remain
-    return (pid, int(fields[19])), Proc(own + reaped, name)
+    return proc_linux.ProcReader() if proc_linux.available() else read_psutil
 
 
 def read_psutil() -> Snapshot:

@@ -1,7 +1,7 @@
 """``--greenbudget-against=REF``: the controller's side of the paired comparison.
 
 The user's pytest session is the controller. Before its own test loop it checks REF out in a
-temporary git worktree, runs the paired schedule (gate/runner.py) with fresh head and base
+temporary git worktree, runs the paired schedule (paired/schedule.py) with fresh head and base
 worker processes, and turns what they measured into report entries, which the controller then
 attaches to its own (unmeasured) run of each test. Nothing here imports pytest: the hooks hand
 in the invocation (arguments, folder) and the plans.
@@ -26,8 +26,9 @@ from ..measure.probe import RunSample
 from ..meters.base import ComponentReading, Reading
 from ..report.model import BaselineFigures, CarbonSettings, TestEntry, Work
 from ..settings.plans import Plan
-from ..units import count, format_energy
-from .schedule import PairedRun, PairedRunner, TestPairs
+from ..units import count, format_energy, format_p
+from .schedule import PairedRun, PairedRunner, RoundDone, TestPairs
+from .sequential import Look
 from .stats import DEFAULT_DESIGN, METHOD, PairedDesign, PairedResult
 from .worker_process import Side
 from .worktree import Worktree, import_root, repo_top, resolve
@@ -135,10 +136,10 @@ class Paired:
         if entry.nodeid in self.new:
             note = f"not on the base side ({self.label})"
             if entry.verdict == "over-budget" or not entry.samples_j:
-                return _noted(entry, note)
+                return entry.noted(note)
             return replace(entry, verdict="new", message=note)
         reason = self.excluded.get(entry.nodeid)
-        return _noted(entry, f"{reason} with {self.label}") if reason else entry
+        return entry.noted(f"{reason} with {self.label}") if reason else entry
 
 
 def measure_against(
@@ -146,8 +147,10 @@ def measure_against(
     plans: Mapping[str, Plan],
     carbon: CarbonSettings,
     design: PairedDesign = DEFAULT_DESIGN,
+    on_round: Callable[[RoundDone], None] | None = None,
 ) -> Paired:
-    """Raises WorktreeError / WorkerError (one line each) when it cannot compare."""
+    """Raises WorktreeError / WorkerError (one line each) when it cannot compare.
+    ``on_round`` hears after every round which tests are still in play."""
     top = repo_top(inv.folder)
     commit = resolve(top, inv.ref)
     with _sigterm_as_interrupt():  # from before the checkout: a SIGTERM mid-way cleans it up
@@ -156,7 +159,10 @@ def measure_against(
             with tempfile.TemporaryDirectory(prefix="greenbudget-") as logs:
                 head, base = sides(inv, top, tree)
                 tolerances = _tolerances(plans)
-                run = PairedRunner(head, base, list(plans), tolerances, Path(logs), design).run()
+                runner = PairedRunner(
+                    head, base, list(plans), tolerances, Path(logs), design, on_round=on_round
+                )
+                run = runner.run()
         finally:
             tree.close()
     return _paired(inv.ref, commit, run, plans, carbon, design)
@@ -212,10 +218,11 @@ def _compared(
     entry = judge.build_entry(pairs.nodeid, plan, samples, carbon)
     entry = replace(entry, repeats=len(samples), warmup=design.warmup)
     flat = [p for r in pairs.rounds for p in r]
-    try:
-        result = pairs.result(plan.tolerance, design.alpha_per_look)
+    try:  # the look the test left the schedule at (or the last one, if it never left)
+        look = pairs.look or Look.at(pairs.rounds, plan.tolerance, design)
     except ValueError as exc:
-        return _noted(entry, f"not compared with {paired.label}: {exc}")
+        return entry.noted(f"not compared with {paired.label}: {exc}")
+    result = look.result
     base_j = [b for _, b in flat]
     figures = BaselineFigures(
         statistics.median(base_j), tuple(base_j), result.ratio, result.p_value, METHOD,
@@ -228,14 +235,14 @@ def _compared(
     head_j = statistics.median(h for h, _ in flat)
     text = describe(result, figures.energy_j, head_j, paired.label, len(flat))
     if result.verdict == "inconclusive":
-        text += f"; significance needs p < {design.alpha_per_look:g} (two looks at the data)"
+        text += f"; {look.why_inconclusive(design)}"
     return replace(entry, verdict=result.verdict, message=text)
 
 
 def describe(result: PairedResult, base_j: float, head_j: float, label: str, pairs: int) -> str:
     """One line, e.g. 'energy regressed +12% vs main@abc1234 (3.10 J -> 3.47 J, p=0.002,
     12 pairs in 6 rounds), measured side by side in this job'."""
-    p = "no test" if result.p_value is None else _p(result.p_value)
+    p = "no test" if result.p_value is None else format_p(result.p_value)
     detail = f"{format_energy(base_j)} -> {format_energy(head_j)}, {p}, "
     detail += f"{pairs} pairs in {result.rounds} rounds"
     if result.detectable is not None:
@@ -254,10 +261,6 @@ def _why(result: PairedResult) -> str:
     return "not significant" if result.beyond_tolerance else "too noisy to rule out the tolerance"
 
 
-def _p(p: float) -> str:
-    return "p<0.001" if p < 0.001 else f"p={p:.2g}"
-
-
 def _missing(nodeid: str, label: str) -> TestEntry:
     return TestEntry(
         nodeid=nodeid,
@@ -266,10 +269,6 @@ def _missing(nodeid: str, label: str) -> TestEntry:
         verdict="missing",
         message=f"budgeted on the base side ({label}) but not here",
     )
-
-
-def _noted(entry: TestEntry, note: str) -> TestEntry:
-    return replace(entry, message=f"{entry.message}; {note}" if entry.message else note)
 
 
 def _notes(run: PairedRun, paired: Paired) -> list[str]:

@@ -6,7 +6,6 @@ processes, with structure (who is seen, what grows) rather than times.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -14,15 +13,15 @@ from collections.abc import Iterator
 import pytest
 
 from pytest_greenbudget.meters.cputime import CpuInfo, CpuTimeMeter
+from pytest_greenbudget.meters.proc_linux import ProcReader, available
 from pytest_greenbudget.meters.processes import (
     Proc,
     ProcessTree,
     Snapshot,
-    read_proc,
     read_psutil,
 )
 
-LINUX_CHILDREN = os.path.exists(f"/proc/{os.getpid()}/task/{os.getpid()}/children")
+LINUX_CHILDREN = available()
 
 
 def snap(*procs: tuple[int, float], unreadable: tuple[str, ...] = ()) -> Snapshot:
@@ -102,9 +101,10 @@ def test_the_proc_reader_sees_a_live_child_and_its_cpu_grow(
     child: subprocess.Popen[str],
 ) -> None:
     work(child, 1000)
-    before = read_proc().procs
+    reader = ProcReader()
+    before = reader().procs
     work(child, 2_000_000)
-    after = read_proc().procs
+    after = reader().procs
     (key,) = [k for k in after if k[0] == child.pid]
     assert key in before
     assert after[key].cpu_s > before[key].cpu_s
@@ -114,7 +114,7 @@ def test_psutil_sees_the_same_children(child: subprocess.Popen[str]) -> None:
     work(child, 1000)
     assert {pid for pid, _ in read_psutil().procs} >= {child.pid}
     if LINUX_CHILDREN:
-        assert {pid for pid, _ in read_psutil().procs} == {pid for pid, _ in read_proc().procs}
+        assert {pid for pid, _ in read_psutil().procs} == {pid for pid, _ in ProcReader()().procs}
 
 
 def test_a_persistent_worker_is_billed_like_the_same_work_in_process(

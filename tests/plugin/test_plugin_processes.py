@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from inner_runs import BLOCKED, isolate
@@ -75,18 +76,7 @@ def test_after_the_daemon():
 def entries(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, object]]:
     """One inner run for the whole module (five ways of the same work take a while), in a
     subprocess as a user runs it; pytester's own fixture is per test."""
-    folder = tmp_path_factory.mktemp("processes")
-    (folder / "test_suite.py").write_text(SUITE)
-    (folder / "pytest.ini").write_text("[pytest]\n")
-    env = {**os.environ, "PYTEST_ADDOPTS": BLOCKED}
-    args = ["--greenbudget-meter=cputime", "--greenbudget-report=r.json", "-q"]
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", *args], cwd=folder, env=env, capture_output=True,
-        text=True, timeout=600,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stdout + done.stderr
-    data = json.loads((folder / "r.json").read_text())
-    return {t["nodeid"].split("::")[1]: t for t in data["tests"]}
+    return run_suite(tmp_path_factory.mktemp("processes"), SUITE)
 
 
 def cpu(entry: dict[str, object]) -> dict[str, object]:
@@ -134,9 +124,70 @@ def test_an_unmarked_run_reads_no_process_tree(
     def refuse() -> None:
         raise AssertionError("process tree read on an unmarked run")
 
-    monkeypatch.setattr(processes, "read_proc", refuse)
+    monkeypatch.setattr(processes, "best_reader", refuse)
     monkeypatch.setattr(processes, "read_psutil", refuse)
     monkeypatch.setattr(processes.ProcessTree, "snapshot", refuse)
     isolate(monkeypatch)
     pytester.makepyfile("def test_plain():\n    assert True\n")
     pytester.runpytest_inprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
+
+
+TORCH_SUITE = """
+import pytest, torch
+from torch.utils.data import DataLoader, Dataset
+
+N = 400_000
+
+class Slow(Dataset):
+    def __len__(self):
+        return 4
+    def __getitem__(self, i):
+        s = 0
+        for j in range(N):
+            s += j * j
+        return torch.tensor(float(s % 7))
+
+BUDGET = dict(energy="1000 J", repeats=5, warmup=1)
+
+@pytest.fixture(scope="module")
+def loader():
+    return DataLoader(Slow(), batch_size=1, num_workers=2, persistent_workers=True)
+
+@pytest.mark.greenbudget(**BUDGET)
+def test_in_process():
+    for _ in DataLoader(Slow(), batch_size=1, num_workers=0):
+        pass
+
+@pytest.mark.greenbudget(**BUDGET)
+def test_two_workers():
+    for _ in DataLoader(Slow(), batch_size=1, num_workers=2):
+        pass
+
+@pytest.mark.greenbudget(**BUDGET)
+def test_persistent_workers(loader):
+    for _ in loader:
+        pass
+"""
+
+
+def run_suite(folder: Path, suite: str) -> dict[str, dict[str, object]]:
+    (folder / "test_suite.py").write_text(suite)
+    (folder / "pytest.ini").write_text("[pytest]\n")
+    env = {**os.environ, "PYTEST_ADDOPTS": BLOCKED}
+    args = ["--greenbudget-meter=cputime", "--greenbudget-report=r.json", "-q"]
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", *args], cwd=folder, env=env, capture_output=True,
+        text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    data = json.loads((folder / "r.json").read_text())
+    return {t["nodeid"].split("::")[1]: t for t in data["tests"]}
+
+
+def test_a_torch_data_loaders_workers_are_counted(tmp_path: Path) -> None:
+    pytest.importorskip("torch")  # the CPU build is enough; not in the test extra (its size)
+    entries = run_suite(tmp_path, TORCH_SUITE)
+    here = energy(entries["test_in_process"])
+    for name in ("test_two_workers", "test_persistent_workers"):
+        assert 0.5 < energy(entries[name]) / here < 2.5, (name, energy(entries[name]), here)
+    assert cpu(entries["test_persistent_workers"])["processes"] >= 3  # type: ignore[operator]
