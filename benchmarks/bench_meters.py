@@ -146,16 +146,18 @@ def main() -> int:
     workers = [multiprocessing.Process(target=idle, args=(queue,)) for _ in range(8)]
     # Without other processes first, then every meter with the 8 workers alive.
     plain = bench(cputime)
+    print("no other process:")
+    print("\n".join(table([o for o in plain if isinstance(o, Result)])), flush=True)
     for worker in workers:
         worker.start()
     with tempfile.TemporaryDirectory() as tmp:
         root = powercap_tree(Path(tmp))
         plans: list[tuple[str, Callable[[], Meter], int]] = [
-            ("cputime", CpuTimeMeter, 2_000 // scale),
-            ("cputime, psutil tree", lambda: psutil_cputime(), 200 // scale),
+            ("cputime", CpuTimeMeter, 1_000 // scale),
+            ("cputime, psutil tree", lambda: psutil_cputime(), 50 // scale),
             ("rapl (3 zones)", lambda: make_rapl(root), 20_000 // scale),
             ("rapl, attributed", lambda: make_rapl(root, attribute=True), 20_000 // scale),
-            ("auto (this machine)", lambda: make_builtin("auto", MeterOptions()), 20_000 // scale),
+            ("auto (this machine)", lambda: make_builtin("auto", MeterOptions()), 1_000 // scale),
             ("codecarbon", lambda: make_builtin("codecarbon"), 300 // scale),
         ]
         print(codecarbon_first_start())
@@ -164,8 +166,6 @@ def main() -> int:
         queue.put(None)
     for worker in workers:
         worker.join()
-    print("\nno other process:")
-    print("\n".join(table([o for o in plain if isinstance(o, Result)])))
     print(f"\nwith a tree of {len(workers)} idle worker processes:")
     results = [o for o in outcomes if isinstance(o, Result)]
     print("\n".join(table(results)))
