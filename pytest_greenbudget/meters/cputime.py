@@ -168,7 +168,7 @@ class CpuTimeMeter:
         return MeterDescription(self.name, {"cpu": choice})
 
     def close(self) -> None:
-        pass
+        self.processes.close()
 
 
 INCLUDES = (

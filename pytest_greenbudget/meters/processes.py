@@ -70,6 +70,12 @@ class ProcessTree:
     def snapshot(self) -> Snapshot:
         return self._read()
 
+    def close(self) -> None:
+        """Close the files the reader keeps open (the Linux one keeps /proc files)."""
+        close = getattr(self._read, "close", None)
+        if close is not None:
+            close()
+
     def account(self, before: Snapshot, after: Snapshot) -> Account:
         cpu = not_billed = 0.0
         counted = skipped = 0
