@@ -188,6 +188,9 @@ def test_a_torch_data_loaders_workers_are_counted(tmp_path: Path) -> None:
     pytest.importorskip("torch")  # the CPU build is enough; not in the test extra (its size)
     entries = run_suite(tmp_path, TORCH_SUITE)
     here = energy(entries["test_in_process"])
-    for name in ("test_two_workers", "test_persistent_workers"):
-        assert 0.5 < energy(entries[name]) / here < 2.5, (name, energy(entries[name]), here)
+    persistent = energy(entries["test_persistent_workers"]) / here
+    assert 0.5 < persistent < 2.5, persistent
+    # Workers started for each epoch: their start-up is counted too (measured 2.1x).
+    per_epoch = energy(entries["test_two_workers"]) / here
+    assert 0.5 < per_epoch < 4.0, per_epoch
     assert cpu(entries["test_persistent_workers"])["processes"] >= 3  # type: ignore[operator]
