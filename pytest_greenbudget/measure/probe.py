@@ -6,7 +6,6 @@ windows: then it is the sum of those windows. Nothing here imports pytest.
 
 from __future__ import annotations
 
-import gc
 import math
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,6 +15,7 @@ from typing import TypeGuard
 from ..meters.base import Meter, Reading
 from ..meters.processes import ProcessTree, Snapshot, processes_of
 from ..report.model import MAX_ENERGY_J, Work
+from .heap import settle
 
 
 class ProbeError(RuntimeError):
@@ -128,8 +128,9 @@ class Probe:
         self._work = None
         # Every call starts from a collected heap: otherwise the garbage the tests before it
         # left decides when a collection falls inside this window (measured: an unchanged
-        # test read +7.7% at p=0.001 beside a test whose change allocated more).
-        gc.collect()
+        # test read +7.7% at p=0.001 beside a test whose change allocated more). heap.py
+        # collects only what was made since the last run, not the whole heap.
+        settle()
         # Which processes this call starts, measured or not: those still running when the test
         # is done were left running by it, and are not billed to the tests after it.
         self._tree = processes_of(self._meter)

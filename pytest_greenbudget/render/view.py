@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from ..gate.compare import percent_change
 from ..gate.stats import Summary
 from ..report.model import Budget, Environment, Report, TestEntry
-from ..units import format_carbon, format_energy, format_p, format_percent
+from ..units import count, format_carbon, format_energy, format_p, format_percent
 from .wording import (
     FLAGGED,
     budget_share,
@@ -34,6 +34,7 @@ from .wording import (
 ORDER = (
     "regressed",
     "over-budget",
+    "accepted",  # a regression someone acknowledged: shown, but it does not fail
     "inconclusive",
     "missing",
     "new",
@@ -41,7 +42,7 @@ ORDER = (
     "unchanged",
     "ok",
 )
-LABELS = {"over-budget": "over budget", "": "measured"}
+LABELS = {"over-budget": "over budget", "": "measured", "accepted": "accepted regression"}
 NONE = "—"
 __all__ = ["FLAGGED", "gate_rule"]  # re-exported: callers read them from the view
 
@@ -94,11 +95,11 @@ def build_view(
     """The view of a report whose entries already carry verdicts (see compare.py)."""
     tests = sorted(report.tests, key=_sort_key)
     rows = tuple(_row(t) for t in tests)
-    counts = Counter(t.verdict or "" for t in report.tests)
+    counts = Counter(_counted(t) for t in report.tests)
     return View(
         headline=headline(report.tests, counts),
-        flagged=tuple(r for r in rows if r.verdict in FLAGGED),
-        rest=tuple(r for r in rows if r.verdict not in FLAGGED),
+        flagged=tuple(r for r in rows if r.verdict in FLAGGED and r.status != "accepted"),
+        rest=tuple(r for r in rows if r.verdict not in FLAGGED or r.status == "accepted"),
         totals=totals(report),
         meters=meters(report),
         notes=(*notes, *test_notes(report.tests)),
@@ -109,8 +110,14 @@ def build_view(
     )
 
 
+def _counted(test: TestEntry) -> str:
+    """The key a test counts under: an accepted regression is not one that needs action."""
+    return "accepted" if test.verdict == "regressed" and test.accepted else test.verdict or ""
+
+
 def _sort_key(test: TestEntry) -> tuple[int, float, str]:
-    rank = ORDER.index(test.verdict) if test.verdict in ORDER else len(ORDER)
+    key = _counted(test)
+    rank = ORDER.index(key) if key in ORDER else len(ORDER)
     if test.verdict == "regressed" and test.baseline is not None:
         return rank, -test.baseline.ratio, test.nodeid
     return rank, -(test.budget_used or 0.0), test.nodeid
@@ -137,7 +144,7 @@ def _row(test: TestEntry) -> Row:
         spread=spread(test),
         budget_use=budget_use(test),
         budget_share=budget_share(test),
-        detail=unresolved(test) or "",
+        detail=unresolved(test) or (test.accepted_reason or "" if test.accepted else ""),
     )
 
 
@@ -210,6 +217,7 @@ def headline(tests: tuple[TestEntry, ...], counts: Mapping[str, int]) -> str:
     parts = [
         f"{tests_word(counts['regressed'])} regressed" if counts.get("regressed") else "",
         f"{counts['over-budget']} over budget" if counts.get("over-budget") else "",
+        f"{count(counts['accepted'], 'regression')} accepted" if counts.get("accepted") else "",
         f"{counts['inconclusive']} inconclusive" if counts.get("inconclusive") else "",
     ]
     said = ", ".join(p for p in parts if p) or _calm(tests, counts)

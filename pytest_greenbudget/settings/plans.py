@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from .accept import AcceptSettings
 from .configfile import ConfigError, KeyPath, RawConfig
 from .values import convert_value as convert_value  # re-exported: plugin.py reads it here
 
@@ -21,7 +22,7 @@ DEFAULT_KEYS = (
     "repeats", "warmup", "tolerance", "session_noise", "meter", "region", "intensity", "pue",
     "watts_per_vcpu", "threads",
 )  # fmt: skip
-TOP_KEYS = ("version", "defaults", "budgets")
+TOP_KEYS = ("version", "defaults", "budgets", "accept")
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,7 @@ class BudgetRule:
     spec: BudgetSpec
     match: str | None = None
     marker: str | None = None
+    meter_at: str = ""  # 'greenbudget.yaml:9: budgets[0].meter', for the meter's name check
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,8 @@ class FileConfig:
     defaults: Mapping[str, Any] = field(default_factory=dict)
     rules: tuple[BudgetRule, ...] = ()
     source: str | None = None
+    accept: AcceptSettings = field(default_factory=AcceptSettings)
+    meter_at: str = ""  # where defaults.meter is set, e.g. 'greenbudget.yaml:2: defaults.meter'
 
     @classmethod
     def from_raw(cls, raw: RawConfig | None) -> FileConfig:
@@ -87,7 +91,8 @@ class FileConfig:
         if not isinstance(budgets, list):
             raise raw.error(("budgets",), "must be a list of entries, each with match or marker")
         rules = tuple(_read_rule(raw, i, entry) for i, entry in enumerate(budgets))
-        return cls(defaults, rules, str(raw.path))
+        meter_at = raw.where(("defaults", "meter")) if "meter" in defaults else ""
+        return cls(defaults, rules, str(raw.path), AcceptSettings.from_raw(raw), meter_at)
 
 
 @dataclass(frozen=True)
@@ -145,7 +150,7 @@ def _read_rule(raw: RawConfig, index: int, entry: object) -> BudgetRule:
     spec = BudgetSpec(source=line, **_spec_fields(values))
     _check_per(spec, lambda msg: raw.error((*key, "per"), msg))
     _check_meter(spec, lambda msg: raw.error((*key, "meter"), msg))
-    return BudgetRule(spec, **{selector: entry[selector]})
+    return BudgetRule(spec, meter_at=raw.where((*key, "meter")), **{selector: entry[selector]})
 
 
 def _spec_fields(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -164,11 +169,14 @@ def _check_meter(spec: BudgetSpec, error: Callable[[str], Exception]) -> None:
         return
     if not spec.has_budget:
         raise error("'meter' says which meter a budget was set with; give energy or carbon too")
-    if "auto" in spec.meter.split("+") or "" in spec.meter.split("+"):
+    parts = spec.meter.split("+")
+    if "auto" in parts or "" in parts:
         raise error(
             f"meter {spec.meter!r} does not say which meter produced the figures; name it "
             "as the report's components do: cputime, rapl, nvml, codecarbon, or e.g. rapl+nvml"
         )
+    if len(set(parts)) < len(parts):
+        raise error(f"meter {spec.meter!r} names a meter twice; name each once, e.g. rapl+nvml")
 
 
 def _convert(raw: RawConfig, key: KeyPath, name: str, value: object) -> Any:
@@ -256,3 +264,18 @@ def _merge_budget(layers: list[BudgetSpec]) -> BudgetSpec | None:
 
 
 __all__ = ["ConfigError", "Defaults", "FileConfig", "Plan", "make_plan", "marker_spec"]
+
+
+def own_files_collected(rule: BudgetRule, files: set[str], narrowed: bool) -> bool:
+    """Could the entry have selected a collected test? Running one file must not warn about
+    the entries for the others. A run that named no file or test id collected every file:
+    an entry that selects nothing then is a typo, a renamed test or another rootdir. A
+    narrowed run warns only about an entry whose file part (``test_x.py::...``) names a
+    collected file, by path or, seen from another rootdir, by file name."""
+    if not narrowed:
+        return True
+    if rule.match is None or "::" not in rule.match:
+        return False  # a marker entry, or a glob without a file part: could be any file's
+    own = rule.match.split("::", 1)[0]
+    name = own.rsplit("/", 1)[-1]
+    return any(glob_match(own, f) or glob_match(name, f.rsplit("/", 1)[-1]) for f in files)
