@@ -157,3 +157,20 @@ def test_a_run_over_the_limit_still_times_out(
     if method == "signal":
         result.assert_outcomes(failed=1)
     assert "Timeout" in result.stdout.str() + result.stderr.str()
+
+
+def test_junit_xml_holds_each_suite_property_once(gb: pytest.Pytester) -> None:
+    gb.makepyfile(
+        test_suite_prop="""
+import pytest
+from fakemeter import burn
+
+@pytest.mark.greenbudget(energy="100 J", repeats=3, warmup=1)
+def test_tagged(record_testsuite_property):
+    burn(1.0)
+    record_testsuite_property("dataset", "tiny")
+"""
+    )
+    gb.runpytest("-p", "no:randomly", "--junitxml=j.xml").assert_outcomes(passed=1)
+    names = [p.get("name") for p in ET.parse(gb.path / "j.xml").iter("property")]
+    assert names == ["dataset"]
