@@ -7,6 +7,7 @@ holds the session's state; nothing is stuck on ``config``.
 from __future__ import annotations
 
 from collections.abc import Generator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -17,7 +18,8 @@ if TYPE_CHECKING:  # imported where used, so --help and --greenbudget-disable st
     from .paired.controller import Paired
     from .paired.worker_session import PairedWorker
     from .report.model import Report
-    from .session import Run, Settings
+    from .session import Run
+    from .settings.resolved import Settings
 
 PLUGIN_NAME = "greenbudget-session"
 OTHER_PROTOCOL = "not measured: another plugin's pytest_runtest_protocol ran this test"
@@ -47,7 +49,7 @@ def pytest_configure(config: pytest.Config) -> None:
     from .startup import check_command_line, settings_wanted
 
     check_command_line(config)
-    if config.getoption("greenbudget_against") and not config.getoption(
+    if config.getoption("greenbudget_against") is not None and not config.getoption(
         "greenbudget_paired_worker"
     ):
         from .paired.phase import check_usage
@@ -119,17 +121,21 @@ class GreenBudgetPlugin:
         return make_builtin(name, self.settings.meter_options(parallel))
 
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
-        marked = any(item.get_closest_marker("greenbudget") for item in items)
+        marked = any(  # a marker, or the fixture: measured, without a budget unless one applies
+            item.get_closest_marker("greenbudget")
+            or "greenbudget" in getattr(item, "fixturenames", ())
+            for item in items
+        )
         if not marked and self._settings is None:
             return  # nothing marked, no config, no flag: nothing to measure, nothing built
         if not marked and not self.settings.file.rules and not self._outputs():
             return
-        from .invocation import meter_check, plan_items
+        from .invocation import meter_check, narrowed, plan_items
 
         run = self.ensure_run()
         plan_items(run, items, meter_check(self.config, self, run))
         if not self.is_worker:  # an xdist controller hears of its workers' collection below
-            self._warn(run.unused_entries())
+            self._warn(run.unused_entries(narrowed=narrowed(self.config)))
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
@@ -141,11 +147,22 @@ class GreenBudgetPlugin:
         if no_entries or self.checked_collection or deselecting:
             return
         self.checked_collection = True
-        self._warn(self.ensure_run().unused_entries(ids))
+        from .invocation import narrowed
+
+        self._warn(self.ensure_run().unused_entries(ids, narrowed(self.config)))
 
     def _warn(self, lines: list[str]) -> None:
         for line in lines:
             self.config.issue_config_time_warning(pytest.PytestConfigWarning(line), 3)
+
+    def pytest_ignore_collect(self, collection_path: Path) -> bool | None:
+        """A paired worker collects and imports only the files of the tests in play."""
+        listing = self.config.getoption("greenbudget_paired_files")
+        if not listing:
+            return None
+        from .paired.worker_session import outside
+
+        return outside(collection_path, self.config.rootpath, listing)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtestloop(self, session: pytest.Session) -> bool | None:
@@ -159,7 +176,11 @@ class GreenBudgetPlugin:
             self.worker.serve(session)
             return True
         ref = self.config.getoption("greenbudget_against")
-        if ref and self.run and self.run.plans:
+        if ref is not None and not ref.strip():
+            from .paired.phase import say_skipped
+
+            say_skipped(session, self.run)
+        elif ref and self.run and self.run.plans:
             from .invocation import stops_early
 
             if not stops_early(session):
@@ -277,7 +298,8 @@ class GreenBudgetPlugin:
             return
         from .finish import incomplete_reason, write_outputs
 
-        if self.paired_error and session.exitstatus == 0:
+        report_only = self.settings.options.report_only  # never fails the build
+        if self.paired_error and session.exitstatus == 0 and not report_only:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED  # a gate that could not run
         why = incomplete_reason(session, exitstatus, self.collection_errors, self.interrupted)
         report = self.final = self._report(why)
@@ -309,6 +331,9 @@ class GreenBudgetPlugin:
     def pytest_unconfigure(self) -> None:
         if self.run is not None:
             self.run.meter.close()
+            from .measure.heap import thaw
+
+            thaw()  # the heap frozen between measured runs goes back to the collector
 
     def _report(self, incomplete: str | None = None) -> Report | None:
         if self.run is None:

@@ -11,20 +11,25 @@ or meter module, and no meter is built (benchmarks/bench_overhead.py measures wh
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Callable
+from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 if TYPE_CHECKING:
+    from .gate.accept import Acceptance
     from .meters.base import Meter
     from .report.model import Environment
-    from .session import Run, Settings
+    from .session import Run
+    from .settings.resolved import Settings
 
 # Flags that ask for settings (and their validation) even when no test is marked.
 FLAGS = (
     "config", "meter", "repeats", "warmup", "tolerance", "session_noise", "region", "report",
-    "html", "baseline", "gate_incomparable", "threads",
+    "html", "baseline", "gate_incomparable", "threads", "report_only",
 )  # fmt: skip
 OUTPUTS = ("report", "html", "baseline")  # written or compared even when nothing is measured
 
@@ -62,15 +67,17 @@ def load_settings(config: pytest.Config) -> Settings:
     problem is a one-line usage error."""
     from .cmdline import path_problem
     from .report.untrusted import printable
-    from .session import Options, Settings
+    from .session import load_baseline
     from .settings.configfile import ConfigError
+    from .settings.resolved import Options, Settings
 
     problem = path_problem(config)
     if problem:
         raise pytest.UsageError(f"greenbudget: {problem}")
     options = Options.from_getoption(config.getoption)
     try:
-        return Settings.load(options, config.rootpath)
+        settings = Settings.load(options, config.rootpath)
+        return settings.with_baseline(load_baseline(options.baseline))
     except (ConfigError, ValueError) as exc:  # ReportError and CarbonError are ValueErrors
         raise pytest.UsageError(f"greenbudget: {printable(exc)}") from None
 
@@ -116,12 +123,32 @@ def start_run(config: pytest.Config, settings: Settings, pending: list[str], war
     from .session import Run
 
     meter, env = make_meter(config, settings, xdist_workers(config))
-    run = Run(settings, meter, env)
+    run = Run(settings, meter, env, lambda: read_acceptance(settings, config.rootpath))
     run.notes.extend(pending)
+    if settings.options.report_only:
+        run.notes.append(
+            "report-only (--greenbudget-report-only): budgets and regressions are judged and "
+            "reported, and never fail a test"
+        )
     if warn:
         for note in env.notes:
             config.issue_config_time_warning(pytest.PytestConfigWarning(note), 3)
     return run
+
+
+def read_acceptance(settings: Settings, rootdir: Path) -> Acceptance:
+    """Regressions acknowledged for this run: the pull request's label (from the Actions
+    event file) and the config's accept entries whose commit range holds HEAD."""
+    from .gate.accept import Acceptance
+    from .github.actions import ActionsEnv, ActionsError
+    from .paired.commits import head_in_range
+
+    try:
+        env = ActionsEnv.from_environ(os.environ)
+    except ActionsError:  # greenbudget comment reports it; the tests need no event
+        env = ActionsEnv()
+    in_range = partial(head_in_range, rootdir)
+    return Acceptance.from_settings(settings.file.accept, env.labels(), env.pr_number(), in_range)
 
 
 def _flag_type(name: str) -> Callable[[str], Any]:
@@ -153,6 +180,16 @@ def _rounds(text: str) -> tuple[int, int]:
             "e.g. 2:10"
         )
     return rounds, most
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not (0 < value < 1e9):  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(f"{text!r}: give a number of seconds above 0, e.g. 300")
+    return value
 
 
 def _fds(text: str) -> tuple[int, int]:
@@ -247,12 +284,32 @@ def add_options(parser: pytest.Parser) -> None:
         type=_flag_type("repeats"),
         help="measured pairs per test in each round (default 6)",
     )
+    add(
+        "--greenbudget-against-skip-empty",
+        action="store_true",
+        help="an empty --greenbudget-against (an unset variable) runs without the paired gate, "
+        "with a note, instead of a usage error",
+    )
+    add(
+        "--greenbudget-against-timeout",
+        metavar="SECONDS",
+        type=_seconds,
+        help="the most one run of a test may take on either side before the gate gives up on "
+        "that test (default: 10x the head's slowest run of it, at least 60 s)",
+    )
     add("--greenbudget-paired-worker", type=_fds, help=argparse.SUPPRESS)
+    add("--greenbudget-paired-files", help=argparse.SUPPRESS)  # a worker collects only these
     add(
         "--greenbudget-gate-incomparable",
         action="store_true",
         help="gate on a baseline even when it came from another machine or meter, or ran "
         "with another worker count or thread limit",
+    )
+    add(
+        "--greenbudget-report-only",
+        action="store_true",
+        help="measure, judge and report as usual, but never fail a test for its budget or a "
+        "regression (while a team adopts budgets)",
     )
     add(
         "--greenbudget-disable",
