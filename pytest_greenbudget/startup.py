@@ -4,8 +4,9 @@ when: settings at configure when there is something to read, the meter only when
 be measured. Kept out of plugin.py (hooks only).
 
 An unmarked suite with no config file and no greenbudget flag imports this module, plugin.py,
-hookspecs.py and configfile.py, and nothing else of ours: no session, judge, settings, results
-or meter module, and no meter is built (benchmarks/bench_overhead.py measures what that costs).
+hookspecs.py and settings/configfile.py, and nothing else of ours: no session, budget, plans,
+report or meter module, and no meter is built (benchmarks/bench_overhead.py measures what that
+costs).
 """
 
 from __future__ import annotations
@@ -36,7 +37,13 @@ OUTPUTS = ("report", "html", "baseline")  # written or compared even when nothin
 
 def check_command_line(config: pytest.Config) -> None:
     """A value of ours written with a space that moved the rootdir stops the run before it
-    starts, so no test runs under another folder's ini and no report is overwritten."""
+    starts, so no test runs under another folder's ini and no report is overwritten; so do
+    the usage errors of --greenbudget-against."""
+    against = config.getoption("greenbudget_against") is not None
+    if against and not config.getoption("greenbudget_paired_worker"):
+        from .paired.phase import check_usage
+
+        check_usage(config)
     if not any(str(a).startswith("--greenbudget-") for a in config.invocation_params.args):
         return  # nothing of ours on the command line: cmdline.py stays unloaded
     from .cmdline import moved_rootdir
