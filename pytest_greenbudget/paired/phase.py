@@ -108,6 +108,7 @@ def measure(
         tuple(params.args), params.dir, settings.file.source, ref,
         config.getoption("greenbudget_against_python"),
         config.getoption("greenbudget_against_timeout"),
+        config.getoption("greenbudget_against_git_timeout"),
     )  # fmt: skip
     plan = design(config)
     write_line(  # the paired phase takes a while before the first test reports: say so
