@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ..gate import budget as judge
+from ..gate.budget import build_entry
 from ..gate.compare import percent_change
 from ..report.model import BaselineFigures, CarbonSettings, TestEntry
 from ..settings.plans import Plan
@@ -231,7 +231,7 @@ def _compared(
     pairs: TestPairs, plan: Plan, carbon: CarbonSettings, paired: Paired, design: PairedDesign
 ) -> TestEntry:
     samples = list(pairs.head)
-    entry = judge.build_entry(pairs.nodeid, plan, samples, carbon)
+    entry = build_entry(pairs.nodeid, plan, samples, carbon)
     entry = replace(entry, repeats=len(samples), warmup=design.warmup)
     flat = [p for r in pairs.rounds for p in r]
     try:  # the look the test left the schedule at (or the last one, if it never left)
