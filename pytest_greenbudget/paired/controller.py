@@ -13,7 +13,6 @@ import os
 import signal
 import statistics
 import sys
-import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -29,7 +28,7 @@ from .sequential import Look
 from .stats import DEFAULT_DESIGN, METHOD, PairedDesign, PairedResult
 from .timeouts import RunLimits
 from .worker_process import Side
-from .worktree import Worktree, import_root, repo_top, resolve
+from .worktree import Worktree, clean_env, import_root, repo_top, resolve
 
 # The controller's own outputs and gates: a worker must not write or judge them again.
 VALUE_OPTIONS = (
@@ -53,6 +52,7 @@ class Invocation:
     ref: str
     python: str | None = None  # --greenbudget-against-python
     timeout: float | None = None  # --greenbudget-against-timeout: seconds per run
+    git_timeout: float | None = None  # --greenbudget-against-git-timeout: seconds per git call
 
 
 def worker_args(args: Sequence[str]) -> list[str]:
@@ -95,7 +95,7 @@ def sides(inv: Invocation, top: Path, tree: Worktree) -> tuple[Side, Side]:
         "base",
         (inv.python or sys.executable, "-m", "pytest", *base_args, *extra),
         tree.mapped(inv.folder) or tree.path,
-        _env(import_root(tree.path)),
+        clean_env(_env(import_root(tree.path))),  # a hook's GIT_DIR is not the base's
     )
     return replace(head, env=_env(import_root(top))), base
 
@@ -163,18 +163,17 @@ def measure_against(
 ) -> Paired:
     """Raises WorktreeError / WorkerError (one line each) when it cannot compare.
     ``on_round`` hears after every round which tests are still in play."""
-    top = repo_top(inv.folder)
-    commit = resolve(top, inv.ref)
+    top = repo_top(inv.folder, inv.git_timeout)
+    commit = resolve(top, inv.ref, inv.git_timeout)
     with _sigterm_as_interrupt():  # from before the checkout: a SIGTERM mid-way cleans it up
-        tree = Worktree.create(top, commit)
+        tree = Worktree.create(top, commit, inv.git_timeout)
         try:
-            with tempfile.TemporaryDirectory(prefix="greenbudget-") as logs:
-                head, base = sides(inv, top, tree)
-                tolerances = _tolerances(plans)
-                limits = RunLimits(inv.timeout)
-                runner = PairedRunner(head, base, list(plans), tolerances, Path(logs), design,
-                                      on_round=on_round, limits=limits)  # fmt: skip
-                run = runner.run()
+            head, base = sides(inv, top, tree)
+            limits = RunLimits(inv.timeout)
+            # the logs live beside the checkout, and go with it (a stale one's too)
+            runner = PairedRunner(head, base, list(plans), _tolerances(plans), tree.scratch,
+                                  design, on_round=on_round, limits=limits)  # fmt: skip
+            run = runner.run()
         finally:
             tree.close()
     return _paired(inv.ref, commit, run, plans, carbon, design)
@@ -186,21 +185,24 @@ def _tolerances(plans: Mapping[str, Plan]) -> Callable[[str], float]:
 
 @contextmanager
 def _sigterm_as_interrupt() -> Iterator[None]:
-    """A CI runner cancels a job with SIGTERM, which skips ``finally`` blocks; as an interrupt
-    it removes the worktree and kills the workers like Ctrl-C does."""
+    """A CI runner cancels a job with SIGTERM, and a closed terminal or ssh session sends
+    SIGHUP; both skip ``finally`` blocks. As an interrupt they remove the worktree and kill
+    the workers like Ctrl-C does."""
 
     def interrupt(signum: int, frame: object) -> None:
         raise KeyboardInterrupt(f"signal {signum}")
 
+    names = [n for n in ("SIGTERM", "SIGHUP") if hasattr(signal, n)]  # no SIGHUP on Windows
     try:
-        previous = signal.signal(signal.SIGTERM, interrupt)
+        previous = {n: signal.signal(getattr(signal, n), interrupt) for n in names}
     except ValueError:  # not the main thread: leave signals alone
         yield
         return
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for name, handler in previous.items():
+            signal.signal(getattr(signal, name), handler)
 
 
 def _paired(

@@ -111,6 +111,7 @@ def measure(session: pytest.Session, ref: str, run: Run | None) -> tuple[Paired 
         tuple(params.args), params.dir, settings.file.source, ref,
         config.getoption("greenbudget_against_python"),
         config.getoption("greenbudget_against_timeout"),
+        config.getoption("greenbudget_against_git_timeout"),
     )  # fmt: skip
     plan = design(config)
     write_line(  # the paired phase takes a while before the first test reports: say so
