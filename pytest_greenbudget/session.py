@@ -25,7 +25,7 @@ from .gate.merge import baseline_of
 from .measure.probe import Probe, RunSample
 from .measure.threads import thread_limit
 from .meters.base import Meter, MeterOptions
-from .report.model import CarbonSettings, Environment, Report, TestEntry, read_report
+from .report.model import CarbonSettings, Environment, Impact, Report, TestEntry, read_report
 from .settings import carbon, configfile
 from .settings.plans import (
     BudgetRule,
@@ -110,6 +110,7 @@ class Run:
         self.probes: dict[str, Probe] = {}
         self.entries: dict[str, TestEntry] = {}
         self.notes: list[str] = []
+        self.impact: Impact | None = None  # --greenbudget-against: the changes it decided on
         self.selecting: set[int] = set()  # config entries that selected a collected test
         self.seen: list[str] = []  # collected node ids, in order
         self.comparable, self.gating = self._gating()
@@ -216,10 +217,15 @@ class Run:
             self.entries[entry.nodeid] = entry
 
     def adopt_paired(
-        self, entries: Mapping[str, TestEntry], missing: list[TestEntry], notes: list[str]
+        self,
+        entries: Mapping[str, TestEntry],
+        missing: list[TestEntry],
+        notes: list[str],
+        impact: Impact | None = None,
     ) -> None:
         """--greenbudget-against: the side-by-side verdicts gate, like a comparable baseline."""
         self.gating = True
+        self.impact = impact
         self.entries.update(entries)
         self.entries.update((entry.nodeid, entry) for entry in missing)
         self.notes.extend(notes)
@@ -244,7 +250,7 @@ class Run:
         tests = tuple(self.entries.values())
         report = Report(
             now, env, self.settings.carbon, tests,
-            incomplete=incomplete is not None, incomplete_reason=incomplete,
+            incomplete=incomplete is not None, incomplete_reason=incomplete, impact=self.impact,
         )  # fmt: skip
         base = self.settings.baseline
         if base is None or not whole_run:

@@ -116,6 +116,15 @@ def _rounds(text: str) -> tuple[int, int]:
     return rounds, most
 
 
+def _duration(text: str) -> float:
+    from .paired.progress import parse_duration
+
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _fds(text: str) -> tuple[int, int]:
     read, _, write = text.partition(",")
     return int(read), int(write)
@@ -206,6 +215,19 @@ def add_options(parser: pytest.Parser) -> None:
         metavar="N",
         type=_flag_type("repeats"),
         help="measured pairs per test in each round (default 6)",
+    )
+    add(
+        "--greenbudget-against-all",
+        action="store_true",
+        help="pair every budgeted test, even those no changed file reaches (by default they "
+        "read 'unaffected' and are not measured)",
+    )
+    add(
+        "--greenbudget-against-time",
+        metavar="DURATION",
+        type=_duration,
+        help="stop starting rounds when the next would end past this wall time, e.g. 10m; "
+        "tests not decided by then read inconclusive",
     )
     add("--greenbudget-paired-worker", type=_fds, help=argparse.SUPPRESS)
     add(

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .progress import Watch
 from .stats import DEFAULT_DESIGN, PairedDesign, PairedResult
 from .worker_process import Outcome, Ready, Side, Worker, start_both
 
@@ -63,6 +64,8 @@ class PairedRunner:
         logdir: Path,
         design: PairedDesign = DEFAULT_DESIGN,
         rng: random.Random | None = None,
+        watch: Watch | None = None,
+        estimate: Callable[[Sequence[str]], float] | None = None,
     ) -> None:
         self.sides = (head, base)
         self.budgeted = list(budgeted)
@@ -71,6 +74,9 @@ class PairedRunner:
         self.design = design
         self.rng = rng or random.Random()
         self.result: PairedRun | None = None
+        self.watch = watch or Watch()
+        self.estimate = estimate  # a round's expected seconds for these tests (the scout's)
+        self._scale = 1.0  # how far the last round ran over (or under) its estimate
 
     def run(self) -> PairedRun:
         active = self._round(None)
@@ -101,9 +107,26 @@ class PairedRunner:
         except ValueError:
             return False
 
+    def _may_start(self, tests: list[str], index: int) -> bool:
+        """False (and the cap said) when the next round would end past the time cap."""
+        if self.watch.capped:
+            return False
+        expected = self._expected(tests)
+        if self.watch.fits(expected):
+            return True
+        self.watch.stop(index, self.design.max_rounds, expected)
+        return False
+
+    def _expected(self, tests: Sequence[str]) -> float:
+        if self.estimate is not None:
+            return self.estimate(tests) * self._scale
+        return self.round_seconds[-1] if self.round_seconds else 0.0
+
     def _round(self, tests: list[str] | None) -> list[str]:
-        began = time.monotonic()
         index = len(self.round_seconds)
+        if tests is not None and index and not self._may_start(tests, index):
+            return []
+        began = time.monotonic()
         logs = [self.logdir / f"round{index + 1}-{s.name}.log" for s in self.sides]
         workers = start_both(self.sides, logs)
         try:
@@ -120,7 +143,11 @@ class PairedRunner:
         finally:
             for worker in workers:
                 worker.kill()
-        self.result.round_seconds.append(time.monotonic() - began)
+        took = time.monotonic() - began
+        self.result.round_seconds.append(took)
+        if self.estimate is not None and self.estimate(order) > 0:
+            self._scale = took / self.estimate(order)
+        self.watch.round_done(index + 1, self.design.max_rounds, len(order))
         return [t for t in order if t in self._live()]
 
     def _first(self, head: Ready, base: Ready) -> PairedRun:

@@ -79,6 +79,7 @@ class View:
     counts: Mapping[str, int] = field(default_factory=dict)
     banner: str | None = None  # an incomplete run, said before anything else
     paired: str | None = None  # "measured side by side with main@abc1234 in this job"
+    unaffected: str | None = None  # the tests no change reached, counted in one line
 
     @property
     def failed(self) -> bool:
@@ -92,7 +93,8 @@ def build_view(
     run_url: str | None = None,
 ) -> View:
     """The view of a report whose entries already carry verdicts (see compare.py)."""
-    tests = sorted(report.tests, key=_sort_key)
+    # Unaffected tests were neither measured nor compared: one line counts them, no rows.
+    tests = sorted((t for t in report.tests if t.verdict != "unaffected"), key=_sort_key)
     rows = tuple(_row(t) for t in tests)
     counts = Counter(t.verdict or "" for t in report.tests)
     return View(
@@ -106,7 +108,19 @@ def build_view(
         counts=dict(counts),
         banner=incomplete_banner(report),
         paired=side_by_side(report.tests),
+        unaffected=unaffected_line(report),
     )
+
+
+def unaffected_line(report: Report) -> str | None:
+    """'2 tests unaffected: no file they run changed since main@abc1234 (not measured)'."""
+    n = sum(1 for t in report.tests if t.verdict == "unaffected")
+    if not n:
+        return None
+    impact = report.impact
+    since = f" since {impact.ref}@{impact.commit[:7]}" if impact else ""
+    they = "they run" if n > 1 else "it runs"
+    return f"{tests_word(n)} unaffected: no file {they} changed{since} (not paired, not measured)"
 
 
 def _sort_key(test: TestEntry) -> tuple[int, float, str]:
@@ -207,6 +221,10 @@ def headline(tests: tuple[TestEntry, ...], counts: Mapping[str, int]) -> str:
     "1 over budget" is not read as over budget by -1.0%."""
     if not tests:
         return "No measured tests in this report"
+    judged = tuple(t for t in tests if t.verdict != "unaffected")
+    if not judged:
+        return f"{tests_word(len(tests))} unaffected by this change"
+    tests = judged
     parts = [
         f"{tests_word(counts['regressed'])} regressed" if counts.get("regressed") else "",
         f"{counts['over-budget']} over budget" if counts.get("over-budget") else "",

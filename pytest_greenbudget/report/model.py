@@ -16,8 +16,9 @@ from typing import Any
 
 # 1.1: tests[].session_noise; 1.2: paired baselines, incomplete runs; 1.3: thread limits
 # (tests[].threads, environment.threads), tests[].notes, budget.meter; 1.4:
-# tests[].noise_source and tests[].runs_j (a baseline's history of runs)
-SCHEMA_VERSION = "1.4"
+# tests[].noise_source and tests[].runs_j (a baseline's history of runs); 1.5: the verdict
+# "unaffected" and the report's "impact" (the changed files a paired run decided it on)
+SCHEMA_VERSION = "1.5"
 VERDICTS = (
     "ok",
     "over-budget",
@@ -27,6 +28,7 @@ VERDICTS = (
     "inconclusive",
     "new",
     "missing",
+    "unaffected",
 )
 
 
@@ -154,6 +156,18 @@ class CarbonSettings:
 
 
 @dataclass(frozen=True)
+class Impact:
+    """--greenbudget-against: the changes the paired run decided which tests to pair on."""
+
+    ref: str
+    commit: str
+    considered: tuple[str, ...] = ()  # changed since REF (untracked files included)
+    ignored: tuple[str, ...] = ()  # changed, but matched by the config's paired.ignore
+    unaffected: int = 0  # tests no considered change reached: not paired, not measured
+    every_test: str | None = None  # why every test was paired, when one reason covers all
+
+
+@dataclass(frozen=True)
 class Report:
     created_utc: str
     environment: Environment
@@ -162,6 +176,7 @@ class Report:
     schema_version: str = SCHEMA_VERSION
     incomplete: bool = False  # interrupted, collection errors, --co: not a full baseline
     incomplete_reason: str | None = None
+    impact: Impact | None = None  # paired runs only
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-shaped data (lists, not tuples), as read back from the file or sent by xdist."""

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .configfile import ConfigError, KeyPath, RawConfig
+from .paired import read_ignore
 from .values import convert_value as convert_value  # re-exported: plugin.py reads it here
 
 SUPPORTED_VERSION = 1
@@ -21,7 +22,7 @@ DEFAULT_KEYS = (
     "repeats", "warmup", "tolerance", "session_noise", "meter", "region", "intensity", "pue",
     "watts_per_vcpu", "threads",
 )  # fmt: skip
-TOP_KEYS = ("version", "defaults", "budgets")
+TOP_KEYS = ("version", "defaults", "budgets", "paired")
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,7 @@ class FileConfig:
     defaults: Mapping[str, Any] = field(default_factory=dict)
     rules: tuple[BudgetRule, ...] = ()
     source: str | None = None
+    ignore: tuple[str, ...] = ()  # paired.ignore: changes that reach no test (settings/paired.py)
 
     @classmethod
     def from_raw(cls, raw: RawConfig | None) -> FileConfig:
@@ -87,7 +89,7 @@ class FileConfig:
         if not isinstance(budgets, list):
             raise raw.error(("budgets",), "must be a list of entries, each with match or marker")
         rules = tuple(_read_rule(raw, i, entry) for i, entry in enumerate(budgets))
-        return cls(defaults, rules, str(raw.path))
+        return cls(defaults, rules, str(raw.path), read_ignore(raw))
 
 
 @dataclass(frozen=True)
