@@ -32,17 +32,26 @@ def _module(name: str) -> ModuleType | None:
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    from . import __version__
+
     parser = argparse.ArgumentParser(prog="greenbudget", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"greenbudget {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMANDS if only is None else (only,):
         module = _module(name)
         if module is None:
             continue
-        summary = (module.__doc__ or name).strip().splitlines()[0]
+        summary = first_paragraph(module.__doc__ or name)
         command = sub.add_parser(name, help=summary, description=module.__doc__)
         module.add_arguments(command)
         command.set_defaults(run=module.run)
     return parser
+
+
+def first_paragraph(doc: str) -> str:
+    """A command's one-entry summary for ``greenbudget --help``: its docstring's first
+    paragraph whole (a first line alone stopped mid-sentence)."""
+    return " ".join(doc.strip().split("\n\n", 1)[0].split())
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -104,14 +104,17 @@ def _flag_type(name: str) -> Callable[[str], Any]:
 
 
 def _rounds(text: str) -> tuple[int, int]:
+    from .settings.values import MAX_ROUNDS
+
     first, _, cap = text.partition(":")
     try:
         rounds, most = int(first), int(cap or max(int(first), 10))
     except ValueError:
         rounds = most = 0
-    if rounds < 2 or most < rounds:
+    if rounds < 2 or most < rounds or most > MAX_ROUNDS:
         raise argparse.ArgumentTypeError(
-            f"{text!r}: give N or N:MAX, whole numbers with 2 <= N <= MAX, e.g. 5:10"
+            f"{text!r}: give N or N:MAX, whole numbers with 2 <= N <= MAX <= {MAX_ROUNDS}, "
+            "e.g. 5:10"
         )
     return rounds, most
 

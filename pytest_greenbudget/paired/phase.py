@@ -10,6 +10,8 @@ import pytest
 
 from ..invocation import write_line
 from ..session import Run, Settings
+from ..settings.plans import Plan
+from ..units import count
 from .controller import Invocation, Paired, measure_against
 from .progress import Watch
 from .stats import DEFAULT_DESIGN, PairedDesign
@@ -37,6 +39,9 @@ def measure(
     """The side-by-side verdicts, or why there are none (one line, also noted in the run).
     KeyboardInterrupt (Ctrl-C, or SIGTERM turned into one) passes through."""
     config = session.config
+    plans = selected_plans(session, run)
+    if not plans:  # -k or -m left no budgeted test: nothing to compare, nothing to announce
+        return None, None
     params = config.invocation_params
     inv = Invocation(
         tuple(params.args), params.dir, settings.file.source, ref,
@@ -51,10 +56,10 @@ def measure(
         outputs=_outputs(config),
     )
     # The head's own run comes first and takes a while: say what is happening meanwhile.
-    what = f"{len(run.plans)} budgeted tests"
+    what = count(len(plans), "budgeted test")
     watch.say(f"greenbudget: {what}: finding what changed since {ref}, then the head's own run")
     try:
-        paired = measure_against(inv, run.plans, settings.carbon, design(config), watch)
+        paired = measure_against(inv, plans, settings.carbon, design(config), watch)
     except (WorktreeError, WorkerError) as exc:
         error = f"greenbudget: no paired comparison: {exc}"
         run.notes.append(error)
@@ -64,3 +69,11 @@ def measure(
     for problem in paired.problems:  # e.g. the base failed to collect a file
         write_line(session, f"greenbudget: {problem}")
     return paired, None
+
+
+def selected_plans(session: pytest.Session, run: Run) -> dict[str, Plan]:
+    """The plans of the tests this session will run: plans are made at collection, before
+    -k, -m and --deselect drop items, and a deselected test is neither measured nor counted."""
+    return {
+        item.nodeid: run.plans[item.nodeid] for item in session.items if item.nodeid in run.plans
+    }

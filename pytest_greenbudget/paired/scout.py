@@ -35,8 +35,9 @@ class Scouted:
     problems: tuple[str, ...] = field(default=())  # why the trace is missing, when it is
 
     def round_seconds(self, tests: Sequence[str], pairs: int) -> float:
-        """One round's expected wall time: two workers start on the one CPU they share, then
-        each test runs 2 x pairs times (a traced run is slower than a plain one: errs long)."""
+        """One round's expected wall time: two workers start (counted as one after the
+        other: on a busy 2-core runner they compete), then each test runs 2 x pairs times (a
+        traced run is slower than a plain one: this errs long)."""
         return 2 * self.startup_s + 2 * pairs * sum(self.seconds.get(t, 0.0) for t in tests)
 
 

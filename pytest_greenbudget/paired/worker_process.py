@@ -160,37 +160,20 @@ def _last_line(log: Path) -> str:
     return f": {text[:200]}" + ("..." if len(text) > 200 else "")
 
 
-def _shared_cpu() -> int | None:
-    """One CPU, drawn per round, that both sides of the round run on: they never run at the
-    same time, and a side must not measure on a faster or quieter CPU than the other."""
-    getter = getattr(os, "sched_getaffinity", None)
-    if getter is None:
-        return None
-    cpus = sorted(getter(0))
-    return random.choice(cpus) if len(cpus) > 1 else None
-
-
-def _pin(pid: int, cpu: int | None) -> None:
-    setter = getattr(os, "sched_setaffinity", None)
-    if cpu is None or setter is None:
-        return
-    with contextlib.suppress(OSError):  # a container may forbid it: paired, just unpinned
-        setter(pid, {cpu})
-
-
 def start_both(sides: Sequence[Side], logs: Sequence[Path]) -> list[Worker]:
     """Start the round's workers together: their start-up and collection are not measured,
     so they may overlap, which halves the wait."""
     workers: list[Worker] = []
-    cpu = _shared_cpu()
+    # No CPU pin: a worker pinned to one CPU made joblib/loky (which size their pools from the
+    # affinity) run an n_jobs=-1 test in-process, so the gate measured other work than a plain
+    # run did (docs/meters.md, "Same conditions with and without the gate").
     # One hash seed per round, the same on both sides: dict and set order (which node a graph
     # algorithm visits first) then moves both sides alike within a round, and still varies
-    # from round to round, like the shared CPU.
+    # from round to round.
     seed = str(random.randrange(2**32))
     try:
         for side, log in zip(sides, logs, strict=True):
             workers.append(Worker(side, log, seed))
-            _pin(workers[-1].proc.pid, cpu)
     except BaseException:
         for worker in workers:
             worker.kill()

@@ -15,6 +15,8 @@ from ..measure.threads import parse_threads
 
 # Caps: beyond them a value is a typo, not a plan (10**12 repeats would run until killed).
 MAX_REPEATS, MAX_WARMUP = 1000, 100
+# Each paired round starts a fresh head and base process: 100 is hours of a real suite.
+MAX_ROUNDS = 100
 # Within what report readers accept (report_checks), so every report this writes reads back.
 MAX_INTENSITY, MAX_PUE, MAX_WATTS = 1e5, 100.0, 1e4
 

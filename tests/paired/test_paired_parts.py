@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -136,6 +137,23 @@ def test_both_sides_of_a_round_share_a_hash_seed_that_changes_between_rounds(
     seeds = seeds_of_rounds(tmp_path, {"PATH": "/usr/bin"}, 4)
     assert all(head == base != "unset" for head, base in seeds)
     assert len({head for head, _ in seeds}) > 1
+
+
+AFFINITY_WORKER = FAKE_WORKER.replace(
+    "str(len(pad))", "','.join(map(str, sorted(os.sched_getaffinity(0))))"
+)
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_getaffinity"), reason="no CPU affinity here")
+def test_workers_may_use_every_cpu_the_controller_may(tmp_path: Path) -> None:
+    # A worker pinned to one CPU sizes joblib's pool to 1 and runs an n_jobs=-1 test in-process:
+    # the gate would measure other work than a plain run.
+    sides = [Side(n, (sys.executable, "-c", AFFINITY_WORKER), tmp_path, {}) for n in ("h", "b")]
+    workers = start_both(sides, [tmp_path / "h.log", tmp_path / "b.log"])
+    seen = {w.ready().collected[0] for w in workers}
+    for worker in workers:
+        worker.kill()
+    assert seen == {",".join(map(str, sorted(os.sched_getaffinity(0))))}
 
 
 def test_a_hash_seed_the_user_set_is_kept(tmp_path: Path) -> None:

@@ -1,0 +1,91 @@
+"""The paired gate as a hostile user runs it (issue 17, items 2 and 17): sides measured by
+different meters, a selection with -k, a rounds count beyond reason.
+
+Real git repositories and a pytest subprocess, as in test_paired.py; the fake meter makes
+energies exact.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+SUPPORT = Path(__file__).parent.parent / "support"
+FAST = ("--greenbudget-against-rounds=2:2", "--greenbudget-against-pairs=1")
+
+TEST = """
+import fakemeter, pytest
+
+@pytest.mark.greenbudget(energy="100 J")
+def test_steady():
+    fakemeter.burn(2.0)
+
+@pytest.mark.greenbudget(energy="100 J")
+def test_other():
+    fakemeter.burn(3.0)
+"""
+
+
+def git(cwd: Path, *args: str) -> str:
+    done = subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
+        cwd=cwd, check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    return done.stdout.strip()
+
+
+@pytest.fixture
+def repo(gb: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+    """A git repository whose first commit is the base; workers import the fake meter."""
+    monkeypatch.setenv(
+        "PYTHONPATH", os.pathsep.join([str(SUPPORT), os.environ.get("PYTHONPATH", "")])
+    )
+    git(gb.path, "init", "-q", "-b", "main")
+    gb.makepyfile(test_energy=TEST)
+    commit(gb)
+    return gb
+
+
+def commit(pytester: pytest.Pytester) -> None:
+    git(pytester.path, "add", "-A")
+    git(pytester.path, "commit", "-qm", "commit")
+
+
+def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    return pytester.runpytest_subprocess(*FAST, "--greenbudget-report=head.json", *args)
+
+
+def report(pytester: pytest.Pytester) -> dict[str, dict[str, object]]:
+    data = json.loads((pytester.path / "head.json").read_text())
+    return {t["nodeid"]: t for t in data["tests"]}
+
+
+# --- item 17: -k counts only what it selects ------------------------------------------------
+
+
+def test_the_announcement_counts_only_the_selected_budgeted_tests(repo: pytest.Pytester) -> None:
+    result = run(repo, "--greenbudget-against=main", "-k", "steady")
+    result.assert_outcomes(passed=1, deselected=1)
+    result.stdout.fnmatch_lines(["greenbudget: 1 budgeted test: finding what changed since main*"])
+    tests = report(repo)
+    assert list(tests) == ["test_energy.py::test_steady"]
+    assert tests["test_energy.py::test_steady"]["verdict"] == "unchanged"
+
+
+def test_a_selection_without_budgeted_tests_starts_no_paired_phase(repo: pytest.Pytester) -> None:
+    repo.makepyfile(test_plain="def test_plain():\n    pass\n")
+    result = run(repo, "--greenbudget-against=main", "-k", "plain")
+    result.assert_outcomes(passed=1, deselected=2)
+    assert result.ret == pytest.ExitCode.OK
+    assert "side by side" not in result.stdout.str()
+
+
+@pytest.mark.parametrize("rounds", ["1000000000", "5:101", "101"])
+def test_rounds_are_capped_like_pairs_and_repeats(gb: pytest.Pytester, rounds: str) -> None:
+    result = gb.runpytest(f"--greenbudget-against-rounds={rounds}")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--greenbudget-against-rounds*2 <= N <= MAX <= 100*"])
