@@ -74,9 +74,15 @@ def scout(head: Side, tests: Sequence[str], top: Path, logdir: Path, trace: bool
 
 def _traced(head: Side, top: Path, logdir: Path) -> Side:
     """The head's side under ``python -m coverage run`` with our rc file."""
-    rcfile = logdir / "trace.coveragerc"
+    rcfile = logdir / "trace.rc"
     include = f"include = {top}/*\n" if not set("*?[]") & set(str(top)) else ""
-    rcfile.write_text(f"[run]\ndata_file = {logdir / 'trace.coverage'}\n{include}")
+    # parallel: one data file per process, so that patch = subprocess (coverage 7.10 on; older
+    # ones warn and go on) can trace the Python a test starts in a subprocess. A subprocess has
+    # no test context: what it runs counts for every test, conservatively.
+    rcfile.write_text(
+        f"[run]\ndata_file = {logdir / 'trace.coverage'}\nparallel = true\n"
+        f"patch = subprocess\n{include}"
+    )
     python, rest = head.argv[0], head.argv[1:]
     if tuple(rest[:2]) != ("-m", "pytest"):
         raise ValueError(f"cannot trace a worker started as {head.argv[:3]}")
@@ -90,10 +96,9 @@ def read_trace(
     """Per test, the repository files executed in its call; outside them, the shared ones."""
     import coverage
 
-    if not data_file.exists():
-        raise FileNotFoundError(f"coverage wrote no data ({data_file.name})")
-    data = coverage.CoverageData(basename=str(data_file))
-    data.read()
+    combined = coverage.Coverage(data_file=str(data_file), config_file=False)
+    combined.combine([str(data_file.parent)], strict=True)  # strict: no data is an error
+    data = combined.get_data()
     root = top.resolve()
     files: dict[str, set[str]] = {t: set() for t in tests}
     shared: set[str] = set()

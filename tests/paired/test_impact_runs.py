@@ -164,3 +164,25 @@ def test_a_trace_that_fails_pairs_every_test_with_a_note(
     result.stdout.fnmatch_lines(["greenbudget: changed since the base: unused.py; the traced run*"])
     assert "coverage is broken" in str(impact(repo)["every_test"])
     assert "Traceback" not in result.stdout.str()
+
+
+def test_python_a_test_runs_in_a_subprocess_is_traced_and_reaches_every_test(
+    repo: pytest.Pytester,
+) -> None:
+    repo.makepyfile(
+        test_sub="""
+        import subprocess, sys, fakemeter, pytest
+
+        @pytest.mark.greenbudget(energy="100 J")
+        def test_script():
+            subprocess.run([sys.executable, "script.py"], check=True)
+            fakemeter.burn(1.0)
+        """,
+        script="print('base')\n",
+    )
+    commit(repo, "a test that runs a script")
+    repo.makepyfile(script="print('head')\n")
+    result = run(repo, "--greenbudget-against=main~0")
+    # No test context in the subprocess: the script counts for every test, conservatively.
+    assert "unaffected" not in set(verdicts(repo).values())
+    result.stdout.fnmatch_lines(["greenbudget: pairing 4 budgeted tests with main*"])
