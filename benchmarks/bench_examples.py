@@ -24,7 +24,7 @@ from pathlib import Path
 from machine import print_machine
 
 from pytest_greenbudget.meters.cputime import CpuInfo, watts_for
-from pytest_greenbudget.report.model import read_report
+from pytest_greenbudget.report.io import read_report
 
 ROOT = Path(__file__).parent.parent
 

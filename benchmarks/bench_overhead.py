@@ -104,7 +104,7 @@ def run_python(args: Sequence[str], cwd: Path | None = None) -> subprocess.Compl
 class Timing:
     """One pytest run: wall seconds, CPU seconds (user + sys) and peak resident memory (KB)
     of that process alone. CPU time is the primary figure: on a shared VM a neighbour moves
-    wall time by tens of percent but the run's own CPU time by a few (DESIGN.md section 3)."""
+    wall time by tens of percent but the run's own CPU time by a few (docs/architecture.md)."""
 
     wall: float
     cpu: float

@@ -29,6 +29,7 @@ sys.path.insert(0, str(HERE.parent))
 
 from pytest_greenbudget.render.markdown import render_markdown  # noqa: E402
 from pytest_greenbudget.render.view import build_view  # noqa: E402
+from pytest_greenbudget.report.io import read_report  # noqa: E402
 from pytest_greenbudget.report.model import (  # noqa: E402
     BaselineFigures,
     Budget,
@@ -38,7 +39,6 @@ from pytest_greenbudget.report.model import (  # noqa: E402
     Environment,
     Report,
     TestEntry,
-    read_report,
 )
 
 RUN_URL = "https://github.com/OWNER/your-project/actions/runs/1234567890"

@@ -15,11 +15,9 @@ import sys
 from collections.abc import Sequence
 from types import ModuleType
 
+from .commands.common import CommandError
+
 COMMANDS = ("compare", "merge", "render", "comment", "doctor", "noise")
-
-
-class CommandError(Exception):
-    """Bad input to a command; printed as ``greenbudget: error: ...`` with exit code 2."""
 
 
 def _module(name: str) -> ModuleType | None:
@@ -75,14 +73,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def error_line(exc: object) -> str:
     """The one line bad input prints; the message may quote a report or GitHub's answer."""
-    from .untrusted import printable
+    from .report.untrusted import printable
 
     return f"greenbudget: error: {printable(exc)}"
 
 
 if __name__ == "__main__":
-    # Run through the imported module: as __main__ this file's CommandError would be a second
-    # class, and the commands raise the one in pytest_greenbudget.cli.
-    from . import cli
-
-    raise SystemExit(cli.main())
+    raise SystemExit(main())

@@ -1,6 +1,7 @@
-"""Checks of the path options at configure time, for problems that would otherwise lose data
+"""Checks of the command line at configure time, for problems that would otherwise lose data
 or mislead silently: a FIFO or device as a report path, one file for both reports, and a
-baseline path that moved pytest's rootdir. Each answers a message for a usage error, or None.
+value of ours written with a space that moved pytest's rootdir. Each answers a message for a
+usage error, or None.
 """
 
 from __future__ import annotations
@@ -11,11 +12,12 @@ import pytest
 
 from .report.io import NotRegularFile, resolve_target, same_target
 
-BASELINE_FLAG = "--greenbudget-baseline"
+PREFIX = "--greenbudget-"
+SWITCHES = ("--greenbudget-gate-incomparable", "--greenbudget-disable")  # take no value
 
 
 def path_problem(config: pytest.Config) -> str | None:
-    return _report_paths(config) or _moved_rootdir(config)
+    return _report_paths(config)
 
 
 def _report_paths(config: pytest.Config) -> str | None:
@@ -37,41 +39,69 @@ def _report_paths(config: pytest.Config) -> str | None:
     return None
 
 
-def _moved_rootdir(config: pytest.Config) -> str | None:
-    moved = _rootdir_without_baseline(config)
+def moved_rootdir(config: pytest.Config) -> str | None:
+    """A value of ours written with a space that moved pytest's rootdir: pytest chooses the
+    rootdir (and with it the ini file, the config and the test ids) from every existing path
+    on the command line before plugins load, so ``--greenbudget-report r.json`` moves it as
+    soon as r.json exists, on the second run of the same command."""
+    args = [str(a) for a in config.invocation_params.args]
+    spaced = _spaced(args)
+    if not spaced or config.option.rootdir or config.option.inifilename:
+        return None  # only the space form is read as a path; --rootdir and -c pin the rootdir
+    moved = _rootdir_without(config, args, spaced)
     if moved is None:
         return None
-    # The flag may be repeated (several base runs): name each path as it was given.
-    values = config.getoption("greenbudget_baseline") or []
-    spaced = ", ".join(f"{BASELINE_FLAG} {v}" for v in values)
-    fixed = " ".join(f"{BASELINE_FLAG}={v}" for v in values)
+    here = config.invocation_params.dir
+    culprits = [(f, v) for f, v in spaced if Path(here, v).exists()] or spaced
+    given = ", ".join(f"{flag} {value}" for flag, value in culprits)
+    fixed = " ".join(f"{flag}={value}" for flag, value in culprits)
     return (
-        f"{spaced} (written with a space) moved pytest's rootdir from {moved} to "
+        f"{given} (written with a space) moved pytest's rootdir from {moved} to "
         f"{config.rootpath}: pytest picks the rootdir from every path on the command line "
-        f"before plugins load, so no test id would match the baseline. Write "
-        f"{fixed}, or pass --rootdir={moved}"
-    )
+        f"before plugins load, so another folder's ini file, budgets and test ids would "
+        f"apply. Write {fixed}"
+    )  # not --rootdir: it pins the rootdir, but pytest still takes the ini file from the paths
 
 
-def _rootdir_without_baseline(config: pytest.Config) -> Path | None:
-    """The rootdir pytest would have chosen had the baseline been written with ``=``, when
+def _spaced(args: list[str]) -> list[tuple[str, str]]:
+    """Our options given as two words, ``--greenbudget-report PATH``, with their values."""
+    pairs: list[tuple[str, str]] = []
+    at = 0
+    while at < len(args) - 1:
+        flag = args[at]
+        if flag.startswith(PREFIX) and "=" not in flag and flag not in SWITCHES:
+            pairs.append((flag, args[at + 1]))
+            at += 1
+        at += 1
+    return pairs
+
+
+def _rootdir_without(
+    config: pytest.Config, args: list[str], spaced: list[tuple[str, str]]
+) -> Path | None:
+    """The rootdir pytest would have chosen had our values been written with ``=``, when
     that differs from the one it chose; None when it does not (or cannot be known)."""
-    args = [str(a) for a in config.invocation_params.args]
-    if BASELINE_FLAG not in args or config.option.rootdir or config.option.inifilename:
-        return None  # only the space form is read as a path; --rootdir and -c pin the rootdir
-    while BASELINE_FLAG in args:  # every occurrence: the flag may be repeated
-        at = args.index(BASELINE_FLAG)
-        args = args[:at] + args[at + 2 :]
+    kept: list[str] = []
+    values = iter(spaced)
+    pending = next(values, None)
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+        elif pending is not None and arg == pending[0]:
+            skip, pending = True, next(values, None)
+        else:
+            kept.append(arg)
     try:
         from _pytest.config.findpaths import determine_setup  # no public API answers this
 
         rootdir = determine_setup(
             inifile=None,
             override_ini=config.option.override_ini,
-            args=args,
+            args=kept,
             rootdir_cmd_arg=None,
             invocation_dir=config.invocation_params.dir,
         )[0]
     except Exception:  # another pytest's private API: skip the check rather than fail the run
         return None
-    return rootdir if Path(rootdir) != config.rootpath else None
+    return Path(rootdir) if Path(rootdir) != config.rootpath else None

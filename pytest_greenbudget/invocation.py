@@ -3,9 +3,13 @@ terminal: small helpers kept out of plugin.py so that it holds hooks only."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from .session import Run
 
 
 def xdist_workers(config: pytest.Config) -> int | None:
@@ -58,3 +62,42 @@ def write_error(session: pytest.Session, message: str) -> None:
     write_line(session, message)
     if session.exitstatus == 0:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def plan_items(run: Run, items: Sequence[pytest.Item]) -> None:
+    """Each collected item's plan from its markers (the closest first) and the config's
+    entries; a bad marker argument is a usage error naming the test's file and line."""
+    from .settings.plans import marker_spec
+
+    for item in items:
+        marks = list(item.iter_markers("greenbudget"))
+        args = tuple(a for mark in marks for a in mark.args)
+        kwargs = {k: v for mark in reversed(marks) for k, v in mark.kwargs.items()}
+        try:
+            spec = marker_spec(args, kwargs, where(item), item.nodeid) if marks else None
+        except ValueError as exc:
+            raise pytest.UsageError(f"greenbudget: {exc}") from None
+        run.plan(item.nodeid, spec, marker_test(item))
+
+
+def take_worker_entry(run: Run, data: object, nodeid: str) -> None:
+    """An xdist worker's entry, sent with its test's teardown report, into the controller's run."""
+    from .report.decode import decode_entry
+    from .report.model import ReportError
+    from .report.untrusted import printable
+
+    try:
+        run.add_worker_entries((decode_entry(data, nodeid),))
+    except ReportError as exc:
+        run.notes.append(f"an entry sent by a worker was unreadable: {printable(exc)}")
+
+
+def take_worker_report(run: Run, data: object, name: str) -> None:
+    """An xdist worker's final report; what cannot be read becomes a note naming the worker."""
+    from .report.decode import decode_report
+    from .report.model import ReportError
+
+    try:
+        run.add_worker_entries(decode_report(data, f"worker {name}").tests)
+    except ReportError as exc:
+        run.notes.append(f"measurements from worker {name} were unreadable: {exc}")

@@ -7,7 +7,6 @@ holds the session's state; nothing is stuck on ``config``.
 from __future__ import annotations
 
 from collections.abc import Generator
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -45,29 +44,19 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER)
     if config.getoption("greenbudget_disable"):
         return
-    from .startup import settings_wanted
+    from .startup import check_command_line, settings_wanted
 
-    _check_against(config)
+    check_command_line(config)
+    if config.getoption("greenbudget_against") and not config.getoption(
+        "greenbudget_paired_worker"
+    ):
+        from .paired.phase import check_usage
+
+        check_usage(config)
     plugin = GreenBudgetPlugin(config)
     if settings_wanted(config):  # else nothing is read or built until a test is marked
         plugin.load_settings()
     config.pluginmanager.register(plugin, PLUGIN_NAME)
-
-
-def _check_against(config: pytest.Config) -> None:
-    """Usage errors of --greenbudget-against, before anything starts."""
-    if not config.getoption("greenbudget_against") or config.getoption("greenbudget_paired_worker"):
-        return
-    if config.getoption("numprocesses", None):
-        raise pytest.UsageError(
-            "greenbudget: --greenbudget-against measures base and head one at a time on an "
-            "otherwise idle machine; it cannot run with xdist's -n (drop -n for this run)"
-        )
-    if config.getoption("greenbudget_baseline"):
-        raise pytest.UsageError(
-            "greenbudget: give --greenbudget-against (paired, in this job) or "
-            "--greenbudget-baseline (a stored report), not both"
-        )
 
 
 @pytest.fixture
@@ -118,18 +107,9 @@ class GreenBudgetPlugin:
         return self.run
 
     def start(self) -> None:
-        from .invocation import xdist_workers
-        from .session import Run
-        from .startup import make_meter
+        from .startup import start_run
 
-        meter, env = make_meter(
-            self.config, self.settings.defaults.meter, xdist_workers(self.config)
-        )
-        self.run = Run(self.settings, meter, env)
-        self.run.notes.extend(self.pending)
-        if not self.is_worker:  # one warning per run, not one per xdist worker
-            for note in env.notes:  # e.g. RAPL unreadable: the figure is estimated, and the fix
-                self.config.issue_config_time_warning(pytest.PytestConfigWarning(note), 2)
+        self.run = start_run(self.config, self.settings, self.pending, warn=not self.is_worker)
 
     @pytest.hookimpl(trylast=True)
     def pytest_greenbudget_make_meter(self, config: pytest.Config, name: str) -> Meter:
@@ -144,19 +124,10 @@ class GreenBudgetPlugin:
             return  # nothing marked, no config, no flag: nothing to measure, nothing built
         if not marked and not self.settings.file.rules and not self._outputs():
             return
-        from .invocation import marker_test, where
-        from .settings.plans import marker_spec
+        from .invocation import plan_items
 
         run = self.ensure_run()
-        for item in items:
-            marks = list(item.iter_markers("greenbudget"))  # closest (the method's) first
-            args = tuple(a for mark in marks for a in mark.args)
-            kwargs = {k: v for mark in reversed(marks) for k, v in mark.kwargs.items()}
-            try:
-                spec = marker_spec(args, kwargs, where(item), item.nodeid) if marks else None
-            except ValueError as exc:
-                raise pytest.UsageError(f"greenbudget: {exc}") from None
-            run.plan(item.nodeid, spec, marker_test(item))
+        plan_items(run, items)
         if not self.is_worker:  # an xdist controller hears of its workers' collection below
             self._warn(run.unused_entries())
 
@@ -232,7 +203,9 @@ class GreenBudgetPlugin:
         from .measure.protocol import WINDOW
 
         if self.paired is not None and item.nodeid in self.paired.entries:
-            return (yield from self._paired_call(item.nodeid))
+            from .paired.phase import paired_call
+
+            return (yield from paired_call(self.run, self.paired, item.nodeid))
         window = item.stash.get(WINDOW, None)
         if window is None:
             if item.nodeid in self.run.plans:  # never in silence
@@ -251,20 +224,6 @@ class GreenBudgetPlugin:
             pytest.fail(f"greenbudget: {exc}", pytrace=False)
         return result
 
-    def _paired_call(self, nodeid: str) -> Generator[None, object, object]:
-        """The controller's own run of a test compared side by side: unmeasured (the workers
-        measured it), so pytest reports its outcome; a regression fails it."""
-        assert self.run is not None and self.paired is not None
-        entry = self.paired.entries[nodeid]
-        try:
-            result = yield
-        except BaseException:
-            self.run.entries[nodeid] = replace(entry, outcome="failed")
-            raise
-        if self.run.fails(entry):
-            pytest.fail(entry.message or entry.verdict or "", pytrace=False)
-        return result
-
     @pytest.hookimpl(tryfirst=True)  # on a worker, before xdist serialises the report
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         """xdist: each test's finished entry travels to the controller with its logged
@@ -278,16 +237,10 @@ class GreenBudgetPlugin:
                 report.greenbudget_entry = entry.to_dict()  # type: ignore[attr-defined]
             return
         data = getattr(report, "greenbudget_entry", None)
-        if data is None:
-            return
-        from .report.model import ReportError, TestEntry
-        from .untrusted import printable
+        if data is not None:  # the controller's run starts with its first entry
+            from .invocation import take_worker_entry
 
-        run = self.ensure_run()  # the controller's run starts with its first entry
-        try:
-            run.add_worker_entries((TestEntry.from_dict(data, report.nodeid),))
-        except ReportError as exc:
-            run.notes.append(f"an entry sent by a worker was unreadable: {printable(exc)}")
+            take_worker_entry(self.ensure_run(), data, report.nodeid)
 
     def _outputs(self) -> bool:
         from .startup import outputs_wanted
@@ -297,20 +250,12 @@ class GreenBudgetPlugin:
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if self.run is None or not (self.run.entries or self.settings.baseline):
             return  # nothing measured: no report to show
-        from .render.terminal import summary_lines
+        from .finish import show_summary
 
         report = self.final or self._report()
-        if report is None:
-            return
-        from .untrusted import printable
-
-        terminalreporter.section("greenbudget")
-        verbose = self.config.get_verbosity() > 0
-        lines = summary_lines(report, verbose=verbose, noise_measured=self._noise_given())
-        banner = report.incomplete  # the summary opens with it, up to the table's header
-        for line in lines:  # test ids and notes may come from the baseline
-            banner = banner and not line.startswith("test ")
-            terminalreporter.write_line(printable(line), yellow=banner)
+        if report is not None:
+            verbose = self.config.get_verbosity() > 0
+            show_summary(terminalreporter, report, verbose, self._noise_given())
 
     def _noise_given(self) -> bool:
         """The user set session_noise (after measuring it, we trust): no advice to measure."""
@@ -328,42 +273,20 @@ class GreenBudgetPlugin:
             if self.is_worker:
                 self.config.workeroutput["greenbudget_idle"] = True  # type: ignore[attr-defined]
             return  # nothing measured, nothing asked for: session.py stays unloaded
-        from .invocation import no_call, write_error
-        from .session import incomplete_reason
-
         if self.worker is not None:  # the controller reports; a worker only measures
             return
+        from .finish import incomplete_reason, write_outputs
+
         if self.paired_error and session.exitstatus == 0:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED  # a gate that could not run
-        incomplete = self.interrupted or incomplete_reason(
-            no_call=no_call(self.config),
-            collection_errors=self.collection_errors,
-            interrupted=exitstatus == pytest.ExitCode.INTERRUPTED,
-            internal_error=exitstatus == pytest.ExitCode.INTERNAL_ERROR,
-            stopped=session.shouldfail or session.shouldstop,
-        )
-        report = self.final = self._report(incomplete)
+        why = incomplete_reason(session, exitstatus, self.collection_errors, self.interrupted)
+        report = self.final = self._report(why)
         if report is None:
             return
-        from .report.model import write_report
-
         if self.is_worker:  # the controller writes the one report
             self.config.workeroutput["greenbudget"] = report.to_dict()  # type: ignore[attr-defined]
             return
-        path = self.settings.options.report
-        if path:
-            try:
-                write_report(report, path)
-            except OSError as exc:
-                write_error(session, f"greenbudget: could not write report {path}: {exc}")
-        html_path = self.config.getoption("greenbudget_html")
-        if html_path:
-            from .render.html import write_html
-
-            try:
-                write_html(report, html_path)
-            except OSError as exc:
-                write_error(session, f"greenbudget: could not write HTML report {html_path}: {exc}")
+        write_outputs(session, report, self.settings.options.report)
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: object) -> None:
@@ -375,21 +298,13 @@ class GreenBudgetPlugin:
         if output.get("greenbudget_idle"):
             return  # that worker had nothing to measure
         notes = self.run.notes if self.run is not None else self.pending
-        if data is None:
-            notes.append(  # its tests' entries came with their reports and are kept
-                f"worker {name} ended without its final report (crashed?): {error or ''}".rstrip(
-                    ": "
-                )
-            )
+        if data is None:  # its tests' entries came with their reports and are kept
+            why = f"worker {name} ended without its final report (crashed?): {error or ''}"
+            notes.append(why.rstrip(": "))
             return
-        from .report.model import Report, ReportError
+        from .invocation import take_worker_report
 
-        try:
-            self.ensure_run().add_worker_entries(Report.from_dict(data, f"worker {name}").tests)
-        except ReportError as exc:
-            self.ensure_run().notes.append(
-                f"measurements from worker {name} were unreadable: {exc}"
-            )
+        take_worker_report(self.ensure_run(), data, name)
 
     def pytest_unconfigure(self) -> None:
         if self.run is not None:
@@ -398,9 +313,6 @@ class GreenBudgetPlugin:
     def _report(self, incomplete: str | None = None) -> Report | None:
         if self.run is None:
             return None
-        from .measure.environment import commit
+        from .finish import final_report
 
-        workers = self.run.environment.workers or len(self.workers) or None
-        env = replace(self.run.environment, workers=workers, commit=commit(self.config.rootpath))
-        whole = not self.is_worker  # the controller, or a serial run, knows what ran
-        return self.run.report(env, whole_run=whole, incomplete=incomplete if whole else None)
+        return final_report(self.config, self.run, self.workers, not self.is_worker, incomplete)

@@ -25,7 +25,8 @@ from .gate.merge import baseline_of
 from .measure.probe import Probe, RunSample
 from .measure.threads import thread_limit
 from .meters.base import Meter, MeterOptions
-from .report.model import CarbonSettings, Environment, Impact, Report, TestEntry, read_report
+from .report.io import read_report
+from .report.model import CarbonSettings, Environment, Impact, Report, TestEntry
 from .settings import carbon, configfile
 from .settings.plans import (
     BudgetRule,
@@ -185,7 +186,7 @@ class Run:
                 return None
             again = self._against_baseline(second)
             confirmed = again.verdict == "regressed"
-            entry = _annotated(again, CONFIRMED if confirmed else NOT_CONFIRMED)
+            entry = again.noted(CONFIRMED if confirmed else NOT_CONFIRMED)
         self.entries[nodeid] = entry
         return entry
 
@@ -292,7 +293,3 @@ def _selects(rule: BudgetRule, nodeid: str, has_marker: Callable[[str], bool]) -
 
 def _no(_: str) -> bool:
     return False
-
-
-def _annotated(entry: TestEntry, note: str) -> TestEntry:
-    return replace(entry, message=f"{entry.message}; {note}" if entry.message else note)

@@ -19,7 +19,7 @@ import pytest
 if TYPE_CHECKING:
     from .meters.base import Meter
     from .report.model import Environment
-    from .session import Settings
+    from .session import Run, Settings
 
 # Flags that ask for settings (and their validation) even when no test is marked.
 FLAGS = (
@@ -27,6 +27,18 @@ FLAGS = (
     "html", "baseline", "gate_incomparable", "threads",
 )  # fmt: skip
 OUTPUTS = ("report", "html", "baseline")  # written or compared even when nothing is measured
+
+
+def check_command_line(config: pytest.Config) -> None:
+    """A value of ours written with a space that moved the rootdir stops the run before it
+    starts, so no test runs under another folder's ini and no report is overwritten."""
+    if not any(str(a).startswith("--greenbudget-") for a in config.invocation_params.args):
+        return  # nothing of ours on the command line: cmdline.py stays unloaded
+    from .cmdline import moved_rootdir
+
+    problem = moved_rootdir(config)
+    if problem:
+        raise pytest.UsageError(f"greenbudget: {problem}")
 
 
 def settings_wanted(config: pytest.Config) -> bool:
@@ -49,9 +61,9 @@ def load_settings(config: pytest.Config) -> Settings:
     """Settings from the flags and the config file, after the path flags are checked; every
     problem is a one-line usage error."""
     from .cmdline import path_problem
+    from .report.untrusted import printable
     from .session import Options, Settings
     from .settings.configfile import ConfigError
-    from .untrusted import printable
 
     problem = path_problem(config)
     if problem:
@@ -86,6 +98,21 @@ def make_meter(config: pytest.Config, name: str, workers: int | None) -> tuple[M
 
 
 # --- the command-line options -------------------------------------------------------------
+
+
+def start_run(config: pytest.Config, settings: Settings, pending: list[str], warn: bool) -> Run:
+    """The session's Run with its meter; the meter's notes (e.g. RAPL unreadable: the figure
+    is estimated, and the fix) become one warning each where ``warn`` (not per xdist worker)."""
+    from .invocation import xdist_workers
+    from .session import Run
+
+    meter, env = make_meter(config, settings.defaults.meter, xdist_workers(config))
+    run = Run(settings, meter, env)
+    run.notes.extend(pending)
+    if warn:
+        for note in env.notes:
+            config.issue_config_time_warning(pytest.PytestConfigWarning(note), 3)
+    return run
 
 
 def _flag_type(name: str) -> Callable[[str], Any]:

@@ -136,3 +136,8 @@ def _sig(value: float, digits: int) -> str:
 def count(n: int, noun: str) -> str:
     """'1 test', '3 tests': a number and its noun, regular plural."""
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def format_p(p: float) -> str:
+    """A p-value as every format shows it: 'p=0.002', or 'p<0.001' below that."""
+    return "p<0.001" if p < 0.001 else f"p={p:.2g}"

@@ -70,6 +70,17 @@ __all__ = [
 ]
 
 
+@dataclass
+class Hold:
+    method: str
+    path: re.Pattern[str]
+    barrier: threading.Barrier
+    left: int  # requests still to be held
+
+    def takes(self, method: str, path: str) -> bool:
+        return self.left > 0 and method == self.method and bool(self.path.search(path))
+
+
 class GitHubDouble(Repository):
     """The repository (``octo-org/energy``) and the two servers that expose it."""
 
@@ -79,6 +90,7 @@ class GitHubDouble(Repository):
         self.faults: list[Fault] = []
         self.seen: list[Seen] = []
         self.problems: list[str] = []
+        self.holds: list[Hold] = []
         self._lock = threading.Lock()
 
     # --- lifecycle ----------------------------------------------------------------------
@@ -113,12 +125,18 @@ class GitHubDouble(Repository):
         """Answer the next ``times`` ``method`` requests whose path matches ``path`` (regex)."""
         self.faults.append(Fault(method, re.compile(path), reply, times))
 
+    def hold(self, method: str, path: str, parties: int) -> None:
+        """The next ``parties`` ``method`` requests matching ``path`` wait for each other, then
+        are answered one by one: jobs that read (or write) at the same moment, made certain."""
+        self.holds.append(Hold(method, re.compile(path), threading.Barrier(parties), parties))
+
     def requests(self, method: str | None = None) -> list[Seen]:
         return [s for s in self.seen if method is None or s.method == method]
 
     # --- serving -----------------------------------------------------------------------
 
     def serve_api(self, method: str, target: str, headers: dict[str, str], body: bytes) -> Reply:
+        self._wait_for_others(method, urlsplit(target).path)
         with self._lock:
             self.seen.append(Seen("api", method, target, headers, body))
             split = urlsplit(target)
@@ -135,6 +153,17 @@ class GitHubDouble(Repository):
             reply = self._answer(method, path, parse_qs(split.query), _token(headers), body)
             self.problems.extend(check_response(method, path, split.query, headers, body, reply))
             return reply
+
+    def _wait_for_others(self, method: str, path: str) -> None:
+        with self._lock:
+            hold = next((h for h in self.holds if h.takes(method, path)), None)
+            if hold is not None:
+                hold.left -= 1
+        if hold is not None:
+            try:
+                hold.barrier.wait(timeout=20)
+            except threading.BrokenBarrierError:
+                self.problems.append(f"{method} {path}: the other held requests never came")
 
     def serve_storage(self, method: str, target: str, headers: dict[str, str]) -> Reply:
         with self._lock:
@@ -228,7 +257,7 @@ class Runner:
         self.event.write_text(json.dumps(payload))
 
     def write(self, name: str, report: Report) -> str:
-        from pytest_greenbudget.report.model import write_report
+        from pytest_greenbudget.report.io import write_report
 
         write_report(report, self.tmp / name)
         return str(self.tmp / name)

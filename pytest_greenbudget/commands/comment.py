@@ -15,17 +15,24 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..cli import CommandError
 from ..github.actions import DEFAULT_BOT_LOGIN, ActionsEnv, ActionsError, command
 from ..render.view import View
-from ..report.model import Report, ReportError, incomplete_notes, parse_report, read_report
-from ..untrusted import printable
+from ..report.model import Report, incomplete_notes
+from ..report.untrusted import printable
+from .comment_target import (
+    Target,
+    find_baseline,
+    find_target,
+    need_client,
+    need_repo,
+)
+from .common import CommandError, load_report
 
 if TYPE_CHECKING:
-    from ..github.client import GitHubClient
+    from ..github.client import Comment, GitHubClient
+    from ..render.sections import Section
 
 MODES = ("always", "on-change", "on-regression", "never")
 CHANGED = ("regressed", "over-budget", "improved", "new", "missing")
@@ -43,6 +50,15 @@ def _runs(text: str) -> int:
     if not text.isdigit() or not 1 <= int(text) <= MAX_RUNS:
         raise argparse.ArgumentTypeError(f"runs must be a whole number 1-{MAX_RUNS}: {text!r}")
     return int(text)
+
+
+def _section(text: str) -> str:
+    from ..render.sections import SectionError, check_name
+
+    try:
+        return check_name(text)
+    except SectionError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -78,6 +94,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--fail-on-regression", action="store_true", help="exit 1 on a regression or overrun"
     )
+    parser.add_argument(
+        "--section",
+        type=_section,
+        metavar="NAME",
+        help="this job's section of the one comment that a matrix's jobs share "
+        "(e.g. the Python version, gpu or cpu); each job updates only its own",
+    )
     parser.add_argument("--github-token", help="default: $GITHUB_TOKEN (prefer the variable)")
     parser.add_argument(
         "--bot-login",
@@ -87,19 +110,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-@dataclass(frozen=True)
-class Target:
-    """Where the comment goes; ``skip`` says why it goes nowhere."""
-
-    repo: str | None
-    pr: int | None
-    base_branch: str | None
-    skip: str | None = None
-
-
 def run(args: argparse.Namespace, *, sleep: Callable[[float], None] = time.sleep) -> int:
     env = _env()
-    head = _read(args.report, "--report")
+    head = load_report(args.report, "--report")
     from ..github.client import GitHubClient, GitHubError
     from ..github.redaction import check_token
 
@@ -110,7 +123,7 @@ def run(args: argparse.Namespace, *, sleep: Callable[[float], None] = time.sleep
 
     with GitHubClient(env.api_url, token, sleep=sleep) as client:
         try:
-            return _run(args, env, head, client if token else None)
+            return _run(args, env, head, client if token else None, sleep)
         except GitHubError as exc:
             # Only errors that a person must fix reach here: a bad token or a wrong name.
             raise CommandError(f"GitHub: {exc}") from None
@@ -123,21 +136,18 @@ def _env() -> ActionsEnv:
         raise CommandError(str(exc)) from None
 
 
-def _read(path: str, flag: str) -> Report:
-    try:
-        return read_report(path)
-    except ReportError as exc:
-        raise CommandError(f"{flag}: {exc}") from None
-
-
 def _run(
-    args: argparse.Namespace, env: ActionsEnv, head: Report, client: GitHubClient | None
+    args: argparse.Namespace,
+    env: ActionsEnv,
+    head: Report,
+    client: GitHubClient | None,
+    sleep: Callable[[float], None],
 ) -> int:
     from ..render.markdown import render_markdown
     from ..render.view import build_view
 
-    target = _target(args, env, client)
-    base, notes = _baseline(args, target, client)
+    target = find_target(args, env, client)
+    base, notes = find_baseline(args, target, client)
     incomplete = incomplete_notes(base, head)
     for line in incomplete:
         print(f"greenbudget: warning: {printable(line)}", file=sys.stderr)
@@ -148,91 +158,11 @@ def _run(
         from ..github.actions import append_summary
 
         append_summary(env.step_summary, render_markdown(view, SUMMARY_CHARS))
-    url = _post(args, target, client, view)
+    url = _post(args, target, client, view, sleep)
     _annotate(view)
     _outputs(env, view, url)
     failed = gate or view.counts.get("over-budget", 0) > 0
     return 1 if args.fail_on_regression and failed else 0
-
-
-def _need_client(client: GitHubClient | None, why: str) -> GitHubClient:
-    if client is None:
-        raise CommandError(f"no GitHub token to {why}: set GITHUB_TOKEN or pass --github-token")
-    return client
-
-
-def _target(args: argparse.Namespace, env: ActionsEnv, client: GitHubClient | None) -> Target:
-    pr = args.pr if args.pr is not None else env.pr_number()
-    branch = args.base_branch or env.base_branch()
-    built = env.workflow_run_sha()
-    check_head = built is not None and args.mode != "never"
-    if pr is None or not (check_head or (branch is None and args.baseline_artifact)):
-        return Target(env.repository, pr, branch)
-    from ..github.client import GitHubError, pull_request_refs
-
-    repo = _need_repo(env.repository)
-    try:
-        pull_base, head_sha = pull_request_refs(_need_client(client, "read the PR"), repo, pr)
-    except GitHubError as exc:
-        if exc.status in (401, 404):
-            raise
-        return Target(repo, pr, branch, skip=f"cannot read pull request #{pr}: {exc}")
-    if check_head and head_sha != built:
-        # The PR number came from the triggering run's artifact: a fork can write any number
-        # there. Comment only on the pull request whose head that run actually built.
-        skip = f"pull request #{pr} is at {head_sha[:7]}, the run built {str(built)[:7]}"
-        return Target(repo, pr, branch or pull_base, skip=skip)
-    return Target(repo, pr, branch or pull_base)
-
-
-def _need_repo(repo: str | None) -> str:
-    if repo is None:
-        raise CommandError("GITHUB_REPOSITORY is not set (OWNER/NAME)")
-    return repo
-
-
-def _baseline(
-    args: argparse.Namespace, target: Target, client: GitHubClient | None
-) -> tuple[Report | None, list[str]]:
-    if args.baseline:
-        return _read(args.baseline, "--baseline"), []
-    if not args.baseline_artifact:
-        return None, []
-    if target.base_branch is None:
-        return None, ["No baseline: the base branch is unknown (pass --base-branch)."]
-    return _artifact_baseline(args, target.base_branch, _need_repo(target.repo), client)
-
-
-def _artifact_baseline(
-    args: argparse.Namespace, branch: str, repo: str, client: GitHubClient | None
-) -> tuple[Report | None, list[str]]:
-    from ..gate.merge import MergeError, baseline_of
-    from ..github.artifacts import fetch_baselines
-    from ..github.client import GitHubError
-
-    name = args.baseline_artifact
-    gh = _need_client(client, "download the baseline artifact")
-    budgets_only = "compared with budgets only."
-    try:
-        found = fetch_baselines(
-            gh, repo, name, branch, args.baseline_artifact_path, args.baseline_runs
-        )
-        reports = [parse_report(b.data, b.origin) for b in found]
-        base = baseline_of(reports, [b.origin for b in found])
-    except GitHubError as exc:
-        if exc.status in (401, 404):
-            raise
-        return None, [f"No baseline: artifact {name} unusable ({exc}); {budgets_only}"]
-    except (ReportError, MergeError) as exc:  # not a report this version reads; a run twice
-        return None, [f"No baseline: artifact {name} holds no report ({exc}); {budgets_only}"]
-    if not found:
-        return None, [f"No baseline: no artifact {name} from {branch} yet; {budgets_only}"]
-    if base is not None and base.incomplete:  # e.g. a cancelled push run: not a baseline
-        why = base.incomplete_reason or "no reason recorded"
-        newest = found[0].origin
-        return None, [f"No baseline: {newest} is an incomplete run ({why}); {budgets_only}"]
-    older = f" and {len(found) - 1} older run(s) of it" if len(found) > 1 else ""
-    return base, [f"Baseline: {found[0].origin}{older}."]
 
 
 def _compare(base: Report | None, head: Report) -> tuple[Report, tuple[str, ...], bool]:
@@ -246,7 +176,13 @@ def _compare(base: Report | None, head: Report) -> tuple[Report, tuple[str, ...]
     return result.report, tuple(result.warnings), result.gate_failed
 
 
-def _post(args: argparse.Namespace, target: Target, client: GitHubClient | None, view: View) -> str:
+def _post(
+    args: argparse.Namespace,
+    target: Target,
+    client: GitHubClient | None,
+    view: View,
+    sleep: Callable[[float], None],
+) -> str:
     """The comment's URL, or "" when none was written (and a line saying why)."""
     if args.mode == "never" or target.pr is None or target.skip:
         why = target.skip or ("--mode never" if args.mode == "never" else "no pull request")
@@ -255,17 +191,40 @@ def _post(args: argparse.Namespace, target: Target, client: GitHubClient | None,
     from ..github.client import GitHubError, upsert_comment
     from ..render.markdown import render_markdown
 
-    gh, repo = _need_client(client, "comment"), _need_repo(target.repo)
+    gh, repo = need_client(client, "comment"), need_repo(target.repo)
     try:
         create = _should_create(args.mode, view)
-        body = render_markdown(view)
-        posted = upsert_comment(gh, repo, target.pr, body, bot_login=args.bot_login, create=create)
+        if args.section:
+            posted = _post_section(args, gh, (repo, target.pr), view, create, sleep)
+        else:
+            body = render_markdown(view)
+            posted = upsert_comment(
+                gh, repo, target.pr, body, bot_login=args.bot_login, create=create
+            )
     except GitHubError as exc:
         if exc.status in (401, 404):
             raise
         print(command("warning", f"greenbudget could not comment: {exc}", title=_why(exc)))
         return ""
     return posted.html_url if posted else ""
+
+
+def _post_section(
+    args: argparse.Namespace,
+    gh: GitHubClient,
+    where: tuple[str, int],
+    view: View,
+    create: bool,
+    sleep: Callable[[float], None],
+) -> Comment | None:
+    from ..github.sections import upsert_section
+    from ..render.markdown import render_markdown
+    from ..render.sections import section_of
+
+    def render(limit: int) -> Section:
+        return section_of(view, args.section, "", render_markdown, limit)
+
+    return upsert_section(gh, *where, render, bot_login=args.bot_login, create=create, sleep=sleep)
 
 
 def _why(exc: Exception) -> str:

@@ -15,11 +15,11 @@ import json
 import sys
 from collections.abc import Sequence
 
-from ..cli import CommandError
 from ..gate.compare import Comparison, compare_reports, percent_change
-from ..report.model import VERDICTS, Report, ReportError, TestEntry, incomplete_notes, read_report
+from ..report.model import VERDICTS, TestEntry, incomplete_notes
+from ..report.untrusted import printable
 from ..units import UnitError, format_energy, parse_percent
-from ..untrusted import printable
+from .common import load_report
 
 NONE = "-"
 HEADER = ("test", "base", "head", "change", "p", "verdict")
@@ -57,14 +57,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--json", action="store_true", help="print the compared report as JSON, not the table"
     )
-
-
-def load_report(path: str) -> Report:
-    """Read a report for a command; anything wrong with the file is bad input (exit 2)."""
-    try:
-        return read_report(path)
-    except ReportError as exc:  # also values of the wrong shape: read_report says so
-        raise CommandError(str(exc)) from None
 
 
 def run(args: argparse.Namespace) -> int:

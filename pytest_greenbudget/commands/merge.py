@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import argparse
 
-from ..cli import CommandError
 from ..gate.merge import MergeError, merge_reports, with_history
 from ..render.wording import tests_word
-from ..report.model import write_report
+from ..report.io import write_report
 from ..units import count
-from .compare import load_report
+from .common import CommandError, load_report
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -16,11 +16,10 @@ import math
 import statistics
 from collections.abc import Mapping, Sequence
 
-from ..cli import CommandError
 from ..gate.stats import session_noise_from, smallest_detectable
 from ..report.model import Report
-from ..untrusted import printable
-from .compare import load_report
+from ..report.untrusted import printable
+from .common import CommandError, load_report
 
 _Z90 = statistics.NormalDist().inv_cdf(0.1)
 

@@ -10,13 +10,12 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..cli import CommandError
 from ..gate.compare import compare_reports
 from ..render.html import write_html
 from ..render.wording import tests_word
 from ..report.io import same_target
-from ..untrusted import printable
-from .compare import load_report
+from ..report.untrusted import printable
+from .common import CommandError, load_report
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

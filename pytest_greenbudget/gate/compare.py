@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from ..report.model import BaselineFigures, Environment, Report, TestEntry
-from ..units import count, format_energy
+from ..units import count, format_energy, format_p
 from .history import history_change
 from .stats import Change, detect_change
 
@@ -301,9 +301,7 @@ def evidence(change: Change) -> str:
     """'p=0.002', 'p<0.001', or 'ratio only: <why>'."""
     if change.p_value is None:
         return f"ratio only: {change.note}" if change.note else "ratio only"
-    if change.p_value < 0.001:
-        return "p<0.001"
-    return f"p={change.p_value:.2g}"
+    return format_p(change.p_value)
 
 
 def percent_change(ratio: float) -> str:

@@ -2,7 +2,7 @@
 per meter. Pure: no pytest.
 
 One global figure cannot serve (issue 9): NVML's counter moved 0.3% between sessions on an
-H200 where the CPU-time model moves 2-49% with the kind of work (DESIGN section 3). Too high
+H200 where the CPU-time model moves 2-49% with the kind of work (docs/architecture.md). Too high
 blinds the gate, too low cries wolf, so each component gets its meter's figure and a test's
 noise combines them by their share of its energy. The user's ``session_noise`` setting, and a
 test's own history of runs in the baseline (gate/history.py), replace these defaults.
@@ -17,7 +17,7 @@ from ..report.model import Component
 
 # Between-session CV by meter; the README's regressions section says where each comes from.
 METER_NOISE = {
-    # Measured 0.3% for a 1 s training test on an H200 (DESIGN section 3); 0.5% leaves room
+    # Measured 0.3% for a 1 s training test on an H200 (docs/architecture.md); 0.5% leaves room
     # for other tests and GPUs while still letting a 5% tolerance be resolved.
     "nvml": 0.005,
     # Not measured here (no RAPL on this project's VMs). A hardware counter like NVML, but

@@ -5,7 +5,7 @@ slower clock) scales a run rather than adding a fixed number of joules to it, so
 log samples and a change is a ratio. Only ``math`` and ``statistics``: the plugin loads this
 module in every pytest run and must not drag numpy or scipy in with it.
 
-The rule (DESIGN section 4): a test regressed when the median ratio head/base exceeds
+The rule (docs/regressions.md): a test regressed when the median ratio head/base exceeds
 1 + tolerance AND a one-sided Welch t-test on log samples gives p < alpha; from 6 samples per
 side Yuen's 20% trimmed variant replaces Welch, so one stray run cannot decide the verdict.
 Neither regressed nor improved is "unchanged" only when the same test could have found a

@@ -35,17 +35,12 @@ class Baseline:
     origin: str
 
 
-def newest_artifact(client: GitHubClient, repo: str, name: str, branch: str) -> Artifact | None:
-    """The newest unexpired artifact ``name`` uploaded by a run on this repository's ``branch``."""
-    found = newest_artifacts(client, repo, name, branch, 1)
-    return found[0] if found else None
-
-
 def newest_artifacts(
     client: GitHubClient, repo: str, name: str, branch: str, count: int
 ) -> list[Artifact]:
-    """Up to ``count`` of them, newest first: the base branch's recent runs, whose spread
-    shows each test's noise between sessions."""
+    """The newest ``count`` unexpired artifacts ``name`` uploaded by runs on this repository's
+    ``branch``, newest first: the base branch's recent runs, whose spread shows each test's
+    noise between sessions."""
     found = [
         _artifact(item)
         for item in client.paginate(f"/repos/{repo}/actions/artifacts", key="artifacts", name=name)
@@ -128,14 +123,6 @@ def _pick_member(archive: zipfile.ZipFile, member: str | None) -> zipfile.ZipInf
         wanted = repr(member) if member else "exactly one .json file"
         raise GitHubError(None, f"the artifact should hold {wanted}; it holds {names}")
     return matches[0]
-
-
-def fetch_baseline(
-    client: GitHubClient, repo: str, name: str, branch: str, member: str | None = None
-) -> Baseline | None:
-    """The base branch's newest report, or None when no run of it uploaded one."""
-    found = fetch_baselines(client, repo, name, branch, member)
-    return found[0] if found else None
 
 
 def fetch_baselines(

@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from typing import TypeGuard
 
 from ..meters.base import Meter, Reading
-from ..report.checks import MAX_ENERGY_J  # what a report may hold: beyond it, a unit bug
-from ..report.model import Work
+from ..report.model import MAX_ENERGY_J, Work
 
 
 class ProbeError(RuntimeError):

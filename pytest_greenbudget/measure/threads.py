@@ -2,7 +2,7 @@
 
 BLAS and OpenMP pools decide a CPU figure: idle pool threads spin for a while before they
 sleep, and every CPU meter that counts CPU time (the CPU-time model, RAPL attributed by CPU
-share) counts that spinning. One test moved 40-100x with thread settings (DESIGN section 3).
+share) counts that spinning. One test moved 40-100x with thread settings (docs/architecture.md).
 ``threads: N`` limits the pools through threadpoolctl, the library scikit-learn uses; it is
 imported only when a limit is set, so unlimited sessions pay nothing. Nothing here imports
 pytest.
@@ -14,15 +14,13 @@ import statistics
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
-UNLIMITED = "unlimited"
-
 # Spin signature thresholds. One thread cannot use more than one CPU second per wall second,
 # so a median ratio above 1.3 means other threads (BLAS/OpenMP pools, or child processes) were
 # busy; 0.3 leaves room for timer granularity. Contention only lowers the ratio: on this
 # project's shared 2-vCPU VM (load average 8-14) benchmarks/bench_spin.py read 0.11-0.64 for
 # every body, threaded or pinned, so the signature cannot fire falsely there, only be missed.
 # The spread condition keeps steady multi-threaded work quiet: within one session repeats vary
-# 1-3% on a quiet machine (DESIGN section 3); on that loaded VM even a pure-Python loop's CPU
+# 1-3% on a quiet machine (docs/architecture.md); on that loaded VM even a pure-Python loop's CPU
 # seconds spread 2-42%, which is why the spread alone says nothing and the ratio leads.
 SPIN_RATIO = 1.3  # median CPU seconds per wall second of the runs
 SPIN_CV = 0.10  # coefficient of variation of the runs' energy
@@ -30,21 +28,6 @@ SPIN_CV = 0.10  # coefficient of variation of the runs' energy
 
 class ThreadLimitError(RuntimeError):
     """The limit cannot be set (threadpoolctl missing); the message says how to fix it."""
-
-
-def parse_threads(value: object) -> int:
-    """A ``threads`` setting: a whole number >= 1, or "unlimited" (0 here) to lift a limit
-    that a wider layer (the config's defaults) set."""
-    if isinstance(value, str) and value.strip().lower() == UNLIMITED:
-        return 0
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value.strip())
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(
-            f"threads must be a whole number >= 1 (e.g. 1: one BLAS/OpenMP thread) "
-            f"or 'unlimited', not {value!r}"
-        )
-    return value
 
 
 @contextmanager

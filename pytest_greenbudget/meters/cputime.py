@@ -1,7 +1,7 @@
 """The default meter on CI VMs: process CPU seconds x watts per vCPU.
 
 Why CPU time and not wall time: a process's own user+sys seconds leave out the time it waits
-while a neighbour runs, which wall-time models count (DESIGN.md section 3). They still carry a
+while a neighbour runs, which wall-time models count (docs/architecture.md). They still carry a
 shared VM's contention: on this project's 2-vCPU CI VM the same 60 ms loop, alone on its core,
 read 41-103 ms of CPU time, one-sided noise that the gates' floors and medians are built for.
 

@@ -1,7 +1,7 @@
 """GPU windows aligned to the NVML energy counter's ticks.
 
 The counter (and the power readings) of a data-centre GPU update about every 100 ms (measured
-on an H200, DESIGN section 3). Read blindly at a window's edges, a 0.2 s window is off by up
+on an H200, docs/architecture.md). Read blindly at a window's edges, a 0.2 s window is off by up
 to one tick at each edge: CV 20% there. So each edge is tied to a tick:
 
 - start: poll the counter until it changes; the window starts at that tick, whose value is

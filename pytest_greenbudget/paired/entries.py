@@ -19,7 +19,7 @@ from ..meters.base import ComponentReading, Reading
 from ..report.model import BaselineFigures, CarbonSettings, TestEntry, Work
 from ..report.model import Impact as ReportImpact
 from ..settings.plans import Plan
-from ..units import count, format_energy
+from ..units import count, format_energy, format_p
 from .impact import UNAFFECTED_WHY, Impact
 from .schedule import PairedRun, TestPairs
 from .stats import METHOD, PairedDesign, PairedResult
@@ -50,10 +50,10 @@ class Paired:
         if entry.nodeid in self.new:
             note = f"not on the base side ({self.label})"
             if entry.verdict == "over-budget" or not entry.samples_j:
-                return _noted(entry, note)
+                return entry.noted(note)
             return replace(entry, verdict="new", message=note)
         reason = self.excluded.get(entry.nodeid)
-        return _noted(entry, f"{reason} with {self.label}") if reason else entry
+        return entry.noted(f"{reason} with {self.label}") if reason else entry
 
 
 def build_paired(
@@ -113,7 +113,7 @@ def _compared(
     try:
         result = pairs.result(plan.tolerance, design.alpha_per_look)
     except ValueError as exc:
-        return _noted(entry, f"not compared with {paired.label}: {exc}")
+        return entry.noted(f"not compared with {paired.label}: {exc}")
     base_j = [b for _, b in flat]
     figures = BaselineFigures(
         statistics.median(base_j), tuple(base_j), result.ratio, result.p_value, METHOD,
@@ -135,7 +135,7 @@ def _compared(
 def describe(result: PairedResult, base_j: float, head_j: float, label: str, pairs: int) -> str:
     """One line, e.g. 'energy regressed +12% vs main@abc1234 (3.10 J -> 3.47 J, p=0.002,
     12 pairs in 6 rounds), measured side by side in this job'."""
-    p = "no test" if result.p_value is None else _p(result.p_value)
+    p = "no test" if result.p_value is None else format_p(result.p_value)
     detail = f"{format_energy(base_j)} -> {format_energy(head_j)}, {p}, "
     detail += f"{pairs} pairs in {result.rounds} rounds"
     if result.detectable is not None:
@@ -154,10 +154,6 @@ def _why(result: PairedResult) -> str:
     return "not significant" if result.beyond_tolerance else "too noisy to rule out the tolerance"
 
 
-def _p(p: float) -> str:
-    return "p<0.001" if p < 0.001 else f"p={p:.2g}"
-
-
 def _missing(nodeid: str, label: str) -> TestEntry:
     return TestEntry(
         nodeid=nodeid,
@@ -166,10 +162,6 @@ def _missing(nodeid: str, label: str) -> TestEntry:
         verdict="missing",
         message=f"budgeted on the base side ({label}) but not here",
     )
-
-
-def _noted(entry: TestEntry, note: str) -> TestEntry:
-    return replace(entry, message=f"{entry.message}; {note}" if entry.message else note)
 
 
 def _notes(run: PairedRun | None, paired: Paired, found: Triage) -> list[str]:

@@ -4,6 +4,8 @@ terminal. The plugin's ``pytest_runtestloop`` hook calls ``measure`` before its 
 
 from __future__ import annotations
 
+from collections.abc import Generator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,20 @@ from .progress import Watch
 from .stats import DEFAULT_DESIGN, PairedDesign
 from .worker_process import WorkerError
 from .worktree import WorktreeError
+
+
+def check_usage(config: pytest.Config) -> None:
+    """Usage errors of --greenbudget-against, at configure, before anything starts."""
+    if config.getoption("numprocesses", None):
+        raise pytest.UsageError(
+            "greenbudget: --greenbudget-against measures base and head one at a time on an "
+            "otherwise idle machine; it cannot run with xdist's -n (drop -n for this run)"
+        )
+    if config.getoption("greenbudget_baseline"):
+        raise pytest.UsageError(
+            "greenbudget: give --greenbudget-against (paired, in this job) or "
+            "--greenbudget-baseline (a stored report), not both"
+        )
 
 
 def design(config: pytest.Config) -> PairedDesign:
@@ -77,3 +93,17 @@ def selected_plans(session: pytest.Session, run: Run) -> dict[str, Plan]:
     return {
         item.nodeid: run.plans[item.nodeid] for item in session.items if item.nodeid in run.plans
     }
+
+
+def paired_call(run: Run, paired: Paired, nodeid: str) -> Generator[None, object, object]:
+    """The controller's own run of a test compared side by side: unmeasured (the workers
+    measured it), so pytest reports its outcome; a regression fails it."""
+    entry = paired.entries[nodeid]
+    try:
+        result = yield
+    except BaseException:
+        run.entries[nodeid] = replace(entry, outcome="failed")
+        raise
+    if run.fails(entry):
+        pytest.fail(entry.message or entry.verdict or "", pytrace=False)
+    return result

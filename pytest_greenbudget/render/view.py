@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from ..gate.compare import percent_change
 from ..gate.stats import Summary
 from ..report.model import Budget, Environment, Report, TestEntry
-from ..units import format_carbon, format_energy, format_percent
+from ..units import format_carbon, format_energy, format_p, format_percent
 from .wording import (
     FLAGGED,
     budget_share,
@@ -178,7 +178,7 @@ def significance(test: TestEntry) -> str:
         return "not comparable"
     if base.method == "ratio-only" or base.p_value is None:
         return "ratio only"
-    return "p<0.001" if base.p_value < 0.001 else f"p={base.p_value:.2g}"  # as compare.py
+    return format_p(base.p_value)
 
 
 def budget_text(budget: Budget | None) -> str:

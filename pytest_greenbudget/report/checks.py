@@ -9,13 +9,12 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from ..untrusted import printable
-from .model import ReportError
+from .model import MAX_ENERGY_J, MIN_ENERGY_J, ReportError
+from .untrusted import printable
 
 T = TypeVar("T")
 # Energies are zero or within [1e-15 J, 1e15 J]: a femtojoule to 280 GWh. Any ratio of two
 # stays within 1e30, so no comparison, log or square computed from them overflows.
-MIN_ENERGY_J, MAX_ENERGY_J = 1e-15, 1e15
 MAX_RATIO = 1e31
 MAX_COUNT = 1_000_000  # cpu_count, repeats, warmup, workers
 

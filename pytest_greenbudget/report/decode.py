@@ -13,7 +13,6 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from ..untrusted import printable
 from .checks import (
     MAX_RATIO,
     amount,
@@ -47,6 +46,7 @@ from .model import (
     TestEntry,
     Work,
 )
+from .untrusted import printable
 
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 

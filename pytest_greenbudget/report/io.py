@@ -1,4 +1,5 @@
-"""Atomic writes of the report files, through symlinks, never over a non-regular file.
+"""Report files: read (validated by decode.py) and written atomically, through symlinks, never
+over a non-regular file.
 
 A temporary file in the target's folder is renamed over it, so a reader sees the old file or
 the new one, never half of either. The rename would replace a symlink by a regular file (the
@@ -8,10 +9,14 @@ first and anything but a regular file (or nothing) there is refused. Pure: no py
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import tempfile
 from pathlib import Path
+
+from .decode import parse_report as decode_parse
+from .model import Report, ReportError
 
 
 class NotRegularFile(OSError):
@@ -72,3 +77,24 @@ def _kind(mode: int) -> str:
         stat.S_ISSOCK: "a socket",
     }
     return next((name for test, name in kinds.items() if test(mode)), "not a regular file")
+
+
+def write_report(report: Report, path: str | os.PathLike[str]) -> None:
+    """Write atomically (a reader sees the old file or the new one), through a symlink to its
+    target; a FIFO, a device or a folder at ``path`` is refused (``files.NotRegularFile``)."""
+    text = json.dumps(report.to_dict(), indent=2, ensure_ascii=False, allow_nan=False)
+    write_atomic(path, text + "\n")
+
+
+def read_report(path: str | os.PathLike[str]) -> Report:
+    """Read and validate a report; every failure is a ReportError naming the file."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise ReportError(f"{path}: cannot read report: {exc.strerror or exc}") from None
+    return parse_report(data, str(path))
+
+
+def parse_report(data: bytes, where: str) -> Report:
+    """A report from the bytes of a file (or an artifact); ReportError names ``where``."""
+    return decode_parse(data, where)

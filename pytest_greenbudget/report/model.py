@@ -1,17 +1,14 @@
 """The versioned JSON report: one document describes one run.
 
-Dataclasses mirror the JSON one to one (documented field by field in the README). ``from_dict``
-validates and names the offending key; a reader refuses an unknown major version. Writes are
-atomic (temporary file in the same folder + ``os.replace``) so a report is never half-written.
+Dataclasses mirror the JSON one to one (documented field by field in the README). Nothing
+here imports the rest of the package: every stage shares this vocabulary. Reading and
+validating is ``decode.py``'s, writing (atomic) ``io.py``'s.
 """
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 # 1.1: tests[].session_noise; 1.2: paired baselines, incomplete runs; 1.3: thread limits
@@ -30,6 +27,10 @@ VERDICTS = (
     "missing",
     "unaffected",
 )
+
+
+# What a report may hold: a reading beyond it is a unit bug, not an energy.
+MIN_ENERGY_J, MAX_ENERGY_J = 1e-15, 1e15
 
 
 class ReportError(ValueError):
@@ -111,16 +112,14 @@ class TestEntry:
     noise_source: str = "setting"
     runs_j: tuple[float, ...] = ()  # baseline history: this test's median per run, newest first
 
+    def noted(self, note: str) -> TestEntry:
+        """This entry with ``note`` added to its message."""
+        return replace(self, message=f"{self.message}; {note}" if self.message else note)
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-shaped data, as an xdist worker sends it to the controller."""
         data: dict[str, Any] = _jsonable(asdict(self))
         return data
-
-    @classmethod
-    def from_dict(cls, data: object, where: str = "entry") -> TestEntry:
-        from .decode import decode_entry
-
-        return decode_entry(data, where)
 
 
 @dataclass(frozen=True)
@@ -183,12 +182,6 @@ class Report:
         data: dict[str, Any] = _jsonable(asdict(self))
         return {"schema_version": data.pop("schema_version"), **data}
 
-    @classmethod
-    def from_dict(cls, data: object, where: str = "report") -> Report:
-        from .decode import decode_report
-
-        return decode_report(data, where)
-
     def by_nodeid(self) -> dict[str, TestEntry]:
         return {t.nodeid: t for t in self.tests}
 
@@ -221,28 +214,3 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_jsonable(v) for v in value]
     return value
-
-
-def write_report(report: Report, path: str | os.PathLike[str]) -> None:
-    """Write atomically (a reader sees the old file or the new one), through a symlink to its
-    target; a FIFO, a device or a folder at ``path`` is refused (``files.NotRegularFile``)."""
-    from .io import write_atomic
-
-    text = json.dumps(report.to_dict(), indent=2, ensure_ascii=False, allow_nan=False)
-    write_atomic(path, text + "\n")
-
-
-def read_report(path: str | os.PathLike[str]) -> Report:
-    """Read and validate a report; every failure is a ReportError naming the file."""
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise ReportError(f"{path}: cannot read report: {exc.strerror or exc}") from None
-    return parse_report(data, str(path))
-
-
-def parse_report(data: bytes, where: str) -> Report:
-    """A report from the bytes of a file (or an artifact); ReportError names ``where``."""
-    from .decode import parse_report as parse
-
-    return parse(data, where)

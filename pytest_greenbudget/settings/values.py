@@ -1,6 +1,6 @@
 """One setting from its written form (a config file's value, a flag, a marker keyword) to
 the value a plan holds: parsed, type-checked and range-checked, or a ValueError that says
-what would be valid. The reading of the file and the plans are in settings.py. Pure: no
+what would be valid. The reading of the file is configfile.py's, the plans plans.py's. Pure: no
 pytest.
 """
 
@@ -11,7 +11,8 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import units
-from ..measure.threads import parse_threads
+
+UNLIMITED = "unlimited"  # the threads value that lifts a limit a wider layer set
 
 # Caps: beyond them a value is a typo, not a plan (10**12 repeats would run until killed).
 MAX_REPEATS, MAX_WARMUP = 1000, 100
@@ -99,3 +100,18 @@ def _pue(value: object) -> float:
     if number > MAX_PUE:
         raise ValueError(f"pue must be {what}, not {_short(value)}")
     return number
+
+
+def parse_threads(value: object) -> int:
+    """A ``threads`` setting: a whole number >= 1, or "unlimited" (0 here) to lift a limit
+    that a wider layer (the config's defaults) set."""
+    if isinstance(value, str) and value.strip().lower() == UNLIMITED:
+        return 0
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(
+            f"threads must be a whole number >= 1 (e.g. 1: one BLAS/OpenMP thread) "
+            f"or 'unlimited', not {value!r}"
+        )
+    return value

@@ -8,14 +8,14 @@ import pytest
 from cli_helpers import assert_one_line_error, run
 
 from pytest_greenbudget.cli import main
+from pytest_greenbudget.report.decode import decode_report
+from pytest_greenbudget.report.io import read_report, write_report
 from pytest_greenbudget.report.model import (
     CarbonSettings,
     ComponentMeter,
     Environment,
     Report,
     TestEntry,
-    read_report,
-    write_report,
 )
 
 ENV = Environment(
@@ -127,7 +127,7 @@ def test_json_prints_the_compared_report(
     head = write(tmp_path / "head.json", {"tests/test_a.py::test_fit": SLOWER})
     code, out, _ = run(capsys, "compare", "--json", base, head)
     assert code == 1
-    report = Report.from_dict(json.loads(out))
+    report = decode_report(json.loads(out), "stdout")
     assert [(t.nodeid, t.verdict) for t in report.tests] == [
         ("tests/test_a.py::test_fit", "regressed"),
         ("tests/test_a.py::test_old", "missing"),

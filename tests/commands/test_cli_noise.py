@@ -9,13 +9,8 @@ from pathlib import Path
 import pytest
 
 from pytest_greenbudget.cli import main
-from pytest_greenbudget.report.model import (
-    CarbonSettings,
-    Environment,
-    Report,
-    TestEntry,
-    write_report,
-)
+from pytest_greenbudget.report.io import write_report
+from pytest_greenbudget.report.model import CarbonSettings, Environment, Report, TestEntry
 
 
 def _aa_reports(tmp_path: Path, sessions: int, cv: float) -> list[str]:

@@ -11,7 +11,7 @@ from cli_helpers import assert_one_line_error, run
 from github_double import entry, report
 
 from pytest_greenbudget.cli import main
-from pytest_greenbudget.report.model import write_report
+from pytest_greenbudget.report.io import write_report
 
 SLOW = (3.81, 3.80, 3.83, 3.79, 3.82)
 FAST = (3.10, 3.11, 3.09, 3.10, 3.12)

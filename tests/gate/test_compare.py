@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from pytest_greenbudget.gate.compare import compare_reports, fingerprint_differences
+from pytest_greenbudget.report.io import read_report, write_report
 from pytest_greenbudget.report.model import (
     Budget,
     CarbonSettings,
@@ -15,8 +16,6 @@ from pytest_greenbudget.report.model import (
     Environment,
     Report,
     TestEntry,
-    read_report,
-    write_report,
 )
 
 ENV = Environment(

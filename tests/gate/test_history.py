@@ -18,6 +18,7 @@ from pytest_greenbudget.gate.compare import compare_reports
 from pytest_greenbudget.gate.history import history_change, runs_of
 from pytest_greenbudget.gate.merge import MergeError, with_history
 from pytest_greenbudget.gate.noise import meter_noise
+from pytest_greenbudget.report.io import read_report, write_report
 from pytest_greenbudget.report.model import (
     CarbonSettings,
     Component,
@@ -25,8 +26,6 @@ from pytest_greenbudget.report.model import (
     Environment,
     Report,
     TestEntry,
-    read_report,
-    write_report,
 )
 
 ENV = Environment("AMD EPYC 7763", 2, meters={"cpu": ComponentMeter("cputime", "estimated")})

@@ -147,6 +147,13 @@ def test_the_step_passes_optional_inputs_only_when_set(runner: Runner) -> None:
     assert len(runner.double.comments[12]) == 1 and runner.double.comments[7] == []
 
 
+def test_the_step_passes_its_section(runner: Runner) -> None:
+    done = run_step(runner, **regression(runner), section="gpu")
+    assert done.returncode == 0, done.stderr
+    (body,) = runner.double.bodies(7)
+    assert '<!-- greenbudget-section name="gpu" worst="regressed"' in body
+
+
 def test_the_step_takes_the_token_from_the_input_not_the_command_line(runner: Runner) -> None:
     runner.set(GITHUB_TOKEN=None)
     done = run_step(runner, **regression(runner))
@@ -186,7 +193,7 @@ def test_the_examples_measure_upload_the_baseline_and_comment() -> None:
     assert set(single["on"]) == {"pull_request", "push"}
     assert single["permissions"]["pull-requests"] == "write"
     text = (ROOT / "examples" / "github-workflows" / "energy.yml").read_text()
-    assert "--greenbudget-report greenbudget-report.json" in text
+    assert "--greenbudget-report=greenbudget-report.json" in text
     assert "name: greenbudget-baseline" in text
     assert any(u == f"OWNER/pytest-greenbudget/action@{REF}" for u in uses(single))
     pair = workflow("energy-comment.yml")

@@ -19,7 +19,7 @@ from pytest_greenbudget.github import artifacts
 from pytest_greenbudget.github.client import GitHubClient, RetryPolicy, Unavailable, retry_delay
 from pytest_greenbudget.github.redaction import check_token, strip_queries
 from pytest_greenbudget.render.markdown import MARKER
-from pytest_greenbudget.untrusted import printable
+from pytest_greenbudget.report.untrusted import printable
 
 COMMENTS = r"/issues/\d+/comments$"
 INJECTED = "x\n::error::pwned\r\n  ::add-mask::secret ##[set-output name=a;]b"

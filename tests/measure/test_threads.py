@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from pytest_greenbudget.measure.threads import parse_threads, spin_note
-from pytest_greenbudget.report.model import read_report
+from pytest_greenbudget.measure.threads import spin_note
+from pytest_greenbudget.report.io import read_report
+from pytest_greenbudget.settings.values import parse_threads
 
 # The body records what threadpoolctl sees: the BLAS pools' sizes during each run.
 POOLS_SUITE = """

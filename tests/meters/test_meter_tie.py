@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_greenbudget.report.model import read_report
+from pytest_greenbudget.report.io import read_report
 
 SUITE = """
 import pytest

@@ -11,10 +11,10 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from nested_venv import nested_venv
 
 SUPPORT = Path(__file__).parents[1] / "support"
 FAST = ("--greenbudget-against-rounds=2:2", "--greenbudget-against-pairs=1")  # keep tests quick
@@ -237,12 +237,7 @@ def _layout_table(layout: str) -> str:
 def _editable_venv(project: Path) -> str:
     """A venv seeing this interpreter's packages (pytest, the plugin), with the project
     installed editable in it, never in the shared interpreter."""
-    venv = project.parent / f"{project.name}-venv"
-    subprocess.run(
-        [sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(venv)],
-        check=True,
-    )
-    python = str(venv / "bin" / "python")
+    python = str(nested_venv(project.parent / f"{project.name}-venv"))
     pip = [python, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", "-e"]
     subprocess.run([*pip, str(project)], check=True, capture_output=True)
     return python

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_greenbudget.report.model import read_report
+from pytest_greenbudget.report.io import read_report
 
 SUITE = """
 from fakemeter import burn
@@ -196,7 +196,7 @@ def test_item15_a_baseline_that_moves_the_rootdir_is_refused_with_the_fix(
     line = _usage_error(
         gb.runpytest("--greenbudget-baseline", str(outside)), "moved pytest's rootdir"
     )
-    assert f"--greenbudget-baseline={outside}" in line and f"--rootdir={gb.path}" in line
+    assert f"--greenbudget-baseline={outside}" in line and "--rootdir" not in line
     gb.runpytest(f"--greenbudget-baseline={outside}").assert_outcomes(passed=1)
     fixed = gb.runpytest("--greenbudget-baseline", str(outside), f"--rootdir={gb.path}")
     fixed.assert_outcomes(passed=1)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_greenbudget.report.model import read_report
+from pytest_greenbudget.report.io import read_report
 
 # Deterministic "noise": run i burns scale x (1 + 1% x (i mod 3)), so samples have spread.
 SUITE = """

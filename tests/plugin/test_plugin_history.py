@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_greenbudget.report.model import read_report
+from pytest_greenbudget.report.io import read_report
 
 # The fake meter is exact, so "sessions" differ only where SCALE says: a base run per scale.
 SUITE = """

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_greenbudget.report.model import read_report
+from pytest_greenbudget.report.io import read_report
 
 BASE = (3.1069, 3.1083, 3.1031)
 HEAD = (3.1034, 3.105, 3.104)

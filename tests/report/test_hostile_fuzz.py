@@ -27,7 +27,8 @@ from pytest_greenbudget.render.html import render_html
 from pytest_greenbudget.render.markdown import render_markdown
 from pytest_greenbudget.render.terminal import summary_lines
 from pytest_greenbudget.render.view import build_view
-from pytest_greenbudget.report.model import Report, ReportError, parse_report
+from pytest_greenbudget.report.io import parse_report
+from pytest_greenbudget.report.model import Report, ReportError
 from pytest_greenbudget.settings.configfile import ConfigError, load_pyproject, load_yaml
 from pytest_greenbudget.settings.plans import FileConfig
 

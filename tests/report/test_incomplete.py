@@ -14,7 +14,7 @@ import pytest
 from cli_helpers import run
 from github_double import Runner, entry, report
 
-from pytest_greenbudget.report.model import read_report, write_report
+from pytest_greenbudget.report.io import read_report, write_report
 from pytest_greenbudget.session import incomplete_reason
 
 BURN = "from fakemeter import burn\nimport pytest\n"

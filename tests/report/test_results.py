@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from pytest_greenbudget.report.io import read_report, write_report
 from pytest_greenbudget.report.model import (
     Budget,
     CarbonSettings,
@@ -17,8 +18,6 @@ from pytest_greenbudget.report.model import (
     ReportError,
     TestEntry,
     Work,
-    read_report,
-    write_report,
 )
 
 
