@@ -141,7 +141,7 @@ def _rounds(text: str) -> tuple[int, int]:
     if rounds < 2 or most < rounds or most > MAX_ROUNDS:
         raise argparse.ArgumentTypeError(
             f"{text!r}: give N or N:MAX, whole numbers with 2 <= N <= MAX <= {MAX_ROUNDS}, "
-            "e.g. 5:10"
+            "e.g. 2:10"
         )
     return rounds, most
 
@@ -237,8 +237,9 @@ def add_options(parser: pytest.Parser) -> None:
         "--greenbudget-against-rounds",
         metavar="N[:MAX]",
         type=_rounds,
-        help="rounds of fresh base and head processes (default 5), and the cap for tests "
-        "still inconclusive near the tolerance (default 10)",
+        help="rounds of fresh base and head processes before the first look (default 2), "
+        "and the cap (default 10): from the first look on, a test leaves as soon as it is "
+        "decided or hopeless",
     )
     add(
         "--greenbudget-against-pairs",

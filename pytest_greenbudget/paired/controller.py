@@ -1,7 +1,7 @@
 """``--greenbudget-against=REF``: the controller's side of the paired comparison.
 
 The user's pytest session is the controller. Before its own test loop it checks REF out in a
-temporary git worktree, runs the paired schedule (gate/runner.py) with fresh head and base
+temporary git worktree, runs the paired schedule (paired/schedule.py) with fresh head and base
 worker processes, and turns what they measured into report entries, which the controller then
 attaches to its own (unmeasured) run of each test. Nothing here imports pytest: the hooks hand
 in the invocation (arguments, folder) and the plans.
@@ -26,7 +26,7 @@ from .entries import build_paired
 from .entries import sample_from_dict as sample_from_dict  # re-exported, with its twin
 from .entries import sample_to_dict as sample_to_dict
 from .progress import Watch
-from .schedule import PairedRun, PairedRunner
+from .schedule import PairedRun, PairedRunner, RoundDone
 from .stats import DEFAULT_DESIGN, PairedDesign
 from .triage import Triage, triage
 from .worker_process import Side
@@ -137,7 +137,8 @@ def measure_against(
         other = inv.python is not None
         found = triage(head_side(inv, top), list(plans), top, commit, logs, watch, other)
         one = found.round_s(found.paired, design.pairs)
-        watch.plan(f"{inv.ref}@{commit[:7]}", found, design, one)
+        label, unaffected = f"{inv.ref}@{commit[:7]}", len(found.impact.unaffected)
+        watch.plan(label, len(found.paired), unaffected, design, one, found.changes_line())
         if found.paired and not watch.fits(one):
             watch.stop(0, design.max_rounds, one)
         elif found.paired:
@@ -155,11 +156,16 @@ def _run(
         estimate = partial(_estimate, found, design.pairs)
         tolerances = _tolerances(plans)
         runner = PairedRunner(
-            head, base, found.paired, tolerances, logs, design, None, watch, estimate
-        )
+            head, base, found.paired, tolerances, logs, design,
+            on_round=partial(_said, watch), watch=watch, estimate=estimate,
+        )  # fmt: skip
         return runner.run()
     finally:
         tree.close()
+
+
+def _said(watch: Watch, done: RoundDone) -> None:
+    watch.round_done(done.number, done.max_rounds, len(done.in_play), len(done.left))
 
 
 def _estimate(found: Triage, pairs: int, tests: Sequence[str]) -> float:

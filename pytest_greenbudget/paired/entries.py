@@ -22,6 +22,7 @@ from ..settings.plans import Plan
 from ..units import count, format_energy, format_p
 from .impact import UNAFFECTED_WHY, Impact
 from .schedule import PairedRun, TestPairs
+from .sequential import Look
 from .stats import METHOD, PairedDesign, PairedResult
 from .triage import Triage
 
@@ -110,10 +111,11 @@ def _compared(
     entry = judge.build_entry(pairs.nodeid, plan, samples, carbon)
     entry = replace(entry, repeats=len(samples), warmup=design.warmup)
     flat = [p for r in pairs.rounds for p in r]
-    try:
-        result = pairs.result(plan.tolerance, design.alpha_per_look)
+    try:  # the look the test left the schedule at (or the last one, if it never left)
+        look = pairs.look or Look.at(pairs.rounds, plan.tolerance, design)
     except ValueError as exc:
         return entry.noted(f"not compared with {paired.label}: {exc}")
+    result = look.result
     base_j = [b for _, b in flat]
     figures = BaselineFigures(
         statistics.median(base_j), tuple(base_j), result.ratio, result.p_value, METHOD,
@@ -126,7 +128,7 @@ def _compared(
     head_j = statistics.median(h for h, _ in flat)
     text = describe(result, figures.energy_j, head_j, paired.label, len(flat))
     if result.verdict == "inconclusive":
-        text += f"; significance needs p < {design.alpha_per_look:g} (two looks at the data)"
+        text += f"; {look.why_inconclusive(design)}"
         if paired.capped:
             text += f"; {paired.capped}"
     return replace(entry, verdict=result.verdict, message=text)

@@ -18,9 +18,8 @@ from typing import TYPE_CHECKING
 
 from ..units import count
 
-if TYPE_CHECKING:  # triage.py runs the scout, which this module's users need not load
+if TYPE_CHECKING:
     from .stats import PairedDesign
-    from .triage import Triage
 
 DURATION = re.compile(r"(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s?)?")
 
@@ -76,10 +75,12 @@ class Watch:
         )
         self.say(f"greenbudget: {self.capped}")
 
-    def plan(self, label: str, found: Triage, design: PairedDesign, round_s: float) -> None:
+    def plan(
+        self, label: str, paired: int, unaffected: int, design: PairedDesign, round_s: float,
+        changes: str | None,
+    ) -> None:  # fmt: skip
         """The plan, before any round starts: one line, and the changes unless -q."""
-        paired, unaffected = found.paired, found.impact.unaffected
-        line = f"greenbudget: pairing {count(len(paired), 'budgeted test')} with {label}"
+        line = f"greenbudget: pairing {count(paired, 'budgeted test')} with {label}"
         if paired:
             low, high = design.rounds * round_s, design.max_rounds * round_s
             span = format_duration(low)
@@ -89,14 +90,14 @@ class Watch:
                 f"processes, about {span} by the head's own run"
             )
         if unaffected:
-            line += f"; {count(len(unaffected), 'test')} unaffected (no file it runs changed)"
+            line += f"; {count(unaffected, 'test')} unaffected (no file it runs changed)"
         self.say(line)
-        changes = found.changes_line()
         if changes and not self.quiet:
             self.say(f"greenbudget: {changes}")
 
-    def round_done(self, index: int, most: int, in_play: int) -> None:
-        self.say(
-            f"greenbudget: round {index} of at most {most}: {count(in_play, 'test')} in play, "
-            f"{format_duration(self.elapsed())} elapsed"
-        )
+    def round_done(self, number: int, most: int, in_play: int, finished: int) -> None:
+        """One line per round: the tests still in play after it, and those that left."""
+        line = f"greenbudget: round {number} of at most {most}: {count(in_play, 'test')} in play"
+        if finished:
+            line += f", {finished} finished"
+        self.say(f"{line}, {format_duration(self.elapsed())} elapsed")

@@ -3,9 +3,10 @@
 Round-major: a round starts one head and one base worker (only two processes alive), and both
 run every test still in play in the same order. Per test: ``warmup`` unmeasured runs on each
 side, then ``pairs`` measured pairs, the order inside each pair drawn at random; one side
-measures while the other waits on its pipe. After ``design.rounds`` rounds the tests whose
-comparison is inconclusive near the threshold get more rounds (new process pairs running only
-those tests), up to ``design.max_rounds``.
+measures while the other waits on its pipe. From round ``design.rounds`` on, every test still
+in play is looked at after each round (paired/sequential.py): a test that is decided or
+hopeless leaves, and the next round's processes run only the tests still in play, up to
+``design.max_rounds``.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from .progress import Watch
-from .stats import DEFAULT_DESIGN, PairedDesign, PairedResult
+from .sequential import Look
+from .stats import DEFAULT_DESIGN, PairedDesign
 from .worker_process import Outcome, Ready, Side, Worker, start_both
 
 Sample = Mapping[str, Any]  # a serialised probe.RunSample, as a worker sends it
@@ -35,9 +37,7 @@ class TestPairs:
     head: list[Sample] = field(default_factory=list)
     base: list[Sample] = field(default_factory=list)
     excluded: str | None = None  # why it is not compared (fails on base, skipped...)
-
-    def result(self, tolerance: float, alpha: float) -> PairedResult:
-        return PairedResult.from_rounds(self.rounds, tolerance, alpha)
+    look: Look | None = None  # the latest look at it: the verdict when it left the schedule
 
 
 @dataclass
@@ -52,8 +52,20 @@ class PairedRun:
     round_seconds: list[float] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class RoundDone:
+    """What one finished round left: for a progress line, and for the next round's plan."""
+
+    number: int  # 1-based
+    max_rounds: int
+    in_play: tuple[str, ...]  # tests the next round runs (none: the schedule is over)
+    left: tuple[str, ...]  # tests that left the schedule after this round
+    seconds: float  # since the first round started
+
+
 class PairedRunner:
-    """Runs the schedule; ``tolerance`` gives each test's tolerance (for the extension)."""
+    """Runs the schedule; ``tolerance`` gives each test's tolerance; ``on_round`` is called
+    after every round (a progress line)."""
 
     def __init__(
         self,
@@ -64,6 +76,7 @@ class PairedRunner:
         logdir: Path,
         design: PairedDesign = DEFAULT_DESIGN,
         rng: random.Random | None = None,
+        on_round: Callable[[RoundDone], None] | None = None,
         watch: Watch | None = None,
         estimate: Callable[[Sequence[str]], float] | None = None,
     ) -> None:
@@ -73,20 +86,27 @@ class PairedRunner:
         self.logdir = logdir
         self.design = design
         self.rng = rng or random.Random()
+        self.on_round = on_round
         self.result: PairedRun | None = None
-        self.watch = watch or Watch()
+        self.watch = watch or Watch()  # its time cap stops rounds from starting
         self.estimate = estimate  # a round's expected seconds for these tests (the scout's)
         self._scale = 1.0  # how far the last round ran over (or under) its estimate
 
     def run(self) -> PairedRun:
-        active = self._round(None)
-        for _ in range(self.design.rounds - 1):
-            if not active:
-                break
-            active = self._round(active)
-        more = [t for t in self._live() if self._wants_more(t)]
-        while more and len(self.round_seconds) < self.design.max_rounds:
-            more = self._round(more)  # one batch, looked at once: two looks in all
+        began = time.monotonic()
+        in_play: list[str] | None = None  # None: every test the first round finds
+        while in_play is None or in_play:
+            played = self._round(in_play)
+            if not played and self.watch.capped:
+                break  # the time cap: no round ran, the tests keep their last look
+            in_play = [t for t in played if self._stays(t)]
+            if len(self.round_seconds) >= self.design.max_rounds:
+                in_play = []
+            if self.on_round:
+                left = tuple(t for t in played if t not in in_play)
+                done = RoundDone(len(self.round_seconds), self.design.max_rounds,
+                                 tuple(in_play), left, time.monotonic() - began)  # fmt: skip
+                self.on_round(done)
         assert self.result is not None
         return self.result
 
@@ -98,14 +118,15 @@ class PairedRunner:
         assert self.result is not None
         return [t for t in self.result.common if self.result.tests[t].excluded is None]
 
-    def _wants_more(self, nodeid: str) -> bool:
+    def _stays(self, nodeid: str) -> bool:
+        """Look at one test after its round: it stays in play unless decided or hopeless."""
         assert self.result is not None
-        tol = self.tolerance(nodeid)
+        pairs = self.result.tests[nodeid]
         try:
-            alpha = self.design.alpha_per_look
-            return self.result.tests[nodeid].result(tol, alpha).wants_more(tol)
+            pairs.look = Look.at(pairs.rounds, self.tolerance(nodeid), self.design)
         except ValueError:
-            return False
+            return False  # a zero reading: no log ratio now, nor after more rounds
+        return pairs.look.stop is None
 
     def _may_start(self, tests: list[str], index: int) -> bool:
         """False (and the cap said) when the next round would end past the time cap."""
@@ -147,7 +168,6 @@ class PairedRunner:
         self.result.round_seconds.append(took)
         if self.estimate is not None and self.estimate(order) > 0:
             self._scale = took / self.estimate(order)
-        self.watch.round_done(index + 1, self.design.max_rounds, len(order))
         return [t for t in order if t in self._live()]
 
     def _first(self, head: Ready, base: Ready) -> PairedRun:

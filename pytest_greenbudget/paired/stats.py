@@ -45,15 +45,12 @@ class PairedDesign:
     run is worth more measured than thrown away.
     """
 
-    rounds: int = 5  # fresh process pairs before the first look
-    max_rounds: int = 10  # cap when the first look is inconclusive near the threshold
+    rounds: int = 2  # rounds before the first look (a t-test needs two)
+    max_rounds: int = 10  # the cap: a test still undecided then is inconclusive
     pairs: int = 6  # measured pairs per test per round
     warmup: int = 0  # unmeasured runs per test per side per round
-    alpha: float = ALPHA  # false-alarm rate over both looks
-
-    @property
-    def alpha_per_look(self) -> float:
-        return self.alpha / 2 if self.max_rounds > self.rounds else self.alpha
+    alpha: float = ALPHA  # false-alarm rate over all looks (paired/sequential.py)
+    spending: str = "pocock"  # how the looks share alpha: pocock | obrien-fleming
 
 
 DEFAULT_DESIGN = PairedDesign()
@@ -128,7 +125,10 @@ def _detectable(se: float | None, n: int, alpha: float) -> float | None:
     call a change "unchanged" on the same evidence."""
     if se is None:
         return None
-    return detectable_change(se, n - 1, alpha)
+    try:
+        return detectable_change(se, n - 1, alpha)
+    except OverflowError:  # an early look's tiny alpha on 1-2 degrees of freedom: no figure
+        return None
 
 
 def _verdict(

@@ -26,6 +26,7 @@ from .wording import (
     status,
     test_notes,
     tests_word,
+    unaffected_line,
     unresolved,
 )
 
@@ -110,17 +111,6 @@ def build_view(
         paired=side_by_side(report.tests),
         unaffected=unaffected_line(report),
     )
-
-
-def unaffected_line(report: Report) -> str | None:
-    """'2 tests unaffected: no file they run changed since main@abc1234 (not measured)'."""
-    n = sum(1 for t in report.tests if t.verdict == "unaffected")
-    if not n:
-        return None
-    impact = report.impact
-    since = f" since {impact.ref}@{impact.commit[:7]}" if impact else ""
-    they = "they run" if n > 1 else "it runs"
-    return f"{tests_word(n)} unaffected: no file {they} changed{since} (not paired, not measured)"
 
 
 def _sort_key(test: TestEntry) -> tuple[int, float, str]:

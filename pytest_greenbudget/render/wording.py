@@ -170,3 +170,14 @@ def incomplete_banner(report: Report) -> str | None:
 def tests_word(n: int) -> str:
     """'1 test', '2 tests'."""
     return count(n, "test")
+
+
+def unaffected_line(report: Report) -> str | None:
+    """'2 tests unaffected: no file they run changed since main@abc1234 (not measured)'."""
+    n = sum(1 for t in report.tests if t.verdict == "unaffected")
+    if not n:
+        return None
+    impact = report.impact
+    since = f" since {impact.ref}@{impact.commit[:7]}" if impact else ""
+    they = "they run" if n > 1 else "it runs"
+    return f"{tests_word(n)} unaffected: no file {they} changed{since} (not paired, not measured)"

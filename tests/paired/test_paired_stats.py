@@ -1,14 +1,13 @@
-"""The paired statistics (gate/paired.py): verdicts, the extension rule, the false-alarm rate."""
+"""The paired statistics (paired/stats.py): one comparison's verdicts and the round's floor.
+The looks over rounds and their false-alarm rate: test_sequential.py."""
 
 from __future__ import annotations
 
 import math
-import random
-from collections.abc import Callable
 
 import pytest
 
-from pytest_greenbudget.paired.stats import DEFAULT_DESIGN, PairedDesign, PairedResult, round_effect
+from pytest_greenbudget.paired.stats import PairedResult, round_effect
 
 
 def rounds_of(ratios: list[float], base: float = 2.0) -> list[list[tuple[float, float]]]:
@@ -71,49 +70,6 @@ def test_rounds_a_test_sat_out_are_skipped() -> None:
     assert result.rounds == 2
 
 
-def test_extending_splits_alpha_between_the_two_looks() -> None:
-    assert PairedDesign(rounds=6, max_rounds=10).alpha_per_look == pytest.approx(0.005)
-    assert PairedDesign(rounds=6, max_rounds=6).alpha_per_look == pytest.approx(0.01)
-
-
-Pairs = list[tuple[float, float]]
-
-
-def sequential_verdict(one_round: Callable[[], Pairs], design: PairedDesign) -> str:
-    """One comparison as the runner makes it: the first look, then one batch of extra rounds
-    when the first look asks for it."""
-    data = [one_round() for _ in range(design.rounds)]
-    first = PairedResult.from_rounds(data, 0.05, design.alpha_per_look)
-    if first.wants_more(0.05):
-        data += [one_round() for _ in range(design.max_rounds - design.rounds)]
-    return PairedResult.from_rounds(data, 0.05, design.alpha_per_look).verdict
-
-
-def simulate(change: float, rng: random.Random, design: PairedDesign) -> str:
-    """Gaussian noise: a process effect per round (sd 8%) and pair noise (sd 10%)."""
-
-    def one_round() -> Pairs:
-        bias = rng.gauss(0, 0.08)
-        return [(math.exp(change + bias + rng.gauss(0, 0.1)), 1.0) for _ in range(design.pairs)]
-
-    return sequential_verdict(one_round, design)
-
-
-def test_a_a_false_alarms_stay_under_alpha_with_the_extension() -> None:
-    rng = random.Random(20261130)
-    design = PairedDesign(rounds=6, max_rounds=12)
-    verdicts = [simulate(0.0, rng, design) for _ in range(4000)]
-    assert verdicts.count("regressed") / len(verdicts) <= 0.01
-    assert "inconclusive" in verdicts  # the noise is big enough that the rule is exercised
-
-
-def test_a_large_change_is_caught_by_the_same_design() -> None:
-    rng = random.Random(7)
-    design = PairedDesign(rounds=6, max_rounds=12)
-    verdicts = [simulate(math.log(1.4), rng, design) for _ in range(300)]
-    assert verdicts.count("regressed") / len(verdicts) >= 0.9
-
-
 def test_within_the_tolerance_but_too_noisy_to_tell_is_inconclusive_not_unchanged() -> None:
     # Estimate +1%, but rounds that scatter by tens of percent could not have found +5%:
     # calling that "unchanged" would be the false all-clear the unpaired gate also refuses.
@@ -147,26 +103,3 @@ def test_a_floor_is_the_lowest_third_and_at_least_one_run() -> None:
     assert round_effect([(2.0, 1.0)]) == pytest.approx(math.log(2.0))
     six = [(h, 1.0) for h in (5.0, 1.0, 4.0, 2.0, 6.0, 3.0)]  # lowest third: 1 and 2
     assert round_effect(six) == pytest.approx(math.log(1.5))
-
-
-def spiky(rng: random.Random, floor: float) -> float:
-    """One reading as this project's VM gives them (benchmarks/bench_paired.py, the CPU-time
-    meter): a floor with 2% jitter, and in one run of four a spike of +30% to +200%."""
-    jitter = floor * math.exp(rng.gauss(0, 0.02))
-    return jitter * (1 + rng.uniform(0.3, 2.0)) if rng.random() < 0.25 else jitter
-
-
-def spiky_verdict(change: float, rng: random.Random, design: PairedDesign) -> str:
-    def one_round() -> Pairs:
-        layout = math.exp(rng.gauss(0, 0.02))  # the round's process effect
-        return [(spiky(rng, change * layout), spiky(rng, 1.0)) for _ in range(design.pairs)]
-
-    return sequential_verdict(one_round, design)
-
-
-def test_spiky_runs_keep_false_alarms_under_alpha_and_a_ten_percent_rise_is_caught() -> None:
-    rng = random.Random(11)
-    aa = [spiky_verdict(1.0, rng, DEFAULT_DESIGN) for _ in range(2000)]
-    assert aa.count("regressed") / len(aa) <= 0.01
-    hits = [spiky_verdict(1.10, rng, DEFAULT_DESIGN) for _ in range(300)]
-    assert hits.count("regressed") / len(hits) >= 0.9

@@ -1,0 +1,221 @@
+"""Group-sequential looks (paired/sequential.py): the spending, each exit, the schedule that
+runs only the tests still in play, and by simulation the false-alarm bound over all looks and
+the power. Simulations use fixed seeds and no clock."""
+
+from __future__ import annotations
+
+import math
+import random
+import statistics
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_greenbudget.paired import schedule
+from pytest_greenbudget.paired.sequential import Look, look_alpha, spent
+from pytest_greenbudget.paired.stats import DEFAULT_DESIGN, PairedDesign, PairedResult
+from pytest_greenbudget.paired.worker_process import Outcome, Ready, Side
+
+Pairs = list[tuple[float, float]]
+
+
+@pytest.mark.parametrize("spending", ["pocock", "obrien-fleming"])
+def test_the_looks_spend_exactly_alpha_between_them(spending: str) -> None:
+    design = PairedDesign(rounds=2, max_rounds=10, spending=spending)
+    looks = [look_alpha(design, n) for n in range(2, 11)]
+    assert math.fsum(looks) == pytest.approx(design.alpha)
+    assert all(a > 0 for a in looks)
+    assert look_alpha(design, 1) == 0.0  # no look before the first
+    assert spent(1.0, 0.01, spending) == pytest.approx(0.01)
+
+
+def test_pocock_spends_early_and_obrien_fleming_late() -> None:
+    assert spent(0.2, 0.01, "pocock") > 0.0025
+    assert spent(0.2, 0.01, "obrien-fleming") < 1e-6
+    assert spent(0.9, 0.01, "obrien-fleming") > spent(0.9, 0.01, "pocock") - 0.003
+
+
+def exact(ratios: Sequence[float]) -> list[Pairs]:
+    return [[(2.0 * r, 2.0)] * 3 for r in ratios]
+
+
+def test_an_exact_doubling_is_decided_at_the_first_look() -> None:
+    look = Look.at(exact([2.0, 2.0]), 0.05, DEFAULT_DESIGN)
+    assert (look.verdict, look.stop) == ("regressed", "decided")
+
+
+def test_before_the_first_look_a_test_stays_in_play() -> None:
+    look = Look.at(exact([2.0, 2.0]), 0.05, PairedDesign(rounds=3, max_rounds=6))
+    assert look.stop is None
+
+
+def test_noise_around_zero_that_the_cap_could_not_settle_is_hopeless() -> None:
+    # +-10% rounds around 0: within the tolerance even one standard error out, and 10 such
+    # rounds could never rule out +5%.
+    look = Look.at(exact([1.1, 0.91, 1.08, 0.93]), 0.05, DEFAULT_DESIGN)
+    assert (look.verdict, look.stop) == ("inconclusive", "hopeless")
+    assert "stopped after 4 rounds" in look.why_inconclusive(DEFAULT_DESIGN)
+
+
+def test_a_rise_beyond_the_tolerance_not_yet_significant_stays() -> None:
+    look = Look.at(exact([1.15, 1.05, 1.12]), 0.05, DEFAULT_DESIGN)
+    assert (look.verdict, look.stop) == ("inconclusive", None)
+
+
+def test_quiet_rounds_near_zero_stay_until_they_can_say_unchanged() -> None:
+    quiet = [1.004, 0.997, 1.002, 0.998, 1.001, 0.999]
+    stops = [Look.at(exact(quiet[:n]), 0.05, DEFAULT_DESIGN).stop for n in range(2, 7)]
+    assert stops[0] is None  # two rounds (df = 1) cannot rule +5% out yet
+    decided = Look.at(exact(quiet[: 2 + stops.index("decided")]), 0.05, DEFAULT_DESIGN)
+    assert decided.verdict == "unchanged"
+
+
+def test_an_undecided_test_stops_at_the_cap() -> None:
+    design = PairedDesign(rounds=2, max_rounds=3)
+    look = Look.at(exact([1.15, 1.02, 1.2]), 0.05, design)
+    assert (look.verdict, look.stop) == ("inconclusive", "cap")
+
+
+# --- simulation -----------------------------------------------------------------------------
+
+
+def sequential(one_round: Callable[[], Pairs], design: PairedDesign) -> tuple[str, int]:
+    """One comparison as the schedule makes it: a round, a look, until the test leaves."""
+    rounds: list[Pairs] = []
+    while True:
+        rounds.append(one_round())
+        look = Look.at(rounds, 0.05, design)
+        if look.stop:
+            return look.verdict, len(rounds)
+
+
+def every_look_at_full_alpha(one_round: Callable[[], Pairs], design: PairedDesign) -> str:
+    """The naive rule: every look at p < alpha, regressed as soon as one is significant."""
+    rounds = [one_round()]
+    for _ in range(design.max_rounds - 1):
+        rounds.append(one_round())
+        if PairedResult.from_rounds(rounds, 0.05, design.alpha).verdict == "regressed":
+            return "regressed"
+    return "inconclusive"
+
+
+def gaussian(change: float, rng: random.Random, pairs: int) -> Callable[[], Pairs]:
+    """A process effect per round (sd 8%) and pair noise (sd 10%)."""
+
+    def one_round() -> Pairs:
+        bias = rng.gauss(0, 0.08)
+        return [(math.exp(change + bias + rng.gauss(0, 0.1)), 1.0) for _ in range(pairs)]
+
+    return one_round
+
+
+def spiky(rng: random.Random, floor: float) -> float:
+    """One reading as this project's VM gives them (the CPU-time meter): a floor with 2%
+    jitter, and in one run of four a spike of +30% to +200%."""
+    jitter = floor * math.exp(rng.gauss(0, 0.02))
+    return jitter * (1 + rng.uniform(0.3, 2.0)) if rng.random() < 0.25 else jitter
+
+
+def vm_like(ratio: float, rng: random.Random, pairs: int) -> Callable[[], Pairs]:
+    def one_round() -> Pairs:
+        layout = math.exp(rng.gauss(0, 0.03))  # the round's process effect
+        return [(spiky(rng, ratio * layout), spiky(rng, 1.0)) for _ in range(pairs)]
+
+    return one_round
+
+
+def test_looking_every_round_at_full_alpha_would_break_the_bound() -> None:
+    # The reason for spending: the same data, looked at 9 times at p < 0.01 each.
+    rng = random.Random(5)
+    design = PairedDesign(pairs=1)
+    naive = [every_look_at_full_alpha(gaussian(0.0, rng, 1), design) for _ in range(3000)]
+    assert naive.count("regressed") / len(naive) > 0.015
+
+
+@pytest.mark.parametrize("spending", ["pocock", "obrien-fleming"])
+def test_a_a_false_alarms_stay_under_alpha_over_all_looks(spending: str) -> None:
+    rng = random.Random(20261203)
+    design = PairedDesign(pairs=1, spending=spending)
+    outcomes = [sequential(gaussian(0.0, rng, 1), design) for _ in range(3000)]
+    verdicts = [v for v, _ in outcomes]
+    assert verdicts.count("regressed") / len(verdicts) <= 0.01
+    assert max(n for _, n in outcomes) == design.max_rounds  # some did look ten times
+
+
+def test_vm_like_runs_keep_the_bound_and_catch_ten_percent_at_the_default_design() -> None:
+    rng = random.Random(11)
+    aa = [sequential(vm_like(1.0, rng, DEFAULT_DESIGN.pairs), DEFAULT_DESIGN) for _ in range(2000)]
+    assert [v for v, _ in aa].count("regressed") / len(aa) <= 0.01
+    assert statistics.mean(n for _, n in aa) < 4.5  # most A/A tests leave early
+    hits = [
+        sequential(vm_like(1.10, rng, DEFAULT_DESIGN.pairs), DEFAULT_DESIGN) for _ in range(300)
+    ]
+    assert [v for v, _ in hits].count("regressed") / len(hits) >= 0.9
+
+
+def test_a_large_change_is_decided_in_a_few_rounds() -> None:
+    rng = random.Random(3)
+    runs = [sequential(vm_like(1.6, rng, DEFAULT_DESIGN.pairs), DEFAULT_DESIGN) for _ in range(200)]
+    assert all(v == "regressed" for v, _ in runs)
+    assert statistics.median(n for _, n in runs) <= 3
+
+
+# --- the schedule runs only the tests still in play -----------------------------------------
+
+
+class FakeWorker:
+    """Answers like a worker; a test's energy is a function of (round, side, run)."""
+
+    def __init__(self, side: int, round_no: int, energy: Mapping[str, Callable[..., float]]):
+        self.side, self.round_no, self.energy, self.runs = side, round_no, energy, 0
+        self.asked: list[str] = []
+
+    def ready(self) -> Ready:
+        return Ready(tuple(self.energy), tuple(self.energy))
+
+    def run(self, nodeid: str, measured: bool, next_id: str | None) -> Outcome:
+        self.asked.append(nodeid)
+        self.runs += 1
+        joules = self.energy[nodeid](self.round_no, self.side, self.runs)
+        comps = {"cpu": {"energy_j": joules}}
+        sample: dict[str, Any] = {"reading": {"components": comps, "wall_s": 0, "cpu_s": 0}}
+        return Outcome("passed", sample)
+
+    def quit(self) -> None:
+        pass
+
+    def kill(self) -> None:
+        pass
+
+
+def test_rounds_run_only_the_tests_still_in_play(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    energy: dict[str, Callable[..., float]] = {
+        "t::doubled": lambda r, side, n: 2.0 if side == 0 else 1.0,  # decided at round 2
+        "t::close": lambda r, side, n: (1.15 if r % 2 else 1.13) if side == 0 else 1.0,
+    }
+    started: list[list[FakeWorker]] = []
+
+    def start_both(sides: object, logs: object) -> list[FakeWorker]:
+        started.append([FakeWorker(s, len(started) + 1, energy) for s in (0, 1)])
+        return started[-1]
+
+    monkeypatch.setattr(schedule, "start_both", start_both)
+    progress: list[schedule.RoundDone] = []
+    side = Side("head", ("python",), tmp_path)
+    design = PairedDesign(rounds=2, max_rounds=5, pairs=2)
+    runner = schedule.PairedRunner(
+        side, side, list(energy), lambda _: 0.05, tmp_path, design, on_round=progress.append
+    )
+    run = runner.run()
+    assert [set(w[0].asked) for w in started[:2]] == [set(energy)] * 2
+    assert all(set(w[0].asked) == {"t::close"} for w in started[2:])
+    assert len(run.tests["t::doubled"].rounds) == 2
+    assert run.tests["t::doubled"].look is not None
+    assert run.tests["t::doubled"].look.verdict == "regressed"
+    assert [p.in_play for p in progress][:2] == [tuple(energy), ("t::close",)]
+    assert progress[1].left == ("t::doubled",)
+    assert progress[-1].in_play == () and progress[-1].number == len(started)
