@@ -124,10 +124,10 @@ class GreenBudgetPlugin:
             return  # nothing marked, no config, no flag: nothing to measure, nothing built
         if not marked and not self.settings.file.rules and not self._outputs():
             return
-        from .invocation import plan_items
+        from .invocation import meter_check, plan_items
 
         run = self.ensure_run()
-        plan_items(run, items)
+        plan_items(run, items, meter_check(self.config, self, run))
         if not self.is_worker:  # an xdist controller hears of its workers' collection below
             self._warn(run.unused_entries())
 

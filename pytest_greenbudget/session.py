@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .gate import budget as judge
+from .gate.accept import Acceptance, blocking
 from .gate.compare import (
     INCOMPARABLE,
     compare_reports,
@@ -115,6 +116,8 @@ class Run:
         self.selecting: set[int] = set()  # config entries that selected a collected test
         self.seen: list[str] = []  # collected node ids, in order
         self.comparable, self.gating = self._gating()
+        self.rootdir = Path.cwd()
+        self._acceptance: Acceptance | None = None
 
     def _gating(self) -> tuple[bool, bool]:
         """Whether the baseline came from a comparable machine, and whether it may fail tests."""
@@ -180,13 +183,14 @@ class Run:
         if first is None:
             return None
         entry = self._against_baseline(first)
-        if entry.verdict == "regressed" and self.gating:
+        if blocking(entry) and self.gating:
             second = self._measure_once(nodeid, take)
             if second is None:
                 return None
             again = self._against_baseline(second)
             confirmed = again.verdict == "regressed"
             entry = again.noted(CONFIRMED if confirmed else NOT_CONFIRMED)
+        entry = self.accepted(entry)
         self.entries[nodeid] = entry
         return entry
 
@@ -195,7 +199,33 @@ class Run:
             return True
         per_test = entry.baseline is None or entry.baseline.comparable  # e.g. thread limits
         gate_anyway = self.settings.options.gate_incomparable
-        return entry.verdict == "regressed" and self.gating and (per_test or gate_anyway)
+        return blocking(entry) and self.gating and (per_test or gate_anyway)
+
+    def accepted(self, entry: TestEntry) -> TestEntry:
+        """A regression the pull request's label or the config's accept list acknowledges
+        is marked accepted (it keeps its verdict and does not fail). Git and the event file
+        are read once, at the first regression."""
+        if entry.verdict != "regressed":
+            return entry
+        if self._acceptance is None:
+            self._acceptance = self._read_acceptance()
+            self.notes.extend(self._acceptance.notes)
+        return self._acceptance.apply(entry)
+
+    def _read_acceptance(self) -> Acceptance:
+        import os
+
+        from .github.actions import ActionsEnv, ActionsError
+        from .paired.commits import head_in_range
+
+        try:
+            env = ActionsEnv.from_environ(os.environ)
+        except ActionsError:  # greenbudget comment reports it; the tests need no event
+            env = ActionsEnv()
+        accept = self.settings.file.accept
+        return Acceptance.from_settings(
+            accept, env.labels(), env.pr_number(), lambda rule: head_in_range(self.rootdir, rule)
+        )
 
     def _measure_once(self, nodeid: str, take: Sampler) -> TestEntry | None:
         plan = self.plans[nodeid]
@@ -227,7 +257,7 @@ class Run:
         """--greenbudget-against: the side-by-side verdicts gate, like a comparable baseline."""
         self.gating = True
         self.impact = impact
-        self.entries.update(entries)
+        self.entries.update((nodeid, self.accepted(e)) for nodeid, e in entries.items())
         self.entries.update((entry.nodeid, entry) for entry in missing)
         self.notes.extend(notes)
 

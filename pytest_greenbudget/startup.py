@@ -75,16 +75,25 @@ def load_settings(config: pytest.Config) -> Settings:
         raise pytest.UsageError(f"greenbudget: {printable(exc)}") from None
 
 
-def make_meter(config: pytest.Config, name: str, workers: int | None) -> tuple[Meter, Environment]:
+def make_meter(
+    config: pytest.Config, settings: Settings, workers: int | None
+) -> tuple[Meter, Environment]:
     """The meter from the hook, checked, and the environment it describes; every failure is
-    a one-line usage error."""
+    a one-line usage error, naming where the meter was chosen."""
     from .measure.environment import gather
     from .meters.base import Meter, MeterUnavailable
 
+    name = settings.defaults.meter
+    given = settings.options.cli.get("meter")
+    where = (
+        "--greenbudget-meter: "
+        if given
+        else settings.file.meter_at + ": " * bool(settings.file.meter_at)
+    )
     try:
         meter = config.hook.pytest_greenbudget_make_meter(config=config, name=name)
     except MeterUnavailable as exc:
-        raise pytest.UsageError(f"greenbudget: meter {name!r}: {exc}") from None
+        raise pytest.UsageError(f"greenbudget: {where}meter {name!r}: {exc}") from None
     if not isinstance(meter, Meter):
         raise pytest.UsageError(
             f"greenbudget: pytest_greenbudget_make_meter returned {meter!r} for meter "
@@ -106,7 +115,7 @@ def start_run(config: pytest.Config, settings: Settings, pending: list[str], war
     from .invocation import xdist_workers
     from .session import Run
 
-    meter, env = make_meter(config, settings.defaults.meter, xdist_workers(config))
+    meter, env = make_meter(config, settings, xdist_workers(config))
     run = Run(settings, meter, env)
     run.notes.extend(pending)
     if warn:

@@ -251,9 +251,10 @@ class Runner:
             else:
                 self._monkeypatch.setenv(name, value)
 
-    def pull_request(self, number: int, base: str = "main") -> None:
+    def pull_request(self, number: int, base: str = "main", labels: tuple[str, ...] = ()) -> None:
         self.double.add_pull(number, base)
-        payload = {"number": number, "pull_request": {"number": number, "base": {"ref": base}}}
+        pull = {"number": number, "base": {"ref": base}, "labels": [{"name": n} for n in labels]}
+        payload = {"number": number, "pull_request": pull}
         self.event.write_text(json.dumps(payload))
 
     def write(self, name: str, report: Report) -> str:

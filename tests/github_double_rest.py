@@ -39,6 +39,7 @@ class Rest:
         yield rf"POST {repo}/issues/(\d+)/comments", self._create_comment
         yield rf"PATCH {repo}/issues/comments/(\d+)", self._update_comment
         yield rf"DELETE {repo}/issues/comments/(\d+)", self._delete_comment
+        yield rf"GET {repo}/issues/(\d+)/events", self._list_events
         yield rf"GET {repo}/pulls/(\d+)", self._get_pull
         yield rf"GET {repo}/actions/artifacts", self._list_artifacts
         yield rf"GET {repo}/actions/artifacts/(\d+)/zip", self._download_artifact
@@ -86,7 +87,30 @@ class Rest:
         pull = copy.deepcopy(EXAMPLES["pull-request"]["value"])
         pull["number"], pull["base"]["ref"], pull["head"]["sha"] = int(number), base, sha
         pull["requested_teams"] = []  # GitHub's example team lacks the required "type"
+        label = pull["labels"][0] if pull["labels"] else {}
+        names = sorted({n for n, _, _ in self.repo.labels.get(int(number), [])})
+        pull["labels"] = [{**label, "id": i + 1, "name": n} for i, n in enumerate(names)]
         return Reply(200, pull)
+
+    def _list_events(self, number: str, *, query: Query, **_: Any) -> Reply:
+        if int(number) not in self.repo.pulls:
+            return error(404, "Not Found")
+        items = [
+            {
+                "id": 70000 + i,
+                "node_id": f"LE_{i}",
+                "url": f"{self.api_url}/repos/{OWNER}/{NAME}/issues/events/{70000 + i}",
+                "actor": _user(account),
+                "event": "labeled",
+                "commit_id": None,
+                "commit_url": None,
+                "created_at": at,
+                "performed_via_github_app": None,
+                "label": {"name": name, "color": "0e8a16"},
+            }
+            for i, (name, account, at) in enumerate(self.repo.labels.get(int(number), []))
+        ]
+        return self._page(items, query, f"/repositories/{REPO_ID}/issues/{number}/events", None)
 
     def _list_artifacts(self, *, query: Query, **_: Any) -> Reply:
         name = query.get("name", [None])[0]

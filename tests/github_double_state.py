@@ -21,6 +21,7 @@ class Repository:
         self.pulls: dict[int, tuple[str, str]] = {}  # number -> (base ref, head sha)
         self.artifacts: list[dict[str, Any]] = []
         self.blobs: dict[str, bytes] = {}
+        self.labels: dict[int, list[tuple[str, Account, str]]] = {}  # (name, who, when)
         # One counter for comments and artifacts, as on GitHub ids never collide in a test.
         self._ids = itertools.count(9001)
 
@@ -29,6 +30,10 @@ class Repository:
     ) -> None:
         self.pulls[number] = (base, head_sha)
         self.comments.setdefault(number, [])
+
+    def add_label(self, pr: int, name: str, account: Account = HUMAN, at: str = ISO) -> None:
+        """A label added to the pull request: in its labels, and as a ``labeled`` event."""
+        self.labels.setdefault(pr, []).append((name, account, at))
 
     def add_comment(self, pr: int, body: str, account: Account = HUMAN) -> int:
         comment_id = next(self._ids)

@@ -17,7 +17,9 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from ..gate.accept import blocking
 from ..github.actions import DEFAULT_BOT_LOGIN, ActionsEnv, ActionsError, command
+from ..render.sections import section_name
 from ..render.view import View
 from ..report.model import Report, incomplete_notes
 from ..report.untrusted import printable
@@ -31,9 +33,9 @@ from .comment_target import (
 from .common import CommandError, load_report
 
 if TYPE_CHECKING:
-    from ..github.client import Comment, GitHubClient
-    from ..render.sections import Section
+    from ..github.client import GitHubClient
 
+DEFAULT_LABEL = "energy-accepted"  # settings.accept.DEFAULT_LABEL, without importing settings
 MODES = ("always", "on-change", "on-regression", "never")
 CHANGED = ("regressed", "over-budget", "improved", "new", "missing")
 MAX_RUNS = 20  # artifacts downloaded for a baseline history: each is one request and a zip
@@ -50,15 +52,6 @@ def _runs(text: str) -> int:
     if not text.isdigit() or not 1 <= int(text) <= MAX_RUNS:
         raise argparse.ArgumentTypeError(f"runs must be a whole number 1-{MAX_RUNS}: {text!r}")
     return int(text)
-
-
-def _section(text: str) -> str:
-    from ..render.sections import SectionError, check_name
-
-    try:
-        return check_name(text)
-    except SectionError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -96,10 +89,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--section",
-        type=_section,
+        type=section_name,
         metavar="NAME",
         help="this job's section of the one comment that a matrix's jobs share "
         "(e.g. the Python version, gpu or cpu); each job updates only its own",
+    )
+    parser.add_argument(
+        "--accept-label",
+        default=DEFAULT_LABEL,
+        metavar="LABEL",
+        help=f"a pull-request label that accepts its regressions (default: {DEFAULT_LABEL}; "
+        "'' turns it off): they stay regressed in the report but do not fail",
     )
     parser.add_argument("--github-token", help="default: $GITHUB_TOKEN (prefer the variable)")
     parser.add_argument(
@@ -153,14 +153,21 @@ def _run(
         print(f"greenbudget: warning: {printable(line)}", file=sys.stderr)
     incomplete = [f"⚠️ {line[0].upper()}{line[1:]}." for line in incomplete]
     report, warnings, gate = _compare(base, head)
+    if args.accept_label and any(t.verdict == "regressed" for t in report.tests):
+        from ..github.labels import accept_by_label
+
+        report = accept_by_label(report, env, client, target.repo, target.pr, args.accept_label)
+        gate = gate and any(blocking(t) for t in report.tests)
     view = build_view(report, notes=[*incomplete, *notes, *warnings], run_url=env.run_url())
     if env.step_summary is not None:
         from ..github.actions import append_summary
 
         append_summary(env.step_summary, render_markdown(view, SUMMARY_CHARS))
     url = _post(args, target, client, view, sleep)
-    _annotate(view)
-    _outputs(env, view, url)
+    from ..github.actions import annotate, step_outputs
+
+    annotate(view)
+    step_outputs(env, view, url)
     failed = gate or view.counts.get("over-budget", 0) > 0
     return 1 if args.fail_on_regression and failed else 0
 
@@ -168,7 +175,7 @@ def _run(
 def _compare(base: Report | None, head: Report) -> tuple[Report, tuple[str, ...], bool]:
     """Head with verdicts; without a baseline, the verdicts pytest already gave it."""
     if base is None:
-        gate = any(t.verdict in ("regressed", "over-budget") for t in head.tests)
+        gate = any(blocking(t) or t.verdict == "over-budget" for t in head.tests)
         return head, (), gate
     from ..gate.compare import compare_reports
 
@@ -195,7 +202,10 @@ def _post(
     try:
         create = _should_create(args.mode, view)
         if args.section:
-            posted = _post_section(args, gh, (repo, target.pr), view, create, sleep)
+            from ..github.sections import post_section
+
+            where = (repo, target.pr)
+            posted = post_section(gh, where, view, args.section, args.bot_login, create, sleep)
         else:
             body = render_markdown(view)
             posted = upsert_comment(
@@ -207,24 +217,6 @@ def _post(
         print(command("warning", f"greenbudget could not comment: {exc}", title=_why(exc)))
         return ""
     return posted.html_url if posted else ""
-
-
-def _post_section(
-    args: argparse.Namespace,
-    gh: GitHubClient,
-    where: tuple[str, int],
-    view: View,
-    create: bool,
-    sleep: Callable[[float], None],
-) -> Comment | None:
-    from ..github.sections import upsert_section
-    from ..render.markdown import render_markdown
-    from ..render.sections import section_of
-
-    def render(limit: int) -> Section:
-        return section_of(view, args.section, "", render_markdown, limit)
-
-    return upsert_section(gh, *where, render, bot_login=args.bot_login, create=create, sleep=sleep)
 
 
 def _why(exc: Exception) -> str:
@@ -242,30 +234,3 @@ def _should_create(mode: str, view: View) -> bool:
     if mode == "on-change":
         return any(view.counts.get(v, 0) for v in CHANGED)
     return mode == "always" or (mode == "on-regression" and view.failed)
-
-
-def _annotate(view: View) -> None:
-    for row in view.flagged:
-        if row.verdict == "regressed":
-            detail = f"{row.base} -> {row.head} ({row.change}, {row.significance})"
-            title = "Energy regression"
-        else:
-            detail = f"{row.head}, {row.budget_used} of its budget of {row.budget}"
-            title = "Over energy budget"
-        print(command("error", f"{row.nodeid}: {detail}", title=title))
-
-
-def _outputs(env: ActionsEnv, view: View, url: str) -> None:
-    if env.output is None:
-        return
-    from ..github.actions import write_outputs
-
-    counts = view.counts
-    write_outputs(
-        env.output,
-        {
-            "regressions": str(counts.get("regressed", 0)),
-            "over-budget": str(counts.get("over-budget", 0)),
-            "comment-url": url,
-        },
-    )

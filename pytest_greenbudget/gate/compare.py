@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 
 from ..report.model import BaselineFigures, Environment, Report, TestEntry
 from ..units import count, format_energy, format_p
+from .accept import blocking
 from .history import history_change
 from .stats import Change, detect_change
 
@@ -65,7 +66,7 @@ class Comparison:
     def gate_failed(self) -> bool:
         """Something regressed, on a baseline that may gate (or one told to gate anyway)."""
         return any(
-            t.verdict == "regressed" and (self.gate_incomparable or self._comparable(t))
+            blocking(t) and (self.gate_incomparable or self._comparable(t))
             for t in self.report.tests
         )
 
@@ -212,7 +213,17 @@ class _Judge:
         message = describe_change(change, base_j, head_j, noise_reason(head))
         if not (comparable or self.gate_incomparable) and change.verdict in GATING:
             message = f"{message}; {_not_gated(self.comparable, base, head)}"
-        return replace(head, verdict=change.verdict, message=message, baseline=figures)
+        # An acceptance the head run recorded (its config's accept list) holds only while the
+        # verdict is still a regression.
+        kept = head.accepted and change.verdict == "regressed"
+        return replace(
+            head,
+            verdict=change.verdict,
+            message=message,
+            baseline=figures,
+            accepted=kept,
+            accepted_reason=head.accepted_reason if kept else None,
+        )
 
     def _warn(self, text: str) -> None:
         self.warnings.append(text)

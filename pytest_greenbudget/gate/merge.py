@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import replace
 
-from ..report.model import SCHEMA_VERSION, Report
+from ..report.model import SCHEMA_VERSION, Report, RunOrigin, TestEntry
 from ..units import count
 from .compare import fingerprint_differences
 from .history import runs_of
@@ -120,7 +120,7 @@ def with_history(reports: Sequence[Report], sources: Sequence[str], keep: int = 
     order = sorted(range(len(reports)), key=lambda i: reports[i].created_utc, reverse=True)
     newest, names = reports[order[0]], [sources[i] for i in order]
     kept, notes = _same_machine(newest, [reports[i] for i in order], names)
-    tests = tuple(replace(t, runs_j=_runs(t.nodeid, kept, keep)) for t in newest.tests)
+    tests = tuple(_with_runs(t, kept, keep) for t in newest.tests)
     notes.insert(
         0,
         f"baseline history of {len(kept)} reports (newest {names[0]}, {kept[-1].created_utc} "
@@ -144,13 +144,26 @@ def _same_machine(
     return kept, notes
 
 
-def _runs(nodeid: str, newest_first: Sequence[Report], keep: int) -> tuple[float, ...]:
+def _with_runs(test: TestEntry, newest_first: Sequence[Report], keep: int) -> TestEntry:
+    """The test with its median in each kept run, and when and at which commit each was made
+    (a chained history brings its own; a run without them gets its report's)."""
     runs: list[float] = []
+    origins: list[RunOrigin] = []
     for report in newest_first:
-        entry = report.by_nodeid().get(nodeid)
+        entry = report.by_nodeid().get(test.nodeid)
         if entry is not None and entry.verdict != "missing":
-            runs += runs_of(entry)
-    return tuple(runs[:keep])
+            found = runs_of(entry)
+            runs += found
+            origins += _origins_of(entry, report, len(found))
+    return replace(test, runs_j=tuple(runs[:keep]), runs_from=tuple(origins[:keep]))
+
+
+def _origins_of(entry: TestEntry, report: Report, n: int) -> list[RunOrigin]:
+    if entry.runs_j and len(entry.runs_from) == len(entry.runs_j):
+        return list(entry.runs_from)
+    own = RunOrigin(report.created_utc, report.environment.commit)
+    # An older history without origins: only its newest run is known to be this report's.
+    return [own] + [RunOrigin("", None)] * (n - 1)
 
 
 def _check_distinct(reports: Sequence[Report], sources: Sequence[str]) -> None:

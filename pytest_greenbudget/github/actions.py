@@ -12,7 +12,10 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..render.view import View
 
 # GET /user answers 403 to the installation token Actions hands out, so the login cannot be
 # asked for; this is the login GitHub gives that token. Other tokens pass --bot-login.
@@ -65,6 +68,13 @@ class ActionsEnv:
     def pr_number(self) -> int | None:
         number = self.pull_request().get("number")
         return number if isinstance(number, int) and not isinstance(number, bool) else None
+
+    def labels(self) -> tuple[str, ...]:
+        """The pull request's label names as the event carried them (when the job started)."""
+        labels = self.pull_request().get("labels")
+        items = labels if isinstance(labels, list) else []
+        names = (item.get("name") for item in items if isinstance(item, dict))
+        return tuple(n for n in names if isinstance(n, str))
 
     def base_branch(self) -> str | None:
         base = self.pull_request().get("base")
@@ -136,3 +146,31 @@ def append_summary(path: Path, markdown: str) -> None:
         data = data[: max(room, 0)].decode("utf-8", errors="ignore").encode("utf-8")
     with path.open("ab") as handle:
         handle.write(data)
+
+
+def annotate(view: View) -> None:
+    """An ``::error`` annotation per regressed or over-budget test (accepted ones are not)."""
+    for row in view.flagged:
+        if row.verdict == "regressed":
+            detail = f"{row.base} -> {row.head} ({row.change}, {row.significance})"
+            title = "Energy regression"
+        else:
+            detail = f"{row.head}, {row.budget_used} of its budget of {row.budget}"
+            title = "Over energy budget"
+        print(command("error", f"{row.nodeid}: {detail}", title=title))
+
+
+def step_outputs(env: ActionsEnv, view: View, url: str) -> None:
+    """The step's outputs; ``regressions`` counts the regressions nobody accepted."""
+    if env.output is None:
+        return
+    counts = view.counts
+    write_outputs(
+        env.output,
+        {
+            "regressions": str(counts.get("regressed", 0)),
+            "accepted": str(counts.get("accepted", 0)),
+            "over-budget": str(counts.get("over-budget", 0)),
+            "comment-url": url,
+        },
+    )

@@ -27,6 +27,7 @@ from dataclasses import dataclass, replace
 
 from ..render.markdown import COMMENT_LIMIT
 from ..render.sections import Section, compose, merge, parse
+from ..render.view import View
 from .client import Comment, GitHubClient, GitHubError, Sleep, find_own_comments
 from .client import _comment as _decode
 
@@ -126,3 +127,23 @@ def _holds(client: GitHubClient, repo: str, pr: int, bot_login: str, name: str, 
     if len(comments) != 1:
         return False
     return any(s.name == name and s.nonce == nonce for s in parse(comments[0].body))
+
+
+def post_section(
+    client: GitHubClient,
+    where: tuple[str, int],
+    view: View,
+    name: str,
+    bot_login: str,
+    create: bool,
+    sleep: Sleep,
+) -> Comment | None:
+    """``greenbudget comment --section NAME``: this job's view as its section."""
+    from ..render.markdown import render_markdown
+    from ..render.sections import section_of
+
+    def render(limit: int) -> Section:
+        return section_of(view, name, "", render_markdown, limit)
+
+    repo, pr = where
+    return upsert_section(client, repo, pr, render, bot_login=bot_login, create=create, sleep=sleep)

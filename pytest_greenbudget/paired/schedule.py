@@ -21,7 +21,7 @@ from typing import Any
 from .progress import Watch
 from .sequential import Look
 from .stats import DEFAULT_DESIGN, PairedDesign
-from .worker_process import Outcome, Ready, Side, Worker, start_both
+from .worker_process import Outcome, Ready, Side, Worker, WorkerError, start_both
 
 Sample = Mapping[str, Any]  # a serialised probe.RunSample, as a worker sends it
 
@@ -200,6 +200,7 @@ class PairedRunner:
                     readings[side] = outcome.sample
             if measured and len(readings) == 2:
                 head, base = readings[0], readings[1]
+                _same_meters(head, base)
                 pairs.head.append(head)
                 pairs.base.append(base)
                 round_pairs.append((_energy(head), _energy(base)))
@@ -214,6 +215,26 @@ def _problem(outcome: Outcome, side: str) -> str | None:
     verb = "was skipped" if outcome.outcome == "skipped" else "fails"
     detail = f": {outcome.message}" if outcome.message else ""
     return f"{verb} on the {side} side{detail}; not compared"
+
+
+def _same_meters(head: Sample, base: Sample) -> None:
+    """Both sides run the head's settings, but a side's own conftest.py or plugins may answer
+    pytest_greenbudget_make_meter: figures of different meters are not comparable (a plugin
+    meter on the base read an unchanged test as +1560%), so the whole comparison stops, as
+    the unpaired gate refuses a baseline from another meter."""
+    meters = [_meters(head), _meters(base)]
+    if all(meters) and meters[0] != meters[1]:
+        raise WorkerError(
+            f"the sides measured with different meters: {meters[1]!r} on the base side, "
+            f"{meters[0]!r} on the head side (a conftest.py or plugin of one side answers "
+            "pytest_greenbudget_make_meter); their figures are not comparable"
+        )
+
+
+def _meters(sample: Sample) -> str:
+    """'cputime', 'rapl+nvml': the meters behind a sample, as a budget's meter: names them."""
+    names = {str(c.get("meter") or "") for c in sample["reading"]["components"].values()}
+    return "+".join(sorted(names - {""}))
 
 
 def _energy(sample: Sample) -> float:

@@ -21,6 +21,8 @@ from .html_charts import (
     components_chart,
     samples_chart,
 )
+from .html_history import STYLE as HISTORY_STYLE
+from .html_history import history_charts
 from .html_style import STYLE
 from .html_svg import esc
 from .view import Row, View, build_view, environment, measured_energy_j, watt_hours
@@ -30,6 +32,7 @@ SYMBOLS = {
     "regressed": "▲",
     "over-budget": "▲",
     "improved": "▼",
+    "accepted": "☑",
     "unchanged": "=",
     "inconclusive": "?",
     "ok": "✓",
@@ -78,7 +81,8 @@ def render_html(report: Report, *, notes: Iterable[str] = ()) -> str:
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         '<meta name="color-scheme" content="light dark">\n'
-        f"<title>greenbudget: {esc(view.headline)}</title>\n<style>{STYLE}</style>\n</head>\n"
+        f"<title>greenbudget: {esc(view.headline)}</title>\n"
+        f"<style>{STYLE}{HISTORY_STYLE}</style>\n</head>\n"
         f"<body>\n<main>\n{''.join(body)}\n</main>\n</body>\n</html>\n"
     )
 
@@ -140,7 +144,23 @@ def _charts(items: Sequence[Item]) -> list[str]:
         sections.append(_change_section(change))
     sections.append(_samples_section(items))
     sections.append(_components_section(items))
+    history = history_charts([t for _, t in items])
+    if history:  # only from a baseline history (greenbudget merge --keep-runs)
+        sections.append(_history_section(history))
     return sections
+
+
+def _history_section(charts: str) -> str:
+    return _section(
+        "history",
+        "Energy over time on the base branch",
+        "Each test's median energy in each kept run of the base branch (greenbudget merge "
+        "--keep-runs), oldest first, with the commit and date of each labelled run. A dashed "
+        "line marks where the energy stepped (a t-test change-point detector: it marks, it "
+        "does not gate).",
+        _legend(("sw-good", "a run"), ("sw-bad", "a step: its change, commit and date")),
+        charts,
+    )
 
 
 def _budget_section(items: Sequence[Item]) -> str:

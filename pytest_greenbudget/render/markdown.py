@@ -18,6 +18,7 @@ ICONS = {
     "regressed": "🔴",
     "over-budget": "🟠",
     "improved": "🟢",
+    "accepted": "☑️",
     "inconclusive": "🟡",
     "new": "🆕",
     "missing": "⚪",
@@ -87,8 +88,10 @@ def figure(text: str) -> str:
 def render_markdown(view: View, limit: int = COMMENT_LIMIT) -> str:
     """The document; over ``limit`` characters rows are dropped with a note, never refused."""
     with_base = _with_base(view)
-    flagged = [_line(row, with_base) for row in view.flagged]
-    rest = [_line(row, with_base) for row in view.rest]
+    # Accepted regressions stay in sight, under the ones that need action.
+    accepted = [row for row in view.rest if row.status == "accepted"]
+    flagged = [_line(row, with_base) for row in (*view.flagged, *accepted)]
+    rest = [_line(row, with_base) for row in view.rest if row.status != "accepted"]
     text = _document(view, flagged, rest, omitted=0)
     return text if len(text) <= limit else _fit(view, flagged, rest, limit)
 
@@ -128,7 +131,7 @@ def _document(view: View, flagged: list[str], rest: list[str], omitted: int) -> 
     if flagged:
         parts.append(_table(flagged, with_base))
     if rest:
-        parts.append(_details(rest, more=bool(view.flagged), with_base=with_base))
+        parts.append(_details(rest, more=bool(flagged), with_base=with_base))
     if omitted:
         parts.append(f"> ✂️ {omitted} more tests not shown: {CUT_NOTE[5:]}")
     parts += [_totals(view), _meters(view), *_notes(view.notes), _footer(view)]

@@ -9,6 +9,7 @@ text in, text out, so the merge is tested without any server.
 
 from __future__ import annotations
 
+import argparse
 import html
 import re
 from collections.abc import Callable, Sequence
@@ -53,6 +54,14 @@ def check_name(name: str) -> str:
             "starting with a letter or digit (e.g. 3.11, gpu, ubuntu-latest)"
         )
     return name
+
+
+def section_name(text: str) -> str:
+    """``--section``'s type: the name, or argparse's error with what is valid."""
+    try:
+        return check_name(text)
+    except SectionError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def worst_verdict(view: View) -> str:

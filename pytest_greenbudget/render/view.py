@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from ..gate.compare import percent_change
 from ..gate.stats import Summary
 from ..report.model import Budget, Environment, Report, TestEntry
-from ..units import format_carbon, format_energy, format_p, format_percent
+from ..units import count, format_carbon, format_energy, format_p, format_percent
 from .wording import (
     FLAGGED,
     budget_share,
@@ -35,6 +35,7 @@ from .wording import (
 ORDER = (
     "regressed",
     "over-budget",
+    "accepted",  # a regression someone acknowledged: shown, but it does not fail
     "inconclusive",
     "missing",
     "new",
@@ -42,7 +43,7 @@ ORDER = (
     "unchanged",
     "ok",
 )
-LABELS = {"over-budget": "over budget", "": "measured"}
+LABELS = {"over-budget": "over budget", "": "measured", "accepted": "accepted regression"}
 NONE = "—"
 __all__ = ["FLAGGED", "gate_rule"]  # re-exported: callers read them from the view
 
@@ -97,11 +98,11 @@ def build_view(
     # Unaffected tests were neither measured nor compared: one line counts them, no rows.
     tests = sorted((t for t in report.tests if t.verdict != "unaffected"), key=_sort_key)
     rows = tuple(_row(t) for t in tests)
-    counts = Counter(t.verdict or "" for t in report.tests)
+    counts = Counter(_counted(t) for t in report.tests)
     return View(
         headline=headline(report.tests, counts),
-        flagged=tuple(r for r in rows if r.verdict in FLAGGED),
-        rest=tuple(r for r in rows if r.verdict not in FLAGGED),
+        flagged=tuple(r for r in rows if r.verdict in FLAGGED and r.status != "accepted"),
+        rest=tuple(r for r in rows if r.verdict not in FLAGGED or r.status == "accepted"),
         totals=totals(report),
         meters=meters(report),
         notes=(*notes, *test_notes(report.tests)),
@@ -113,8 +114,14 @@ def build_view(
     )
 
 
+def _counted(test: TestEntry) -> str:
+    """The key a test counts under: an accepted regression is not one that needs action."""
+    return "accepted" if test.verdict == "regressed" and test.accepted else test.verdict or ""
+
+
 def _sort_key(test: TestEntry) -> tuple[int, float, str]:
-    rank = ORDER.index(test.verdict) if test.verdict in ORDER else len(ORDER)
+    key = _counted(test)
+    rank = ORDER.index(key) if key in ORDER else len(ORDER)
     if test.verdict == "regressed" and test.baseline is not None:
         return rank, -test.baseline.ratio, test.nodeid
     return rank, -(test.budget_used or 0.0), test.nodeid
@@ -141,7 +148,7 @@ def _row(test: TestEntry) -> Row:
         spread=spread(test),
         budget_use=budget_use(test),
         budget_share=budget_share(test),
-        detail=unresolved(test) or "",
+        detail=unresolved(test) or (test.accepted_reason or "" if test.accepted else ""),
     )
 
 
@@ -218,6 +225,7 @@ def headline(tests: tuple[TestEntry, ...], counts: Mapping[str, int]) -> str:
     parts = [
         f"{tests_word(counts['regressed'])} regressed" if counts.get("regressed") else "",
         f"{counts['over-budget']} over budget" if counts.get("over-budget") else "",
+        f"{count(counts['accepted'], 'regression')} accepted" if counts.get("accepted") else "",
         f"{counts['inconclusive']} inconclusive" if counts.get("inconclusive") else "",
     ]
     said = ", ".join(p for p in parts if p) or _calm(tests, counts)

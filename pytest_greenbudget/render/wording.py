@@ -22,7 +22,10 @@ FLAGGED = ("regressed", "over-budget")
 
 def status(test: TestEntry) -> str:
     """The one word a row shows: a flagged verdict first, then pytest's own outcome when it
-    is not a plain pass or fail, then the verdict, then the outcome."""
+    is not a plain pass or fail, then the verdict, then the outcome. An accepted regression
+    reads "accepted": its verdict is still "regressed" in the report."""
+    if test.verdict == "regressed" and test.accepted:
+        return "accepted"
     if test.verdict in FLAGGED:
         return test.verdict or ""
     if test.outcome in OUTCOMES:

@@ -43,6 +43,7 @@ from .model import (
     Impact,
     Report,
     ReportError,
+    RunOrigin,
     TestEntry,
     Work,
 )
@@ -199,7 +200,19 @@ def _test(value: object, where: str) -> TestEntry:
         notes=opt(t, "notes", where, strings, ()),
         noise_source=opt(t, "noise_source", where, string, "setting"),
         runs_j=opt(t, "runs_j", where, energies, ()),
+        runs_from=opt(t, "runs_from", where, _origins, ()),
+        accepted=opt(t, "accepted", where, flag, False),
+        accepted_reason=opt(t, "accepted_reason", where, string, None),
     )
+
+
+def _origins(value: object, where: str) -> tuple[RunOrigin, ...]:
+    found = []
+    for i, item in enumerate(array(value, where)):
+        o = obj(item, f"{where}[{i}]")
+        created = need(o, "created_utc", f"{where}[{i}]", string)
+        found.append(RunOrigin(created, opt(o, "commit", f"{where}[{i}]", string, None)))
+    return tuple(found)
 
 
 def _verdict(value: object, where: str) -> str:

@@ -13,8 +13,10 @@ from typing import Any
 
 # 1.1: tests[].session_noise; 1.2: paired baselines, incomplete runs; 1.3: thread limits
 # (tests[].threads, environment.threads), tests[].notes, budget.meter; 1.4:
-# tests[].noise_source and tests[].runs_j (a baseline's history of runs); 1.5: the verdict
-# "unaffected" and the report's "impact" (the changed files a paired run decided it on)
+# tests[].noise_source and tests[].runs_j (a baseline's history of runs); 1.5: tests[].accepted
+# and tests[].accepted_reason (an acknowledged regression keeps its verdict), tests[].runs_from
+# (when and at which commit each run of a history was made), the verdict
+# "unaffected" and the report's "impact" (the changed files a paired run decided on)
 SCHEMA_VERSION = "1.5"
 VERDICTS = (
     "ok",
@@ -82,6 +84,14 @@ class BaselineFigures:
 
 
 @dataclass(frozen=True)
+class RunOrigin:
+    """When, and at which commit, one run of a baseline history was made."""
+
+    created_utc: str
+    commit: str | None = None
+
+
+@dataclass(frozen=True)
 class TestEntry:
     __test__ = False  # not a pytest test class, whatever its name says
 
@@ -111,6 +121,11 @@ class TestEntry:
     # "history of N runs". Reports before 1.4 carry only a setting (or the old 25% default).
     noise_source: str = "setting"
     runs_j: tuple[float, ...] = ()  # baseline history: this test's median per run, newest first
+    runs_from: tuple[RunOrigin, ...] = ()  # each of runs_j's runs: its time and commit
+    # A regression someone acknowledged (a PR label, the config's accept list): the verdict
+    # stays "regressed", so history is honest, but it does not fail. Only with that verdict.
+    accepted: bool = False
+    accepted_reason: str | None = None  # who or what accepted it, and why
 
     def noted(self, note: str) -> TestEntry:
         """This entry with ``note`` added to its message."""

@@ -82,7 +82,7 @@ def test_every_input_reaches_the_command_and_every_output_comes_from_it() -> Non
     outputs = {name: o["value"] for name, o in action["outputs"].items()}
     assert outputs == {
         name: f"${{{{ steps.comment.outputs.{name} }}}}"
-        for name in ("regressions", "over-budget", "comment-url")
+        for name in ("regressions", "accepted", "over-budget", "comment-url")
     }
 
 

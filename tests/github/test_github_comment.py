@@ -57,7 +57,12 @@ def test_first_run_comments_writes_summary_outputs_and_annotates(runner: Runner)
     assert "### 🔴 1 test regressed · energy +20% vs base" in posted["body"]
     assert runner.summary.read_text() == posted["body"] + "\n"
     url = f"https://github.example/octo-org/energy/pull/7#issuecomment-{posted['id']}"
-    assert runner.outputs() == {"regressions": "1", "over-budget": "0", "comment-url": url}
+    assert runner.outputs() == {
+        "regressions": "1",
+        "accepted": "0",
+        "over-budget": "0",
+        "comment-url": url,
+    }
     (annotation,) = [line for line in result.out.splitlines() if line.startswith("::")]
     assert annotation.startswith("::error title=Energy regression::tests/test_m.py::test_fit: ")
     assert (

@@ -159,7 +159,7 @@ BAD_FILES = [
     ("version: 2\n", "greenbudget.yaml:1: version: unsupported version 2; valid: 1"),
     (
         "colour: green\n",
-        "greenbudget.yaml:1: colour: unknown key 'colour'; valid keys: version, defaults, budgets, paired",
+        "greenbudget.yaml:1: colour: unknown key 'colour'; valid keys: version, defaults, budgets, accept, paired",
     ),
     (
         "budgets:\n  - energy: 1 J\n",
@@ -273,6 +273,6 @@ def test_unknown_meter_names_the_valid_ones(gb: pytest.Pytester) -> None:
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(
         [
-            "ERROR: greenbudget: meter 'smartplug': unknown meter 'smartplug'; valid meters: *cputime*"
+            "ERROR: greenbudget: --greenbudget-meter: meter 'smartplug': unknown meter 'smartplug'; valid meters: *cputime*"
         ]
     )
