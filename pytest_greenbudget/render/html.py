@@ -110,8 +110,6 @@ def _header(view: View, report: Report) -> str:
     made = f"{report.created_utc}" + (f" · commit {commit[:12]}" if commit else "")
     banner = f'<p class="banner">{esc(view.banner)}</p>' if view.banner else ""
     paired = f'<p class="paired">{esc(view.paired.capitalize())}.</p>' if view.paired else ""
-    if view.unaffected:  # counted in one line, like the comment and the terminal
-        paired += f'<p class="paired">{esc(view.unaffected)}.</p>'
     return (
         f'<header><p class="kicker">pytest-greenbudget energy report · {esc(made)}</p>{banner}'
         f'<h1 class="status {state}"><span class="sym">{symbol}</span> {esc(view.headline)}</h1>'

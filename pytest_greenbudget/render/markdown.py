@@ -125,8 +125,6 @@ def _document(view: View, flagged: list[str], rest: list[str], omitted: int) -> 
     parts = [MARKER, banner, f"### {icon} {escape(view.headline)}"]
     if view.paired:
         parts.append(f"Base and head {escape(view.paired)}.")
-    if view.unaffected:
-        parts.append(f"{escape(view.unaffected)}.")
     with_base = _with_base(view)
     if flagged:
         parts.append(_table(flagged, with_base))

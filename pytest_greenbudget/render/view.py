@@ -81,7 +81,6 @@ class View:
     counts: Mapping[str, int] = field(default_factory=dict)
     banner: str | None = None  # an incomplete run, said before anything else
     paired: str | None = None  # "measured side by side with main@abc1234 in this job"
-    unaffected: str | None = None  # the tests no change reached, counted in one line
 
     @property
     def failed(self) -> bool:
@@ -95,22 +94,20 @@ def build_view(
     run_url: str | None = None,
 ) -> View:
     """The view of a report whose entries already carry verdicts (see compare.py)."""
-    # Unaffected tests were neither measured nor compared: one line counts them, no rows.
-    tests = sorted((t for t in report.tests if t.verdict != "unaffected"), key=_sort_key)
-    rows = tuple(_row(t) for t in tests)
+    shown = tuple(t for t in report.tests if t.verdict != "unaffected")  # noted in one line
+    rows = tuple(_row(t) for t in sorted(shown, key=_sort_key))
     counts = Counter(_counted(t) for t in report.tests)
     return View(
-        headline=headline(report.tests, counts),
+        headline=headline(shown, counts),
         flagged=tuple(r for r in rows if r.verdict in FLAGGED and r.status != "accepted"),
         rest=tuple(r for r in rows if r.verdict not in FLAGGED or r.status == "accepted"),
         totals=totals(report),
         meters=meters(report),
-        notes=(*notes, *test_notes(report.tests)),
+        notes=(*notes, *unaffected_line(report), *test_notes(report.tests)),
         run_url=run_url,
         counts=dict(counts),
         banner=incomplete_banner(report),
         paired=side_by_side(report.tests),
-        unaffected=unaffected_line(report),
     )
 
 
@@ -218,10 +215,6 @@ def headline(tests: tuple[TestEntry, ...], counts: Mapping[str, int]) -> str:
     "1 over budget" is not read as over budget by -1.0%."""
     if not tests:
         return "No measured tests in this report"
-    judged = tuple(t for t in tests if t.verdict != "unaffected")
-    if not judged:
-        return f"{tests_word(len(tests))} unaffected by this change"
-    tests = judged
     parts = [
         f"{tests_word(counts['regressed'])} regressed" if counts.get("regressed") else "",
         f"{counts['over-budget']} over budget" if counts.get("over-budget") else "",
