@@ -20,6 +20,7 @@ from .measure.protocol import RunResult, finish, outcome_of, run_once
 from .units import format_energy
 
 if TYPE_CHECKING:
+    from .report.model import TestEntry
     from .session import Run
 
 RERUN_NOTE = (
@@ -44,7 +45,7 @@ class Repeated:
         self.threads_left: list[str] = []
 
     def samples(self, warmup: int, repeats: int) -> list[RunSample] | None:
-        """session.Sampler: the measured runs' samples, or None when a run did not pass."""
+        """The measured runs' samples, or None when a run did not pass."""
         for number in range(1, warmup + 1):
             if self._run(False, f"warm-up run {number} of {warmup}", False) is None:
                 return None
@@ -131,7 +132,7 @@ def run_budgeted(item: pytest.Item, nextitem: pytest.Item | None, run: Run) -> N
     earlier: list[str] = []
     for attempt in range(1, attempts + 1):
         repeated = Repeated(item, nextitem)
-        entry = run.measure(item.nodeid, repeated.samples)
+        entry = measure(item.nodeid, run, repeated)
         if entry is not None or attempt == attempts or not repeated.failed:
             break
         earlier.append(_log_rerun(item, repeated, attempt))
@@ -147,6 +148,22 @@ def run_budgeted(item: pytest.Item, nextitem: pytest.Item | None, run: Run) -> N
     if attempts > 1:
         item.execution_count = attempt  # type: ignore[attr-defined]  # for --fail-on-flaky
     ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
+
+
+def measure(nodeid: str, run: Run, repeated: Repeated) -> TestEntry | None:
+    """Measure and judge; a flagged regression is measured once more and only fails when the
+    second measurement flags it too. None when a run did not pass (the caller says why)."""
+    plan = run.plans[nodeid]
+    samples = repeated.samples(plan.warmup, plan.repeats)
+    if samples is None:
+        return None
+    entry = run.judge(nodeid, samples)
+    if run.needs_confirming(entry):
+        samples = repeated.samples(plan.warmup, plan.repeats)
+        if samples is None:
+            return None
+        entry = run.confirmed(run.judge(nodeid, samples))
+    return run.keep(entry)
 
 
 def fail_call(item: pytest.Item, reports: list[pytest.TestReport], message: str) -> None:

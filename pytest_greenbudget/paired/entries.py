@@ -172,11 +172,12 @@ def _notes(run: PairedRun | None, paired: Paired, found: Triage) -> list[str]:
     if run is None:
         return notes
     seconds = run.round_seconds
-    total, per = sum(seconds), sum(seconds) / max(len(seconds), 1)
+    total, rounds = sum(seconds), max(len(seconds), 1)
     notes.append(
         f"measured side by side with {paired.label} in this job: "
         f"{count(len(paired.entries) - unaffected, 'test')}, {count(len(seconds), 'round')} of "
-        f"fresh head and base processes, {total:.1f} s ({per:.1f} s per round)"
+        f"fresh head and base processes, {total:.1f} s ({total / rounds:.1f} s per round, "
+        f"{sum(run.startup_seconds) / rounds:.2f} s of it starting and collecting)"
     )
     paired.problems = [f"base side ({paired.label}): {error}" for error in run.base_errors]
     return notes + paired.problems

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from ..invocation import write_line
-from ..session import Run, Settings
+from ..session import Run
 from ..settings.plans import Plan
+from ..settings.resolved import Settings
 from ..units import count
 from .controller import Invocation, Paired, measure_against
 from .progress import Watch

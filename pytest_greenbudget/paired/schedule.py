@@ -11,6 +11,7 @@ hopeless leaves, and the next round's processes run only the tests still in play
 
 from __future__ import annotations
 
+import json
 import random
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -50,6 +51,7 @@ class PairedRun:
     tests: dict[str, TestPairs]
     base_errors: tuple[str, ...] = ()
     round_seconds: list[float] = field(default_factory=list)
+    startup_seconds: list[float] = field(default_factory=list)  # per round: until both ready
 
 
 @dataclass(frozen=True)
@@ -149,11 +151,12 @@ class PairedRunner:
             return []
         began = time.monotonic()
         logs = [self.logdir / f"round{index + 1}-{s.name}.log" for s in self.sides]
-        workers = start_both(self.sides, logs)
+        workers = start_both(self.sides, logs, self._files(index, tests))
         try:
             readies = [w.ready() for w in workers]
             if self.result is None:
                 self.result = self._first(readies[0], readies[1])
+            self.result.startup_seconds.append(time.monotonic() - began)
             live = self._live()
             order = [t for t in (live if tests is None else tests) if t in live]
             for position, nodeid in enumerate(order):
@@ -169,6 +172,15 @@ class PairedRunner:
         if self.estimate is not None and self.estimate(order) > 0:
             self._scale = took / self.estimate(order)
         return [t for t in order if t in self._live()]
+
+    def _files(self, index: int, tests: list[str] | None) -> list[Path | None]:
+        """Per side, the test files its worker collects: those of the tests in play. The
+        first round's base collects everything its arguments select, so that tests budgeted
+        only on the base (removed or unbudgeted here) are still found and reported."""
+        listing = self.logdir / f"round{index + 1}-files.json"
+        names = sorted({t.split("::", 1)[0] for t in (self.budgeted if tests is None else tests)})
+        listing.write_text(json.dumps(names), encoding="utf-8")
+        return [listing, None if self.result is None else listing]
 
     def _first(self, head: Ready, base: Ready) -> PairedRun:
         collected = set(base.collected)

@@ -13,6 +13,7 @@ their ``omit``/``source`` settings cannot hide a file from the decision.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -47,7 +48,9 @@ def scout(head: Side, tests: Sequence[str], top: Path, logdir: Path, trace: bool
     affected."""
     side = _traced(head, top, logdir) if trace else head
     began = time.monotonic()
-    worker = Worker(side, logdir / ("scout-traced.log" if trace else "scout.log"))
+    listing = logdir / "scout-files.json"  # like a round: only the budgeted tests' files
+    listing.write_text(json.dumps(sorted({t.split("::", 1)[0] for t in tests})), "utf-8")
+    worker = Worker(side, logdir / ("scout-traced.log" if trace else "scout.log"), files=listing)
     try:
         ready = worker.ready()
         startup = time.monotonic() - began
