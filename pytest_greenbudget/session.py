@@ -32,6 +32,7 @@ from .settings.plans import (
     Plan,
     glob_match,
     make_plan,
+    own_files_collected,
 )
 from .settings.resolved import Settings
 
@@ -99,22 +100,26 @@ class Run:
                 chosen = chosen or rule.spec
         return chosen
 
-    def unused_entries(self, nodeids: Sequence[str] | None = None) -> list[str]:
-        """One line per config entry that selects none of the collected tests. ``nodeids``:
-        an xdist controller's collected ids, where markers are unknown (glob entries only)."""
+    def unused_entries(
+        self, nodeids: Sequence[str] | None = None, narrowed: bool = False
+    ) -> list[str]:
+        """One line per config entry that selects none of the collected tests, when its own
+        files were collected. ``nodeids``: an xdist controller's collected ids, where markers
+        are unknown (glob entries only); ``narrowed``: the command line named files or ids."""
         rules = self.settings.file.rules
         if nodeids is not None:
             used = {i for i, r in enumerate(rules) if r.match is None}
             used |= {i for i, r in enumerate(rules) for n in nodeids if _selects(r, n, _no)}
         else:
             used, nodeids = self.selecting, self.seen
+        files = {n.split("::", 1)[0] for n in nodeids}
         example = f"; collected ids look like {nodeids[0]!r}" if nodeids else ""
         return [
             f"greenbudget: the budget entry at {rule.spec.source} "
             f"({'match' if rule.match else 'marker'}: {rule.match or rule.marker!r}) "
             f"selects none of the collected tests{example}"
             for i, rule in enumerate(rules)
-            if i not in used
+            if i not in used and own_files_collected(rule, files, narrowed)
         ]
 
     def thread_limit(self, nodeid: str) -> AbstractContextManager[None]:

@@ -186,6 +186,16 @@ def _duration(text: str) -> float:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not (0 < value < 1e9):  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(f"{text!r}: give a number of seconds above 0, e.g. 300")
+    return value
+
+
 def _fds(text: str) -> tuple[int, int]:
     read, _, write = text.partition(",")
     return int(read), int(write)
@@ -290,6 +300,19 @@ def add_options(parser: pytest.Parser) -> None:
         type=_duration,
         help="stop starting rounds when the next would end past this wall time, e.g. 10m; "
         "tests not decided by then read inconclusive",
+    )
+    add(
+        "--greenbudget-against-skip-empty",
+        action="store_true",
+        help="an empty --greenbudget-against (an unset variable) runs without the paired gate, "
+        "with a note, instead of a usage error",
+    )
+    add(
+        "--greenbudget-against-timeout",
+        metavar="SECONDS",
+        type=_seconds,
+        help="the most one run of a test may take on either side before the gate gives up on "
+        "that test (default: 10x the head's slowest run of it, at least 60 s)",
     )
     add("--greenbudget-paired-worker", type=_fds, help=argparse.SUPPRESS)
     add("--greenbudget-paired-files", help=argparse.SUPPRESS)  # a worker collects only these

@@ -23,11 +23,10 @@ from ..report.model import CarbonSettings
 from ..settings.plans import Plan
 from .entries import Paired as Paired  # re-exported: the plugin and phase.py name it here
 from .entries import build_paired
-from .entries import sample_from_dict as sample_from_dict  # re-exported, with its twin
-from .entries import sample_to_dict as sample_to_dict
 from .progress import Watch
 from .schedule import PairedRun, PairedRunner, RoundDone
 from .stats import DEFAULT_DESIGN, PairedDesign
+from .timeouts import RunLimits
 from .triage import Triage, triage
 from .worker_process import Side
 from .worktree import Worktree, import_root, repo_top, resolve
@@ -54,6 +53,7 @@ class Invocation:
     config: str | None  # the head's greenbudget config file, if any
     ref: str
     python: str | None = None  # --greenbudget-against-python
+    timeout: float | None = None  # --greenbudget-against-timeout: seconds per run
 
 
 def worker_args(args: Sequence[str]) -> list[str]:
@@ -157,7 +157,8 @@ def _run(
         tolerances = _tolerances(plans)
         runner = PairedRunner(
             head, base, found.paired, tolerances, logs, design,
-            on_round=partial(_said, watch), watch=watch, estimate=estimate,
+            on_round=partial(_said, watch), limits=RunLimits(inv.timeout), watch=watch,
+            estimate=estimate,
         )  # fmt: skip
         return runner.run()
     finally:

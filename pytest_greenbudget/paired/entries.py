@@ -10,13 +10,10 @@ from __future__ import annotations
 import statistics
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 from ..gate import budget as judge
 from ..gate.compare import percent_change
-from ..measure.probe import RunSample
-from ..meters.base import ComponentReading, Reading
-from ..report.model import BaselineFigures, CarbonSettings, TestEntry, Work
+from ..report.model import BaselineFigures, CarbonSettings, TestEntry
 from ..report.model import Impact as ReportImpact
 from ..settings.plans import Plan
 from ..units import count, format_energy, format_p
@@ -35,6 +32,7 @@ class Paired:
     commit: str
     entries: dict[str, TestEntry]  # compared side by side
     excluded: dict[str, str] = field(default_factory=dict)  # node id -> why not compared
+    broken: set[str] = field(default_factory=set)  # excluded because the gate failed to run it
     new: set[str] = field(default_factory=set)
     missing: list[TestEntry] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -54,7 +52,19 @@ class Paired:
                 return entry.noted(note)
             return replace(entry, verdict="new", message=note)
         reason = self.excluded.get(entry.nodeid)
+        if reason and entry.nodeid in self.broken and entry.verdict != "over-budget":
+            # never "ok": the comparison it needed did not happen (the run fails for it)
+            return replace(entry.noted(f"{reason} with {self.label}"), verdict="inconclusive")
         return entry.noted(f"{reason} with {self.label}") if reason else entry
+
+    @property
+    def failure(self) -> str | None:
+        """Why the run must fail although verdicts exist: a test the gate could not run."""
+        if not self.broken:
+            return None
+        nodeid = sorted(self.broken)[0]
+        more = f" (and {count(len(self.broken) - 1, 'more test')})" if len(self.broken) > 1 else ""
+        return f"{nodeid} {self.excluded[nodeid]}{more}"
 
 
 def build_paired(
@@ -71,6 +81,8 @@ def build_paired(
     for nodeid, pairs in (run.tests if run else {}).items():
         if pairs.excluded is not None:
             paired.excluded[nodeid] = pairs.excluded
+            if pairs.broken:
+                paired.broken.add(nodeid)
             continue
         entry = _compared(pairs, plans[nodeid], carbon, paired, design)
         paired.entries[nodeid] = entry
@@ -107,7 +119,7 @@ def _impact(impact: Impact, ref: str, commit: str) -> ReportImpact:
 def _compared(
     pairs: TestPairs, plan: Plan, carbon: CarbonSettings, paired: Paired, design: PairedDesign
 ) -> TestEntry:
-    samples = [sample_from_dict(s) for s in pairs.head]
+    samples = list(pairs.head)
     entry = judge.build_entry(pairs.nodeid, plan, samples, carbon)
     entry = replace(entry, repeats=len(samples), warmup=design.warmup)
     flat = [p for r in pairs.rounds for p in r]
@@ -181,26 +193,3 @@ def _notes(run: PairedRun | None, paired: Paired, found: Triage) -> list[str]:
     )
     paired.problems = [f"base side ({paired.label}): {error}" for error in run.base_errors]
     return notes + paired.problems
-
-
-# --- samples over the pipe -------------------------------------------------------------------
-
-
-def sample_to_dict(sample: RunSample) -> dict[str, Any]:
-    reading = sample.reading
-    return {
-        "reading": {
-            "components": {n: vars(c) for n, c in reading.components.items()},
-            "wall_s": reading.wall_s,
-            "cpu_s": reading.cpu_s,
-        },
-        "work": vars(sample.work) if sample.work else None,
-        "explicit": sample.explicit,
-    }
-
-
-def sample_from_dict(data: Mapping[str, Any]) -> RunSample:
-    raw = data["reading"]
-    comps = {n: ComponentReading(**c) for n, c in raw["components"].items()}
-    work = Work(**data["work"]) if data.get("work") else None
-    return RunSample(Reading(comps, raw["wall_s"], raw["cpu_s"]), work, bool(data["explicit"]))
