@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import replace
 
-from .gate import budget as judge
+from .gate import budget
 from .gate.accept import Acceptance, blocking
 from .gate.compare import (
     INCOMPARABLE,
@@ -135,7 +135,7 @@ class Run:
 
     def judge(self, nodeid: str, samples: list[RunSample]) -> TestEntry:
         """One measurement's entry: judged against the budget, then the baseline."""
-        entry = judge.build_entry(nodeid, self.plans[nodeid], samples, self.settings.carbon)
+        entry = budget.build_entry(nodeid, self.plans[nodeid], samples, self.settings.carbon)
         return self._against_baseline(entry)
 
     def needs_confirming(self, entry: TestEntry) -> bool:
@@ -152,6 +152,8 @@ class Run:
         return entry
 
     def fails(self, entry: TestEntry) -> bool:
+        if self.settings.options.report_only:  # adopting budgets: verdicts shown, never failed
+            return False
         if entry.verdict == "over-budget":
             return True
         per_test = entry.baseline is None or entry.baseline.comparable  # e.g. thread limits
@@ -199,7 +201,7 @@ class Run:
         self.notes.extend(notes)
 
     def record_unmeasured(self, nodeid: str, outcome: str, reason: str) -> None:
-        self.entries[nodeid] = judge.failed_entry(nodeid, self.plans[nodeid], outcome, reason)
+        self.entries[nodeid] = budget.failed_entry(nodeid, self.plans[nodeid], outcome, reason)
 
     def settle(self, nodeid: str, outcome: str, notes: list[str]) -> None:
         """The outcome pytest reports for the test (xpassed, or an error from a teardown

@@ -11,7 +11,7 @@ import statistics
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
-from ..gate import budget as judge
+from ..gate.budget import build_entry, failed_entry
 from ..gate.compare import percent_change
 from ..report.model import BaselineFigures, CarbonSettings, TestEntry
 from ..report.model import Impact as ReportImpact
@@ -101,7 +101,7 @@ def build_paired(
 
 
 def _unmeasured(nodeid: str, plan: Plan, verdict: str, why: str) -> TestEntry:
-    entry = judge.failed_entry(nodeid, plan, "passed", why)
+    entry = failed_entry(nodeid, plan, "passed", why)
     return replace(entry, verdict=verdict, repeats=0, warmup=0)
 
 
@@ -120,7 +120,7 @@ def _compared(
     pairs: TestPairs, plan: Plan, carbon: CarbonSettings, paired: Paired, design: PairedDesign
 ) -> TestEntry:
     samples = list(pairs.head)
-    entry = judge.build_entry(pairs.nodeid, plan, samples, carbon)
+    entry = build_entry(pairs.nodeid, plan, samples, carbon)
     entry = replace(entry, repeats=len(samples), warmup=design.warmup)
     flat = [p for r in pairs.rounds for p in r]
     try:  # the look the test left the schedule at (or the last one, if it never left)

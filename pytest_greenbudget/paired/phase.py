@@ -1,5 +1,5 @@
 """``--greenbudget-against``, the pytest side of setting it up: read the invocation and the
-design from pytest's options, run the paired phase (pairing.py) and say what happened on the
+design from pytest's options, run the paired phase (controller.py) and say what happened on the
 terminal. The plugin's ``pytest_runtestloop`` hook calls ``measure`` before its own loop."""
 
 from __future__ import annotations
@@ -12,10 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from ..invocation import write_line
+from ..invocation import stops_early, write_line
 from ..session import Run
 from ..settings.plans import Plan
-from ..settings.resolved import Settings
 from ..units import count
 from .controller import Invocation, Paired, measure_against
 from .progress import Watch
@@ -101,12 +100,16 @@ def _outputs(config: pytest.Config) -> tuple[Path, ...]:
     return tuple(Path(config.invocation_params.dir, p) for p in paths if p)
 
 
-def measure(
-    session: pytest.Session, ref: str, run: Run, settings: Settings
-) -> tuple[Paired | None, str | None]:
+def measure(session: pytest.Session, ref: str, run: Run | None) -> tuple[Paired | None, str | None]:
     """The side-by-side verdicts, or why there are none (one line, also noted in the run).
-    KeyboardInterrupt (Ctrl-C, or SIGTERM turned into one) passes through."""
-    config = session.config
+    Nothing when nothing is budgeted or collection failed; an empty ref the user allowed is
+    said and skipped. KeyboardInterrupt (Ctrl-C, or SIGTERM turned into one) passes through."""
+    if not ref.strip():
+        say_skipped(session, run)
+        return None, None
+    if run is None or not run.plans or stops_early(session):
+        return None, None
+    config, settings = session.config, run.settings
     plans = selected_plans(session, run)
     if not plans:  # -k or -m left no budgeted test: nothing to compare, nothing to announce
         return None, None

@@ -78,3 +78,20 @@ def test_running_one_file_warns_only_about_entries_for_that_file(gb: pytest.Pyte
     warned = _unused(whole)
     assert len(warned) == 2 and any("predcit" in ln for ln in warned)
     assert any("marker: 'inference'" in ln for ln in warned)
+
+
+OVER = "import fakemeter, pytest\n@pytest.mark.greenbudget(energy='1 J')\ndef test_big():\n    fakemeter.burn(3.0)\n"
+
+
+def test_report_only_reports_an_overrun_and_never_fails_the_run(gb: pytest.Pytester) -> None:
+    gb.makepyfile(test_big=OVER)
+    gb.runpytest().assert_outcomes(failed=1)  # without it, the overrun fails the test
+    result = gb.runpytest("--greenbudget-report-only", "--greenbudget-report=r.json")
+    result.assert_outcomes(passed=1)
+    assert result.ret == pytest.ExitCode.OK
+    data = json.loads((gb.path / "r.json").read_text())
+    assert data["tests"][0]["verdict"] == "over-budget"  # still the truth in the report
+    assert any("report-only" in note for note in data["environment"]["notes"])
+    result.stdout.fnmatch_lines(
+        ["*report-only (--greenbudget-report-only): budgets and regressions*"]
+    )
