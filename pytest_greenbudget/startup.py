@@ -190,12 +190,9 @@ def _rounds(text: str) -> tuple[int, int]:
 
 
 def _duration(text: str) -> float:
-    from .paired.progress import parse_duration
+    from .paired.progress import duration_option
 
-    try:
-        return parse_duration(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+    return duration_option(text)
 
 
 def _seconds(text: str) -> float:
@@ -303,15 +300,13 @@ def add_options(parser: pytest.Parser) -> None:
     add(
         "--greenbudget-against-all",
         action="store_true",
-        help="pair every budgeted test, even those no changed file reaches (by default they "
-        "read 'unaffected' and are not measured)",
+        help="pair every budgeted test, also those no changed file reaches ('unaffected')",
     )
     add(
         "--greenbudget-against-time",
         metavar="DURATION",
         type=_duration,
-        help="stop starting rounds when the next would end past this wall time, e.g. 10m; "
-        "tests not decided by then read inconclusive",
+        help="start no round that would end past this wall time, e.g. 10m (then: inconclusive)",
     )
     add(
         "--greenbudget-against-skip-empty",

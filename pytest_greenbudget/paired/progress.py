@@ -36,6 +36,16 @@ def parse_duration(text: str) -> float:
     return total
 
 
+def duration_option(text: str) -> float:
+    """parse_duration for argparse: its error is a usage error naming the flag."""
+    import argparse
+
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def format_duration(seconds: float) -> str:
     """'45 s', '3m05s', '1h02m'."""
     whole = round(seconds)
