@@ -321,6 +321,13 @@ def add_options(parser: pytest.Parser) -> None:
         help="the most one run of a test may take on either side before the gate gives up on "
         "that test (default: 10x the head's slowest run of it, at least 60 s)",
     )
+    add(
+        "--greenbudget-against-git-timeout",
+        metavar="SECONDS",
+        type=_seconds,
+        help="the most one git call of the paired gate may take, e.g. a checkout that fetches "
+        "Git LFS files (default 120)",
+    )
     add("--greenbudget-paired-worker", type=_fds, help=argparse.SUPPRESS)
     add("--greenbudget-paired-files", help=argparse.SUPPRESS)  # a worker collects only these
     add(

@@ -29,7 +29,7 @@ from .stats import DEFAULT_DESIGN, PairedDesign
 from .timeouts import RunLimits
 from .triage import Triage, triage
 from .worker_process import Side
-from .worktree import Worktree, import_root, repo_top, resolve
+from .worktree import Worktree, clean_env, import_root, repo_top, resolve
 
 # The controller's own outputs and gates: a worker must not write or judge them again.
 VALUE_OPTIONS = (
@@ -54,6 +54,7 @@ class Invocation:
     ref: str
     python: str | None = None  # --greenbudget-against-python
     timeout: float | None = None  # --greenbudget-against-timeout: seconds per run
+    git_timeout: float | None = None  # --greenbudget-against-git-timeout: seconds per git call
 
 
 def worker_args(args: Sequence[str]) -> list[str]:
@@ -104,7 +105,7 @@ def sides(inv: Invocation, top: Path, tree: Worktree) -> tuple[Side, Side]:
         "base",
         (inv.python or sys.executable, "-m", "pytest", *base_args, *_extra(inv)),
         tree.mapped(inv.folder) or tree.path,
-        _env(import_root(tree.path)),
+        clean_env(_env(import_root(tree.path))),  # a hook's GIT_DIR is not the base's
     )
     return head_side(inv, top), base
 
@@ -128,8 +129,8 @@ def measure_against(
 ) -> Paired:
     """Raises WorktreeError / WorkerError (one line each) when it cannot compare."""
     watch = watch or Watch()
-    top = repo_top(inv.folder)
-    commit = resolve(top, inv.ref)
+    top = repo_top(inv.folder, inv.git_timeout)
+    commit = resolve(top, inv.ref, inv.git_timeout)
     run: PairedRun | None = None
     # From before the checkout: a SIGTERM mid-way cleans it up.
     with _sigterm_as_interrupt(), tempfile.TemporaryDirectory(prefix="greenbudget-") as temp:
@@ -150,7 +151,7 @@ def _run(
     inv: Invocation, top: Path, commit: str, plans: Mapping[str, Plan], logs: Path,
     design: PairedDesign, watch: Watch, found: Triage,
 ) -> PairedRun:  # fmt: skip
-    tree = Worktree.create(top, commit)
+    tree = Worktree.create(top, commit, inv.git_timeout)
     try:
         head, base = sides(inv, top, tree)
         estimate = partial(_estimate, found, design.pairs)
@@ -179,18 +180,21 @@ def _tolerances(plans: Mapping[str, Plan]) -> Callable[[str], float]:
 
 @contextmanager
 def _sigterm_as_interrupt() -> Iterator[None]:
-    """A CI runner cancels a job with SIGTERM, which skips ``finally`` blocks; as an interrupt
-    it removes the worktree and kills the workers like Ctrl-C does."""
+    """A CI runner cancels a job with SIGTERM, and a closed terminal or ssh session sends
+    SIGHUP; both skip ``finally`` blocks. As an interrupt they remove the worktree and kill
+    the workers like Ctrl-C does."""
 
     def interrupt(signum: int, frame: object) -> None:
         raise KeyboardInterrupt(f"signal {signum}")
 
+    names = [n for n in ("SIGTERM", "SIGHUP") if hasattr(signal, n)]  # no SIGHUP on Windows
     try:
-        previous = signal.signal(signal.SIGTERM, interrupt)
+        previous = {n: signal.signal(getattr(signal, n), interrupt) for n in names}
     except ValueError:  # not the main thread: leave signals alone
         yield
         return
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for name, handler in previous.items():
+            signal.signal(getattr(signal, name), handler)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..settings.paired import ignored
-from .worktree import WorktreeError
+from .worktree import WorktreeError, clean_env
 
 UNAFFECTED_WHY = "no file it runs changed"
 SHOWN = 5  # changed files named in a one-line reason before "and N more"
@@ -65,8 +65,8 @@ class Changes:
 
 def _git_z(top: Path, *args: str) -> list[str]:
     try:
-        done = subprocess.run(
-            ["git", *args], cwd=top, capture_output=True, check=False, timeout=120
+        done = subprocess.run(  # without a hook's GIT_INDEX_FILE: the working tree's own index
+            ["git", *args], cwd=top, capture_output=True, check=False, timeout=120, env=clean_env()
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise WorktreeError(f"git {args[0]} failed: {exc}") from None

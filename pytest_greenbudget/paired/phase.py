@@ -118,6 +118,7 @@ def measure(session: pytest.Session, ref: str, run: Run | None) -> tuple[Paired 
         tuple(params.args), params.dir, settings.file.source, ref,
         config.getoption("greenbudget_against_python"),
         config.getoption("greenbudget_against_timeout"),
+        config.getoption("greenbudget_against_git_timeout"),
     )  # fmt: skip
     watch = Watch(
         say=lambda line: write_line(session, line, red=False),

@@ -15,7 +15,8 @@ from typing import Any
 # (tests[].threads, environment.threads), tests[].notes, budget.meter; 1.4:
 # tests[].noise_source and tests[].runs_j (a baseline's history of runs); 1.5: tests[].accepted
 # and tests[].accepted_reason (an acknowledged regression keeps its verdict), tests[].runs_from
-# (when and at which commit each run of a history was made), the verdict
+# (when and at which commit each run of a history was made),
+# tests[].components.*.processes (the processes the CPU-time model counted), the verdict
 # "unaffected" and the report's "impact" (the changed files a paired run decided on)
 SCHEMA_VERSION = "1.5"
 VERDICTS = (
@@ -45,6 +46,7 @@ class Component:
     provenance: str  # "measured" | "estimated"
     meter: str
     note: str | None = None
+    processes: int | None = None  # processes counted (the CPU-time model); None: machine-wide
 
 
 @dataclass(frozen=True)
