@@ -49,12 +49,6 @@ def pytest_configure(config: pytest.Config) -> None:
     from .startup import check_command_line, settings_wanted
 
     check_command_line(config)
-    if config.getoption("greenbudget_against") is not None and not config.getoption(
-        "greenbudget_paired_worker"
-    ):
-        from .paired.phase import check_usage
-
-        check_usage(config)
     plugin = GreenBudgetPlugin(config)
     if settings_wanted(config):  # else nothing is read or built until a test is marked
         plugin.load_settings()
@@ -176,23 +170,15 @@ class GreenBudgetPlugin:
             self.worker.serve(session)
             return True
         ref = self.config.getoption("greenbudget_against")
-        if ref is not None and not ref.strip():
-            from .paired.phase import say_skipped
-
-            say_skipped(session, self.run)
-        elif ref and self.run and self.run.plans:
-            from .invocation import stops_early
-
-            if not stops_early(session):
-                self._measure_against(session, ref)
+        if ref is not None:
+            self._measure_against(session, ref)
         return None
 
     def _measure_against(self, session: pytest.Session, ref: str) -> None:
         from .paired.phase import measure
 
-        assert self.run is not None
         try:
-            self.paired, self.paired_error = measure(session, ref, self.run, self.settings)
+            self.paired, self.paired_error = measure(session, ref, self.run)
         except KeyboardInterrupt:
             self.interrupted = "interrupted while measuring base and head side by side"
             raise

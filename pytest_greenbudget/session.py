@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import replace
 
-from .gate import budget as judge
+from .gate import budget
 from .gate.accept import Acceptance, blocking
 from .gate.compare import (
     INCOMPARABLE,
@@ -25,7 +25,7 @@ from .measure.probe import Probe, RunSample
 from .measure.threads import thread_limit
 from .meters.base import Meter
 from .report.io import read_report
-from .report.model import Environment, Report, TestEntry
+from .report.model import Environment, Impact, Report, TestEntry
 from .settings.plans import (
     BudgetRule,
     BudgetSpec,
@@ -64,6 +64,7 @@ class Run:
         self.probes: dict[str, Probe] = {}
         self.entries: dict[str, TestEntry] = {}
         self.notes: list[str] = []
+        self.impact: Impact | None = None  # --greenbudget-against: the changes it decided on
         self.selecting: set[int] = set()  # config entries that selected a collected test
         self.seen: list[str] = []  # collected node ids, in order
         self.comparable, self.gating = self._gating()
@@ -134,7 +135,7 @@ class Run:
 
     def judge(self, nodeid: str, samples: list[RunSample]) -> TestEntry:
         """One measurement's entry: judged against the budget, then the baseline."""
-        entry = judge.build_entry(nodeid, self.plans[nodeid], samples, self.settings.carbon)
+        entry = budget.build_entry(nodeid, self.plans[nodeid], samples, self.settings.carbon)
         return self._against_baseline(entry)
 
     def needs_confirming(self, entry: TestEntry) -> bool:
@@ -186,16 +187,21 @@ class Run:
             self.entries[entry.nodeid] = entry
 
     def adopt_paired(
-        self, entries: Mapping[str, TestEntry], missing: list[TestEntry], notes: list[str]
+        self,
+        entries: Mapping[str, TestEntry],
+        missing: list[TestEntry],
+        notes: list[str],
+        impact: Impact | None = None,
     ) -> None:
         """--greenbudget-against: the side-by-side verdicts gate, like a comparable baseline."""
         self.gating = True
+        self.impact = impact
         self.entries.update((nodeid, self.accepted(e)) for nodeid, e in entries.items())
         self.entries.update((entry.nodeid, entry) for entry in missing)
         self.notes.extend(notes)
 
     def record_unmeasured(self, nodeid: str, outcome: str, reason: str) -> None:
-        self.entries[nodeid] = judge.failed_entry(nodeid, self.plans[nodeid], outcome, reason)
+        self.entries[nodeid] = budget.failed_entry(nodeid, self.plans[nodeid], outcome, reason)
 
     def settle(self, nodeid: str, outcome: str, notes: list[str]) -> None:
         """The outcome pytest reports for the test (xpassed, or an error from a teardown
@@ -214,7 +220,7 @@ class Run:
         tests = tuple(self.entries.values())
         report = Report(
             now, env, self.settings.carbon, tests,
-            incomplete=incomplete is not None, incomplete_reason=incomplete,
+            incomplete=incomplete is not None, incomplete_reason=incomplete, impact=self.impact,
         )  # fmt: skip
         base = self.settings.baseline
         if base is None or not whole_run:

@@ -4,8 +4,9 @@ when: settings at configure when there is something to read, the meter only when
 be measured. Kept out of plugin.py (hooks only).
 
 An unmarked suite with no config file and no greenbudget flag imports this module, plugin.py,
-hookspecs.py and configfile.py, and nothing else of ours: no session, judge, settings, results
-or meter module, and no meter is built (benchmarks/bench_overhead.py measures what that costs).
+hookspecs.py and settings/configfile.py, and nothing else of ours: no session, budget, plans,
+report or meter module, and no meter is built (benchmarks/bench_overhead.py measures what that
+costs).
 """
 
 from __future__ import annotations
@@ -36,7 +37,13 @@ OUTPUTS = ("report", "html", "baseline")  # written or compared even when nothin
 
 def check_command_line(config: pytest.Config) -> None:
     """A value of ours written with a space that moved the rootdir stops the run before it
-    starts, so no test runs under another folder's ini and no report is overwritten."""
+    starts, so no test runs under another folder's ini and no report is overwritten; so do
+    the usage errors of --greenbudget-against."""
+    against = config.getoption("greenbudget_against") is not None
+    if against and not config.getoption("greenbudget_paired_worker"):
+        from .paired.phase import check_usage
+
+        check_usage(config)
     if not any(str(a).startswith("--greenbudget-") for a in config.invocation_params.args):
         return  # nothing of ours on the command line: cmdline.py stays unloaded
     from .cmdline import moved_rootdir
@@ -182,6 +189,12 @@ def _rounds(text: str) -> tuple[int, int]:
     return rounds, most
 
 
+def _duration(text: str) -> float:
+    from .paired.progress import duration_option
+
+    return duration_option(text)
+
+
 def _seconds(text: str) -> float:
     try:
         value = float(text)
@@ -285,6 +298,17 @@ def add_options(parser: pytest.Parser) -> None:
         help="measured pairs per test in each round (default 6)",
     )
     add(
+        "--greenbudget-against-all",
+        action="store_true",
+        help="pair every budgeted test, also those no changed file reaches ('unaffected')",
+    )
+    add(
+        "--greenbudget-against-time",
+        metavar="DURATION",
+        type=_duration,
+        help="start no round that would end past this wall time, e.g. 10m (then: inconclusive)",
+    )
+    add(
         "--greenbudget-against-skip-empty",
         action="store_true",
         help="an empty --greenbudget-against (an unset variable) runs without the paired gate, "
@@ -296,6 +320,13 @@ def add_options(parser: pytest.Parser) -> None:
         type=_seconds,
         help="the most one run of a test may take on either side before the gate gives up on "
         "that test (default: 10x the head's slowest run of it, at least 60 s)",
+    )
+    add(
+        "--greenbudget-against-git-timeout",
+        metavar="SECONDS",
+        type=_seconds,
+        help="the most one git call of the paired gate may take, e.g. a checkout that fetches "
+        "Git LFS files (default 120)",
     )
     add("--greenbudget-paired-worker", type=_fds, help=argparse.SUPPRESS)
     add("--greenbudget-paired-files", help=argparse.SUPPRESS)  # a worker collects only these

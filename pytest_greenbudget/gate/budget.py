@@ -127,7 +127,7 @@ def build_entry(
     if tie and not problem:
         status, message = "ok", f"{message}; {tie}" if message else tie
     components = {
-        n: Component(c.energy_j, c.provenance, c.meter, c.note)
+        n: Component(c.energy_j, c.provenance, c.meter, c.note, c.processes)
         for n, c in middle.components.items()
     }
     noise, source = session_noise(plan, components, middle.cpu_s, middle.wall_s)
@@ -196,6 +196,7 @@ def _notes(samples: list[RunSample], plan: Plan) -> tuple[str, ...]:
         [s.reading.wall_s for s in samples],
         [s.reading.energy_j for s in samples],
         plan.threads,
+        threads_mod.pool_threads,
     )
     return (spin,) if spin else ()
 

@@ -1,7 +1,7 @@
 """The HTML report's four charts, one function each, returning inline SVG ("" if empty).
 
 Each takes the view's rows paired with their report entries: the words (budget, change,
-significance, verdict label) come from view.py, the entries give only the raw figures to
+evidence, verdict label) come from view.py, the entries give only the raw figures to
 place. Colour is never the only signal: a bar over budget or a regression also carries "▲"
 and its verdict in words, an improvement "▼", an estimated component a hatch.
 """

@@ -31,6 +31,7 @@ from .wording import (
     spread_of,
     test_notes,
     tests_word,
+    unaffected_line,
     verdict_lines,
 )
 
@@ -152,7 +153,7 @@ def summary_lines(
     paired = side_by_side(report.tests) or ""
     if any(note.startswith(paired) for note in report.environment.notes):
         paired = ""  # the run's own note says it, with the rounds and their time
-    lines += [paired, gate_rule(report.tests) or ""]
+    lines += [paired, *unaffected_line(report), gate_rule(report.tests) or ""]
     lines += test_notes(report.tests)
     if verbose:
         lines += [line for test in ordered for line in test_details(test)]

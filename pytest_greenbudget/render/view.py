@@ -27,10 +27,11 @@ from .wording import (
     evidence,
     gate_rule,
     incomplete_banner,
-    runs_of,
+    run_count,
     side_by_side,
     status,
     test_notes,
+    unaffected_line,
 )
 
 # Reading order: what needs action, then what could not be judged, then what changed, then
@@ -100,16 +101,16 @@ def build_view(
     run_url: str | None = None,
 ) -> View:
     """The view of a report whose entries already carry verdicts (see compare.py)."""
-    tests = sorted(report.tests, key=_sort_key)
-    rows = tuple(_row(t) for t in tests)
+    shown = tuple(t for t in report.tests if t.verdict != "unaffected")  # noted in one line
+    rows = tuple(_row(t) for t in sorted(shown, key=_sort_key))
     counts = Counter(_counted(t) for t in report.tests)
     return View(
-        headline=headline(report.tests, counts),
+        headline=headline(shown, counts),
         flagged=tuple(r for r in rows if r.verdict in FLAGGED and r.status != "accepted"),
         rest=tuple(r for r in rows if r.verdict not in FLAGGED or r.status == "accepted"),
         totals=totals(report),
         meters=meters(report),
-        notes=(*notes, *test_notes(report.tests)),
+        notes=(*notes, *unaffected_line(report), *test_notes(report.tests)),
         run_url=run_url,
         counts=dict(counts),
         banner=incomplete_banner(report),
@@ -145,7 +146,7 @@ def _row(test: TestEntry) -> Row:
         carbon=NONE if test.carbon_g is None or head_missing else format_carbon(test.carbon_g),
         message=test.message or "",
         status=shown,
-        runs=runs_of(test),
+        runs=run_count(test),
         spread=spread(test),
         budget_use=budget_use(test),
         budget_share=budget_share(test),

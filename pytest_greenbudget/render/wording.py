@@ -37,7 +37,7 @@ def status(test: TestEntry) -> str:
 
 def budget_quantity(test: TestEntry) -> str | None:
     """Which budget ``budget_used`` is a share of: 'energy' or 'carbon' (the binding one of
-    two). judge.py takes the larger share, so the one whose own share matches is it."""
+    two). gate/budget.py takes the larger share, so the one whose own share matches is it."""
     budget = test.budget
     if budget is None or test.budget_used is None:
         return None
@@ -67,7 +67,7 @@ def budget_share(test: TestEntry) -> str:
     return f"{test.budget_used * 100:.0f}% of {shown}{per}"
 
 
-def runs_of(test: TestEntry) -> int:
+def run_count(test: TestEntry) -> int:
     """The runs a figure is the median of: pairs when measured side by side with a base."""
     base = test.baseline
     return len(base.pairs) if base is not None and base.mode == "paired" else len(test.samples_j)
@@ -235,3 +235,17 @@ def _middle(text: str, width: int) -> str:
     keep = max(width - 1, 2)
     front = (keep + 1) // 2
     return f"{text[:front]}…{text[len(text) - (keep - front) :]}"
+
+
+def unaffected_line(report: Report) -> tuple[str, ...]:
+    """'2 tests unaffected: no file they run changed since main@abc1234 (not paired, not
+    measured)': paired runs count the tests no change reached in one line, never a row each."""
+    n = sum(1 for t in report.tests if t.verdict == "unaffected")
+    if not n:
+        return ()
+    impact = report.impact
+    since = f" since {impact.ref}@{impact.commit[:7]}" if impact else ""
+    they = "they run" if n > 1 else "it runs"
+    return (
+        f"{tests_word(n)} unaffected: no file {they} changed{since} (not paired, not measured)",
+    )

@@ -127,7 +127,7 @@ def test_pytest_writes_the_page_after_the_run(gb: pytest.Pytester) -> None:
     assert "test_energy.py::test_burns_two_joules" in page
     budget = page.split('id="budget"')[1].split("</section>")[0]
     assert 'class="bar"' in budget and 'class="bar bad"' not in budget
-    assert "67% of 3.00 J" in page and "median 2.00 J · ±0.0% · n=3" in page
+    assert "67% of 3.00 J" in page and ">2.00 J · ±0.0% · n=3<" in page
 
 
 def test_pytest_reports_an_unwritable_page_and_fails(gb: pytest.Pytester) -> None:
