@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import cast
 
 from .base import ComponentChoice, ComponentReading, MeterDescription, Reading
-from .processes import Account, ProcessTree, Snapshot
+from .process_snapshot import Snapshot
+from .processes import Account, ProcessTree
 
 UNKNOWN_WATTS = 3.5
 
