@@ -27,6 +27,7 @@ from ..meters.base import ComponentReading, Reading
 from ..report.model import BaselineFigures, CarbonSettings, TestEntry, Work
 from ..settings.plans import Plan
 from ..units import count, format_energy, format_p
+from .profiling import profile_changes
 from .schedule import PairedRun, PairedRunner, RoundDone, TestPairs
 from .sequential import Look
 from .stats import DEFAULT_DESIGN, METHOD, PairedDesign, PairedResult
@@ -163,9 +164,13 @@ def measure_against(
                     head, base, list(plans), tolerances, Path(logs), design, on_round=on_round
                 )
                 run = runner.run()
+                paired = _paired(inv.ref, commit, run, plans, carbon, design)
+                # Where the energy went, for what changed: one more head and base process
+                # each, while the base's worktree still exists.
+                paired.notes += profile_changes(paired.entries, head, base, Path(logs))
         finally:
             tree.close()
-    return _paired(inv.ref, commit, run, plans, carbon, design)
+    return paired
 
 
 def _tolerances(plans: Mapping[str, Plan]) -> Callable[[str], float]:

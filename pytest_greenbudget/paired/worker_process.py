@@ -100,6 +100,12 @@ class Worker:
         msg = self._receive()
         return Outcome(str(msg.get("outcome")), msg.get("sample"), str(msg.get("message", "")))
 
+    def profile(self, nodeid: str, next_id: str | None) -> dict[str, Any]:
+        """Run ``nodeid`` once, unmeasured, under cProfile (paired/profiling.py)."""
+        self.doing = f"profiling {nodeid}"
+        self._write({"cmd": "profile", "id": nodeid, "measured": False, "next": next_id})
+        return self._receive()
+
     def quit(self) -> None:
         self.doing = "finishing its session"
         try:

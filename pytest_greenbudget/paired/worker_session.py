@@ -38,11 +38,18 @@ class PairedWorker:
                    errors=_collect_errors(session))  # fmt: skip
         for line in self._commands:
             command = json.loads(line)
-            if command.get("cmd") != "run":
+            if command.get("cmd") not in ("run", "profile"):
                 break
             item = items[command["id"]]
             following = command.get("next")
             nextitem = None if following == SAME else items.get(following or "")
+            if command["cmd"] == "profile":
+                from .profiling import profiled_run
+
+                item.session._setupstate.teardown_exact(item)
+                self.run.probes.setdefault(item.nodeid, Probe(self.run.meter))
+                self._send(**profiled_run(item, nextitem))
+                continue
             self._send(**self._run(item, nextitem, bool(command["measured"])))
         session._setupstate.teardown_exact(None)
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from ..gate.compare import percent_change
 from ..gate.stats import Summary
-from ..report.model import Budget, Environment, Report, TestEntry
+from ..report.model import Budget, Environment, ProfileDiff, Report, TestEntry
 from ..units import count, format_carbon, format_energy, format_p, format_percent
 from .wording import (
     FLAGGED,
@@ -66,6 +66,7 @@ class Row:
     budget_use: str = NONE  # "35% energy": the share, naming its budget
     budget_share: str = NONE  # "35% of 2.00 J": the share and the budget itself
     detail: str = ""  # why a change could not be judged, and what it could have seen
+    profile: ProfileDiff | None = None  # paired regressed/improved: where the energy went
 
 
 @dataclass(frozen=True)
@@ -145,6 +146,7 @@ def _row(test: TestEntry) -> Row:
         budget_use=budget_use(test),
         budget_share=budget_share(test),
         detail=unresolved(test) or (test.accepted_reason or "" if test.accepted else ""),
+        profile=test.profile_diff,
     )
 
 
