@@ -14,11 +14,13 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from _pytest._code.code import ExceptionRepr
 
+from .measure.isolation import replay
 from .measure.probe import RunSample
 from .measure.protocol import RunResult, finish, outcome_of, run_once
 from .units import format_energy
 
 if TYPE_CHECKING:
+    from .report.model import TestEntry
     from .session import Run
 
 RERUN_NOTE = (
@@ -43,7 +45,7 @@ class Repeated:
         self.threads_left: list[str] = []
 
     def samples(self, warmup: int, repeats: int) -> list[RunSample] | None:
-        """session.Sampler: the measured runs' samples, or None when a run did not pass."""
+        """The measured runs' samples, or None when a run did not pass."""
         for number in range(1, warmup + 1):
             if self._run(False, f"warm-up run {number} of {warmup}", False) is None:
                 return None
@@ -98,6 +100,7 @@ class Repeated:
         """The deciding run's reports to log, its failures saying which run it was. After a
         stop before the last planned run, the wider fixtures are torn down here."""
         assert self.deciding is not None
+        replay(self.item, self.deciding.held)
         reports = list(self.deciding.reports)
         last_teardown = None if self.torn_down else finish(self.item, self.nextitem)
         if last_teardown is not None and not reports[-1].failed:
@@ -107,6 +110,11 @@ class Repeated:
             for report in reports:
                 _add_section(report, note)
         return reports
+
+    def settled_outcome(self, reports: list[pytest.TestReport]) -> str:
+        """The outcome of the reports that get logged (a budget failure included)."""
+        held = self.deciding.held.failed_subtests if self.deciding else 0
+        return outcome_of(reports, held)
 
     def notes(self) -> list[str]:
         if not self.threads_left:
@@ -124,7 +132,7 @@ def run_budgeted(item: pytest.Item, nextitem: pytest.Item | None, run: Run) -> N
     earlier: list[str] = []
     for attempt in range(1, attempts + 1):
         repeated = Repeated(item, nextitem)
-        entry = run.measure(item.nodeid, repeated.samples)
+        entry = measure(item.nodeid, run, repeated)
         if entry is not None or attempt == attempts or not repeated.failed:
             break
         earlier.append(_log_rerun(item, repeated, attempt))
@@ -134,7 +142,7 @@ def run_budgeted(item: pytest.Item, nextitem: pytest.Item | None, run: Run) -> N
     if entry is not None and run.fails(entry):
         fail_call(item, reports, entry.message or entry.verdict or "")
     # Settled before logging: under xdist the entry travels with the logged teardown report.
-    run.settle(item.nodeid, outcome_of(reports), earlier + repeated.notes())
+    run.settle(item.nodeid, repeated.settled_outcome(reports), earlier + repeated.notes())
     for report in reports:
         ihook.pytest_runtest_logreport(report=report)
     if attempts > 1:
@@ -142,9 +150,26 @@ def run_budgeted(item: pytest.Item, nextitem: pytest.Item | None, run: Run) -> N
     ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
 
 
+def measure(nodeid: str, run: Run, repeated: Repeated) -> TestEntry | None:
+    """Measure and judge; a flagged regression is measured once more and only fails when the
+    second measurement flags it too. None when a run did not pass (the caller says why)."""
+    plan = run.plans[nodeid]
+    samples = repeated.samples(plan.warmup, plan.repeats)
+    if samples is None:
+        return None
+    entry = run.judge(nodeid, samples)
+    if run.needs_confirming(entry):
+        samples = repeated.samples(plan.warmup, plan.repeats)
+        if samples is None:
+            return None
+        entry = run.confirmed(run.judge(nodeid, samples))
+    return run.keep(entry)
+
+
 def fail_call(item: pytest.Item, reports: list[pytest.TestReport], message: str) -> None:
     """Turn the passing call report into the budget failure, shown as pytest.fail shows it."""
-    call = next((r for r in reports if r.when == "call"), None)
+    # The test's own call report: subtests' reports come before it.
+    call = next((r for r in reversed(reports) if r.when == "call"), None)
     if call is None:
         return
     try:

@@ -11,6 +11,8 @@ import pytest
 if TYPE_CHECKING:
     from .session import Run
 
+MeterCheck = Callable[[str | None, str], None]  # (a budget's meter:, where it is set)
+
 
 def xdist_workers(config: pytest.Config) -> int | None:
     """xdist workers in this run (known to workers and controller alike); None when serial."""
@@ -64,11 +66,14 @@ def write_error(session: pytest.Session, message: str) -> None:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
-def plan_items(run: Run, items: Sequence[pytest.Item]) -> None:
+def plan_items(run: Run, items: Sequence[pytest.Item], check_meter: MeterCheck) -> None:
     """Each collected item's plan from its markers (the closest first) and the config's
-    entries; a bad marker argument is a usage error naming the test's file and line."""
+    entries; a bad marker argument, or a budget's meter that no meter is called, is a usage
+    error naming the file and line."""
     from .settings.plans import marker_spec
 
+    for rule in run.settings.file.rules:
+        check_meter(rule.spec.meter, rule.meter_at)
     for item in items:
         marks = list(item.iter_markers("greenbudget"))
         args = tuple(a for mark in marks for a in mark.args)
@@ -77,7 +82,40 @@ def plan_items(run: Run, items: Sequence[pytest.Item]) -> None:
             spec = marker_spec(args, kwargs, where(item), item.nodeid) if marks else None
         except ValueError as exc:
             raise pytest.UsageError(f"greenbudget: {exc}") from None
+        if spec is not None:
+            check_meter(spec.meter, f"{where(item)}: {item.nodeid}: greenbudget marker 'meter'")
         run.plan(item.nodeid, spec, marker_test(item))
+
+
+def meter_check(config: pytest.Config, ours: object, run: Run) -> MeterCheck:
+    """A check of a budget's ``meter:`` (cputime, rapl+nvml) against the meters that exist:
+    built in, in use, or answered by another plugin's hook. It raises a usage error naming
+    ``where`` (file:line and key, or the marker's test) for a name none of them knows."""
+    from .meters.base import MeterUnavailable
+    from .meters.names import MeterNames
+
+    others = config.pluginmanager.subset_hook_caller(
+        "pytest_greenbudget_make_meter", remove_plugins=[ours]
+    )
+
+    def answers(name: str) -> bool:
+        try:
+            meter = others(config=config, name=name)
+        except MeterUnavailable:  # known to a plugin, just not usable here
+            return True
+        if meter is not None and hasattr(meter, "close"):
+            meter.close()
+        return meter is not None
+
+    in_use = {run.meter.name, *(c.meter for c in run.environment.meters.values())}
+    names = MeterNames(in_use, answers)
+
+    def check(meter: str | None, where: str) -> None:
+        problem = names.problem(meter)
+        if problem:
+            raise pytest.UsageError(f"greenbudget: {where}: {problem}")
+
+    return check
 
 
 def take_worker_entry(run: Run, data: object, nodeid: str) -> None:

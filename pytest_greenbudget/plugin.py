@@ -7,6 +7,7 @@ holds the session's state; nothing is stuck on ``config``.
 from __future__ import annotations
 
 from collections.abc import Generator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -17,7 +18,8 @@ if TYPE_CHECKING:  # imported where used, so --help and --greenbudget-disable st
     from .paired.controller import Paired
     from .paired.worker_session import PairedWorker
     from .report.model import Report
-    from .session import Run, Settings
+    from .session import Run
+    from .settings.resolved import Settings
 
 PLUGIN_NAME = "greenbudget-session"
 OTHER_PROTOCOL = "not measured: another plugin's pytest_runtest_protocol ran this test"
@@ -124,10 +126,10 @@ class GreenBudgetPlugin:
             return  # nothing marked, no config, no flag: nothing to measure, nothing built
         if not marked and not self.settings.file.rules and not self._outputs():
             return
-        from .invocation import plan_items
+        from .invocation import meter_check, plan_items
 
         run = self.ensure_run()
-        plan_items(run, items)
+        plan_items(run, items, meter_check(self.config, self, run))
         if not self.is_worker:  # an xdist controller hears of its workers' collection below
             self._warn(run.unused_entries())
 
@@ -146,6 +148,15 @@ class GreenBudgetPlugin:
     def _warn(self, lines: list[str]) -> None:
         for line in lines:
             self.config.issue_config_time_warning(pytest.PytestConfigWarning(line), 3)
+
+    def pytest_ignore_collect(self, collection_path: Path) -> bool | None:
+        """A paired worker collects and imports only the files of the tests in play."""
+        listing = self.config.getoption("greenbudget_paired_files")
+        if not listing:
+            return None
+        from .paired.worker_session import outside
+
+        return outside(collection_path, self.config.rootpath, listing)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtestloop(self, session: pytest.Session) -> bool | None:
@@ -309,6 +320,9 @@ class GreenBudgetPlugin:
     def pytest_unconfigure(self) -> None:
         if self.run is not None:
             self.run.meter.close()
+            from .measure.heap import thaw
+
+            thaw()  # the heap frozen between measured runs goes back to the collector
 
     def _report(self, incomplete: str | None = None) -> Report | None:
         if self.run is None:

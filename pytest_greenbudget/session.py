@@ -9,9 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field, replace
-from pathlib import Path
-from typing import Any
+from dataclasses import replace
 
 from .gate import budget as judge
 from .gate.accept import Acceptance, blocking
@@ -25,70 +23,17 @@ from .gate.compare import (
 from .gate.merge import baseline_of
 from .measure.probe import Probe, RunSample
 from .measure.threads import thread_limit
-from .meters.base import Meter, MeterOptions
+from .meters.base import Meter
 from .report.io import read_report
-from .report.model import CarbonSettings, Environment, Report, TestEntry
-from .settings import carbon, configfile
+from .report.model import Environment, Report, TestEntry
 from .settings.plans import (
     BudgetRule,
     BudgetSpec,
-    Defaults,
-    FileConfig,
     Plan,
     glob_match,
     make_plan,
-    resolve_defaults,
 )
-
-# (warmup, repeats) -> the measured runs' samples, or None when a run did not pass
-Sampler = Callable[[int, int], "list[RunSample] | None"]
-
-OPTION_NAMES = ("repeats", "warmup", "tolerance", "session_noise", "meter", "region", "threads")
-
-
-@dataclass(frozen=True)
-class Options:
-    """The command-line flags that concern this plugin."""
-
-    config: str | None = None
-    report: str | None = None
-    baseline: tuple[str, ...] = ()  # one report, or several runs of the base (a history)
-    gate_incomparable: bool = False
-    cli: Mapping[str, Any] = field(default_factory=dict)  # overrides of Defaults
-
-    @classmethod
-    def from_getoption(cls, getoption: Callable[[str], Any]) -> Options:
-        cli = {name: getoption(f"greenbudget_{name}") for name in OPTION_NAMES}
-        return cls(
-            getoption("greenbudget_config"),
-            getoption("greenbudget_report"),
-            tuple(getoption("greenbudget_baseline") or ()),
-            bool(getoption("greenbudget_gate_incomparable")),
-            cli,
-        )
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Everything resolved once at configure time."""
-
-    options: Options
-    file: FileConfig
-    defaults: Defaults
-    carbon: CarbonSettings
-    baseline: Report | None = None
-
-    @classmethod
-    def load(cls, options: Options, rootdir: Path) -> Settings:
-        """Raises ConfigError / CarbonError / ReportError with a message for a usage error."""
-        file = FileConfig.from_raw(configfile.find_config(rootdir, options.config))
-        defaults = resolve_defaults(file, options.cli)
-        grid = carbon.carbon_settings(defaults.region, defaults.intensity, defaults.pue)
-        return cls(options, file, defaults, grid, load_baseline(options.baseline))
-
-    def meter_options(self, parallel: bool) -> MeterOptions:
-        d = self.defaults
-        return MeterOptions(attribute=parallel, country=d.region, watts_per_vcpu=d.watts_per_vcpu)
+from .settings.resolved import Settings
 
 
 def load_baseline(paths: tuple[str, ...]) -> Report | None:
@@ -104,7 +49,13 @@ NOT_CONFIRMED = "a first measurement flagged a regression that a second one did 
 class Run:
     """Mutable bookkeeping for one session."""
 
-    def __init__(self, settings: Settings, meter: Meter, environment: Environment) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        meter: Meter,
+        environment: Environment,
+        read_acceptance: Callable[[], Acceptance] | None = None,
+    ) -> None:
         self.settings = settings
         self.meter = meter
         self.environment = replace(environment, threads=settings.defaults.threads or None)
@@ -115,7 +66,9 @@ class Run:
         self.selecting: set[int] = set()  # config entries that selected a collected test
         self.seen: list[str] = []  # collected node ids, in order
         self.comparable, self.gating = self._gating()
-        self.rootdir = Path.cwd()
+        # Reads the pull request's labels and the config's accept list (startup.py gives it;
+        # the event file and git are read once, at the first regression).
+        self.read_acceptance = read_acceptance
         self._acceptance: Acceptance | None = None
 
     def _gating(self) -> tuple[bool, bool]:
@@ -174,23 +127,22 @@ class Run:
         meter = self.meter if nodeid in self.plans else None
         return self.probes.setdefault(nodeid, Probe(meter))
 
-    def measure(self, nodeid: str, take: Sampler) -> TestEntry | None:
-        """Measure, judge against budget and baseline; a flagged regression is measured once
-        more and only fails when the second measurement flags it too. None when a run did
-        not pass (the caller records why)."""
-        first = self._measure_once(nodeid, take)
-        if first is None:
-            return None
-        entry = self._against_baseline(first)
-        if blocking(entry) and self.gating:
-            second = self._measure_once(nodeid, take)
-            if second is None:
-                return None
-            again = self._against_baseline(second)
-            confirmed = again.verdict == "regressed"
-            entry = again.noted(CONFIRMED if confirmed else NOT_CONFIRMED)
-        entry = self.accepted(entry)
-        self.entries[nodeid] = entry
+    def judge(self, nodeid: str, samples: list[RunSample]) -> TestEntry:
+        """One measurement's entry: judged against the budget, then the baseline."""
+        entry = judge.build_entry(nodeid, self.plans[nodeid], samples, self.settings.carbon)
+        return self._against_baseline(entry)
+
+    def needs_confirming(self, entry: TestEntry) -> bool:
+        """A flagged regression fails only when a second measurement flags it too."""
+        return blocking(entry) and self.gating
+
+    def confirmed(self, again: TestEntry) -> TestEntry:
+        """The second measurement's entry, saying whether it confirmed the first."""
+        return again.noted(CONFIRMED if again.verdict == "regressed" else NOT_CONFIRMED)
+
+    def keep(self, entry: TestEntry) -> TestEntry:
+        """Store the test's final entry, marked accepted where a regression is acknowledged."""
+        entry = self.entries[entry.nodeid] = self.accepted(entry)
         return entry
 
     def fails(self, entry: TestEntry) -> bool:
@@ -207,31 +159,11 @@ class Run:
         if entry.verdict != "regressed":
             return entry
         if self._acceptance is None:
-            self._acceptance = self._read_acceptance()
+            if self.read_acceptance is None:
+                return entry
+            self._acceptance = self.read_acceptance()
             self.notes.extend(self._acceptance.notes)
         return self._acceptance.apply(entry)
-
-    def _read_acceptance(self) -> Acceptance:
-        import os
-
-        from .github.actions import ActionsEnv, ActionsError
-        from .paired.commits import head_in_range
-
-        try:
-            env = ActionsEnv.from_environ(os.environ)
-        except ActionsError:  # greenbudget comment reports it; the tests need no event
-            env = ActionsEnv()
-        accept = self.settings.file.accept
-        return Acceptance.from_settings(
-            accept, env.labels(), env.pr_number(), lambda rule: head_in_range(self.rootdir, rule)
-        )
-
-    def _measure_once(self, nodeid: str, take: Sampler) -> TestEntry | None:
-        plan = self.plans[nodeid]
-        samples = take(plan.warmup, plan.repeats)
-        if samples is None:
-            return None
-        return judge.build_entry(nodeid, plan, samples, self.settings.carbon)
 
     def _against_baseline(self, entry: TestEntry) -> TestEntry:
         base = self.settings.baseline

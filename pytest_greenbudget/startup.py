@@ -11,15 +11,20 @@ or meter module, and no meter is built (benchmarks/bench_overhead.py measures wh
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Callable
+from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 if TYPE_CHECKING:
+    from .gate.accept import Acceptance
     from .meters.base import Meter
     from .report.model import Environment
-    from .session import Run, Settings
+    from .session import Run
+    from .settings.resolved import Settings
 
 # Flags that ask for settings (and their validation) even when no test is marked.
 FLAGS = (
@@ -62,29 +67,40 @@ def load_settings(config: pytest.Config) -> Settings:
     problem is a one-line usage error."""
     from .cmdline import path_problem
     from .report.untrusted import printable
-    from .session import Options, Settings
+    from .session import load_baseline
     from .settings.configfile import ConfigError
+    from .settings.resolved import Options, Settings
 
     problem = path_problem(config)
     if problem:
         raise pytest.UsageError(f"greenbudget: {problem}")
     options = Options.from_getoption(config.getoption)
     try:
-        return Settings.load(options, config.rootpath)
+        settings = Settings.load(options, config.rootpath)
+        return settings.with_baseline(load_baseline(options.baseline))
     except (ConfigError, ValueError) as exc:  # ReportError and CarbonError are ValueErrors
         raise pytest.UsageError(f"greenbudget: {printable(exc)}") from None
 
 
-def make_meter(config: pytest.Config, name: str, workers: int | None) -> tuple[Meter, Environment]:
+def make_meter(
+    config: pytest.Config, settings: Settings, workers: int | None
+) -> tuple[Meter, Environment]:
     """The meter from the hook, checked, and the environment it describes; every failure is
-    a one-line usage error."""
+    a one-line usage error, naming where the meter was chosen."""
     from .measure.environment import gather
     from .meters.base import Meter, MeterUnavailable
 
+    name = settings.defaults.meter
+    given = settings.options.cli.get("meter")
+    where = (
+        "--greenbudget-meter: "
+        if given
+        else settings.file.meter_at + ": " * bool(settings.file.meter_at)
+    )
     try:
         meter = config.hook.pytest_greenbudget_make_meter(config=config, name=name)
     except MeterUnavailable as exc:
-        raise pytest.UsageError(f"greenbudget: meter {name!r}: {exc}") from None
+        raise pytest.UsageError(f"greenbudget: {where}meter {name!r}: {exc}") from None
     if not isinstance(meter, Meter):
         raise pytest.UsageError(
             f"greenbudget: pytest_greenbudget_make_meter returned {meter!r} for meter "
@@ -106,13 +122,28 @@ def start_run(config: pytest.Config, settings: Settings, pending: list[str], war
     from .invocation import xdist_workers
     from .session import Run
 
-    meter, env = make_meter(config, settings.defaults.meter, xdist_workers(config))
-    run = Run(settings, meter, env)
+    meter, env = make_meter(config, settings, xdist_workers(config))
+    run = Run(settings, meter, env, lambda: read_acceptance(settings, config.rootpath))
     run.notes.extend(pending)
     if warn:
         for note in env.notes:
             config.issue_config_time_warning(pytest.PytestConfigWarning(note), 3)
     return run
+
+
+def read_acceptance(settings: Settings, rootdir: Path) -> Acceptance:
+    """Regressions acknowledged for this run: the pull request's label (from the Actions
+    event file) and the config's accept entries whose commit range holds HEAD."""
+    from .gate.accept import Acceptance
+    from .github.actions import ActionsEnv, ActionsError
+    from .paired.commits import head_in_range
+
+    try:
+        env = ActionsEnv.from_environ(os.environ)
+    except ActionsError:  # greenbudget comment reports it; the tests need no event
+        env = ActionsEnv()
+    in_range = partial(head_in_range, rootdir)
+    return Acceptance.from_settings(settings.file.accept, env.labels(), env.pr_number(), in_range)
 
 
 def _flag_type(name: str) -> Callable[[str], Any]:
@@ -239,6 +270,7 @@ def add_options(parser: pytest.Parser) -> None:
         help="measured pairs per test in each round (default 6)",
     )
     add("--greenbudget-paired-worker", type=_fds, help=argparse.SUPPRESS)
+    add("--greenbudget-paired-files", help=argparse.SUPPRESS)  # a worker collects only these
     add(
         "--greenbudget-gate-incomparable",
         action="store_true",

@@ -15,8 +15,8 @@ PACKAGE = Path(__file__).parents[1] / "pytest_greenbudget"
 # The report model and units are the shared vocabulary every stage speaks.
 STAGES = (
     ("vocabulary", ("", "units", "untrusted", "report.model")),
+    ("meters", ("meters",)),  # backends: they know hardware, not settings
     ("settings", ("settings",)),
-    ("meters", ("meters",)),
     ("measure", ("measure",)),
     ("report", ("report",)),
     ("gate", ("gate",)),

@@ -6,7 +6,6 @@ windows: then it is the sum of those windows. Nothing here imports pytest.
 
 from __future__ import annotations
 
-import gc
 import math
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,6 +14,7 @@ from typing import TypeGuard
 
 from ..meters.base import Meter, Reading
 from ..report.model import MAX_ENERGY_J, Work
+from .heap import settle
 
 
 class ProbeError(RuntimeError):
@@ -125,8 +125,9 @@ class Probe:
         self._work = None
         # Every call starts from a collected heap: otherwise the garbage the tests before it
         # left decides when a collection falls inside this window (measured: an unchanged
-        # test read +7.7% at p=0.001 beside a test whose change allocated more).
-        gc.collect()
+        # test read +7.7% at p=0.001 beside a test whose change allocated more). heap.py
+        # collects only what was made since the last run, not the whole heap.
+        settle()
         self._token = start(self._meter) if self._active and self._meter else None
 
     def end_run(self) -> RunSample | None:

@@ -18,11 +18,12 @@ import doctest
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pytest
 from _pytest.runner import CallInfo, runtestprotocol
 
+from .isolation import Held, isolated, merged
 from .probe import RunSample
 
 OUTCOMES = ("passed", "failed", "skipped", "xfailed", "xpassed", "error")
@@ -47,6 +48,7 @@ class RunResult:
     sample: RunSample | None  # only when measured, the call passed and the test is planned
     outcome: str  # one of OUTCOMES
     threads_left: tuple[str, ...]  # started during the run and still alive after it
+    held: Held = field(default_factory=Held)  # logged or counted during it: subtests
 
     @property
     def passed(self) -> bool:
@@ -59,14 +61,15 @@ def run_once(item: pytest.Item, nextitem: pytest.Item | None, *, measured: bool)
     then teardown stops at ``item.parent``, keeping the fixtures of wider scope."""
     before = set(threading.enumerate())
     _restore_doctest_globals(item)
-    with _window(item, measured) as window:
+    with _window(item, measured) as window, isolated(item) as held:
         reports = runtestprotocol(item, log=False, nextitem=nextitem or item.parent)  # type: ignore[arg-type]
     if nextitem is None:
         _drop_instance(item)
     called = any(r.when == "call" and r.passed for r in reports)
     sample = window.sample if measured and called else None
     left = tuple(t.name for t in threading.enumerate() if t not in before and t.is_alive())
-    return RunResult(reports, sample, outcome_of(reports), left)
+    reports = merged(reports, held)
+    return RunResult(reports, sample, outcome_of(reports, held.failed_subtests), left, held)
 
 
 def finish(item: pytest.Item, nextitem: pytest.Item | None) -> pytest.TestReport | None:
@@ -113,13 +116,16 @@ def _window(item: pytest.Item, measured: bool) -> Iterator[Window]:
         del item.stash[WINDOW]
 
 
-def outcome_of(reports: list[pytest.TestReport]) -> str:
-    """The outcome as pytest's summary counts it: a setup or teardown failure is an error."""
+def outcome_of(reports: list[pytest.TestReport], failed_subtests: int = 0) -> str:
+    """The outcome as pytest's summary counts it: a setup or teardown failure is an error;
+    a passing test whose ``subtests`` failed (pytest 9's fixture counts them) failed."""
     setup = reports[0]
     if setup.failed:
         return "error"
-    call = next((r for r in reports if r.when == "call"), setup)
-    outcome = _status(call)
+    calls = [r for r in reports if r.when == "call"]  # the test's own last, its subtests' first
+    outcome = _status(calls[-1] if calls else setup)
+    if outcome == "passed" and failed_subtests:
+        outcome = "failed"  # pytest 9 fails it too ("contains 1 failed subtest")
     teardown_failed = any(r.when == "teardown" and r.failed for r in reports)
     return "error" if teardown_failed and outcome != "failed" else outcome
 

@@ -7,11 +7,12 @@ MeterUnavailable with a message that says why and what would fix it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import difflib
+from collections.abc import Callable, Iterable
 
 from .base import Meter, MeterOptions, MeterUnavailable
 
-__all__ = ["BUILTIN", "Meter", "MeterOptions", "MeterUnavailable", "make_builtin"]
+__all__ = ["BUILTIN", "Meter", "MeterOptions", "MeterUnavailable", "make_builtin", "unknown_meter"]
 
 
 def _cputime(options: MeterOptions) -> Meter:
@@ -58,6 +59,20 @@ def make_builtin(name: str, options: MeterOptions | None = None) -> Meter:
     try:
         factory = BUILTIN[name]
     except KeyError:
-        valid = ", ".join(sorted(BUILTIN))
-        raise MeterUnavailable(f"unknown meter {name!r}; valid meters: {valid}") from None
+        raise MeterUnavailable(unknown_meter(name, BUILTIN)) from None
     return factory(options or MeterOptions())
+
+
+def unknown_meter(name: str, known: Iterable[str]) -> str:
+    """'unknown meter 'CPUTIME' (names are case-sensitive: did you mean 'cputime'?); valid
+    meters: ...': a typo must not pass for a plugin's meter nobody installed."""
+    valid = sorted(set(known))
+    same = [k for k in valid if k.lower() == name.lower()]
+    close = same or difflib.get_close_matches(name, valid, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    if same:
+        hint = f" (names are case-sensitive: did you mean {same[0]!r}?)"
+    return (
+        f"unknown meter {name!r}{hint}; valid meters: {', '.join(valid)}, "
+        "or a name that a plugin's pytest_greenbudget_make_meter answers"
+    )

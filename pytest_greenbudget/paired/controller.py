@@ -278,11 +278,12 @@ def _missing(nodeid: str, label: str) -> TestEntry:
 
 def _notes(run: PairedRun, paired: Paired) -> list[str]:
     seconds = run.round_seconds
-    total = sum(seconds)
+    total, rounds = sum(seconds), max(len(seconds), 1)
     notes = [
         f"measured side by side with {paired.label} in this job: "
         f"{count(len(paired.entries), 'test')}, {count(len(seconds), 'round')} of fresh "
-        f"head and base processes, {total:.1f} s ({total / max(len(seconds), 1):.1f} s per round)"
+        f"head and base processes, {total:.1f} s ({total / rounds:.1f} s per round, "
+        f"{sum(run.startup_seconds) / rounds:.2f} s of it starting and collecting)"
     ]
     paired.problems = [f"base side ({paired.label}): {error}" for error in run.base_errors]
     return notes + paired.problems

@@ -10,8 +10,9 @@ from dataclasses import replace
 import pytest
 
 from ..invocation import write_line
-from ..session import Run, Settings
+from ..session import Run
 from ..settings.plans import Plan
+from ..settings.resolved import Settings
 from ..units import count
 from .controller import Invocation, Paired, measure_against
 from .stats import DEFAULT_DESIGN, PairedDesign

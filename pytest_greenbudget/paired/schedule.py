@@ -11,6 +11,7 @@ hopeless leaves, and the next round's processes run only the tests still in play
 
 from __future__ import annotations
 
+import json
 import random
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -20,7 +21,7 @@ from typing import Any
 
 from .sequential import Look
 from .stats import DEFAULT_DESIGN, PairedDesign
-from .worker_process import Outcome, Ready, Side, Worker, start_both
+from .worker_process import Outcome, Ready, Side, Worker, WorkerError, start_both
 
 Sample = Mapping[str, Any]  # a serialised probe.RunSample, as a worker sends it
 
@@ -49,6 +50,7 @@ class PairedRun:
     tests: dict[str, TestPairs]
     base_errors: tuple[str, ...] = ()
     round_seconds: list[float] = field(default_factory=list)
+    startup_seconds: list[float] = field(default_factory=list)  # per round: until both ready
 
 
 @dataclass(frozen=True)
@@ -124,11 +126,12 @@ class PairedRunner:
         began = time.monotonic()
         index = len(self.round_seconds)
         logs = [self.logdir / f"round{index + 1}-{s.name}.log" for s in self.sides]
-        workers = start_both(self.sides, logs)
+        workers = start_both(self.sides, logs, self._files(index, tests))
         try:
             readies = [w.ready() for w in workers]
             if self.result is None:
                 self.result = self._first(readies[0], readies[1])
+            self.result.startup_seconds.append(time.monotonic() - began)
             live = self._live()
             order = [t for t in (live if tests is None else tests) if t in live]
             for position, nodeid in enumerate(order):
@@ -141,6 +144,15 @@ class PairedRunner:
                 worker.kill()
         self.result.round_seconds.append(time.monotonic() - began)
         return [t for t in order if t in self._live()]
+
+    def _files(self, index: int, tests: list[str] | None) -> list[Path | None]:
+        """Per side, the test files its worker collects: those of the tests in play. The
+        first round's base collects everything its arguments select, so that tests budgeted
+        only on the base (removed or unbudgeted here) are still found and reported."""
+        listing = self.logdir / f"round{index + 1}-files.json"
+        names = sorted({t.split("::", 1)[0] for t in (self.budgeted if tests is None else tests)})
+        listing.write_text(json.dumps(names), encoding="utf-8")
+        return [listing, None if self.result is None else listing]
 
     def _first(self, head: Ready, base: Ready) -> PairedRun:
         collected = set(base.collected)
@@ -172,6 +184,7 @@ class PairedRunner:
                     readings[side] = outcome.sample
             if measured and len(readings) == 2:
                 head, base = readings[0], readings[1]
+                _same_meters(head, base)
                 pairs.head.append(head)
                 pairs.base.append(base)
                 round_pairs.append((_energy(head), _energy(base)))
@@ -186,6 +199,26 @@ def _problem(outcome: Outcome, side: str) -> str | None:
     verb = "was skipped" if outcome.outcome == "skipped" else "fails"
     detail = f": {outcome.message}" if outcome.message else ""
     return f"{verb} on the {side} side{detail}; not compared"
+
+
+def _same_meters(head: Sample, base: Sample) -> None:
+    """Both sides run the head's settings, but a side's own conftest.py or plugins may answer
+    pytest_greenbudget_make_meter: figures of different meters are not comparable (a plugin
+    meter on the base read an unchanged test as +1560%), so the whole comparison stops, as
+    the unpaired gate refuses a baseline from another meter."""
+    meters = [_meters(head), _meters(base)]
+    if all(meters) and meters[0] != meters[1]:
+        raise WorkerError(
+            f"the sides measured with different meters: {meters[1]!r} on the base side, "
+            f"{meters[0]!r} on the head side (a conftest.py or plugin of one side answers "
+            "pytest_greenbudget_make_meter); their figures are not comparable"
+        )
+
+
+def _meters(sample: Sample) -> str:
+    """'cputime', 'rapl+nvml': the meters behind a sample, as a budget's meter: names them."""
+    names = {str(c.get("meter") or "") for c in sample["reading"]["components"].values()}
+    return "+".join(sorted(names - {""}))
 
 
 def _energy(sample: Sample) -> float:

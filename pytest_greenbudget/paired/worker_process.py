@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import IO, Any
 
 WORKER_OPTION = "--greenbudget-paired-worker"
+FILES_OPTION = "--greenbudget-paired-files"  # a JSON list: collect only these test files
 LAYOUT_PAD = "GREENBUDGET_LAYOUT_PAD"  # a random-length variable: see Worker.__init__
 
 
@@ -58,7 +59,9 @@ class Worker:
     """One live worker process. ``run`` blocks until the worker answers, so a worker that is
     not being asked anything is idle, waiting on its pipe."""
 
-    def __init__(self, side: Side, log: Path, hash_seed: str | None = None) -> None:
+    def __init__(
+        self, side: Side, log: Path, hash_seed: str | None = None, files: Path | None = None
+    ) -> None:
         self.side = side
         self.log = log
         self.doing = "starting up"
@@ -70,8 +73,9 @@ class Worker:
         if hash_seed is not None:
             env.setdefault("PYTHONHASHSEED", hash_seed)  # the user's own setting wins
         with open(log, "wb") as out:
+            only = [f"{FILES_OPTION}={files}"] if files else []
             self.proc = subprocess.Popen(
-                [*side.argv, f"{WORKER_OPTION}={cmd_r},{ans_w}"],
+                [*side.argv, *only, f"{WORKER_OPTION}={cmd_r},{ans_w}"],
                 cwd=side.cwd,
                 env=env,
                 stdin=subprocess.DEVNULL,
@@ -166,9 +170,12 @@ def _last_line(log: Path) -> str:
     return f": {text[:200]}" + ("..." if len(text) > 200 else "")
 
 
-def start_both(sides: Sequence[Side], logs: Sequence[Path]) -> list[Worker]:
+def start_both(
+    sides: Sequence[Side], logs: Sequence[Path], files: Sequence[Path | None] = (None, None)
+) -> list[Worker]:
     """Start the round's workers together: their start-up and collection are not measured,
-    so they may overlap, which halves the wait."""
+    so they may overlap, which halves the wait. ``files``: per side, the list of test files
+    it collects (None: all that its arguments select)."""
     workers: list[Worker] = []
     # No CPU pin: a worker pinned to one CPU made joblib/loky (which size their pools from the
     # affinity) run an n_jobs=-1 test in-process, so the gate measured other work than a plain
@@ -178,8 +185,8 @@ def start_both(sides: Sequence[Side], logs: Sequence[Path]) -> list[Worker]:
     # from round to round.
     seed = str(random.randrange(2**32))
     try:
-        for side, log in zip(sides, logs, strict=True):
-            workers.append(Worker(side, log, seed))
+        for side, log, only in zip(sides, logs, files, strict=True):
+            workers.append(Worker(side, log, seed, only))
     except BaseException:
         for worker in workers:
             worker.kill()

@@ -9,8 +9,10 @@ is the one that reports outcomes to the user.
 
 from __future__ import annotations
 
+import functools
 import json
 import random
+from pathlib import Path
 from typing import IO, Any
 
 import pytest
@@ -70,6 +72,28 @@ class PairedWorker:
     def _send(self, **message: Any) -> None:
         self._answers.write(json.dumps(message) + "\n")
         self._answers.flush()
+
+
+@functools.lru_cache(maxsize=4)
+def _wanted(listing: str) -> frozenset[str]:
+    with open(listing, encoding="utf-8") as handle:
+        return frozenset(json.load(handle))
+
+
+def outside(path: Path, rootdir: Path, listing: str) -> bool | None:
+    """True for a file, or a folder, that holds none of the files the controller listed
+    (relative to the rootdir): the worker then neither imports it nor its conftest.py. None
+    (pytest decides) for everything else, and outside the rootdir."""
+    try:
+        rel = path.relative_to(rootdir).as_posix()
+    except ValueError:
+        return None
+    wanted = _wanted(listing)
+    if rel in wanted or rel == ".":
+        return None
+    if path.is_dir():
+        return None if any(w.startswith(rel + "/") for w in wanted) else True
+    return True
 
 
 def layout_padding() -> list[bytes]:

@@ -69,6 +69,7 @@ class BudgetRule:
     spec: BudgetSpec
     match: str | None = None
     marker: str | None = None
+    meter_at: str = ""  # 'greenbudget.yaml:9: budgets[0].meter', for the meter's name check
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,7 @@ class FileConfig:
     rules: tuple[BudgetRule, ...] = ()
     source: str | None = None
     accept: AcceptSettings = field(default_factory=AcceptSettings)
+    meter_at: str = ""  # where defaults.meter is set, e.g. 'greenbudget.yaml:2: defaults.meter'
 
     @classmethod
     def from_raw(cls, raw: RawConfig | None) -> FileConfig:
@@ -89,7 +91,8 @@ class FileConfig:
         if not isinstance(budgets, list):
             raise raw.error(("budgets",), "must be a list of entries, each with match or marker")
         rules = tuple(_read_rule(raw, i, entry) for i, entry in enumerate(budgets))
-        return cls(defaults, rules, str(raw.path), AcceptSettings.from_raw(raw))
+        meter_at = raw.where(("defaults", "meter")) if "meter" in defaults else ""
+        return cls(defaults, rules, str(raw.path), AcceptSettings.from_raw(raw), meter_at)
 
 
 @dataclass(frozen=True)
@@ -147,7 +150,7 @@ def _read_rule(raw: RawConfig, index: int, entry: object) -> BudgetRule:
     spec = BudgetSpec(source=line, **_spec_fields(values))
     _check_per(spec, lambda msg: raw.error((*key, "per"), msg))
     _check_meter(spec, lambda msg: raw.error((*key, "meter"), msg))
-    return BudgetRule(spec, **{selector: entry[selector]})
+    return BudgetRule(spec, meter_at=raw.where((*key, "meter")), **{selector: entry[selector]})
 
 
 def _spec_fields(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -166,11 +169,14 @@ def _check_meter(spec: BudgetSpec, error: Callable[[str], Exception]) -> None:
         return
     if not spec.has_budget:
         raise error("'meter' says which meter a budget was set with; give energy or carbon too")
-    if "auto" in spec.meter.split("+") or "" in spec.meter.split("+"):
+    parts = spec.meter.split("+")
+    if "auto" in parts or "" in parts:
         raise error(
             f"meter {spec.meter!r} does not say which meter produced the figures; name it "
             "as the report's components do: cputime, rapl, nvml, codecarbon, or e.g. rapl+nvml"
         )
+    if len(set(parts)) < len(parts):
+        raise error(f"meter {spec.meter!r} names a meter twice; name each once, e.g. rapl+nvml")
 
 
 def _convert(raw: RawConfig, key: KeyPath, name: str, value: object) -> Any:

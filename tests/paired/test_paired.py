@@ -117,6 +117,25 @@ def test_new_and_missing_tests(repo: pytest.Pytester) -> None:
     assert tests["test_energy.py::test_changing"]["verdict"] == "unchanged"
 
 
+def test_workers_import_only_the_budgeted_files(repo: pytest.Pytester) -> None:
+    # An unbudgeted file (and its folder's conftest) is imported by the controller and by the
+    # first round's base, which looks for tests budgeted only there; no other worker pays it.
+    other = "import os\nopen({log!r}, 'a').write(os.getcwd() + '\\n')\ndef test_x():\n    pass\n"
+    log = repo.path.parent / "imports.log"
+    repo.mkpydir("unrelated")
+    repo.path.joinpath("unrelated", "test_other.py").write_text(other.format(log=str(log)))
+    repo.path.joinpath("unrelated", "conftest.py").write_text(other.format(log=str(log)))
+    commit(repo, "an unbudgeted folder")
+    repo.path.joinpath("test_gone.py").write_text(TEST.format(joules=1.0, extra=""))
+    commit(repo, "a budgeted file the head then deletes")
+    repo.path.joinpath("test_gone.py").unlink()
+    run(repo, "--greenbudget-against=HEAD").assert_outcomes(passed=3)
+    places = log.read_text().splitlines()
+    assert places.count(str(repo.path)) == 2  # the controller: conftest and test file
+    assert len(places) == 4  # and the first round's base, in its worktree
+    assert report(repo)["test_gone.py::test_steady"]["verdict"] == "missing"
+
+
 def test_a_test_failing_on_base_only_is_not_compared(repo: pytest.Pytester) -> None:
     repo.makepyfile(test_energy=TEST.format(joules=3.0, extra="assert False, 'broken on base'"))
     commit(repo, "broken")

@@ -89,3 +89,42 @@ def test_rounds_are_capped_like_pairs_and_repeats(gb: pytest.Pytester, rounds: s
     result = gb.runpytest(f"--greenbudget-against-rounds={rounds}")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--greenbudget-against-rounds*2 <= N <= MAX <= 100*"])
+
+
+# --- item 2: sides measured by different meters are never compared ---------------------------
+
+PLUG_CONFTEST = """
+import fakemeter
+from pytest_greenbudget.meters.base import ComponentReading, Reading
+
+
+class PlugMeter(fakemeter.FakeMeter):
+    name = "plug"
+
+    def stop(self, token):
+        reading = super().stop(token)
+        energy = reading.energy_j / 10  # another instrument: another scale
+        return Reading({"cpu": ComponentReading(energy, "measured", "plug")}, reading.wall_s, reading.cpu_s)
+
+
+def pytest_greenbudget_make_meter(config, name):
+    return PlugMeter() if name == "auto" else None
+"""
+
+
+def test_sides_measured_by_different_meters_are_not_compared(repo: pytest.Pytester) -> None:
+    """A meter plugin in the base's conftest against the head's: its figures are not the
+    head's, and an unchanged test read "regressed +900%" and failed."""
+    (repo.path / "conftest.py").write_text(PLUG_CONFTEST)
+    commit(repo)
+    repo.makeconftest("pytest_plugins = ['fakemeter']\n")  # the head: the fake meter
+    result = run(repo, "--greenbudget-against=main")
+    result.assert_outcomes(passed=2)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED  # a gate that could not run fails
+    result.stdout.fnmatch_lines(
+        ["greenbudget: no paired comparison: the sides measured with different meters: "
+         "'plug' on the base side, 'fake' on the head side*not comparable*"]
+    )  # fmt: skip
+    assert "regressed" not in result.stdout.str()
+    for entry in report(repo).values():
+        assert entry["baseline"] is None and entry["samples_j"]  # measured here, unpaired

@@ -199,7 +199,7 @@ def test_rounds_run_only_the_tests_still_in_play(
     }
     started: list[list[FakeWorker]] = []
 
-    def start_both(sides: object, logs: object) -> list[FakeWorker]:
+    def start_both(sides: object, logs: object, files: object) -> list[FakeWorker]:
         started.append([FakeWorker(s, len(started) + 1, energy) for s in (0, 1)])
         return started[-1]
 

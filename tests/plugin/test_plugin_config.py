@@ -273,6 +273,6 @@ def test_unknown_meter_names_the_valid_ones(gb: pytest.Pytester) -> None:
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(
         [
-            "ERROR: greenbudget: meter 'smartplug': unknown meter 'smartplug'; valid meters: *cputime*"
+            "ERROR: greenbudget: --greenbudget-meter: meter 'smartplug': unknown meter 'smartplug'; valid meters: *cputime*"
         ]
     )
