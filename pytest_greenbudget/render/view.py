@@ -19,6 +19,7 @@ from .wording import (
     FLAGGED,
     budget_share,
     budget_use,
+    counted,
     gate_rule,
     incomplete_banner,
     runs_of,
@@ -96,7 +97,7 @@ def build_view(
     """The view of a report whose entries already carry verdicts (see compare.py)."""
     tests = sorted(report.tests, key=_sort_key)
     rows = tuple(_row(t) for t in tests)
-    counts = Counter(_counted(t) for t in report.tests)
+    counts = Counter(counted(t) for t in report.tests)
     return View(
         headline=headline(report.tests, counts),
         flagged=tuple(r for r in rows if r.verdict in FLAGGED and r.status != "accepted"),
@@ -111,13 +112,8 @@ def build_view(
     )
 
 
-def _counted(test: TestEntry) -> str:
-    """The key a test counts under: an accepted regression is not one that needs action."""
-    return "accepted" if test.verdict == "regressed" and test.accepted else test.verdict or ""
-
-
 def _sort_key(test: TestEntry) -> tuple[int, float, str]:
-    key = _counted(test)
+    key = counted(test)
     rank = ORDER.index(key) if key in ORDER else len(ORDER)
     if test.verdict == "regressed" and test.baseline is not None:
         return rank, -test.baseline.ratio, test.nodeid
