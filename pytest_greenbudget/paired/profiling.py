@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..gate.profile_diff import Profile, profile_diff
 from ..report.model import TestEntry
+from .wire import Profiled
 from .worker_process import Side, WorkerError, start_both
 
 if TYPE_CHECKING:
@@ -37,7 +38,7 @@ HARNESS_BUILTINS = ("<built-in method gc.collect>",)
 WORTH = ("regressed", "improved")
 
 
-def profiled_run(item: pytest.Item, nextitem: pytest.Item | None) -> dict[str, Any]:
+def profiled_run(item: pytest.Item, nextitem: pytest.Item | None) -> Profiled:
     """The worker's answer to a ``profile`` command: the outcome and each function's own time."""
     from ..measure.protocol import run_once
 
@@ -50,20 +51,20 @@ def profiled_run(item: pytest.Item, nextitem: pytest.Item | None) -> dict[str, A
     root = str(item.config.rootpath) + os.sep
     rows = [row for entry in profiler.getstats() if (row := _row(entry, root)) is not None]
     outcome = "passed" if result.passed else result.outcome
-    return {"type": "profile", "outcome": outcome, "rows": rows}
+    return Profiled(outcome, tuple(rows))
 
 
-def _row(entry: Any, root: str) -> list[Any] | None:
+def _row(entry: Any, root: str) -> tuple[str, int, str, float] | None:
     """[file, line, function, own seconds] of one profiled function; None for the harness's.
     The qualified name, so a generator expression is named with the function it is in."""
     code, own = entry.code, entry.inlinetime
     if isinstance(code, str):  # a built-in: '<built-in method builtins.sum>'
-        return ["~", 0, code, own] if own > 0 and code not in HARNESS_BUILTINS else None
+        return ("~", 0, code, own) if own > 0 and code not in HARNESS_BUILTINS else None
     file = code.co_filename
     if own <= 0 or any(part in file for part in HARNESS):
         return None
     name = getattr(code, "co_qualname", code.co_name).replace(".<locals>", "")
-    return [_file(file, root), code.co_firstlineno, name, own]
+    return (_file(file, root), code.co_firstlineno, name, own)
 
 
 def _file(file: str, root: str) -> str:
@@ -109,9 +110,9 @@ def _passes(
             following = wanted[i + 1] if i + 1 < len(wanted) else None
             began = time.monotonic()
             answers = [w.profile(nodeid, following) for w in workers]
-            if all(a.get("outcome") == "passed" for a in answers):
+            if all(a.outcome == "passed" for a in answers):
                 seconds = time.monotonic() - began
-                found[nodeid] = (answers[0]["rows"], answers[1]["rows"], seconds)
+                found[nodeid] = (list(answers[0].rows), list(answers[1].rows), seconds)
         for worker in workers:
             worker.quit()
     finally:

@@ -11,7 +11,8 @@ import pytest
 
 from pytest_greenbudget.measure.probe import RunSample
 from pytest_greenbudget.meters.base import ComponentReading, Reading
-from pytest_greenbudget.paired.controller import sample_from_dict, sample_to_dict, worker_args
+from pytest_greenbudget.paired.controller import worker_args
+from pytest_greenbudget.paired.wire import sample_from_dict, sample_to_dict
 from pytest_greenbudget.paired.worker_process import Side, Worker, start_both
 from pytest_greenbudget.paired.worker_session import layout_padding
 from pytest_greenbudget.paired.worktree import (
