@@ -84,6 +84,6 @@ def test_the_function_the_cost_moved_into_comes_out_on_top(repo: pytest.Pytester
     assert diff["cost_s"] > 0
     assert tests["test_energy.py::test_steady"]["profile_diff"] is None  # unchanged: not profiled
     result.stdout.fnmatch_lines(
-        ["*where the energy went*", "*expensive_new_step*test_energy.py:7*"]
+        ["*where the energy went*", "*expensive_new_step*test_energy.py:9*"]
     )
     result.stdout.fnmatch_lines(["*profiled 1 changed test(s) once per side*not measured*"])
