@@ -101,6 +101,8 @@ class CompositeMeter:
         self.name = name
         self._meters = tuple(meters)
         self._description = description
+        # The CPU-time model's process tree, when it is a part: probe.py tracks leftovers on it.
+        self.processes = next((m.processes for m in meters if hasattr(m, "processes")), None)
         # A CI VM has one part (the CPU-time model): hand its own methods through.
         solo = len(self._meters) == 1
         self._start = self._meters[0].start if solo else self._start_all

@@ -188,7 +188,10 @@ def _gpu_energy(gpu: Gpu, window: TickWindow, start: Sample, end: Sample) -> Com
 
 def _choice(gpu: Gpu) -> ComponentChoice:
     if gpu.has_counter:
-        how = "NVML total-energy counter, windows aligned to its ticks"
+        how = (
+            "NVML total-energy counter, windows aligned to its ticks; device-wide: every "
+            "process using the GPU is in the figure (DataLoader workers, other jobs)"
+        )
         return ComponentChoice("nvml", "measured", f"{gpu.name} ({gpu.uuid}): {how}")
     how = "no total-energy counter (pre-Volta?): power x time fallback, power at the edges"
     return ComponentChoice("nvml", "estimated", f"{gpu.name} ({gpu.uuid}): {how}")

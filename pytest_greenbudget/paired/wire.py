@@ -184,7 +184,10 @@ def _component(raw: object) -> ComponentReading:
     if provenance not in PROVENANCES:
         raise WireError(f"unknown provenance {_short(provenance)}")
     note = _optional_str(raw, "note")
-    return ComponentReading(_figure(raw, "energy_j"), provenance, _str(raw, "meter"), note)
+    count = raw.get("processes")  # the CPU-time model's; absent from other meters and old sides
+    processes = count if type(count) is int and count >= 0 else None
+    energy = _figure(raw, "energy_j")
+    return ComponentReading(energy, provenance, _str(raw, "meter"), note, processes)
 
 
 # --- checks -----------------------------------------------------------------------------------

@@ -263,7 +263,7 @@ def start_both(
     workers: list[Worker] = []
     # No CPU pin: a worker pinned to one CPU made joblib/loky (which size their pools from the
     # affinity) run an n_jobs=-1 test in-process, so the gate measured other work than a plain
-    # run did (docs/meters.md, "Same conditions with and without the gate").
+    # run did (docs/regressions.md, "The conditions the gate sets").
     # One hash seed per round, the same on both sides: dict and set order (which node a graph
     # algorithm visits first) then moves both sides alike within a round, and still varies
     # from round to round.

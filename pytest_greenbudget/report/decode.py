@@ -40,6 +40,7 @@ from .model import (
     Component,
     ComponentMeter,
     Environment,
+    Impact,
     ProfileDiff,
     ProfileLine,
     Report,
@@ -112,6 +113,7 @@ def decode_report(data: object, where: str) -> Report:
         schema_version=version,
         incomplete=opt(top, "incomplete", where, flag, False),
         incomplete_reason=opt(top, "incomplete_reason", where, string, None),
+        impact=_impact(top.get("impact"), f"{where}: impact"),
     )
 
 
@@ -121,6 +123,20 @@ def decode_entry(data: object, where: str) -> TestEntry:
 
 
 # --- the sections ----------------------------------------------------------------------------
+
+
+def _impact(value: object, where: str) -> Impact | None:
+    if value is None:
+        return None
+    data = obj(value, where)
+    return Impact(
+        ref=need(data, "ref", where, string),
+        commit=need(data, "commit", where, string),
+        considered=opt(data, "considered", where, strings, ()),
+        ignored=opt(data, "ignored", where, strings, ()),
+        unaffected=opt(data, "unaffected", where, count, 0),
+        every_test=opt(data, "every_test", where, string, None),
+    )
 
 
 def _environment(env: Mapping[str, Any], where: str) -> Environment:
@@ -239,6 +255,7 @@ def _component(value: object, where: str) -> Component:
         provenance=need(c, "provenance", where, string),
         meter=need(c, "meter", where, string),
         note=opt(c, "note", where, string, None),
+        processes=opt(c, "processes", where, count, None),  # from 1.5
     )
 
 

@@ -15,8 +15,10 @@ from typing import Any
 # (tests[].threads, environment.threads), tests[].notes, budget.meter; 1.4:
 # tests[].noise_source and tests[].runs_j (a baseline's history of runs); 1.5: tests[].accepted
 # and tests[].accepted_reason (an acknowledged regression keeps its verdict), tests[].runs_from
-# (when and at which commit each run of a history was made), tests[].profile_diff (where a paired
-# regression's or improvement's cost moved, from one profiled pass per side)
+# (when and at which commit each run of a history was made),
+# tests[].components.*.processes (the processes the CPU-time model counted), the verdict
+# "unaffected" and the report's "impact" (the changed files a paired run decided on),
+# tests[].profile_diff (where a paired regression's or improvement's cost moved)
 SCHEMA_VERSION = "1.5"
 VERDICTS = (
     "ok",
@@ -27,6 +29,7 @@ VERDICTS = (
     "inconclusive",
     "new",
     "missing",
+    "unaffected",
 )
 
 
@@ -44,6 +47,7 @@ class Component:
     provenance: str  # "measured" | "estimated"
     meter: str
     note: str | None = None
+    processes: int | None = None  # processes counted (the CPU-time model); None: machine-wide
 
 
 @dataclass(frozen=True)
@@ -195,6 +199,18 @@ class CarbonSettings:
 
 
 @dataclass(frozen=True)
+class Impact:
+    """--greenbudget-against: the changes the paired run decided which tests to pair on."""
+
+    ref: str
+    commit: str
+    considered: tuple[str, ...] = ()  # changed since REF (untracked files included)
+    ignored: tuple[str, ...] = ()  # changed, but matched by the config's paired.ignore
+    unaffected: int = 0  # tests no considered change reached: not paired, not measured
+    every_test: str | None = None  # why every test was paired, when one reason covers all
+
+
+@dataclass(frozen=True)
 class Report:
     created_utc: str
     environment: Environment
@@ -203,6 +219,7 @@ class Report:
     schema_version: str = SCHEMA_VERSION
     incomplete: bool = False  # interrupted, collection errors, --co: not a full baseline
     incomplete_reason: str | None = None
+    impact: Impact | None = None  # paired runs only
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-shaped data (lists, not tuples), as read back from the file or sent by xdist."""
