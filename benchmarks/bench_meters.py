@@ -2,9 +2,11 @@
 
     python benchmarks/bench_meters.py [--quick]
 
-Meters: cputime (the CPU-time model), rapl on a temporary powercap tree (two packages and a
-dram zone, the files a two-socket server has), rapl with CPU-time attribution, auto as it
-resolves on this machine, and codecarbon (its tracker's one-off start timed apart). Rounds of
+Meters: cputime (the CPU-time model) with no other process, and with a tree of 8 idle pool
+workers (its /proc reader, and psutil's, which scans every process on the machine), rapl on
+a temporary powercap tree (two packages and a dram zone, the files a two-socket server has),
+rapl with CPU-time attribution, auto as it resolves on this machine, and codecarbon (its
+tracker's one-off start timed apart). Rounds of
 back-to-back pairs are interleaved across meters so that load from elsewhere falls on all of
 them alike; the table gives the median and the best round per pair and the ratio of medians
 to cputime. The pair is the whole cost a test window pays; the body of the window is empty.
@@ -12,6 +14,7 @@ to cputime. The pair is the whole cost a test window pays; the body of the windo
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import platform
 import statistics
@@ -25,6 +28,7 @@ from pathlib import Path
 from pytest_greenbudget.meters import MeterOptions, MeterUnavailable, make_builtin
 from pytest_greenbudget.meters.base import Meter
 from pytest_greenbudget.meters.cputime import CpuInfo, CpuTimeMeter, cpu_count
+from pytest_greenbudget.meters.processes import ProcessTree, read_psutil
 from pytest_greenbudget.meters.rapl import make_rapl
 
 ROUNDS = 7
@@ -125,22 +129,44 @@ def table(results: list[Result]) -> list[str]:
     return lines
 
 
+def psutil_cputime() -> Meter:
+    return CpuTimeMeter(processes=ProcessTree(read_psutil))
+
+
+def idle(queue: multiprocessing.Queue[None]) -> None:
+    queue.get()
+
+
 def main() -> int:
     scale = 10 if "--quick" in sys.argv else 1
     print(machine())
     print(f"rounds:  {ROUNDS} per meter, median and best round shown\n")
+    cputime = [("cputime", CpuTimeMeter, 20_000 // scale)]
+    queue: multiprocessing.Queue[None] = multiprocessing.Queue()
+    workers = [multiprocessing.Process(target=idle, args=(queue,)) for _ in range(8)]
+    # Without other processes first, then every meter with the 8 workers alive.
+    plain = bench(cputime)
+    print("no other process:")
+    print("\n".join(table([o for o in plain if isinstance(o, Result)])), flush=True)
+    for worker in workers:
+        worker.start()
     with tempfile.TemporaryDirectory() as tmp:
         root = powercap_tree(Path(tmp))
         plans: list[tuple[str, Callable[[], Meter], int]] = [
-            ("cputime", CpuTimeMeter, 20_000 // scale),
+            ("cputime", CpuTimeMeter, 1_000 // scale),
+            ("cputime, psutil tree", lambda: psutil_cputime(), 50 // scale),
             ("rapl (3 zones)", lambda: make_rapl(root), 20_000 // scale),
             ("rapl, attributed", lambda: make_rapl(root, attribute=True), 20_000 // scale),
-            ("auto (this machine)", lambda: make_builtin("auto", MeterOptions()), 20_000 // scale),
+            ("auto (this machine)", lambda: make_builtin("auto", MeterOptions()), 1_000 // scale),
             ("codecarbon", lambda: make_builtin("codecarbon"), 300 // scale),
         ]
         print(codecarbon_first_start())
         outcomes = bench(plans)
-    print()
+    for _ in workers:
+        queue.put(None)
+    for worker in workers:
+        worker.join()
+    print(f"\nwith a tree of {len(workers)} idle worker processes:")
     results = [o for o in outcomes if isinstance(o, Result)]
     print("\n".join(table(results)))
     for skipped in (o for o in outcomes if isinstance(o, str)):

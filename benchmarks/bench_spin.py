@@ -1,5 +1,5 @@
 """The spin signature: CPU/wall ratio and spread of test-like bodies, with and without a
-thread limit. The thresholds in pytest_greenbudget/threads.py come from this script.
+thread limit. The thresholds in pytest_greenbudget/measure/threads.py come from this script.
 
     python benchmarks/bench_spin.py [--sessions 3] [--runs 5] [--load]
 

@@ -17,6 +17,7 @@ from _pytest._code.code import ExceptionRepr
 from .measure.isolation import replay
 from .measure.probe import RunSample
 from .measure.protocol import RunResult, finish, outcome_of, run_once
+from .meters.processes import processes_of
 from .units import format_energy
 
 if TYPE_CHECKING:
@@ -142,12 +143,25 @@ def run_budgeted(item: pytest.Item, nextitem: pytest.Item | None, run: Run) -> N
     if entry is not None and run.fails(entry):
         fail_call(item, reports, entry.message or entry.verdict or "")
     # Settled before logging: under xdist the entry travels with the logged teardown report.
-    run.settle(item.nodeid, repeated.settled_outcome(reports), earlier + repeated.notes())
+    notes = earlier + repeated.notes() + _left_running(run)
+    run.settle(item.nodeid, repeated.settled_outcome(reports), notes)
     for report in reports:
         ihook.pytest_runtest_logreport(report=report)
     if attempts > 1:
         item.execution_count = attempt  # type: ignore[attr-defined]  # for --fail-on-flaky
     ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
+
+
+def _left_running(run: Run) -> list[str]:
+    """Processes the test's calls started that outlive it (a daemon, a server): named on this
+    test, and from now on not billed to the tests that follow."""
+    tree = processes_of(run.meter)
+    left = tree.settle() if tree else ()
+    if not left:
+        return []
+    return [
+        f"processes still running after the test: {', '.join(left)} (not billed to later tests)"
+    ]
 
 
 def measure(nodeid: str, run: Run, repeated: Repeated) -> TestEntry | None:

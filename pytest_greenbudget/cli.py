@@ -17,7 +17,7 @@ from types import ModuleType
 
 from .commands.common import CommandError
 
-COMMANDS = ("compare", "merge", "render", "comment", "doctor", "noise")
+COMMANDS = ("compare", "merge", "render", "comment", "doctor", "noise", "suggest")
 
 
 def _module(name: str) -> ModuleType | None:

@@ -13,7 +13,9 @@ import pytest
 from .report.io import NotRegularFile, resolve_target, same_target
 
 PREFIX = "--greenbudget-"
-SWITCHES = ("--greenbudget-gate-incomparable", "--greenbudget-disable")  # take no value
+SWITCHES = (  # take no value
+    "--greenbudget-gate-incomparable", "--greenbudget-disable", "--greenbudget-report-only",
+)  # fmt: skip
 
 
 def path_problem(config: pytest.Config) -> str | None:

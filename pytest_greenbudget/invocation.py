@@ -4,6 +4,7 @@ terminal: small helpers kept out of plugin.py so that it holds hooks only."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import pytest
@@ -82,6 +83,9 @@ def plan_items(run: Run, items: Sequence[pytest.Item], check_meter: MeterCheck) 
             spec = marker_spec(args, kwargs, where(item), item.nodeid) if marks else None
         except ValueError as exc:
             raise pytest.UsageError(f"greenbudget: {exc}") from None
+        if spec is None and uses_probe(item):  # as @pytest.mark.greenbudget(): no budget
+            spec = replace(marker_spec((), {}, where(item), item.nodeid),
+                           source=f"greenbudget fixture at {where(item)}")  # fmt: skip
         if spec is not None:
             check_meter(spec.meter, f"{where(item)}: {item.nodeid}: greenbudget marker 'meter'")
         run.plan(item.nodeid, spec, marker_test(item))
@@ -118,6 +122,13 @@ def meter_check(config: pytest.Config, ours: object, run: Run) -> MeterCheck:
     return check
 
 
+def uses_probe(item: pytest.Item) -> bool:
+    """A test that asks for the ``greenbudget`` fixture wants its windows and units measured:
+    it is measured and reported (without a budget unless an entry gives one), never left out
+    in silence."""
+    return "greenbudget" in getattr(item, "fixturenames", ())
+
+
 def take_worker_entry(run: Run, data: object, nodeid: str) -> None:
     """An xdist worker's entry, sent with its test's teardown report, into the controller's run."""
     from .report.decode import decode_entry
@@ -139,3 +150,10 @@ def take_worker_report(run: Run, data: object, name: str) -> None:
         run.add_worker_entries(decode_report(data, f"worker {name}").tests)
     except ReportError as exc:
         run.notes.append(f"measurements from worker {name} were unreadable: {exc}")
+
+
+def narrowed(config: pytest.Config) -> bool:
+    """The command line named files or test ids (``pytest tests/test_train.py``), not only
+    folders: entries for the other files are expected to select nothing."""
+    here = config.invocation_params.dir
+    return any("::" in arg or (here / arg).is_file() for arg in config.args)

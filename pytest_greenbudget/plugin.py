@@ -49,12 +49,6 @@ def pytest_configure(config: pytest.Config) -> None:
     from .startup import check_command_line, settings_wanted
 
     check_command_line(config)
-    if config.getoption("greenbudget_against") and not config.getoption(
-        "greenbudget_paired_worker"
-    ):
-        from .paired.phase import check_usage
-
-        check_usage(config)
     plugin = GreenBudgetPlugin(config)
     if settings_wanted(config):  # else nothing is read or built until a test is marked
         plugin.load_settings()
@@ -121,17 +115,21 @@ class GreenBudgetPlugin:
         return make_builtin(name, self.settings.meter_options(parallel))
 
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
-        marked = any(item.get_closest_marker("greenbudget") for item in items)
+        marked = any(  # a marker, or the fixture: measured, without a budget unless one applies
+            item.get_closest_marker("greenbudget")
+            or "greenbudget" in getattr(item, "fixturenames", ())
+            for item in items
+        )
         if not marked and self._settings is None:
             return  # nothing marked, no config, no flag: nothing to measure, nothing built
         if not marked and not self.settings.file.rules and not self._outputs():
             return
-        from .invocation import meter_check, plan_items
+        from .invocation import meter_check, narrowed, plan_items
 
         run = self.ensure_run()
         plan_items(run, items, meter_check(self.config, self, run))
         if not self.is_worker:  # an xdist controller hears of its workers' collection below
-            self._warn(run.unused_entries())
+            self._warn(run.unused_entries(narrowed=narrowed(self.config)))
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
@@ -143,7 +141,9 @@ class GreenBudgetPlugin:
         if no_entries or self.checked_collection or deselecting:
             return
         self.checked_collection = True
-        self._warn(self.ensure_run().unused_entries(ids))
+        from .invocation import narrowed
+
+        self._warn(self.ensure_run().unused_entries(ids, narrowed(self.config)))
 
     def _warn(self, lines: list[str]) -> None:
         for line in lines:
@@ -170,19 +170,15 @@ class GreenBudgetPlugin:
             self.worker.serve(session)
             return True
         ref = self.config.getoption("greenbudget_against")
-        if ref and self.run and self.run.plans:
-            from .invocation import stops_early
-
-            if not stops_early(session):
-                self._measure_against(session, ref)
+        if ref is not None:
+            self._measure_against(session, ref)
         return None
 
     def _measure_against(self, session: pytest.Session, ref: str) -> None:
         from .paired.phase import measure
 
-        assert self.run is not None
         try:
-            self.paired, self.paired_error = measure(session, ref, self.run, self.settings)
+            self.paired, self.paired_error = measure(session, ref, self.run)
         except KeyboardInterrupt:
             self.interrupted = "interrupted while measuring base and head side by side"
             raise
@@ -288,7 +284,8 @@ class GreenBudgetPlugin:
             return
         from .finish import incomplete_reason, write_outputs
 
-        if self.paired_error and session.exitstatus == 0:
+        report_only = self.settings.options.report_only  # never fails the build
+        if self.paired_error and session.exitstatus == 0 and not report_only:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED  # a gate that could not run
         why = incomplete_reason(session, exitstatus, self.collection_errors, self.interrupted)
         report = self.final = self._report(why)

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import replace
 
-from .gate import budget as judge
+from .gate import budget
 from .gate.accept import Acceptance, blocking
 from .gate.compare import (
     INCOMPARABLE,
@@ -32,6 +32,7 @@ from .settings.plans import (
     Plan,
     glob_match,
     make_plan,
+    own_files_collected,
 )
 from .settings.resolved import Settings
 
@@ -98,22 +99,26 @@ class Run:
                 chosen = chosen or rule.spec
         return chosen
 
-    def unused_entries(self, nodeids: Sequence[str] | None = None) -> list[str]:
-        """One line per config entry that selects none of the collected tests. ``nodeids``:
-        an xdist controller's collected ids, where markers are unknown (glob entries only)."""
+    def unused_entries(
+        self, nodeids: Sequence[str] | None = None, narrowed: bool = False
+    ) -> list[str]:
+        """One line per config entry that selects none of the collected tests, when its own
+        files were collected. ``nodeids``: an xdist controller's collected ids, where markers
+        are unknown (glob entries only); ``narrowed``: the command line named files or ids."""
         rules = self.settings.file.rules
         if nodeids is not None:
             used = {i for i, r in enumerate(rules) if r.match is None}
             used |= {i for i, r in enumerate(rules) for n in nodeids if _selects(r, n, _no)}
         else:
             used, nodeids = self.selecting, self.seen
+        files = {n.split("::", 1)[0] for n in nodeids}
         example = f"; collected ids look like {nodeids[0]!r}" if nodeids else ""
         return [
             f"greenbudget: the budget entry at {rule.spec.source} "
             f"({'match' if rule.match else 'marker'}: {rule.match or rule.marker!r}) "
             f"selects none of the collected tests{example}"
             for i, rule in enumerate(rules)
-            if i not in used
+            if i not in used and own_files_collected(rule, files, narrowed)
         ]
 
     def thread_limit(self, nodeid: str) -> AbstractContextManager[None]:
@@ -129,7 +134,7 @@ class Run:
 
     def judge(self, nodeid: str, samples: list[RunSample]) -> TestEntry:
         """One measurement's entry: judged against the budget, then the baseline."""
-        entry = judge.build_entry(nodeid, self.plans[nodeid], samples, self.settings.carbon)
+        entry = budget.build_entry(nodeid, self.plans[nodeid], samples, self.settings.carbon)
         return self._against_baseline(entry)
 
     def needs_confirming(self, entry: TestEntry) -> bool:
@@ -146,6 +151,8 @@ class Run:
         return entry
 
     def fails(self, entry: TestEntry) -> bool:
+        if self.settings.options.report_only:  # adopting budgets: verdicts shown, never failed
+            return False
         if entry.verdict == "over-budget":
             return True
         per_test = entry.baseline is None or entry.baseline.comparable  # e.g. thread limits
@@ -188,7 +195,7 @@ class Run:
         self.notes.extend(notes)
 
     def record_unmeasured(self, nodeid: str, outcome: str, reason: str) -> None:
-        self.entries[nodeid] = judge.failed_entry(nodeid, self.plans[nodeid], outcome, reason)
+        self.entries[nodeid] = budget.failed_entry(nodeid, self.plans[nodeid], outcome, reason)
 
     def settle(self, nodeid: str, outcome: str, notes: list[str]) -> None:
         """The outcome pytest reports for the test (xpassed, or an error from a teardown

@@ -4,8 +4,9 @@ when: settings at configure when there is something to read, the meter only when
 be measured. Kept out of plugin.py (hooks only).
 
 An unmarked suite with no config file and no greenbudget flag imports this module, plugin.py,
-hookspecs.py and configfile.py, and nothing else of ours: no session, judge, settings, results
-or meter module, and no meter is built (benchmarks/bench_overhead.py measures what that costs).
+hookspecs.py and settings/configfile.py, and nothing else of ours: no session, budget, plans,
+report or meter module, and no meter is built (benchmarks/bench_overhead.py measures what that
+costs).
 """
 
 from __future__ import annotations
@@ -29,14 +30,20 @@ if TYPE_CHECKING:
 # Flags that ask for settings (and their validation) even when no test is marked.
 FLAGS = (
     "config", "meter", "repeats", "warmup", "tolerance", "session_noise", "region", "report",
-    "html", "baseline", "gate_incomparable", "threads",
+    "html", "baseline", "gate_incomparable", "threads", "report_only",
 )  # fmt: skip
 OUTPUTS = ("report", "html", "baseline")  # written or compared even when nothing is measured
 
 
 def check_command_line(config: pytest.Config) -> None:
     """A value of ours written with a space that moved the rootdir stops the run before it
-    starts, so no test runs under another folder's ini and no report is overwritten."""
+    starts, so no test runs under another folder's ini and no report is overwritten; so do
+    the usage errors of --greenbudget-against."""
+    against = config.getoption("greenbudget_against") is not None
+    if against and not config.getoption("greenbudget_paired_worker"):
+        from .paired.phase import check_usage
+
+        check_usage(config)
     if not any(str(a).startswith("--greenbudget-") for a in config.invocation_params.args):
         return  # nothing of ours on the command line: cmdline.py stays unloaded
     from .cmdline import moved_rootdir
@@ -125,6 +132,11 @@ def start_run(config: pytest.Config, settings: Settings, pending: list[str], war
     meter, env = make_meter(config, settings, xdist_workers(config))
     run = Run(settings, meter, env, lambda: read_acceptance(settings, config.rootpath))
     run.notes.extend(pending)
+    if settings.options.report_only:
+        run.notes.append(
+            "report-only (--greenbudget-report-only): budgets and regressions are judged and "
+            "reported, and never fail a test"
+        )
     if warn:
         for note in env.notes:
             config.issue_config_time_warning(pytest.PytestConfigWarning(note), 3)
@@ -175,6 +187,16 @@ def _rounds(text: str) -> tuple[int, int]:
             "e.g. 2:10"
         )
     return rounds, most
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not (0 < value < 1e9):  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(f"{text!r}: give a number of seconds above 0, e.g. 300")
+    return value
 
 
 def _fds(text: str) -> tuple[int, int]:
@@ -269,6 +291,19 @@ def add_options(parser: pytest.Parser) -> None:
         type=_flag_type("repeats"),
         help="measured pairs per test in each round (default 6)",
     )
+    add(
+        "--greenbudget-against-skip-empty",
+        action="store_true",
+        help="an empty --greenbudget-against (an unset variable) runs without the paired gate, "
+        "with a note, instead of a usage error",
+    )
+    add(
+        "--greenbudget-against-timeout",
+        metavar="SECONDS",
+        type=_seconds,
+        help="the most one run of a test may take on either side before the gate gives up on "
+        "that test (default: 10x the head's slowest run of it, at least 60 s)",
+    )
     add("--greenbudget-paired-worker", type=_fds, help=argparse.SUPPRESS)
     add("--greenbudget-paired-files", help=argparse.SUPPRESS)  # a worker collects only these
     add(
@@ -276,6 +311,12 @@ def add_options(parser: pytest.Parser) -> None:
         action="store_true",
         help="gate on a baseline even when it came from another machine or meter, or ran "
         "with another worker count or thread limit",
+    )
+    add(
+        "--greenbudget-report-only",
+        action="store_true",
+        help="measure, judge and report as usual, but never fail a test for its budget or a "
+        "regression (while a team adopts budgets)",
     )
     add(
         "--greenbudget-disable",

@@ -18,7 +18,7 @@ from importlib import metadata, util
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ..meters.auto import Candidate, Plan, describe_plan, plan
+from ..meters.auto import AutoPlan, Candidate, describe_plan, plan
 from ..meters.cputime import CpuInfo, cpu_count
 from ..meters.rapl import discover, powercap_root
 
@@ -96,14 +96,14 @@ def _is_vm(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool | None:
     return " hypervisor" in flags if flags else None
 
 
-def _auto(chosen: Plan | None) -> dict[str, Any]:
+def _auto(chosen: AutoPlan | None) -> dict[str, Any]:
     if chosen is None:
         return {}
     described = describe_plan("auto", chosen)
     return {name: asdict(choice) for name, choice in described.components.items()}
 
 
-def _components(chosen: Plan | None, guard: _Guard) -> dict[str, list[dict[str, Any]]]:
+def _components(chosen: AutoPlan | None, guard: _Guard) -> dict[str, list[dict[str, Any]]]:
     if chosen is None:
         return {}
     rapl = guard(lambda: _on_vm(chosen.cpu[0]), chosen.cpu[0])
@@ -119,7 +119,7 @@ def _components(chosen: Plan | None, guard: _Guard) -> dict[str, list[dict[str, 
     }
 
 
-def _notes(chosen: Plan | None) -> list[str]:
+def _notes(chosen: AutoPlan | None) -> list[str]:
     # "gpu:N: model" notes list the GPUs for the report; doctor lists them already.
     notes = describe_plan("auto", chosen).notes if chosen else ()
     return [note for note in notes if not note.startswith("gpu:")]

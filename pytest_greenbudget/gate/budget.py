@@ -127,7 +127,7 @@ def build_entry(
     if tie and not problem:
         status, message = "ok", f"{message}; {tie}" if message else tie
     components = {
-        n: Component(c.energy_j, c.provenance, c.meter, c.note)
+        n: Component(c.energy_j, c.provenance, c.meter, c.note, c.processes)
         for n, c in middle.components.items()
     }
     noise, source = session_noise(plan, components, middle.cpu_s, middle.wall_s)

@@ -48,14 +48,14 @@ class Comparison:
         if base is None:
             return cls(head, True, (), gate_incomparable)
         differences = fingerprint_differences(base.environment, head.environment)
-        judge = _Judge(
+        comparer = _Comparer(
             base.by_nodeid(), tolerance, not differences, gate_incomparable, session_noise
         )
-        tests = tuple(judge.entry(t) for t in head.tests) + missing_entries(base, head)
+        tests = tuple(comparer.entry(t) for t in head.tests) + missing_entries(base, head)
         warnings = (
             _fingerprint_warning(differences, gate_incomparable)
             + disjoint_warning(base, head)
-            + tuple(judge.warnings)
+            + tuple(comparer.warnings)
         )
         return cls(head.with_tests(tests), not differences, warnings, gate_incomparable)
 
@@ -145,7 +145,7 @@ def _fingerprint_warning(differences: list[str], gate_incomparable: bool) -> tup
 
 
 @dataclass
-class _Judge:
+class _Comparer:
     """Verdicts for head entries against one baseline; collects what it could not compare.
 
     Mutable on purpose: it lives for one comparison and gathers warnings as it goes.

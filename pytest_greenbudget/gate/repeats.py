@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from .stats import _NORMAL, ALPHA, TRIM, YUEN_FROM, t_isf
+from .stats import ALPHA, NORMAL, TRIM, YUEN_FROM, t_isf
 
 MIN_REPEATS, MAX_REPEATS = 3, 50
 POWER = 0.9
@@ -26,8 +26,8 @@ def _test_shape(n: int) -> tuple[float, float]:
     if g == 0:
         return math.sqrt(2.0 / n), 1.5 * (n - 1)
     h, share = n - 2 * g, g / n
-    z = _NORMAL.inv_cdf(1.0 - share)
-    w = 1.0 - 2.0 * share - 2.0 * z * _NORMAL.pdf(z) + 2.0 * share * z * z
+    z = NORMAL.inv_cdf(1.0 - share)
+    w = 1.0 - 2.0 * share - 2.0 * z * NORMAL.pdf(z) + 2.0 * share * z * z
     return math.sqrt(2.0 * (n - 1) * w / (h * (h - 1))), 2.0 * (h - 1)
 
 
@@ -39,11 +39,11 @@ def _power(n: int, sigma: float, effect: float, gate: float) -> float:
     noncentral t, Abramowitz & Stegun 26.7.10). The two rise together, so the product errs
     low and the advice errs towards more repeats.
     """
-    gate_power = _NORMAL.cdf((effect - gate) / (sigma * math.sqrt(2 * math.pi / (2 * n + 1))))
+    gate_power = NORMAL.cdf((effect - gate) / (sigma * math.sqrt(2 * math.pi / (2 * n + 1))))
     se, df = _test_shape(n)
     crit = t_isf(ALPHA, df)
     shift = effect / (sigma * se) - crit * (1.0 - 1.0 / (4.0 * df))
-    return gate_power * _NORMAL.cdf(shift / math.sqrt(1.0 + crit * crit / (2.0 * df)))
+    return gate_power * NORMAL.cdf(shift / math.sqrt(1.0 + crit * crit / (2.0 * df)))
 
 
 def repeats_needed(cv: float, tolerance: float, change: float | None = None) -> int | None:

@@ -31,7 +31,7 @@ YUEN_FROM = 6  # per side: trimming one sample of each end still leaves four
 TOO_FEW = "too few samples for a significance test"
 NO_SPREAD = "identical samples, no spread for a significance test"
 NON_POSITIVE = "zero-energy samples, no significance test on a log scale"
-_NORMAL = statistics.NormalDist()
+NORMAL = statistics.NormalDist()
 
 
 # --- summaries ------------------------------------------------------------------------------
@@ -183,12 +183,12 @@ def _significance(base: Sequence[float], head: Sequence[float], up: bool, known:
 
 
 def _tail(t: float, df: float) -> float:
-    return _NORMAL.cdf(-t) if math.isinf(df) else t_sf(t, df)
+    return NORMAL.cdf(-t) if math.isinf(df) else t_sf(t, df)
 
 
 def _quantile(p: float, df: float) -> float:
     """The t (or, with infinite degrees of freedom, z) with P(T > t) = p."""
-    return _NORMAL.inv_cdf(1.0 - p) if math.isinf(df) else t_isf(p, df)
+    return NORMAL.inv_cdf(1.0 - p) if math.isinf(df) else t_isf(p, df)
 
 
 def detectable_change(se: float, dof: float, alpha: float = ALPHA, power: float = POWER) -> float:
@@ -204,7 +204,7 @@ def _known_only(base: Sequence[float], head: Sequence[float], up: bool, known: f
     of the difference of mean logs against the known between-session variance."""
     diff = statistics.fmean(map(math.log, head)) - statistics.fmean(map(math.log, base))
     se = math.sqrt(known)
-    return _Test(_NORMAL.cdf(-(diff if up else -diff) / se), "z", se, math.inf)
+    return _Test(NORMAL.cdf(-(diff if up else -diff) / se), "z", se, math.inf)
 
 
 def verdict_for(
@@ -265,7 +265,7 @@ def detect_change(
 def smallest_detectable(session_noise: float, alpha: float = ALPHA) -> float:
     """The rise that the session noise alone lets through as significant half the time: below
     it no number of repeats within one session can tell a change from a slow session."""
-    return math.expm1(_NORMAL.inv_cdf(1.0 - alpha) * math.sqrt(session_variance(session_noise)))
+    return math.expm1(NORMAL.inv_cdf(1.0 - alpha) * math.sqrt(session_variance(session_noise)))
 
 
 def session_noise_from(sessions: Mapping[str, Sequence[float]]) -> tuple[float, int]:

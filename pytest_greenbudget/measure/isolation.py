@@ -5,7 +5,8 @@ pytest and its plugins expect one run per test. Three things leaked from every r
 series: reports logged from inside the call (pytest's ``subtests`` fixture and
 pytest-subtests log each subtest as it ends: four runs printed "8 subtests passed" for 2),
 pytest 9's count of a test's failed subtests (which then failed the test with "contains 4
-failed subtests"), and ``record_property`` values (the JUnit XML held each one four times).
+failed subtests"), and ``record_property`` and ``record_testsuite_property`` values (the JUnit
+XML held each one four times).
 Here each run's are held back and only the deciding run's reach pytest, when budgeted.py logs
 that run. And pytest-timeout times a whole protocol; it gets one timer per run instead, with
 the user's per-test limit (a series of four 2 s runs failed "Timeout (>5.0s)").
@@ -31,6 +32,7 @@ class Held:
 
     reports: list[pytest.TestReport] = field(default_factory=list)
     failed_subtests: int = 0
+    suite_properties: list[tuple[str, str]] = field(default_factory=list)
 
 
 @contextmanager
@@ -43,6 +45,8 @@ def isolated(item: pytest.Item) -> Iterator[Held]:
     item.user_properties = list(first)
     counts, key = _subtest_failures(item)
     before = counts.get(key, 0) if counts is not None else 0
+    suite = _suite_properties(item)
+    known = len(suite)
     with _holding_reports(item.session, held.reports), _timeout(item):
         try:
             yield held
@@ -50,6 +54,8 @@ def isolated(item: pytest.Item) -> Iterator[Held]:
             if counts is not None:
                 held.failed_subtests = counts.get(key, 0) - before
                 counts[key] = before
+            held.suite_properties = suite[known:]
+            del suite[known:]
 
 
 def replay(item: pytest.Item, held: Held) -> None:
@@ -57,6 +63,7 @@ def replay(item: pytest.Item, held: Held) -> None:
     counts, key = _subtest_failures(item)
     if counts is not None and held.failed_subtests:
         counts[key] = counts.get(key, 0) + held.failed_subtests
+    _suite_properties(item).extend(held.suite_properties)
 
 
 def merged(reports: list[pytest.TestReport], held: Held) -> list[pytest.TestReport]:
@@ -109,6 +116,16 @@ def _subtest_failures(item: pytest.Item) -> tuple[dict[Any, int] | None, Any]:
         return None, None
     counts = item.config.stash.get(failed_subtests_key, None)
     return counts, getattr(item, "id", item.nodeid)
+
+
+def _suite_properties(item: pytest.Item) -> list[tuple[str, str]]:
+    """The JUnit XML's suite-level properties (``record_testsuite_property`` appends to them
+    on each call); a throwaway list without --junitxml."""
+    from _pytest.junitxml import xml_key
+
+    xml = item.config.stash.get(xml_key, None)
+    found = getattr(xml, "global_properties", None)
+    return found if isinstance(found, list) else []
 
 
 @contextmanager

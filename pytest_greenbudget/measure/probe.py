@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TypeGuard
 
 from ..meters.base import Meter, Reading
+from ..meters.processes import ProcessTree, Snapshot, processes_of
 from ..report.model import MAX_ENERGY_J, Work
 from .heap import settle
 
@@ -88,6 +89,8 @@ class Probe:
         self._windows: list[Reading] = []
         self._work: Work | None = None
         self._token: object = None
+        self._tree: ProcessTree | None = None
+        self._before: Snapshot | None = None
 
     @contextmanager
     def measure(self) -> Iterator[None]:
@@ -128,15 +131,21 @@ class Probe:
         # test read +7.7% at p=0.001 beside a test whose change allocated more). heap.py
         # collects only what was made since the last run, not the whole heap.
         settle()
+        # Which processes this call starts, measured or not: those still running when the test
+        # is done were left running by it, and are not billed to the tests after it.
+        self._tree = processes_of(self._meter)
+        self._before = self._tree.snapshot() if self._tree else None
         self._token = start(self._meter) if self._active and self._meter else None
 
     def end_run(self) -> RunSample | None:
         """The run's sample: its measure() windows if it opened any, else the whole call;
         None for an unmeasured run."""
-        if not (self._active and self._meter):
+        whole = stop(self._meter, self._token) if self._active and self._meter else None
+        if self._tree is not None and self._before is not None:
+            self._tree.calls(self._before, self._tree.snapshot())
+        if whole is None:
             return None
         self._active = False
-        whole = stop(self._meter, self._token)
         if self._windows:
             return RunSample(Reading.combine(self._windows), self._work, True)
         return RunSample(whole, self._work, False)

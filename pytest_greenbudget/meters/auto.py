@@ -31,7 +31,7 @@ class Candidate:
 
 
 @dataclass(frozen=True)
-class Plan:
+class AutoPlan:
     """The meters ``auto`` runs (GPU first, CPU last), what was tried, and auto's own warnings."""
 
     meters: tuple[Meter, ...]
@@ -46,12 +46,12 @@ def plan(
     nvml: ModuleType | None = None,
     env: Mapping[str, str] | None = None,
     opener: Opener | None = None,
-) -> Plan:
+) -> AutoPlan:
     """Choose per component; ``root``, ``nvml``, ``env`` and ``opener`` are for tests."""
     options = options or MeterOptions()
     cpu_meter, cpu, cpu_notes = _cpu(options, root, opener)
     gpu_meters, gpu = _gpu(nvml, env)
-    return Plan((*gpu_meters, cpu_meter), cpu, gpu, cpu_notes)
+    return AutoPlan((*gpu_meters, cpu_meter), cpu, gpu, cpu_notes)
 
 
 def _cpu(
@@ -101,6 +101,8 @@ class CompositeMeter:
         self.name = name
         self._meters = tuple(meters)
         self._description = description
+        # The CPU-time model's process tree, when it is a part: probe.py tracks leftovers on it.
+        self.processes = next((m.processes for m in meters if hasattr(m, "processes")), None)
         # A CI VM has one part (the CPU-time model): hand its own methods through.
         solo = len(self._meters) == 1
         self._start = self._meters[0].start if solo else self._start_all
@@ -129,7 +131,7 @@ class CompositeMeter:
             meter.close()
 
 
-def describe_plan(name: str, chosen: Plan) -> MeterDescription:
+def describe_plan(name: str, chosen: AutoPlan) -> MeterDescription:
     """Per component the meter used and why the others were not."""
     choices: dict[str, ComponentChoice] = {}
     notes = list(chosen.notes)

@@ -41,6 +41,7 @@ class ComponentReading:
     provenance: Provenance
     meter: str
     note: str | None = None
+    processes: int | None = None  # processes whose CPU time is in the figure, where counted
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,9 @@ class Reading:
             for name, comp in reading.components.items():
                 prev = comps.get(name)
                 total = comp.energy_j + (prev.energy_j if prev else 0.0)
-                comps[name] = ComponentReading(total, comp.provenance, comp.meter, comp.note)
+                seen = max((c.processes for c in (prev, comp) if c and c.processes), default=None)
+                note = comp.note or (prev.note if prev else None)
+                comps[name] = ComponentReading(total, comp.provenance, comp.meter, note, seen)
         wall = sum(r.wall_s for r in readings)
         return cls(comps, wall, sum(r.cpu_s for r in readings))
 

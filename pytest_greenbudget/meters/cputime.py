@@ -5,8 +5,9 @@ while a neighbour runs, which wall-time models count (docs/architecture.md). The
 shared VM's contention: on this project's 2-vCPU CI VM the same 60 ms loop, alone on its core,
 read 41-103 ms of CPU time, one-sided noise that the gates' floors and medians are built for.
 
-Children are counted through RUSAGE_CHILDREN, which only covers children that have been waited
-for: a data-loader worker still alive at the window's end is not in the figure.
+Children that have been waited for are counted through RUSAGE_CHILDREN; every other process
+the test caused (pool workers, data-loader workers, a subprocess left running) through a
+snapshot of the process tree at each edge of the window (processes.py).
 
 Watts per vCPU are the "max watts" coefficients of Cloud Carbon Footprint (derived from
 SPECpower_ssj2008 results, https://github.com/cloud-carbon-footprint/ccf-coefficients, AWS
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import cast
 
 from .base import ComponentChoice, ComponentReading, MeterDescription, Reading
+from .processes import Account, ProcessTree, Snapshot
 
 UNKNOWN_WATTS = 3.5
 
@@ -117,39 +119,78 @@ def watts_for(cpu: CpuInfo) -> tuple[float, str]:
 
 
 def _cpu_seconds() -> float:
+    return sum(_own_and_reaped())
+
+
+def _own_and_reaped() -> tuple[float, float]:
     me = resource.getrusage(resource.RUSAGE_SELF)
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+    return me.ru_utime + me.ru_stime, kids.ru_utime + kids.ru_stime
 
 
 class CpuTimeMeter:
-    """E = W_vCPU x (user + sys CPU seconds of this process and its reaped children)."""
+    """E = W_vCPU x CPU seconds of this process, its reaped children and its descendants."""
 
     name = "cputime"
 
-    def __init__(self, watts_per_vcpu: float | None = None, cpu: CpuInfo | None = None) -> None:
+    def __init__(
+        self,
+        watts_per_vcpu: float | None = None,
+        cpu: CpuInfo | None = None,
+        processes: ProcessTree | None = None,
+    ) -> None:
         cpu = cpu or CpuInfo.from_proc()
         watts, why = watts_for(cpu)
         if watts_per_vcpu is not None:
             watts, why = watts_per_vcpu, f"{watts_per_vcpu} W per busy vCPU, set in the config"
         self.watts = watts
         self.reason = why
+        self.processes = processes or ProcessTree()
 
     def start(self) -> object:
-        return (time.perf_counter(), _cpu_seconds())
+        tree = self.processes.snapshot()  # before the clocks: its own cost stays outside
+        return (time.perf_counter(), _own_and_reaped(), tree)
 
     def stop(self, token: object) -> Reading:
-        wall0, cpu0 = cast("tuple[float, float]", token)
-        cpu = max(_cpu_seconds() - cpu0, 0.0)
-        comp = ComponentReading(cpu * self.watts, "estimated", self.name)
-        return Reading({"cpu": comp}, time.perf_counter() - wall0, cpu)
+        wall0, (own0, reaped0), tree0 = cast("tuple[float, tuple[float, float], Snapshot]", token)
+        own, reaped = _own_and_reaped()
+        wall, reaped = time.perf_counter() - wall0, reaped - reaped0
+        account = self.processes.account(tree0, self.processes.snapshot())
+        mine = max(own - own0 + reaped, 0.0)
+        cpu = max(mine + account.cpu_s, 0.0)
+        # The test process, the descendants that ran, and (as one) the children it waited for.
+        seen = 1 + account.processes + (reaped > 0)
+        comp = ComponentReading(cpu * self.watts, "estimated", self.name, _note(account), seen)
+        return Reading({"cpu": comp}, wall, mine)
 
     def describe(self) -> MeterDescription:
-        choice = ComponentChoice(self.name, "estimated", self.reason)
+        choice = ComponentChoice(self.name, "estimated", f"{self.reason}; {INCLUDES}")
         return MeterDescription(self.name, {"cpu": choice})
 
     def close(self) -> None:
-        pass
+        self.processes.close()
+
+
+INCLUDES = (
+    "counts the CPU time of the test process and of every process it caused "
+    "(pool and data-loader workers, subprocesses) during the window"
+)
+
+
+def _note(account: Account) -> str | None:
+    notes = []
+    if account.unreadable:
+        shown = ", ".join(account.unreadable[:3]) + (", ..." if len(account.unreadable) > 3 else "")
+        notes.append(
+            f"{len(account.unreadable)} descendant process(es) could not be read ({shown}): "
+            "their CPU time is not counted"
+        )
+    if account.not_billed_s > 0:
+        notes.append(
+            f"{account.not_billed_s:.3g} CPU s of {account.not_billed} process(es) that an "
+            "earlier test left running are not counted"
+        )
+    return "; ".join(notes) or None
 
 
 def cpu_count() -> int:

@@ -33,7 +33,7 @@ from .base import (
 )
 from .cputime import _cpu_seconds
 from .nvml_devices import visible_devices
-from .nvml_window import Tick, Window, wait_ticks
+from .nvml_window import Tick, TickWindow, wait_ticks
 
 # (energy mJ or None, power mW or None) for one GPU at one window edge
 Sample = tuple[int | None, int | None]
@@ -115,7 +115,7 @@ class NvmlMeter:
         after = self._ticks(2)  # the tick closing the tail, and the next: the idle rate
         comps = {}
         for i, gpu in enumerate(self.gpus):
-            window = Window(
+            window = TickWindow(
                 begun.ticks[i], begun.wall, wall_end, *_two(after[i]), samples[i][0] or 0
             )
             comps[gpu.label] = _gpu_energy(gpu, window, begun.samples[i], samples[i])
@@ -165,7 +165,7 @@ def _two(ticks: list[Tick]) -> tuple[Tick | None, Tick | None]:
     return (ticks[0] if ticks else None), (ticks[1] if len(ticks) > 1 else None)
 
 
-def _gpu_energy(gpu: Gpu, window: Window, start: Sample, end: Sample) -> ComponentReading:
+def _gpu_energy(gpu: Gpu, window: TickWindow, start: Sample, end: Sample) -> ComponentReading:
     (e0, p0), (e1, p1) = start, end
     wall = window.window_end - window.window_start
     if e0 is not None and e1 is not None and e1 >= e0:
@@ -188,7 +188,10 @@ def _gpu_energy(gpu: Gpu, window: Window, start: Sample, end: Sample) -> Compone
 
 def _choice(gpu: Gpu) -> ComponentChoice:
     if gpu.has_counter:
-        how = "NVML total-energy counter, windows aligned to its ticks"
+        how = (
+            "NVML total-energy counter, windows aligned to its ticks; device-wide: every "
+            "process using the GPU is in the figure (DataLoader workers, other jobs)"
+        )
         return ComponentChoice("nvml", "measured", f"{gpu.name} ({gpu.uuid}): {how}")
     how = "no total-energy counter (pre-Volta?): power x time fallback, power at the edges"
     return ComponentChoice("nvml", "estimated", f"{gpu.name} ({gpu.uuid}): {how}")

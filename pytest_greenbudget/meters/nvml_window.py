@@ -67,7 +67,7 @@ def _waiting(read: Callable[[], int] | None, ticks: list[Tick], count: int) -> b
 
 
 @dataclass(frozen=True)
-class Window:
+class TickWindow:
     """One GPU's share of a window: where it started, and the stop side's ticks."""
 
     start: Tick | None  # None: the counter never ticked before the window (not aligned)

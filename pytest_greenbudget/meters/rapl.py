@@ -207,7 +207,13 @@ class RaplMeter:
         return share, "; ".join(notes) or None
 
     def describe(self) -> MeterDescription:
-        how = "attributed by CPU-time share" if self.attribute else "machine-wide, not attributed"
+        how = (
+            "attributed by CPU-time share (this process's and its reaped children's; live pool "
+            "workers' time is not in the share)"
+            if self.attribute
+            else "machine-wide, not attributed: every process on the package is in the figure, "
+            "the test's workers and subprocesses included, and any other load too"
+        )
         choices = {}
         for comp in dict.fromkeys(self._components):
             names = ", ".join(f"{z.id} ({z.name})" for z in self.zones if z.component == comp)

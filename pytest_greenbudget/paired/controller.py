@@ -18,18 +18,16 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
-from ..gate import budget as judge
+from ..gate.budget import build_entry
 from ..gate.compare import percent_change
-from ..measure.probe import RunSample
-from ..meters.base import ComponentReading, Reading
-from ..report.model import BaselineFigures, CarbonSettings, TestEntry, Work
+from ..report.model import BaselineFigures, CarbonSettings, TestEntry
 from ..settings.plans import Plan
 from ..units import count, format_energy, format_p
 from .schedule import PairedRun, PairedRunner, RoundDone, TestPairs
 from .sequential import Look
 from .stats import DEFAULT_DESIGN, METHOD, PairedDesign, PairedResult
+from .timeouts import RunLimits
 from .worker_process import Side
 from .worktree import Worktree, import_root, repo_top, resolve
 
@@ -54,6 +52,7 @@ class Invocation:
     config: str | None  # the head's greenbudget config file, if any
     ref: str
     python: str | None = None  # --greenbudget-against-python
+    timeout: float | None = None  # --greenbudget-against-timeout: seconds per run
 
 
 def worker_args(args: Sequence[str]) -> list[str]:
@@ -122,6 +121,7 @@ class Paired:
     commit: str
     entries: dict[str, TestEntry]  # compared side by side
     excluded: dict[str, str] = field(default_factory=dict)  # node id -> why not compared
+    broken: set[str] = field(default_factory=set)  # excluded because the gate failed to run it
     new: set[str] = field(default_factory=set)
     missing: list[TestEntry] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -139,7 +139,19 @@ class Paired:
                 return entry.noted(note)
             return replace(entry, verdict="new", message=note)
         reason = self.excluded.get(entry.nodeid)
+        if reason and entry.nodeid in self.broken and entry.verdict != "over-budget":
+            # never "ok": the comparison it needed did not happen (the run fails for it)
+            return replace(entry.noted(f"{reason} with {self.label}"), verdict="inconclusive")
         return entry.noted(f"{reason} with {self.label}") if reason else entry
+
+    @property
+    def failure(self) -> str | None:
+        """Why the run must fail although verdicts exist: a test the gate could not run."""
+        if not self.broken:
+            return None
+        nodeid = sorted(self.broken)[0]
+        more = f" (and {count(len(self.broken) - 1, 'more test')})" if len(self.broken) > 1 else ""
+        return f"{nodeid} {self.excluded[nodeid]}{more}"
 
 
 def measure_against(
@@ -159,9 +171,9 @@ def measure_against(
             with tempfile.TemporaryDirectory(prefix="greenbudget-") as logs:
                 head, base = sides(inv, top, tree)
                 tolerances = _tolerances(plans)
-                runner = PairedRunner(
-                    head, base, list(plans), tolerances, Path(logs), design, on_round=on_round
-                )
+                limits = RunLimits(inv.timeout)
+                runner = PairedRunner(head, base, list(plans), tolerances, Path(logs), design,
+                                      on_round=on_round, limits=limits)  # fmt: skip
                 run = runner.run()
         finally:
             tree.close()
@@ -203,6 +215,8 @@ def _paired(
     for nodeid, pairs in run.tests.items():
         if pairs.excluded is not None:
             paired.excluded[nodeid] = pairs.excluded
+            if pairs.broken:
+                paired.broken.add(nodeid)
             continue
         entry = _compared(pairs, plans[nodeid], carbon, paired, design)
         paired.entries[nodeid] = entry
@@ -214,8 +228,8 @@ def _paired(
 def _compared(
     pairs: TestPairs, plan: Plan, carbon: CarbonSettings, paired: Paired, design: PairedDesign
 ) -> TestEntry:
-    samples = [sample_from_dict(s) for s in pairs.head]
-    entry = judge.build_entry(pairs.nodeid, plan, samples, carbon)
+    samples = list(pairs.head)
+    entry = build_entry(pairs.nodeid, plan, samples, carbon)
     entry = replace(entry, repeats=len(samples), warmup=design.warmup)
     flat = [p for r in pairs.rounds for p in r]
     try:  # the look the test left the schedule at (or the last one, if it never left)
@@ -282,26 +296,3 @@ def _notes(run: PairedRun, paired: Paired) -> list[str]:
     ]
     paired.problems = [f"base side ({paired.label}): {error}" for error in run.base_errors]
     return notes + paired.problems
-
-
-# --- samples over the pipe -------------------------------------------------------------------
-
-
-def sample_to_dict(sample: RunSample) -> dict[str, Any]:
-    reading = sample.reading
-    return {
-        "reading": {
-            "components": {n: vars(c) for n, c in reading.components.items()},
-            "wall_s": reading.wall_s,
-            "cpu_s": reading.cpu_s,
-        },
-        "work": vars(sample.work) if sample.work else None,
-        "explicit": sample.explicit,
-    }
-
-
-def sample_from_dict(data: Mapping[str, Any]) -> RunSample:
-    raw = data["reading"]
-    comps = {n: ComponentReading(**c) for n, c in raw["components"].items()}
-    work = Work(**data["work"]) if data.get("work") else None
-    return RunSample(Reading(comps, raw["wall_s"], raw["cpu_s"]), work, bool(data["explicit"]))

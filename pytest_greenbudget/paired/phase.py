@@ -1,18 +1,20 @@
 """``--greenbudget-against``, the pytest side of setting it up: read the invocation and the
-design from pytest's options, run the paired phase (pairing.py) and say what happened on the
+design from pytest's options, run the paired phase (controller.py) and say what happened on the
 terminal. The plugin's ``pytest_runtestloop`` hook calls ``measure`` before its own loop."""
 
 from __future__ import annotations
 
+import os
+import shutil
 from collections.abc import Generator
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
-from ..invocation import write_line
+from ..invocation import stops_early, write_line
 from ..session import Run
 from ..settings.plans import Plan
-from ..settings.resolved import Settings
 from ..units import count
 from .controller import Invocation, Paired, measure_against
 from .stats import DEFAULT_DESIGN, PairedDesign
@@ -22,16 +24,65 @@ from .worktree import WorktreeError
 
 def check_usage(config: pytest.Config) -> None:
     """Usage errors of --greenbudget-against, at configure, before anything starts."""
-    if config.getoption("numprocesses", None):
-        raise pytest.UsageError(
-            "greenbudget: --greenbudget-against measures base and head one at a time on an "
-            "otherwise idle machine; it cannot run with xdist's -n (drop -n for this run)"
+    problem = usage_problem(config)
+    if problem:
+        raise pytest.UsageError(f"greenbudget: {problem}")
+
+
+def usage_problem(config: pytest.Config) -> str | None:
+    """What makes the paired options unusable as given, in one line; None when usable."""
+    if not config.getoption("greenbudget_against").strip():
+        if config.getoption("greenbudget_against_skip_empty"):
+            return None
+        return (
+            "--greenbudget-against is empty (an unset variable, as on a push event?); give a "
+            "branch, tag or commit, or add --greenbudget-against-skip-empty to run ungated then"
+        )
+    if _distributed(config):
+        return (
+            "--greenbudget-against measures base and head one at a time on an otherwise idle "
+            "machine; it cannot run with xdist's -n, --tx or --dist (drop them for this run)"
         )
     if config.getoption("greenbudget_baseline"):
-        raise pytest.UsageError(
-            "greenbudget: give --greenbudget-against (paired, in this job) or "
-            "--greenbudget-baseline (a stored report), not both"
+        return (
+            "give --greenbudget-against (paired, in this job) or --greenbudget-baseline "
+            "(a stored report), not both"
         )
+    return _python_problem(config.getoption("greenbudget_against_python"))
+
+
+def _distributed(config: pytest.Config) -> bool:
+    """Any active xdist distribution: -n N, or --tx with a --dist mode (xdist's own test)."""
+    if config.getoption("numprocesses", None):
+        return True
+    return config.getoption("dist", "no") != "no" and bool(config.getoption("tx", None))
+
+
+def _python_problem(python: str | None) -> str | None:
+    if python is None:
+        return None
+    where = f"--greenbudget-against-python={python!r}"
+    if not python.strip():
+        return f"{where} is empty; name the base's interpreter, e.g. /path/to/base-venv/bin/python"
+    found = shutil.which(python) if os.sep not in python else python  # a bare name: PATH
+    path = Path(found or python)
+    if not path.exists():
+        return f"{where}: no such file"
+    if path.is_dir():
+        return f"{where} is a folder; name the interpreter in it, e.g. {path / 'bin' / 'python'}"
+    if not os.access(path, os.X_OK):
+        return f"{where} is not executable"
+    return None
+
+
+SKIPPED = "--greenbudget-against was empty: no paired comparison (--greenbudget-against-skip-empty)"
+
+
+def say_skipped(session: pytest.Session, run: Run | None) -> None:
+    """An empty ref the user allowed: the run is ungated, and says so."""
+    write_line(session, f"greenbudget: {SKIPPED}", red=False)
+    if run is not None:
+        run.notes.append(SKIPPED)
 
 
 def design(config: pytest.Config) -> PairedDesign:
@@ -42,12 +93,16 @@ def design(config: pytest.Config) -> PairedDesign:
     return PairedDesign(rounds=rounds[0], max_rounds=rounds[1], pairs=pairs)
 
 
-def measure(
-    session: pytest.Session, ref: str, run: Run, settings: Settings
-) -> tuple[Paired | None, str | None]:
+def measure(session: pytest.Session, ref: str, run: Run | None) -> tuple[Paired | None, str | None]:
     """The side-by-side verdicts, or why there are none (one line, also noted in the run).
-    KeyboardInterrupt (Ctrl-C, or SIGTERM turned into one) passes through."""
-    config = session.config
+    Nothing when nothing is budgeted or collection failed; an empty ref the user allowed is
+    said and skipped. KeyboardInterrupt (Ctrl-C, or SIGTERM turned into one) passes through."""
+    if not ref.strip():
+        say_skipped(session, run)
+        return None, None
+    if run is None or not run.plans or stops_early(session):
+        return None, None
+    config, settings = session.config, run.settings
     plans = selected_plans(session, run)
     if not plans:  # -k or -m left no budgeted test: nothing to compare, nothing to announce
         return None, None
@@ -55,6 +110,7 @@ def measure(
     inv = Invocation(
         tuple(params.args), params.dir, settings.file.source, ref,
         config.getoption("greenbudget_against_python"),
+        config.getoption("greenbudget_against_timeout"),
     )  # fmt: skip
     plan = design(config)
     write_line(  # the paired phase takes a while before the first test reports: say so
@@ -73,7 +129,11 @@ def measure(
     run.adopt_paired(paired.entries, paired.missing, paired.notes)
     for problem in paired.problems:  # e.g. the base failed to collect a file
         write_line(session, f"greenbudget: {problem}")
-    return paired, None
+    failure = paired.failure  # compared, but not every test: the run fails for it
+    if failure:
+        failure = f"greenbudget: not compared: {failure}"
+        write_line(session, failure)
+    return paired, failure
 
 
 def selected_plans(session: pytest.Session, run: Run) -> dict[str, Plan]:

@@ -14,16 +14,15 @@ from __future__ import annotations
 import json
 import random
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
+from ..measure.probe import RunSample
 from .sequential import Look
 from .stats import DEFAULT_DESIGN, PairedDesign
-from .worker_process import Outcome, Ready, Side, Worker, WorkerError, start_both
-
-Sample = Mapping[str, Any]  # a serialised probe.RunSample, as a worker sends it
+from .timeouts import RunLimits
+from .worker_process import Outcome, Ready, RunTimeout, Side, Worker, WorkerError, start_both
 
 
 @dataclass
@@ -34,9 +33,10 @@ class TestPairs:
 
     nodeid: str
     rounds: list[list[tuple[float, float]]] = field(default_factory=list)
-    head: list[Sample] = field(default_factory=list)
-    base: list[Sample] = field(default_factory=list)
+    head: list[RunSample] = field(default_factory=list)
+    base: list[RunSample] = field(default_factory=list)
     excluded: str | None = None  # why it is not compared (fails on base, skipped...)
+    broken: bool = False  # excluded because the gate could not run it (timed out): a failure
     look: Look | None = None  # the latest look at it: the verdict when it left the schedule
 
 
@@ -78,8 +78,10 @@ class PairedRunner:
         design: PairedDesign = DEFAULT_DESIGN,
         rng: random.Random | None = None,
         on_round: Callable[[RoundDone], None] | None = None,
+        limits: RunLimits | None = None,
     ) -> None:
         self.sides = (head, base)
+        self.limits = limits or RunLimits()
         self.budgeted = list(budgeted)
         self.tolerance = tolerance
         self.logdir = logdir
@@ -125,18 +127,23 @@ class PairedRunner:
     def _round(self, tests: list[str] | None) -> list[str]:
         began = time.monotonic()
         index = len(self.round_seconds)
-        logs = [self.logdir / f"round{index + 1}-{s.name}.log" for s in self.sides]
-        workers = start_both(self.sides, logs, self._files(index, tests))
+        files = self._files(index, tests)
+        workers = self._start(index, 0, files)
         try:
-            readies = [w.ready() for w in workers]
             if self.result is None:
-                self.result = self._first(readies[0], readies[1])
+                self.result = self._first(*self._ready(workers))
+            else:
+                self._ready(workers)
             self.result.startup_seconds.append(time.monotonic() - began)
             live = self._live()
             order = [t for t in (live if tests is None else tests) if t in live]
             for position, nodeid in enumerate(order):
                 following = order[position + 1] if position + 1 < len(order) else None
-                self._test(workers, self.result.tests[nodeid], following, index)
+                if not self._test(workers, self.result.tests[nodeid], following, index):
+                    for worker in workers:  # stuck in that test: the rest needs fresh ones
+                        worker.kill()
+                    workers = self._start(index, position + 1, files)
+                    self._ready(workers)
             for worker in workers:
                 worker.quit()
         finally:
@@ -144,6 +151,14 @@ class PairedRunner:
                 worker.kill()
         self.result.round_seconds.append(time.monotonic() - began)
         return [t for t in order if t in self._live()]
+
+    def _start(self, index: int, restart: int, files: list[Path | None]) -> list[Worker]:
+        tail = f"-{restart}" if restart else ""
+        logs = [self.logdir / f"round{index + 1}-{s.name}{tail}.log" for s in self.sides]
+        return start_both(self.sides, logs, files)
+
+    def _ready(self, workers: list[Worker]) -> list[Ready]:
+        return [w.ready(self.limits.startup) for w in workers]
 
     def _files(self, index: int, tests: list[str] | None) -> list[Path | None]:
         """Per side, the test files its worker collects: those of the tests in play. The
@@ -165,43 +180,68 @@ class PairedRunner:
 
     def _test(
         self, workers: list[Worker], pairs: TestPairs, following: str | None, index: int
-    ) -> None:
+    ) -> bool:
+        """The test's runs in this round; False when a run timed out (the workers are stuck)."""
         plan = [False] * self.design.warmup + [True] * self.design.pairs
         done = [0, 0]
         round_pairs: list[tuple[float, float]] = []
         for measured in plan:
             order = [0, 1] if self.rng.random() < 0.5 else [1, 0]
-            readings: dict[int, Sample] = {}
+            if not self.limits.knows(pairs.nodeid):
+                order = [0, 1]  # the head first: its time sets the base's limit
+            readings: dict[int, RunSample] = {}
             for side in order:
                 done[side] += 1
                 nxt = "same" if done[side] < len(plan) else following
-                outcome = workers[side].run(pairs.nodeid, measured, nxt)
-                problem = _problem(outcome, self.sides[side].name)
+                try:
+                    outcome = self._run(workers, side, pairs.nodeid, measured, nxt)
+                except RunTimeout as exc:
+                    pairs.excluded = self._timed_out(pairs.nodeid, exc)
+                    pairs.broken = True
+                    return False
+                problem = _problem(outcome, self.sides[side].name, measured)
                 if problem:
                     pairs.excluded = problem
-                    return
+                    return True
                 if measured and outcome.sample is not None:
                     readings[side] = outcome.sample
-            if measured and len(readings) == 2:
+            if measured:
                 head, base = readings[0], readings[1]
                 _same_meters(head, base)
                 pairs.head.append(head)
                 pairs.base.append(base)
-                round_pairs.append((_energy(head), _energy(base)))
+                round_pairs.append((head.reading.energy_j, base.reading.energy_j))
         while len(pairs.rounds) < index:
             pairs.rounds.append([])  # rounds this test sat out keep their place
         pairs.rounds.append(round_pairs)
+        return True
+
+    def _run(
+        self, workers: list[Worker], side: int, nodeid: str, measured: bool, nxt: str | None
+    ) -> Outcome:
+        began = time.monotonic()
+        outcome = workers[side].run(nodeid, measured, nxt, self.limits.limit(nodeid))
+        self.limits.record(nodeid, self.sides[side].name, time.monotonic() - began)
+        return outcome
+
+    def _timed_out(self, nodeid: str, exc: RunTimeout) -> str:
+        return (
+            f"timed out on the {exc.side} side: one run took over {exc.limit:.0f} s "
+            f"(the limit: {self.limits.explain(nodeid)}); not compared"
+        )
 
 
-def _problem(outcome: Outcome, side: str) -> str | None:
+def _problem(outcome: Outcome, side: str, measured: bool) -> str | None:
     if outcome.outcome == "passed":
+        if measured and outcome.sample is None:  # another plugin ran the call phase
+            return f"was not measured on the {side} side; not compared"
         return None
     verb = "was skipped" if outcome.outcome == "skipped" else "fails"
     detail = f": {outcome.message}" if outcome.message else ""
     return f"{verb} on the {side} side{detail}; not compared"
 
 
-def _same_meters(head: Sample, base: Sample) -> None:
+def _same_meters(head: RunSample, base: RunSample) -> None:
     """Both sides run the head's settings, but a side's own conftest.py or plugins may answer
     pytest_greenbudget_make_meter: figures of different meters are not comparable (a plugin
     meter on the base read an unchanged test as +1560%), so the whole comparison stops, as
@@ -215,12 +255,7 @@ def _same_meters(head: Sample, base: Sample) -> None:
         )
 
 
-def _meters(sample: Sample) -> str:
+def _meters(sample: RunSample) -> str:
     """'cputime', 'rapl+nvml': the meters behind a sample, as a budget's meter: names them."""
-    names = {str(c.get("meter") or "") for c in sample["reading"]["components"].values()}
+    names = {c.meter or "" for c in sample.reading.components.values()}
     return "+".join(sorted(names - {""}))
-
-
-def _energy(sample: Sample) -> float:
-    comps = sample["reading"]["components"]
-    return float(sum(c["energy_j"] for c in comps.values()))

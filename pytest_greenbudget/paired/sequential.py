@@ -30,7 +30,7 @@ from ..gate.stats import detectable_change
 from ..gate.tdist import t_isf
 from .stats import PairedDesign, PairedResult, round_effect
 
-_NORMAL = statistics.NormalDist()
+NORMAL = statistics.NormalDist()
 SPENDING = ("pocock", "obrien-fleming")
 OPTIMISM = 1.0  # futility looks this many standard errors past the estimate before giving up
 
@@ -42,8 +42,8 @@ def spent(fraction: float, alpha: float, spending: str) -> float:
         return 0.0
     if spending == "pocock":
         return alpha * math.log(1.0 + (math.e - 1.0) * t)
-    z = _NORMAL.inv_cdf(1.0 - alpha / 2.0)
-    return 2.0 - 2.0 * _NORMAL.cdf(z / math.sqrt(t))
+    z = NORMAL.inv_cdf(1.0 - alpha / 2.0)
+    return 2.0 - 2.0 * NORMAL.cdf(z / math.sqrt(t))
 
 
 def look_alpha(design: PairedDesign, rounds: int) -> float:

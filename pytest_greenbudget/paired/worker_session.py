@@ -11,24 +11,25 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import random
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 import pytest
 
 from ..measure.probe import Probe
 from ..measure.protocol import run_once
 from ..session import Run
-from .controller import sample_to_dict
-
-SAME = "same"
+from .wire import SAME, Outcome, Ready, WireError, decode_command, failure
 
 
 class PairedWorker:
     """State of one worker session; the plugin's hooks delegate here."""
 
     def __init__(self, fds: tuple[int, int], run: Run) -> None:
+        for fd in fds:  # a process a test starts must not hold the pipes open (or write on them)
+            os.set_inheritable(fd, False)
         self._commands: IO[str] = open(fds[0], encoding="utf-8")  # noqa: SIM115 - lives with us
         self._answers: IO[str] = open(fds[1], "w", encoding="utf-8")  # noqa: SIM115
         self.run = run
@@ -36,34 +37,41 @@ class PairedWorker:
 
     def serve(self, session: pytest.Session) -> None:
         items = {item.nodeid: item for item in session.items}
-        self._send(type="ready", collected=list(items), budgeted=self._budgeted(items),
-                   errors=_collect_errors(session))  # fmt: skip
+        ready = Ready(tuple(items), tuple(self._budgeted(items)), tuple(_collect_errors(session)))
+        self._send(ready.encode())
         for line in self._commands:
-            command = json.loads(line)
-            if command.get("cmd") != "run":
+            try:
+                command = decode_command(line)
+            except WireError as exc:
+                self._send(failure(f"got a bad command: {exc}"))
                 break
-            item = items[command["id"]]
-            following = command.get("next")
+            if command is None:
+                break
+            item = items.get(command.nodeid)
+            if item is None:
+                self._send(failure(f"did not collect {command.nodeid}"))
+                break
+            following = command.next_id
             nextitem = None if following == SAME else items.get(following or "")
-            self._send(**self._run(item, nextitem, bool(command["measured"])))
+            self._send(self._run(item, nextitem, command.measured).encode())
         session._setupstate.teardown_exact(None)
 
     def _budgeted(self, items: dict[str, pytest.Item]) -> list[str]:
         return [nodeid for nodeid in items if nodeid in self.run.plans]
 
-    def _run(self, item: pytest.Item, nextitem: pytest.Item | None, measured: bool) -> Any:
+    def _run(self, item: pytest.Item, nextitem: pytest.Item | None, measured: bool) -> Outcome:
         # A test left half torn down (its last run said "same", then it was dropped) must not
         # trip the next item's setup.
         item.session._setupstate.teardown_exact(item)
         self.run.probes.setdefault(item.nodeid, Probe(self.run.meter))  # budgeted or not here
         result = run_once(item, nextitem, measured=measured)
         outcome = "passed" if result.passed else result.outcome
-        sample = sample_to_dict(result.sample) if result.sample and measured else None
+        sample = result.sample if result.sample and measured else None
         message = _message(result.reports) if outcome != "passed" else ""
-        return {"type": "result", "outcome": outcome, "sample": sample, "message": message}
+        return Outcome(outcome, sample, message)
 
-    def _send(self, **message: Any) -> None:
-        self._answers.write(json.dumps(message) + "\n")
+    def _send(self, line: str) -> None:
+        self._answers.write(line)
         self._answers.flush()
 
 

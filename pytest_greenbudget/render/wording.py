@@ -35,7 +35,7 @@ def status(test: TestEntry) -> str:
 
 def budget_quantity(test: TestEntry) -> str | None:
     """Which budget ``budget_used`` is a share of: 'energy' or 'carbon' (the binding one of
-    two). judge.py takes the larger share, so the one whose own share matches is it."""
+    two). gate/budget.py takes the larger share, so the one whose own share matches is it."""
     budget = test.budget
     if budget is None or test.budget_used is None:
         return None
@@ -65,7 +65,7 @@ def budget_share(test: TestEntry) -> str:
     return f"{test.budget_used * 100:.0f}% of {shown}{per}"
 
 
-def runs_of(test: TestEntry) -> int:
+def run_count(test: TestEntry) -> int:
     """The runs a figure is the median of: pairs when measured side by side with a base."""
     base = test.baseline
     return len(base.pairs) if base is not None and base.mode == "paired" else len(test.samples_j)

@@ -1,4 +1,4 @@
-"""The value checkers report_decode.py builds its decoders from: each takes (value, where)
+"""The value checkers decode.py builds its decoders from: each takes (value, where)
 and answers the value, checked for type and range, or raises one ``ReportError`` line that
 names ``where`` and what is valid. Pure: no pytest.
 """

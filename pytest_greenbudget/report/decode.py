@@ -215,6 +215,7 @@ def _component(value: object, where: str) -> Component:
         provenance=need(c, "provenance", where, string),
         meter=need(c, "meter", where, string),
         note=opt(c, "note", where, string, None),
+        processes=opt(c, "processes", where, count, None),  # from 1.5
     )
 
 

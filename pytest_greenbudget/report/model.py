@@ -15,7 +15,8 @@ from typing import Any
 # (tests[].threads, environment.threads), tests[].notes, budget.meter; 1.4:
 # tests[].noise_source and tests[].runs_j (a baseline's history of runs); 1.5: tests[].accepted
 # and tests[].accepted_reason (an acknowledged regression keeps its verdict), tests[].runs_from
-# (when and at which commit each run of a history was made)
+# (when and at which commit each run of a history was made),
+# tests[].components.*.processes (the processes the CPU-time model counted)
 SCHEMA_VERSION = "1.5"
 VERDICTS = (
     "ok",
@@ -43,6 +44,7 @@ class Component:
     provenance: str  # "measured" | "estimated"
     meter: str
     note: str | None = None
+    processes: int | None = None  # processes counted (the CPU-time model); None: machine-wide
 
 
 @dataclass(frozen=True)

@@ -264,3 +264,18 @@ def _merge_budget(layers: list[BudgetSpec]) -> BudgetSpec | None:
 
 
 __all__ = ["ConfigError", "Defaults", "FileConfig", "Plan", "make_plan", "marker_spec"]
+
+
+def own_files_collected(rule: BudgetRule, files: set[str], narrowed: bool) -> bool:
+    """Could the entry have selected a collected test? Running one file must not warn about
+    the entries for the others. A run that named no file or test id collected every file:
+    an entry that selects nothing then is a typo, a renamed test or another rootdir. A
+    narrowed run warns only about an entry whose file part (``test_x.py::...``) names a
+    collected file, by path or, seen from another rootdir, by file name."""
+    if not narrowed:
+        return True
+    if rule.match is None or "::" not in rule.match:
+        return False  # a marker entry, or a glob without a file part: could be any file's
+    own = rule.match.split("::", 1)[0]
+    name = own.rsplit("/", 1)[-1]
+    return any(glob_match(own, f) or glob_match(name, f.rsplit("/", 1)[-1]) for f in files)

@@ -26,6 +26,7 @@ class Options:
     baseline: tuple[str, ...] = ()  # one report, or several runs of the base (a history)
     gate_incomparable: bool = False
     cli: Mapping[str, Any] = field(default_factory=dict)  # overrides of Defaults
+    report_only: bool = False  # verdicts reported, never failing a test (adopting budgets)
 
     @classmethod
     def from_getoption(cls, getoption: Callable[[str], Any]) -> Options:
@@ -36,6 +37,7 @@ class Options:
             tuple(getoption("greenbudget_baseline") or ()),
             bool(getoption("greenbudget_gate_incomparable")),
             cli,
+            bool(getoption("greenbudget_report_only")),
         )
 
 

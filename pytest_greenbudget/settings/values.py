@@ -18,7 +18,7 @@ UNLIMITED = "unlimited"  # the threads value that lifts a limit a wider layer se
 MAX_REPEATS, MAX_WARMUP = 1000, 100
 # Each paired round starts a fresh head and base process: 100 is hours of a real suite.
 MAX_ROUNDS = 100
-# Within what report readers accept (report_checks), so every report this writes reads back.
+# Within what report readers accept (report/checks.py), so every report this writes reads back.
 MAX_INTENSITY, MAX_PUE, MAX_WATTS = 1e5, 100.0, 1e4
 
 

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).parent
-sys.path.insert(0, str(HERE.parent / "plugin"))
+sys.path[:0] = [str(HERE.parent / "plugin"), str(HERE.parent)]
 
 from test_plugin_report import _normalised  # noqa: E402
 

@@ -60,7 +60,7 @@ def test_the_action_is_composite_and_installs_from_its_own_checkout() -> None:
     assert action["runs"]["using"] == "composite"
     install = steps()[0]
     assert install["env"]["GB_ACTION_PATH"] == "${{ github.action_path }}"
-    assert '"$GB_ACTION_PATH/.."' in install["run"]
+    assert 'source="$GB_ACTION_PATH/.."' in install["run"]  # tests/github/test_github_setup.py
     assert {"report", "baseline", "baseline-artifact", "github-token", "mode"} <= set(
         action["inputs"]
     )
@@ -213,7 +213,7 @@ def test_pull_requests_are_measured_side_by_side_with_their_base(name: str) -> N
 
 # The one ref every example and doc installs and uses; the release checklist in docs/github.md
 # moves it. One owner placeholder, OWNER, and no other spelling of where the project lives.
-REF = "v0.2.0"
+REF = "v0.1.0"
 INSTALL = f'"pytest-greenbudget @ git+https://github.com/OWNER/pytest-greenbudget@{REF}"'
 SETUP_FILES = [
     *WORKFLOWS, ROOT / "action" / "README.md", ROOT / "docs" / "github.md", ROOT / "README.md",
@@ -226,6 +226,9 @@ def test_the_setup_installs_from_a_source_that_exists_with_one_owner_placeholder
 ) -> None:
     text = path.read_text(encoding="utf-8")
     assert "pip install -e . pytest-greenbudget" not in text  # no index has that name
+    assert (
+        "pip install -e . " not in text
+    )  # an ML repository that is no package: -r requirements.txt
     assert "pytest-greenbudget/pytest-greenbudget" not in text  # OWNER, not a guess
     for ref in re.findall(r"OWNER/pytest-greenbudget(?:/action)?@([\w.]+)", text):
         assert ref in (REF, "v0"), ref  # v0: the moving major tag, explained in docs/github.md

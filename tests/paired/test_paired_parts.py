@@ -11,7 +11,8 @@ import pytest
 
 from pytest_greenbudget.measure.probe import RunSample
 from pytest_greenbudget.meters.base import ComponentReading, Reading
-from pytest_greenbudget.paired.controller import sample_from_dict, sample_to_dict, worker_args
+from pytest_greenbudget.paired.controller import worker_args
+from pytest_greenbudget.paired.wire import sample_from_dict, sample_to_dict
 from pytest_greenbudget.paired.worker_process import Side, Worker, start_both
 from pytest_greenbudget.paired.worker_session import layout_padding
 from pytest_greenbudget.paired.worktree import (
@@ -87,7 +88,8 @@ def test_workers_get_the_selection_but_not_the_controllers_outputs() -> None:
 
 
 def test_a_sample_survives_the_pipe() -> None:
-    reading = Reading({"cpu": ComponentReading(1.5, "estimated", "cputime", "a note")}, 0.2, 0.1)
+    cpu = ComponentReading(1.5, "estimated", "cputime", "a note", processes=3)
+    reading = Reading({"cpu": cpu}, 0.2, 0.1)
     sample = RunSample(reading, Work(3.0, "sample"), True)
     assert sample_from_dict(sample_to_dict(sample)) == sample
 

@@ -9,10 +9,11 @@ import random
 import statistics
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from pytest_greenbudget.measure.probe import RunSample
+from pytest_greenbudget.meters.base import ComponentReading, Reading
 from pytest_greenbudget.paired import schedule
 from pytest_greenbudget.paired.sequential import Look, look_alpha, spent
 from pytest_greenbudget.paired.stats import DEFAULT_DESIGN, PairedDesign, PairedResult
@@ -172,16 +173,17 @@ class FakeWorker:
         self.side, self.round_no, self.energy, self.runs = side, round_no, energy, 0
         self.asked: list[str] = []
 
-    def ready(self) -> Ready:
+    def ready(self, limit: float | None = None) -> Ready:
         return Ready(tuple(self.energy), tuple(self.energy))
 
-    def run(self, nodeid: str, measured: bool, next_id: str | None) -> Outcome:
+    def run(
+        self, nodeid: str, measured: bool, next_id: str | None, limit: float | None = None
+    ) -> Outcome:
         self.asked.append(nodeid)
         self.runs += 1
         joules = self.energy[nodeid](self.round_no, self.side, self.runs)
-        comps = {"cpu": {"energy_j": joules}}
-        sample: dict[str, Any] = {"reading": {"components": comps, "wall_s": 0, "cpu_s": 0}}
-        return Outcome("passed", sample)
+        reading = Reading({"cpu": ComponentReading(joules, "estimated", "fake")}, 0.0, 0.0)
+        return Outcome("passed", RunSample(reading, None, False))
 
     def quit(self) -> None:
         pass

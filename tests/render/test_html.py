@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from github_double import entry, report
-from github_double_reports import JITTER
+from github_double.reports import JITTER
 
 from pytest_greenbudget.render.html import render_html, write_html
 from pytest_greenbudget.render.html_svg import tick_values

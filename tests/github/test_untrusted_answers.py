@@ -1,5 +1,6 @@
-"""Issue 11, items 5-11: hostile reports and a hostile or broken GitHub, end to end where a
-runner would see it. Test names carry the item number."""
+"""Text someone else wrote (report fields, GitHub's answers, tokens) and a broken GitHub, end
+to end where a runner would see it: nothing they hold becomes a workflow command, a second
+line, a leaked secret or a traceback."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import pytest
 import requests
 from cli_helpers import run
 from github_double import BOT, WRITE_TOKEN, Runner, entry, error, report
-from github_double_model import Reply
+from github_double.model import Reply
 
 from pytest_greenbudget.github import artifacts
 from pytest_greenbudget.github.client import GitHubClient, RetryPolicy, Unavailable, retry_delay
@@ -55,14 +56,14 @@ def hostile_reports(tmp_path: Path) -> tuple[str, str]:
     return paths[0], paths[1]
 
 
-def test_item05_printable_defuses_workflow_commands_and_terminal_controls() -> None:
+def test_printable_defuses_workflow_commands_and_terminal_controls() -> None:
     shown = printable(INJECTED + "\x1b[2J\u2028")
     assert "\n" not in shown and "\r" not in shown and "\x1b" not in shown
     assert "##[" not in shown and not printable("  ::add-mask::x").lstrip().startswith("::")
     assert obeyed(shown) == []
 
 
-def test_item05_hostile_keys_stay_inert_in_compare(
+def test_hostile_keys_stay_inert_in_compare(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     base, head = hostile_reports(tmp_path)
@@ -72,7 +73,7 @@ def test_item05_hostile_keys_stay_inert_in_compare(
     assert obeyed(out + err) == []
 
 
-def test_item05_a_hostile_verdict_in_an_error_stays_one_line(
+def test_a_hostile_verdict_in_an_error_stays_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     data = report(entry("tests/t.py::test_a", 1.0)).to_dict()
@@ -82,7 +83,7 @@ def test_item05_a_hostile_verdict_in_an_error_stays_one_line(
     assert code == 2 and err.count("\n") == 1 and obeyed(err) == []
 
 
-def test_item05_hostile_keys_stay_inert_in_comment(runner: Runner, tmp_path: Path) -> None:
+def test_hostile_keys_stay_inert_in_comment(runner: Runner, tmp_path: Path) -> None:
     base, head = hostile_reports(tmp_path)
     data = json.loads(Path(base).read_text())
     data["incomplete"], data["incomplete_reason"] = True, INJECTED
@@ -94,7 +95,7 @@ def test_item05_hostile_keys_stay_inert_in_comment(runner: Runner, tmp_path: Pat
 
 
 @pytest.mark.parametrize("ending", ["\n", "\r\n", " "])
-def test_item06_a_token_saved_with_its_newline_is_stripped_and_works(
+def test_a_token_saved_with_its_newline_is_stripped_and_works(
     runner: Runner, tmp_path: Path, ending: str
 ) -> None:
     base, head = hostile_reports(tmp_path)
@@ -103,14 +104,14 @@ def test_item06_a_token_saved_with_its_newline_is_stripped_and_works(
     assert result.code == 0 and len(runner.double.comments[7]) == 1
 
 
-def test_item06_a_token_with_control_characters_inside_is_refused(runner: Runner) -> None:
+def test_a_token_with_control_characters_inside_is_refused(runner: Runner) -> None:
     runner.set(GITHUB_TOKEN=WRITE_TOKEN[:8] + "\n" + WRITE_TOKEN[8:])
     result = runner.run("--report", runner.write("h.json", report(entry("t.py::t", 1.0))))
     assert result.code == 2 and "control characters" in result.err
     assert WRITE_TOKEN[:8] not in result.err and runner.double.requests() == []
 
 
-def test_item06_every_form_of_the_token_is_redacted() -> None:
+def test_every_form_of_the_token_is_redacted() -> None:
     token = "ghp_abc/def+ghi=jk"
     with GitHubClient("http://127.0.0.1:9", token) as client:
         text = client.redact(f"raw {token}; repr {token!r}; url %2F {'ghp_abc%2Fdef%2Bghi%3Djk'}")
@@ -120,7 +121,7 @@ def test_item06_every_form_of_the_token_is_redacted() -> None:
         check_token("ghp\x00x")
 
 
-def test_item07_a_network_error_names_no_query_string() -> None:
+def test_a_network_error_names_no_query_string() -> None:
     """requests quotes the URL in its own error text: 'Max retries exceeded with url: ...'."""
     policy = RetryPolicy(max_attempts=1)
     client = GitHubClient("http://127.0.0.1:9", "ghp_x", policy=policy, sleep=lambda s: None)
@@ -132,7 +133,7 @@ def test_item07_a_network_error_names_no_query_string() -> None:
     assert strip_queries("url: /blob/1?sig=S&x=1 (x)") == "url: /blob/1?... (x)"
 
 
-def test_item08_only_a_comment_starting_with_the_marker_is_ours(runner: Runner) -> None:
+def test_only_a_comment_starting_with_the_marker_is_ours(runner: Runner) -> None:
     gh = runner.double
     quoting = gh.add_comment(7, f"Our bot quotes it:\n```\n{MARKER}\n```", BOT)
     inline = gh.add_comment(7, f"see {MARKER} above", BOT)
@@ -151,7 +152,7 @@ def test_item08_only_a_comment_starting_with_the_marker_is_ours(runner: Runner) 
     "ids",
     [{}, {"repository_id": None, "head_repository_id": None}, {"repository_id": 5}],
 )
-def test_item09_missing_repository_ids_mean_not_ours(ids: dict[str, object]) -> None:
+def test_missing_repository_ids_mean_not_ours(ids: dict[str, object]) -> None:
     run_ = {"id": 1, "head_branch": "main", "head_sha": "a" * 40, **ids}
     item = {"id": 3, "name": "gb", "expired": False, "workflow_run": run_}
     assert not artifacts._eligible(item, "gb", "main")
@@ -198,9 +199,7 @@ MALFORMED = {
 
 
 @pytest.mark.parametrize("name", list(MALFORMED))
-def test_item10_a_malformed_artifact_is_a_warning_not_a_traceback(
-    runner: Runner, name: str
-) -> None:
+def test_a_malformed_artifact_is_a_warning_not_a_traceback(runner: Runner, name: str) -> None:
     runner.double.add_artifact("gb", "main", MALFORMED[name])
     head = report(entry("tests/t.py::test_a", 2.0))
     result = runner.run("--report", runner.write("h.json", head), "--baseline-artifact", "gb")
@@ -217,7 +216,7 @@ def test_item10_a_malformed_artifact_is_a_warning_not_a_traceback(
         (403, {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "-inf"}),
     ],
 )
-def test_item11_a_non_finite_rate_limit_header_is_waited_by_policy(
+def test_a_non_finite_rate_limit_header_is_waited_by_policy(
     status: int, headers: dict[str, str]
 ) -> None:
     response = requests.Response()
@@ -227,7 +226,7 @@ def test_item11_a_non_finite_rate_limit_header_is_waited_by_policy(
     assert delay is not None and 0.0 <= delay <= 61.0
 
 
-def test_item11_a_nan_retry_after_end_to_end_still_comments(runner: Runner) -> None:
+def test_a_nan_retry_after_end_to_end_still_comments(runner: Runner) -> None:
     runner.double.fail(
         "POST", COMMENTS, Reply(429, error(429, "slow down").body, {"Retry-After": "nan"})
     )

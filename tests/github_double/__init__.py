@@ -8,10 +8,10 @@ limits and 5xx (checked against the ``basic-error`` schema), the 65,536-characte
 the read-only token of fork pull requests, GHES's ``/api/v3`` prefix, and artifact downloads
 redirected to a storage host (a second server) that refuses requests carrying Authorization.
 
-This module is the face the tests import; the parts live beside it: ``github_double_model``
-(names, accounts, replies), ``github_double_state`` (what the repository holds),
-``github_double_rest`` (the endpoints), ``github_double_openapi`` (the checks),
-``github_double_server`` (the HTTP servers) and ``github_double_reports`` (reports to post).
+This module is the face the tests import; the parts live beside it: ``github_double.model``
+(names, accounts, replies), ``github_double.state`` (what the repository holds),
+``github_double.rest`` (the endpoints), ``github_double.openapi`` (the checks),
+``github_double.server`` (the HTTP servers) and ``github_double.reports`` (reports to post).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from github_double_model import (
+from github_double.model import (
     BOT,
     HUMAN,
     NAME,
@@ -41,12 +41,11 @@ from github_double_model import (
     error,
     secondary_limit,
 )
-from github_double_openapi import check_request, check_response
-from github_double_reports import entry, report
-from github_double_rest import Rest
-from github_double_server import second_host, serve
-from github_double_state import Repository
-
+from github_double.openapi import check_request, check_response
+from github_double.reports import entry, report
+from github_double.rest import Rest
+from github_double.server import second_host, serve
+from github_double.state import Repository
 from pytest_greenbudget.report.model import Report
 
 __all__ = [

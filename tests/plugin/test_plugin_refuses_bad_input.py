@@ -1,5 +1,6 @@
-"""Issue 11 inside a pytest run: items 1 (numbers), 2 (xdist crash), 3 (report paths),
-14 (caps) and 15 (a baseline that moves the rootdir). Test names carry the item number."""
+"""Bad input inside a pytest run: non-finite or out-of-range numbers, report paths that would
+lose data (FIFOs, devices, one file for both), caps on repeats, a baseline that moves the
+rootdir, and a crashed xdist worker: each one line, never a lost report."""
 
 from __future__ import annotations
 
@@ -45,7 +46,7 @@ def _usage_error(result: pytest.RunResult, *fragments: str) -> str:
         ("pyproject.toml", "[tool.greenbudget.defaults]\npue = inf\n", ("defaults.pue",)),
     ],
 )
-def test_item01_non_finite_config_numbers_are_usage_errors(
+def test_non_finite_config_numbers_are_usage_errors(
     gb: pytest.Pytester, name: str, text: str, fragments: tuple[str, ...]
 ) -> None:
     (gb.path / name).write_text(text)
@@ -55,9 +56,7 @@ def test_item01_non_finite_config_numbers_are_usage_errors(
 
 
 @pytest.mark.parametrize("energy", ["1e-320 J", "1e400 J", "1e300 kWh", "1 " + " " * 200 + "J x"])
-def test_item01_out_of_range_marker_budgets_are_usage_errors(
-    gb: pytest.Pytester, energy: str
-) -> None:
+def test_out_of_range_marker_budgets_are_usage_errors(gb: pytest.Pytester, energy: str) -> None:
     gb.makepyfile(
         test_suite=f"import pytest\n@pytest.mark.greenbudget(energy={energy!r})\n"
         "def test_x():\n    pass\n"
@@ -65,7 +64,7 @@ def test_item01_out_of_range_marker_budgets_are_usage_errors(
     _usage_error(gb.runpytest(), "test_suite.py::test_x", "'energy'", energy[:8])
 
 
-def test_item01_a_baseline_number_of_1e400_is_a_usage_error(gb: pytest.Pytester) -> None:
+def test_a_baseline_number_of_1e400_is_a_usage_error(gb: pytest.Pytester) -> None:
     gb.makepyfile(test_suite=SUITE)
     gb.runpytest("--greenbudget-report", "base.json").assert_outcomes(passed=1)
     text = (gb.path / "base.json").read_text()
@@ -73,7 +72,7 @@ def test_item01_a_baseline_number_of_1e400_is_a_usage_error(gb: pytest.Pytester)
     _usage_error(gb.runpytest("--greenbudget-baseline=base.json"), "base.json", "out of range")
 
 
-def test_item05_a_hostile_baseline_stays_inert_in_the_pytest_run(gb: pytest.Pytester) -> None:
+def test_a_hostile_baseline_stays_inert_in_the_pytest_run(gb: pytest.Pytester) -> None:
     gb.makepyfile(test_suite=SUITE)
     gb.runpytest("--greenbudget-report", "base.json").assert_outcomes(passed=1)
     data = json.loads((gb.path / "base.json").read_text())
@@ -88,7 +87,7 @@ def test_item05_a_hostile_baseline_stays_inert_in_the_pytest_run(gb: pytest.Pyte
     assert not [line for line in out.splitlines() if line.lstrip().startswith("::")]
 
 
-def test_item02_a_crashed_xdist_worker_keeps_what_it_measured(
+def test_a_crashed_xdist_worker_keeps_what_it_measured(
     gb: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pytest.importorskip("xdist")
@@ -111,7 +110,7 @@ def test_item02_a_crashed_xdist_worker_keeps_what_it_measured(
     assert measured == {f"test_suite.py::test_{i:02d}" for i in range(11)}
 
 
-def test_item03_a_symlinked_report_is_written_through_to_its_target(
+def test_a_symlinked_report_is_written_through_to_its_target(
     gb: pytest.Pytester,
 ) -> None:
     gb.makepyfile(test_suite=SUITE)
@@ -126,21 +125,21 @@ def test_item03_a_symlinked_report_is_written_through_to_its_target(
 
 
 @pytest.mark.parametrize("flag", ["--greenbudget-report", "--greenbudget-html"])
-def test_item03_a_fifo_at_the_report_path_is_refused(gb: pytest.Pytester, flag: str) -> None:
+def test_a_fifo_at_the_report_path_is_refused(gb: pytest.Pytester, flag: str) -> None:
     gb.makepyfile(test_suite=SUITE)
     os.mkfifo(gb.path / "pipe")
     _usage_error(gb.runpytest(flag, "pipe"), "pipe is a FIFO, not a regular file")
     assert (gb.path / "pipe").is_fifo()
 
 
-def test_item03_a_device_is_never_replaced() -> None:
+def test_a_device_is_never_replaced() -> None:
     from pytest_greenbudget.report.io import NotRegularFile, resolve_target
 
     with pytest.raises(NotRegularFile, match="a character device"):
         resolve_target("/dev/null")
 
 
-def test_item03_the_same_path_for_json_and_html_is_refused(gb: pytest.Pytester) -> None:
+def test_the_same_path_for_json_and_html_is_refused(gb: pytest.Pytester) -> None:
     gb.makepyfile(test_suite=SUITE)
     (gb.path / "alias.json").symlink_to(gb.path / "r.json")
     for other in ("r.json", "alias.json", "./sub/../r.json"):
@@ -157,7 +156,7 @@ def test_item03_the_same_path_for_json_and_html_is_refused(gb: pytest.Pytester) 
         ((), "budgets:\n  - match: '*'\n    warmup: 1000\n", ("budgets[0].warmup", "to 100")),
     ],
 )
-def test_item14_repeats_and_warmup_are_capped(
+def test_repeats_and_warmup_are_capped(
     gb: pytest.Pytester, args: tuple[str, ...], config: str | None, fragments: tuple[str, ...]
 ) -> None:
     gb.makepyfile(test_suite=SUITE)
@@ -168,7 +167,7 @@ def test_item14_repeats_and_warmup_are_capped(
     assert all(f in result.stderr.str() for f in fragments), result.stderr.str()
 
 
-def test_item14_a_marker_over_the_cap_is_a_usage_error(gb: pytest.Pytester) -> None:
+def test_a_marker_over_the_cap_is_a_usage_error(gb: pytest.Pytester) -> None:
     gb.makepyfile(
         test_suite="import pytest\n@pytest.mark.greenbudget(repeats=10**12)\n"
         "def test_x():\n    pass\n"
@@ -189,7 +188,7 @@ def _outside_baseline(gb: pytest.Pytester, prefix: str) -> Path:
     return outside
 
 
-def test_item15_a_baseline_that_moves_the_rootdir_is_refused_with_the_fix(
+def test_a_baseline_that_moves_the_rootdir_is_refused_with_the_fix(
     gb: pytest.Pytester,
 ) -> None:
     outside = _outside_baseline(gb, "")
@@ -202,7 +201,7 @@ def test_item15_a_baseline_that_moves_the_rootdir_is_refused_with_the_fix(
     fixed.assert_outcomes(passed=1)
 
 
-def test_item15_a_baseline_matching_no_test_is_warned_with_an_id_from_each_side(
+def test_a_baseline_matching_no_test_is_warned_with_an_id_from_each_side(
     gb: pytest.Pytester,
 ) -> None:
     outside = _outside_baseline(gb, "elsewhere/")

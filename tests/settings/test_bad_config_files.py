@@ -1,4 +1,4 @@
-"""Issue 11 item 12: hostile config files give one ConfigError line naming the file, fast."""
+"""Hostile config files give one ConfigError line naming the file, fast."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ ALIAS_BOMB = "\n".join(
         ("- 1\n- 2\n", ("not a list",)),
     ],
 )
-def test_item12_hostile_yaml_is_one_config_error(
+def test_hostile_yaml_is_one_config_error(
     tmp_path: Path, text: str, fragments: tuple[str, ...]
 ) -> None:
     path = tmp_path / "greenbudget.yaml"
@@ -41,7 +41,7 @@ def test_item12_hostile_yaml_is_one_config_error(
     assert "\n" not in message and all(f in message for f in fragments), message
 
 
-def test_item12_the_alias_bomb_is_refused_before_any_expansion(tmp_path: Path) -> None:
+def test_the_alias_bomb_is_refused_before_any_expansion(tmp_path: Path) -> None:
     path = tmp_path / "greenbudget.yaml"
     path.write_text(ALIAS_BOMB)
     assert len(ALIAS_BOMB.encode()) < 500
@@ -57,7 +57,7 @@ def test_item12_the_alias_bomb_is_refused_before_any_expansion(tmp_path: Path) -
         ("x = " + "[" * 3000 + "]" * 3000 + "\n", "invalid TOML"),
     ],
 )
-def test_item12_hostile_toml_is_one_config_error(tmp_path: Path, text: str, fragment: str) -> None:
+def test_hostile_toml_is_one_config_error(tmp_path: Path, text: str, fragment: str) -> None:
     path = tmp_path / "pyproject.toml"
     path.write_text(text)
     with pytest.raises(ConfigError, match=fragment):
@@ -65,7 +65,7 @@ def test_item12_hostile_toml_is_one_config_error(tmp_path: Path, text: str, frag
 
 
 @pytest.mark.parametrize("name", ["greenbudget.yaml", "pyproject.toml"])
-def test_item12_invalid_utf8_names_the_file(tmp_path: Path, name: str) -> None:
+def test_invalid_utf8_names_the_file(tmp_path: Path, name: str) -> None:
     path = tmp_path / name
     path.write_bytes(b"defaults:\n  region: \xff\xfe\n")
     loader = load_pyproject if name.endswith(".toml") else load_yaml
@@ -73,7 +73,7 @@ def test_item12_invalid_utf8_names_the_file(tmp_path: Path, name: str) -> None:
         loader(path)
 
 
-def test_item12_a_bad_config_is_a_usage_error_line_in_pytest(gb: pytest.Pytester) -> None:
+def test_a_bad_config_is_a_usage_error_line_in_pytest(gb: pytest.Pytester) -> None:
     (gb.path / "greenbudget.yaml").write_text(ALIAS_BOMB)
     gb.makepyfile(test_x="def test_x():\n    pass\n")
     result = gb.runpytest()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from github_double_model import SPEC, Reply, payload
+from github_double.model import SPEC, Reply, payload
 
 # GitHub sends these on every endpoint; the description leaves most of them out.
 UNDOCUMENTED = (401, 403, 404, 422, 429, 500, 502, 503)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-SPEC = json.loads((Path(__file__).parent / "data/github-openapi/subset.json").read_text())
+SPEC = json.loads((Path(__file__).parents[1] / "data/github-openapi/subset.json").read_text())
 EXAMPLES = SPEC["components"]["examples"]
 OWNER, NAME, REPO_ID, FORK_ID = "octo-org", "energy", 4242, 777
 WRITE_TOKEN = "ghs_DoubleWriteToken0123456789abcdefXYZ"

@@ -1,7 +1,7 @@
 """The REST endpoints the client uses, answered from a ``Repository`` as GitHub answers them.
 
 Bodies are built from GitHub's own examples where the description has one, so the response
-validation in ``github_double_openapi`` checks real shapes, not ones we invented.
+validation in ``github_double.openapi`` checks real shapes, not ones we invented.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlencode
 
-from github_double_model import EXAMPLES, ISO, NAME, OWNER, REPO_ID, Account, Reply, error
-from github_double_state import Repository
+from github_double.model import EXAMPLES, ISO, NAME, OWNER, REPO_ID, Account, Reply, error
+from github_double.state import Repository
 
 Query = dict[str, list[str]]
 

@@ -11,7 +11,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
 
-from github_double_model import Reply, error, payload
+from github_double.model import Reply, error, payload
 
 
 class Backend(Protocol):

@@ -1,7 +1,7 @@
 """What the double's repository holds: tokens, pull requests, their comments, and artifacts.
 
 Kept apart from HTTP so that tests seed and inspect it directly (``add_pull``, ``comments``)
-and the endpoints in ``github_double_rest`` change it the same way a request to GitHub would.
+and the endpoints in ``github_double.rest`` change it the same way a request to GitHub would.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from github_double_model import BOT, FORK_ID, HUMAN, ISO, READ_TOKEN, REPO_ID, WRITE_TOKEN, Account
+from github_double.model import BOT, FORK_ID, HUMAN, ISO, READ_TOKEN, REPO_ID, WRITE_TOKEN, Account
 
 
 class Repository:

@@ -1,4 +1,4 @@
-"""Issue 11 item 13: every report reader refuses malformed reports with one line (exit 2 in
+"""Every report reader refuses malformed reports with one line (exit 2 in
 the CLI), and what the reader accepts, every renderer can show."""
 
 from __future__ import annotations
@@ -96,7 +96,7 @@ COMMANDS: dict[str, Callable[[str, str, Path], list[str]]] = {
 
 @pytest.mark.parametrize("command", list(COMMANDS))
 @pytest.mark.parametrize(("name", "how", "fragment"), MALFORMED, ids=[m[0] for m in MALFORMED])
-def test_item13_every_reader_refuses_a_malformed_report_in_one_line(
+def test_every_reader_refuses_a_malformed_report_in_one_line(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
@@ -115,7 +115,7 @@ def test_item13_every_reader_refuses_a_malformed_report_in_one_line(
 
 
 @pytest.mark.parametrize(("name", "how", "fragment"), MALFORMED, ids=[m[0] for m in MALFORMED])
-def test_item13_the_plugin_baseline_reader_refuses_it_as_a_usage_error(
+def test_the_plugin_baseline_reader_refuses_it_as_a_usage_error(
     gb: pytest.Pytester, name: str, how: Mutation | bytes, fragment: str
 ) -> None:
     bad = _write(gb.path, how)
@@ -126,7 +126,7 @@ def test_item13_the_plugin_baseline_reader_refuses_it_as_a_usage_error(
     assert "bad.json" in line and fragment in line, line
 
 
-def test_item13_noise_on_the_extremes_the_reader_allows_is_one_line(
+def test_noise_on_the_extremes_the_reader_allows_is_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     paths = []

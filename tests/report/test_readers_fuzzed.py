@@ -1,4 +1,4 @@
-"""Issue 11: property-based fuzzing of the report reader and the config loader.
+"""Property-based fuzzing of the report reader and the config loader.
 
 Whatever the input, the answer is a value or the project's own error type (ReportError,
 ConfigError), never another exception; and a report the reader accepts, every renderer can
