@@ -189,6 +189,12 @@ def _rounds(text: str) -> tuple[int, int]:
     return rounds, most
 
 
+def _duration(text: str) -> float:
+    from .paired.progress import duration_option
+
+    return duration_option(text)
+
+
 def _seconds(text: str) -> float:
     try:
         value = float(text)
@@ -292,6 +298,17 @@ def add_options(parser: pytest.Parser) -> None:
         help="measured pairs per test in each round (default 6)",
     )
     add(
+        "--greenbudget-against-all",
+        action="store_true",
+        help="pair every budgeted test, also those no changed file reaches ('unaffected')",
+    )
+    add(
+        "--greenbudget-against-time",
+        metavar="DURATION",
+        type=_duration,
+        help="start no round that would end past this wall time, e.g. 10m (then: inconclusive)",
+    )
+    add(
         "--greenbudget-against-skip-empty",
         action="store_true",
         help="an empty --greenbudget-against (an unset variable) runs without the paired gate, "
@@ -303,6 +320,13 @@ def add_options(parser: pytest.Parser) -> None:
         type=_seconds,
         help="the most one run of a test may take on either side before the gate gives up on "
         "that test (default: 10x the head's slowest run of it, at least 60 s)",
+    )
+    add(
+        "--greenbudget-against-git-timeout",
+        metavar="SECONDS",
+        type=_seconds,
+        help="the most one git call of the paired gate may take, e.g. a checkout that fetches "
+        "Git LFS files (default 120)",
     )
     add("--greenbudget-paired-worker", type=_fds, help=argparse.SUPPRESS)
     add("--greenbudget-paired-files", help=argparse.SUPPRESS)  # a worker collects only these

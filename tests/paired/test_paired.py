@@ -187,7 +187,7 @@ def test_a_base_crash_names_the_test_and_removes_the_worktree(repo: pytest.Pytes
     assert report(repo)["test_energy.py::test_changing"]["samples_j"]
 
 
-@pytest.mark.parametrize("signal_name", ["SIGINT", "SIGTERM"])  # Ctrl-C; a CI job cancelled
+@pytest.mark.parametrize("signal_name", ["SIGINT", "SIGTERM", "SIGHUP"])  # Ctrl-C; CI; ssh
 def test_an_interrupt_removes_the_worktree_and_marks_the_report_incomplete(
     repo: pytest.Pytester, signal_name: str
 ) -> None:
