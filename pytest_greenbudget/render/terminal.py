@@ -27,6 +27,7 @@ from .wording import (
     spread_of,
     test_notes,
     tests_word,
+    unaffected_line,
     unresolved,
 )
 
@@ -133,7 +134,8 @@ def summary_lines(
         *_meter_lines(report, verbose),
         _carbon_line(report, verbose),
     ]
-    lines += [side_by_side(report.tests) or "", gate_rule(report.tests) or ""]
+    lines += [side_by_side(report.tests) or "", *unaffected_line(report)]
+    lines += [gate_rule(report.tests) or ""]
     lines += [f"{r.nodeid}: {r.detail}" for r in shown if r.detail]
     lines += test_notes(report.tests)
     if verbose:
@@ -204,6 +206,12 @@ def test_details(entry: TestEntry) -> list[str]:
     lines = [f"{entry.nodeid}: " + "; ".join(facts)] if facts else []
     if entry.message and not unresolved(entry):
         lines.append(f"  {entry.message}")
+    if entry.profile_diff is not None and entry.profile_diff.functions:
+        from .profile import heading
+        from .profile import lines as profile_lines
+
+        lines.append(f"  {heading(entry.profile_diff, 10)}:")
+        lines += [f"    {line}" for line in profile_lines(entry.profile_diff, 10)]
     return lines
 
 

@@ -33,6 +33,11 @@ def status(test: TestEntry) -> str:
     return test.verdict or test.outcome
 
 
+def counted(test: TestEntry) -> str:
+    """The key a test counts under: an accepted regression is not one that needs action."""
+    return "accepted" if test.verdict == "regressed" and test.accepted else test.verdict or ""
+
+
 def budget_quantity(test: TestEntry) -> str | None:
     """Which budget ``budget_used`` is a share of: 'energy' or 'carbon' (the binding one of
     two). gate/budget.py takes the larger share, so the one whose own share matches is it."""
@@ -173,3 +178,17 @@ def incomplete_banner(report: Report) -> str | None:
 def tests_word(n: int) -> str:
     """'1 test', '2 tests'."""
     return count(n, "test")
+
+
+def unaffected_line(report: Report) -> tuple[str, ...]:
+    """'2 tests unaffected: no file they run changed since main@abc1234 (not paired, not
+    measured)': paired runs count the tests no change reached in one line, never a row each."""
+    n = sum(1 for t in report.tests if t.verdict == "unaffected")
+    if not n:
+        return ()
+    impact = report.impact
+    since = f" since {impact.ref}@{impact.commit[:7]}" if impact else ""
+    they = "they run" if n > 1 else "it runs"
+    return (
+        f"{tests_word(n)} unaffected: no file {they} changed{since} (not paired, not measured)",
+    )

@@ -40,6 +40,9 @@ from .model import (
     Component,
     ComponentMeter,
     Environment,
+    Impact,
+    ProfileDiff,
+    ProfileLine,
     Report,
     ReportError,
     RunOrigin,
@@ -110,6 +113,7 @@ def decode_report(data: object, where: str) -> Report:
         schema_version=version,
         incomplete=opt(top, "incomplete", where, flag, False),
         incomplete_reason=opt(top, "incomplete_reason", where, string, None),
+        impact=_impact(top.get("impact"), f"{where}: impact"),
     )
 
 
@@ -119,6 +123,20 @@ def decode_entry(data: object, where: str) -> TestEntry:
 
 
 # --- the sections ----------------------------------------------------------------------------
+
+
+def _impact(value: object, where: str) -> Impact | None:
+    if value is None:
+        return None
+    data = obj(value, where)
+    return Impact(
+        ref=need(data, "ref", where, string),
+        commit=need(data, "commit", where, string),
+        considered=opt(data, "considered", where, strings, ()),
+        ignored=opt(data, "ignored", where, strings, ()),
+        unaffected=opt(data, "unaffected", where, count, 0),
+        every_test=opt(data, "every_test", where, string, None),
+    )
 
 
 def _environment(env: Mapping[str, Any], where: str) -> Environment:
@@ -185,6 +203,7 @@ def _test(value: object, where: str) -> TestEntry:
         noise_source=opt(t, "noise_source", where, string, "setting"),
         runs_j=opt(t, "runs_j", where, energies, ()),
         runs_from=opt(t, "runs_from", where, _origins, ()),
+        profile_diff=opt(t, "profile_diff", where, _profile, None),
         accepted=opt(t, "accepted", where, flag, False),
         accepted_reason=opt(t, "accepted_reason", where, string, None),
     )
@@ -197,6 +216,27 @@ def _origins(value: object, where: str) -> tuple[RunOrigin, ...]:
         created = need(o, "created_utc", f"{where}[{i}]", string)
         found.append(RunOrigin(created, opt(o, "commit", f"{where}[{i}]", string, None)))
     return tuple(found)
+
+
+def _profile(value: object, where: str) -> ProfileDiff:
+    p = obj(value, where)
+    unit = need(p, "unit", where, string)
+    if unit not in ("J", "share"):
+        raise ReportError(f"{where}.unit must be 'J' or 'share', not {printable(repr(unit))}")
+    lines = []
+    for i, item in enumerate(array(need(p, "functions", where, array), f"{where}.functions")):
+        at = f"{where}.functions[{i}]"
+        f = obj(item, at)
+        lines.append(
+            ProfileLine(
+                need(f, "function", at, string),
+                need(f, "where", at, string),
+                need(f, "head", at, number(-MAX_RATIO, MAX_RATIO)),
+                need(f, "base", at, number(-MAX_RATIO, MAX_RATIO)),
+            )
+        )
+    cost = need(p, "cost_s", where, amount)
+    return ProfileDiff(unit, tuple(lines), cost, opt(p, "note", where, string, ""))
 
 
 def _verdict(value: object, where: str) -> str:
