@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import TypeGuard
 
 from ..meters.base import Meter, Reading
-from ..meters.process_snapshot import Snapshot
 from ..meters.processes import ProcessTree, processes_of
+from ..meters.snapshot import Snapshot
 from ..report.model import MAX_ENERGY_J, Work
 from .heap import settle
 

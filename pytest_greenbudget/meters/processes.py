@@ -27,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .process_snapshot import Key, Proc, Snapshot
+from .snapshot import Key, Proc, Snapshot
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,8 @@
-"""One reading of this process's descendants at a window's edge: what the readers
-(proc_linux.py, psutil in processes.py) produce and processes.py bills from. Its own module so
-that the Linux reader and the account share it without importing each other."""
+"""What a reader of the process tree returns: each descendant's CPU seconds at one instant.
+
+Its own module so that the readers (proc_linux.py, and psutil's in processes.py) and the
+accounting (processes.py) share it without importing each other.
+"""
 
 from __future__ import annotations
 
