@@ -53,6 +53,7 @@ class Invocation:
     python: str | None = None  # --greenbudget-against-python
     timeout: float | None = None  # --greenbudget-against-timeout: seconds per run
     git_timeout: float | None = None  # --greenbudget-against-git-timeout: seconds per git call
+    cache: Path | None = None  # the session's cache folder; None: cacheprovider is off
 
 
 def worker_args(args: Sequence[str]) -> list[str]:
@@ -86,16 +87,18 @@ def sides(inv: Invocation, top: Path, tree: Worktree) -> tuple[Side, Side]:
     """Both sides run the same selection with the head's settings (meter, config), so they
     measure the same way; the plugin is the installed one on both (the same instrument)."""
     args = worker_args(inv.args)
-    extra = ["-p", "no:cacheprovider"]
+    extra = []
     if inv.config:
         extra.append(f"--greenbudget-config={Path(inv.folder, inv.config).resolve()}")
     base_args = [_mapped(a, tree) for a in args]
-    head = Side("head", (sys.executable, "-m", "pytest", *args, *extra), inv.folder, _env(top))
+    head = Side("head", (sys.executable, "-m", "pytest", *args, *extra), inv.folder, _env(top),
+                inv.cache)  # fmt: skip
     base = Side(
         "base",
         (inv.python or sys.executable, "-m", "pytest", *base_args, *extra),
         tree.mapped(inv.folder) or tree.path,
         clean_env(_env(import_root(tree.path))),  # a hook's GIT_DIR is not the base's
+        inv.cache,
     )
     return replace(head, env=_env(import_root(top))), base
 
