@@ -25,7 +25,7 @@ from .measure.probe import Probe, RunSample
 from .measure.threads import thread_limit
 from .meters.base import Meter
 from .report.io import read_report
-from .report.model import Environment, Report, TestEntry
+from .report.model import Environment, Impact, Report, TestEntry
 from .settings.plans import (
     BudgetRule,
     BudgetSpec,
@@ -64,6 +64,7 @@ class Run:
         self.probes: dict[str, Probe] = {}
         self.entries: dict[str, TestEntry] = {}
         self.notes: list[str] = []
+        self.impact: Impact | None = None  # --greenbudget-against: the changes it decided on
         self.selecting: set[int] = set()  # config entries that selected a collected test
         self.seen: list[str] = []  # collected node ids, in order
         self.comparable, self.gating = self._gating()
@@ -186,10 +187,15 @@ class Run:
             self.entries[entry.nodeid] = entry
 
     def adopt_paired(
-        self, entries: Mapping[str, TestEntry], missing: list[TestEntry], notes: list[str]
+        self,
+        entries: Mapping[str, TestEntry],
+        missing: list[TestEntry],
+        notes: list[str],
+        impact: Impact | None = None,
     ) -> None:
         """--greenbudget-against: the side-by-side verdicts gate, like a comparable baseline."""
         self.gating = True
+        self.impact = impact
         self.entries.update((nodeid, self.accepted(e)) for nodeid, e in entries.items())
         self.entries.update((entry.nodeid, entry) for entry in missing)
         self.notes.extend(notes)
@@ -214,7 +220,7 @@ class Run:
         tests = tuple(self.entries.values())
         report = Report(
             now, env, self.settings.carbon, tests,
-            incomplete=incomplete is not None, incomplete_reason=incomplete,
+            incomplete=incomplete is not None, incomplete_reason=incomplete, impact=self.impact,
         )  # fmt: skip
         base = self.settings.baseline
         if base is None or not whole_run:

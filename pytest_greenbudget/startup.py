@@ -189,6 +189,12 @@ def _rounds(text: str) -> tuple[int, int]:
     return rounds, most
 
 
+def _duration(text: str) -> float:
+    from .paired.progress import duration_option
+
+    return duration_option(text)
+
+
 def _seconds(text: str) -> float:
     try:
         value = float(text)
@@ -290,6 +296,17 @@ def add_options(parser: pytest.Parser) -> None:
         metavar="N",
         type=_flag_type("repeats"),
         help="measured pairs per test in each round (default 6)",
+    )
+    add(
+        "--greenbudget-against-all",
+        action="store_true",
+        help="pair every budgeted test, also those no changed file reaches ('unaffected')",
+    )
+    add(
+        "--greenbudget-against-time",
+        metavar="DURATION",
+        type=_duration,
+        help="start no round that would end past this wall time, e.g. 10m (then: inconclusive)",
     )
     add(
         "--greenbudget-against-skip-empty",

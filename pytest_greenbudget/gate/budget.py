@@ -196,6 +196,7 @@ def _notes(samples: list[RunSample], plan: Plan) -> tuple[str, ...]:
         [s.reading.wall_s for s in samples],
         [s.reading.energy_j for s in samples],
         plan.threads,
+        threads_mod.pool_threads,
     )
     return (spin,) if spin else ()
 

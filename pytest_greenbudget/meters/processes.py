@@ -41,7 +41,7 @@ class Proc:
 @dataclass(frozen=True)
 class Snapshot:
     procs: Mapping[Key, Proc]
-    unreadable: tuple[str, ...] = ()  # "pid 12 (name)": seen, but its figures were refused
+    unreadable: tuple[str, ...] = ()  # "pid 12": seen, but its figures were refused
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ class Account:
     processes: int  # descendants that ran during the window
     unreadable: tuple[str, ...] = ()
     not_billed_s: float = 0.0  # CPU time of processes an earlier test left running
-    not_billed: int = 0
+    not_billed: int = 0  # how many of them ran in the window
 
 
 Reader = Callable[[], Snapshot]
@@ -84,7 +84,7 @@ class ProcessTree:
             used = (end.cpu_s if end else 0.0) - (start.cpu_s if start else 0.0)
             if key in self._left and end is not None:
                 not_billed += max(used, 0.0)
-                skipped += 1
+                skipped += used > 0
                 continue
             cpu += used  # gone: minus its past, which its reaper's figures now carry
             counted += used > 0 and end is not None

@@ -11,22 +11,23 @@ from __future__ import annotations
 
 import os
 import signal
-import statistics
 import sys
+import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
-from ..gate.budget import build_entry
-from ..gate.compare import percent_change
-from ..report.model import BaselineFigures, CarbonSettings, TestEntry
+from ..report.model import CarbonSettings
 from ..settings.plans import Plan
-from ..units import count, format_energy, format_p
-from .schedule import PairedRun, PairedRunner, RoundDone, TestPairs
-from .sequential import Look
-from .stats import DEFAULT_DESIGN, METHOD, PairedDesign, PairedResult
+from .entries import Paired as Paired  # re-exported: the plugin and phase.py name it here
+from .entries import build_paired
+from .progress import Watch
+from .schedule import PairedRun, PairedRunner, RoundDone
+from .stats import DEFAULT_DESIGN, PairedDesign
 from .timeouts import RunLimits
+from .triage import Triage, triage
 from .worker_process import Side
 from .worktree import Worktree, clean_env, import_root, repo_top, resolve
 
@@ -38,8 +39,9 @@ VALUE_OPTIONS = (
     "--greenbudget-against",
     "--greenbudget-against-python",
     "--greenbudget-config",
+    "--greenbudget-against-time",
 )
-FLAG_OPTIONS = ("--greenbudget-gate-incomparable",)
+FLAG_OPTIONS = ("--greenbudget-gate-incomparable", "--greenbudget-against-all")
 
 
 @dataclass(frozen=True)
@@ -83,24 +85,31 @@ def _env(root: Path) -> dict[str, str]:
     return env
 
 
+def head_side(inv: Invocation, top: Path) -> Side:
+    """The head's workers: the invocation as given, from the invocation folder."""
+    argv = (sys.executable, "-m", "pytest", *worker_args(inv.args), *_extra(inv))
+    return Side("head", argv, inv.folder, _env(import_root(top)), inv.cache)
+
+
+def _extra(inv: Invocation) -> list[str]:
+    extra = []  # no -p no:cacheprovider: each worker gets a copy of the cache (worker_process)
+    if inv.config:
+        extra.append(f"--greenbudget-config={Path(inv.folder, inv.config).resolve()}")
+    return extra
+
+
 def sides(inv: Invocation, top: Path, tree: Worktree) -> tuple[Side, Side]:
     """Both sides run the same selection with the head's settings (meter, config), so they
     measure the same way; the plugin is the installed one on both (the same instrument)."""
-    args = worker_args(inv.args)
-    extra = []
-    if inv.config:
-        extra.append(f"--greenbudget-config={Path(inv.folder, inv.config).resolve()}")
-    base_args = [_mapped(a, tree) for a in args]
-    head = Side("head", (sys.executable, "-m", "pytest", *args, *extra), inv.folder, _env(top),
-                inv.cache)  # fmt: skip
+    base_args = [_mapped(a, tree) for a in worker_args(inv.args)]
     base = Side(
         "base",
-        (inv.python or sys.executable, "-m", "pytest", *base_args, *extra),
+        (inv.python or sys.executable, "-m", "pytest", *base_args, *_extra(inv)),
         tree.mapped(inv.folder) or tree.path,
         clean_env(_env(import_root(tree.path))),  # a hook's GIT_DIR is not the base's
         inv.cache,
     )
-    return replace(head, env=_env(import_root(top))), base
+    return head_side(inv, top), base
 
 
 def _mapped(arg: str, tree: Worktree) -> str:
@@ -113,73 +122,58 @@ def _mapped(arg: str, tree: Worktree) -> str:
     return f"{twin}{sep}{rest}" if twin else arg
 
 
-# --- the phase ---------------------------------------------------------------------------
-
-
-@dataclass
-class Paired:
-    """What the paired phase produced, for the controller's own run of each test."""
-
-    ref: str
-    commit: str
-    entries: dict[str, TestEntry]  # compared side by side
-    excluded: dict[str, str] = field(default_factory=dict)  # node id -> why not compared
-    broken: set[str] = field(default_factory=set)  # excluded because the gate failed to run it
-    new: set[str] = field(default_factory=set)
-    missing: list[TestEntry] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)  # shown as they happen, too
-
-    @property
-    def label(self) -> str:
-        return f"{self.ref}@{self.commit[:7]}"
-
-    def finish(self, entry: TestEntry) -> TestEntry:
-        """A test the controller measured itself (not compared): say why."""
-        if entry.nodeid in self.new:
-            note = f"not on the base side ({self.label})"
-            if entry.verdict == "over-budget" or not entry.samples_j:
-                return entry.noted(note)
-            return replace(entry, verdict="new", message=note)
-        reason = self.excluded.get(entry.nodeid)
-        if reason and entry.nodeid in self.broken and entry.verdict != "over-budget":
-            # never "ok": the comparison it needed did not happen (the run fails for it)
-            return replace(entry.noted(f"{reason} with {self.label}"), verdict="inconclusive")
-        return entry.noted(f"{reason} with {self.label}") if reason else entry
-
-    @property
-    def failure(self) -> str | None:
-        """Why the run must fail although verdicts exist: a test the gate could not run."""
-        if not self.broken:
-            return None
-        nodeid = sorted(self.broken)[0]
-        more = f" (and {count(len(self.broken) - 1, 'more test')})" if len(self.broken) > 1 else ""
-        return f"{nodeid} {self.excluded[nodeid]}{more}"
-
-
 def measure_against(
     inv: Invocation,
     plans: Mapping[str, Plan],
     carbon: CarbonSettings,
     design: PairedDesign = DEFAULT_DESIGN,
-    on_round: Callable[[RoundDone], None] | None = None,
+    watch: Watch | None = None,
 ) -> Paired:
-    """Raises WorktreeError / WorkerError (one line each) when it cannot compare.
-    ``on_round`` hears after every round which tests are still in play."""
+    """Raises WorktreeError / WorkerError (one line each) when it cannot compare."""
+    watch = watch or Watch()
     top = repo_top(inv.folder, inv.git_timeout)
     commit = resolve(top, inv.ref, inv.git_timeout)
-    with _sigterm_as_interrupt():  # from before the checkout: a SIGTERM mid-way cleans it up
-        tree = Worktree.create(top, commit, inv.git_timeout)
-        try:
-            head, base = sides(inv, top, tree)
-            limits = RunLimits(inv.timeout)
-            # the logs live beside the checkout, and go with it (a stale one's too)
-            runner = PairedRunner(head, base, list(plans), _tolerances(plans), tree.scratch,
-                                  design, on_round=on_round, limits=limits)  # fmt: skip
-            run = runner.run()
-        finally:
-            tree.close()
-    return _paired(inv.ref, commit, run, plans, carbon, design)
+    run: PairedRun | None = None
+    # From before the checkout: a SIGTERM mid-way cleans it up.
+    with _sigterm_as_interrupt(), tempfile.TemporaryDirectory(prefix="greenbudget-") as temp:
+        logs = Path(temp)
+        other = inv.python is not None
+        found = triage(head_side(inv, top), list(plans), top, commit, logs, watch, other)
+        one = found.round_s(found.paired, design.pairs)
+        label, unaffected = f"{inv.ref}@{commit[:7]}", len(found.impact.unaffected)
+        watch.plan(label, len(found.paired), unaffected, design, one, found.changes_line())
+        if found.paired and not watch.fits(one):
+            watch.stop(0, design.max_rounds, one)
+        elif found.paired:
+            run = _run(inv, top, commit, plans, logs, design, watch, found)
+    return build_paired(inv.ref, commit, run, plans, carbon, design, found, watch.capped)
+
+
+def _run(
+    inv: Invocation, top: Path, commit: str, plans: Mapping[str, Plan], logs: Path,
+    design: PairedDesign, watch: Watch, found: Triage,
+) -> PairedRun:  # fmt: skip
+    tree = Worktree.create(top, commit, inv.git_timeout)
+    try:
+        head, base = sides(inv, top, tree)
+        estimate = partial(_estimate, found, design.pairs)
+        tolerances = _tolerances(plans)
+        runner = PairedRunner(
+            head, base, found.paired, tolerances, logs, design,
+            on_round=partial(_said, watch), limits=RunLimits(inv.timeout), watch=watch,
+            estimate=estimate,
+        )  # fmt: skip
+        return runner.run()
+    finally:
+        tree.close()
+
+
+def _said(watch: Watch, done: RoundDone) -> None:
+    watch.round_done(done.number, done.max_rounds, len(done.in_play), len(done.left))
+
+
+def _estimate(found: Triage, pairs: int, tests: Sequence[str]) -> float:
+    return found.round_s(tests, pairs)
 
 
 def _tolerances(plans: Mapping[str, Plan]) -> Callable[[str], float]:
@@ -206,98 +200,3 @@ def _sigterm_as_interrupt() -> Iterator[None]:
     finally:
         for name, handler in previous.items():
             signal.signal(getattr(signal, name), handler)
-
-
-def _paired(
-    ref: str,
-    commit: str,
-    run: PairedRun,
-    plans: Mapping[str, Plan],
-    carbon: CarbonSettings,
-    design: PairedDesign,
-) -> Paired:
-    paired = Paired(ref, commit, {}, new=set(run.new))
-    for nodeid, pairs in run.tests.items():
-        if pairs.excluded is not None:
-            paired.excluded[nodeid] = pairs.excluded
-            if pairs.broken:
-                paired.broken.add(nodeid)
-            continue
-        entry = _compared(pairs, plans[nodeid], carbon, paired, design)
-        paired.entries[nodeid] = entry
-    paired.missing = [_missing(nodeid, paired.label) for nodeid in run.missing]
-    paired.notes = _notes(run, paired)
-    return paired
-
-
-def _compared(
-    pairs: TestPairs, plan: Plan, carbon: CarbonSettings, paired: Paired, design: PairedDesign
-) -> TestEntry:
-    samples = list(pairs.head)
-    entry = build_entry(pairs.nodeid, plan, samples, carbon)
-    entry = replace(entry, repeats=len(samples), warmup=design.warmup)
-    flat = [p for r in pairs.rounds for p in r]
-    try:  # the look the test left the schedule at (or the last one, if it never left)
-        look = pairs.look or Look.at(pairs.rounds, plan.tolerance, design)
-    except ValueError as exc:
-        return entry.noted(f"not compared with {paired.label}: {exc}")
-    result = look.result
-    base_j = [b for _, b in flat]
-    figures = BaselineFigures(
-        statistics.median(base_j), tuple(base_j), result.ratio, result.p_value, METHOD,
-        comparable=True, mode="paired", ref=paired.ref, commit=paired.commit,
-        pairs=tuple(flat), detectable=result.detectable,
-    )  # fmt: skip
-    entry = replace(entry, baseline=figures)
-    if entry.verdict == "over-budget":  # the budget's failure names its source: keep it
-        return entry
-    head_j = statistics.median(h for h, _ in flat)
-    text = describe(result, figures.energy_j, head_j, paired.label, len(flat))
-    if result.verdict == "inconclusive":
-        text += f"; {look.why_inconclusive(design)}"
-    return replace(entry, verdict=result.verdict, message=text)
-
-
-def describe(result: PairedResult, base_j: float, head_j: float, label: str, pairs: int) -> str:
-    """One line, e.g. 'energy regressed +12% vs main@abc1234 (3.10 J -> 3.47 J, p=0.002,
-    12 pairs in 6 rounds), measured side by side in this job'."""
-    p = "no test" if result.p_value is None else format_p(result.p_value)
-    detail = f"{format_energy(base_j)} -> {format_energy(head_j)}, {p}, "
-    detail += f"{pairs} pairs in {result.rounds} rounds"
-    if result.detectable is not None:
-        detail += f", could see {percent_change(1.0 + result.detectable)}"
-    change = percent_change(result.ratio)
-    what = {
-        "unchanged": f"energy {change} vs {label}, within tolerance",
-        "inconclusive": f"energy {change} vs {label}, inconclusive ({_why(result)})",
-    }.get(result.verdict, f"energy {result.verdict} {change} vs {label}")
-    return f"{what} ({detail}), measured side by side in this job"
-
-
-def _why(result: PairedResult) -> str:
-    """Beyond the tolerance but not significant, or within it but too noisy to rule a rise
-    of the tolerance out (the detectable change says how large a rise it could have seen)."""
-    return "not significant" if result.beyond_tolerance else "too noisy to rule out the tolerance"
-
-
-def _missing(nodeid: str, label: str) -> TestEntry:
-    return TestEntry(
-        nodeid=nodeid,
-        outcome="not-run",
-        energy_j=None,
-        verdict="missing",
-        message=f"budgeted on the base side ({label}) but not here",
-    )
-
-
-def _notes(run: PairedRun, paired: Paired) -> list[str]:
-    seconds = run.round_seconds
-    total, rounds = sum(seconds), max(len(seconds), 1)
-    notes = [
-        f"measured side by side with {paired.label} in this job: "
-        f"{count(len(paired.entries), 'test')}, {count(len(seconds), 'round')} of fresh "
-        f"head and base processes, {total:.1f} s ({total / rounds:.1f} s per round, "
-        f"{sum(run.startup_seconds) / rounds:.2f} s of it starting and collecting)"
-    ]
-    paired.problems = [f"base side ({paired.label}): {error}" for error in run.base_errors]
-    return notes + paired.problems

@@ -17,6 +17,7 @@ from ..session import Run
 from ..settings.plans import Plan
 from ..units import count
 from .controller import Invocation, Paired, measure_against
+from .progress import Watch
 from .stats import DEFAULT_DESIGN, PairedDesign
 from .worker_process import WorkerError
 from .worktree import WorktreeError
@@ -101,6 +102,12 @@ def design(config: pytest.Config) -> PairedDesign:
     return PairedDesign(rounds=rounds[0], max_rounds=rounds[1], pairs=pairs)
 
 
+def _outputs(config: pytest.Config) -> tuple[Path, ...]:
+    """The files this run writes, relative to where pytest started: not changes."""
+    paths = [config.getoption(f"greenbudget_{name}") for name in ("report", "html")]
+    return tuple(Path(config.invocation_params.dir, p) for p in paths if p)
+
+
 def measure(session: pytest.Session, ref: str, run: Run | None) -> tuple[Paired | None, str | None]:
     """The side-by-side verdicts, or why there are none (one line, also noted in the run).
     Nothing when nothing is budgeted or collection failed; an empty ref the user allowed is
@@ -122,21 +129,25 @@ def measure(session: pytest.Session, ref: str, run: Run | None) -> tuple[Paired 
         config.getoption("greenbudget_against_git_timeout"),
         cache_folder(config),
     )  # fmt: skip
-    plan = design(config)
-    write_line(  # the paired phase takes a while before the first test reports: say so
-        session,
-        f"greenbudget: measuring {count(len(plans), 'budgeted test')} side by side with {ref}, "
-        f"{plan.rounds}-{plan.max_rounds} rounds of fresh base and head processes",
-        red=False,
+    watch = Watch(
+        say=lambda line: write_line(session, line, red=False),
+        quiet=config.get_verbosity() < 0,
+        cap_s=config.getoption("greenbudget_against_time"),
+        impact=not config.getoption("greenbudget_against_all"),
+        ignore=settings.file.ignore,
+        outputs=_outputs(config),
     )
+    # The head's own run comes first and takes a while: say what is happening meanwhile.
+    what = count(len(plans), "budgeted test")
+    watch.say(f"greenbudget: {what}: finding what changed since {ref}, then the head's own run")
     try:
-        paired = measure_against(inv, plans, settings.carbon, plan)
+        paired = measure_against(inv, plans, settings.carbon, design(config), watch)
     except (WorktreeError, WorkerError) as exc:
         error = f"greenbudget: no paired comparison: {exc}"
         run.notes.append(error)
         write_line(session, error)
         return None, error
-    run.adopt_paired(paired.entries, paired.missing, paired.notes)
+    run.adopt_paired(paired.entries, paired.missing, paired.notes, paired.impact)
     for problem in paired.problems:  # e.g. the base failed to collect a file
         write_line(session, f"greenbudget: {problem}")
     failure = paired.failure  # compared, but not every test: the run fails for it

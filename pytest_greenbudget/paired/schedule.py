@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..measure.probe import RunSample
+from .progress import Watch
 from .sequential import Look
 from .stats import DEFAULT_DESIGN, PairedDesign
 from .timeouts import RunLimits
@@ -79,6 +80,8 @@ class PairedRunner:
         rng: random.Random | None = None,
         on_round: Callable[[RoundDone], None] | None = None,
         limits: RunLimits | None = None,
+        watch: Watch | None = None,
+        estimate: Callable[[Sequence[str]], float] | None = None,
     ) -> None:
         self.sides = (head, base)
         self.limits = limits or RunLimits()
@@ -89,12 +92,17 @@ class PairedRunner:
         self.rng = rng or random.Random()
         self.on_round = on_round
         self.result: PairedRun | None = None
+        self.watch = watch or Watch()  # its time cap stops rounds from starting
+        self.estimate = estimate  # a round's expected seconds for these tests (the scout's)
+        self._scale = 1.0  # how far the last round ran over (or under) its estimate
 
     def run(self) -> PairedRun:
         began = time.monotonic()
         in_play: list[str] | None = None  # None: every test the first round finds
         while in_play is None or in_play:
             played = self._round(in_play)
+            if not played and self.watch.capped:
+                break  # the time cap: no round ran, the tests keep their last look
             in_play = [t for t in played if self._stays(t)]
             if len(self.round_seconds) >= self.design.max_rounds:
                 in_play = []
@@ -124,9 +132,26 @@ class PairedRunner:
             return False  # a zero reading: no log ratio now, nor after more rounds
         return pairs.look.stop is None
 
+    def _may_start(self, tests: list[str], index: int) -> bool:
+        """False (and the cap said) when the next round would end past the time cap."""
+        if self.watch.capped:
+            return False
+        expected = self._expected(tests)
+        if self.watch.fits(expected):
+            return True
+        self.watch.stop(index, self.design.max_rounds, expected)
+        return False
+
+    def _expected(self, tests: Sequence[str]) -> float:
+        if self.estimate is not None:
+            return self.estimate(tests) * self._scale
+        return self.round_seconds[-1] if self.round_seconds else 0.0
+
     def _round(self, tests: list[str] | None) -> list[str]:
-        began = time.monotonic()
         index = len(self.round_seconds)
+        if tests is not None and index and not self._may_start(tests, index):
+            return []
+        began = time.monotonic()
         files = self._files(index, tests)
         workers = self._start(index, 0, files)
         try:
@@ -149,7 +174,10 @@ class PairedRunner:
         finally:
             for worker in workers:
                 worker.kill()
-        self.result.round_seconds.append(time.monotonic() - began)
+        took = time.monotonic() - began
+        self.result.round_seconds.append(took)
+        if self.estimate is not None and self.estimate(order) > 0:
+            self._scale = took / self.estimate(order)
         return [t for t in order if t in self._live()]
 
     def _start(self, index: int, restart: int, files: list[Path | None]) -> list[Worker]:

@@ -14,13 +14,14 @@ import json
 import os
 import random
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import pytest
 
-from ..measure.probe import Probe
+from ..measure.probe import Probe, RunSample
 from ..measure.protocol import run_once
 from ..session import Run
+from .scout import TRACE_ENV
 from .wire import SAME, Outcome, Ready, WireError, decode_command, failure
 
 
@@ -34,6 +35,7 @@ class PairedWorker:
         self._answers: IO[str] = open(fds[1], "w", encoding="utf-8")  # noqa: SIM115
         self.run = run
         self._padding = layout_padding()
+        self._coverage = _coverage() if os.environ.get(TRACE_ENV) else None
 
     def serve(self, session: pytest.Session) -> None:
         items = {item.nodeid: item for item in session.items}
@@ -64,7 +66,11 @@ class PairedWorker:
         # trip the next item's setup.
         item.session._setupstate.teardown_exact(item)
         self.run.probes.setdefault(item.nodeid, Probe(self.run.meter))  # budgeted or not here
+        if self._coverage is not None:  # the scout's traced run (scout.py): unmeasured
+            self.run.probes[item.nodeid] = TracingProbe(self._coverage, item.nodeid)
         result = run_once(item, nextitem, measured=measured)
+        if self._coverage is not None:  # a failed call never reached end_run
+            self._coverage.switch_context("")
         outcome = "passed" if result.passed else result.outcome
         sample = result.sample if result.sample and measured else None
         message = _message(result.reports) if outcome != "passed" else ""
@@ -73,6 +79,35 @@ class PairedWorker:
     def _send(self, line: str) -> None:
         self._answers.write(line)
         self._answers.flush()
+
+
+class TracingProbe(Probe):
+    """The scout's probe: coverage's context is the node id for the call phase only, so a
+    fixture's set-up (a session fixture runs in whichever test needs it first) counts for
+    every test, never for one."""
+
+    def __init__(self, coverage: Any, nodeid: str) -> None:
+        super().__init__(None)
+        self._coverage = coverage
+        self._nodeid = nodeid
+
+    def begin_run(self, measured: bool) -> None:
+        super().begin_run(measured)
+        self._coverage.switch_context(self._nodeid)
+
+    def end_run(self) -> RunSample | None:
+        self._coverage.switch_context("")
+        return super().end_run()
+
+
+def _coverage() -> Any:
+    """The Coverage object of ``python -m coverage run``; a worker without one is a bug."""
+    import coverage
+
+    current = coverage.Coverage.current()
+    if current is None:
+        raise RuntimeError(f"{TRACE_ENV} is set but coverage is not running")
+    return current
 
 
 @functools.lru_cache(maxsize=4)

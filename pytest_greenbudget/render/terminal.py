@@ -27,6 +27,7 @@ from .wording import (
     spread_of,
     test_notes,
     tests_word,
+    unaffected_line,
     unresolved,
 )
 
@@ -133,7 +134,8 @@ def summary_lines(
         *_meter_lines(report, verbose),
         _carbon_line(report, verbose),
     ]
-    lines += [side_by_side(report.tests) or "", gate_rule(report.tests) or ""]
+    lines += [side_by_side(report.tests) or "", *unaffected_line(report)]
+    lines += [gate_rule(report.tests) or ""]
     lines += [f"{r.nodeid}: {r.detail}" for r in shown if r.detail]
     lines += test_notes(report.tests)
     if verbose:

@@ -26,6 +26,7 @@ from .wording import (
     status,
     test_notes,
     tests_word,
+    unaffected_line,
     unresolved,
 )
 
@@ -93,16 +94,16 @@ def build_view(
     run_url: str | None = None,
 ) -> View:
     """The view of a report whose entries already carry verdicts (see compare.py)."""
-    tests = sorted(report.tests, key=_sort_key)
-    rows = tuple(_row(t) for t in tests)
+    shown = tuple(t for t in report.tests if t.verdict != "unaffected")  # noted in one line
+    rows = tuple(_row(t) for t in sorted(shown, key=_sort_key))
     counts = Counter(_counted(t) for t in report.tests)
     return View(
-        headline=headline(report.tests, counts),
+        headline=headline(shown, counts),
         flagged=tuple(r for r in rows if r.verdict in FLAGGED and r.status != "accepted"),
         rest=tuple(r for r in rows if r.verdict not in FLAGGED or r.status == "accepted"),
         totals=totals(report),
         meters=meters(report),
-        notes=(*notes, *test_notes(report.tests)),
+        notes=(*notes, *unaffected_line(report), *test_notes(report.tests)),
         run_url=run_url,
         counts=dict(counts),
         banner=incomplete_banner(report),

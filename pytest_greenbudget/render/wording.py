@@ -173,3 +173,17 @@ def incomplete_banner(report: Report) -> str | None:
 def tests_word(n: int) -> str:
     """'1 test', '2 tests'."""
     return count(n, "test")
+
+
+def unaffected_line(report: Report) -> tuple[str, ...]:
+    """'2 tests unaffected: no file they run changed since main@abc1234 (not paired, not
+    measured)': paired runs count the tests no change reached in one line, never a row each."""
+    n = sum(1 for t in report.tests if t.verdict == "unaffected")
+    if not n:
+        return ()
+    impact = report.impact
+    since = f" since {impact.ref}@{impact.commit[:7]}" if impact else ""
+    they = "they run" if n > 1 else "it runs"
+    return (
+        f"{tests_word(n)} unaffected: no file {they} changed{since} (not paired, not measured)",
+    )

@@ -40,6 +40,7 @@ from .model import (
     Component,
     ComponentMeter,
     Environment,
+    Impact,
     Report,
     ReportError,
     RunOrigin,
@@ -110,6 +111,7 @@ def decode_report(data: object, where: str) -> Report:
         schema_version=version,
         incomplete=opt(top, "incomplete", where, flag, False),
         incomplete_reason=opt(top, "incomplete_reason", where, string, None),
+        impact=_impact(top.get("impact"), f"{where}: impact"),
     )
 
 
@@ -119,6 +121,20 @@ def decode_entry(data: object, where: str) -> TestEntry:
 
 
 # --- the sections ----------------------------------------------------------------------------
+
+
+def _impact(value: object, where: str) -> Impact | None:
+    if value is None:
+        return None
+    data = obj(value, where)
+    return Impact(
+        ref=need(data, "ref", where, string),
+        commit=need(data, "commit", where, string),
+        considered=opt(data, "considered", where, strings, ()),
+        ignored=opt(data, "ignored", where, strings, ()),
+        unaffected=opt(data, "unaffected", where, count, 0),
+        every_test=opt(data, "every_test", where, string, None),
+    )
 
 
 def _environment(env: Mapping[str, Any], where: str) -> Environment:

@@ -16,7 +16,8 @@ from typing import Any
 # tests[].noise_source and tests[].runs_j (a baseline's history of runs); 1.5: tests[].accepted
 # and tests[].accepted_reason (an acknowledged regression keeps its verdict), tests[].runs_from
 # (when and at which commit each run of a history was made),
-# tests[].components.*.processes (the processes the CPU-time model counted)
+# tests[].components.*.processes (the processes the CPU-time model counted), the verdict
+# "unaffected" and the report's "impact" (the changed files a paired run decided on)
 SCHEMA_VERSION = "1.5"
 VERDICTS = (
     "ok",
@@ -27,6 +28,7 @@ VERDICTS = (
     "inconclusive",
     "new",
     "missing",
+    "unaffected",
 )
 
 
@@ -170,6 +172,18 @@ class CarbonSettings:
 
 
 @dataclass(frozen=True)
+class Impact:
+    """--greenbudget-against: the changes the paired run decided which tests to pair on."""
+
+    ref: str
+    commit: str
+    considered: tuple[str, ...] = ()  # changed since REF (untracked files included)
+    ignored: tuple[str, ...] = ()  # changed, but matched by the config's paired.ignore
+    unaffected: int = 0  # tests no considered change reached: not paired, not measured
+    every_test: str | None = None  # why every test was paired, when one reason covers all
+
+
+@dataclass(frozen=True)
 class Report:
     created_utc: str
     environment: Environment
@@ -178,6 +192,7 @@ class Report:
     schema_version: str = SCHEMA_VERSION
     incomplete: bool = False  # interrupted, collection errors, --co: not a full baseline
     incomplete_reason: str | None = None
+    impact: Impact | None = None  # paired runs only
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-shaped data (lists, not tuples), as read back from the file or sent by xdist."""

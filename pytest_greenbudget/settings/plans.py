@@ -14,6 +14,7 @@ from typing import Any
 
 from .accept import AcceptSettings
 from .configfile import ConfigError, KeyPath, RawConfig
+from .paired import read_ignore
 from .values import convert_value as convert_value  # re-exported: plugin.py reads it here
 
 SUPPORTED_VERSION = 1
@@ -22,7 +23,7 @@ DEFAULT_KEYS = (
     "repeats", "warmup", "tolerance", "session_noise", "meter", "region", "intensity", "pue",
     "watts_per_vcpu", "threads",
 )  # fmt: skip
-TOP_KEYS = ("version", "defaults", "budgets", "accept")
+TOP_KEYS = ("version", "defaults", "budgets", "accept", "paired")
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,7 @@ class FileConfig:
     source: str | None = None
     accept: AcceptSettings = field(default_factory=AcceptSettings)
     meter_at: str = ""  # where defaults.meter is set, e.g. 'greenbudget.yaml:2: defaults.meter'
+    ignore: tuple[str, ...] = ()  # paired.ignore: changes that reach no test (settings/paired.py)
 
     @classmethod
     def from_raw(cls, raw: RawConfig | None) -> FileConfig:
@@ -92,7 +94,8 @@ class FileConfig:
             raise raw.error(("budgets",), "must be a list of entries, each with match or marker")
         rules = tuple(_read_rule(raw, i, entry) for i, entry in enumerate(budgets))
         meter_at = raw.where(("defaults", "meter")) if "meter" in defaults else ""
-        return cls(defaults, rules, str(raw.path), AcceptSettings.from_raw(raw), meter_at)
+        accept = AcceptSettings.from_raw(raw)
+        return cls(defaults, rules, str(raw.path), accept, meter_at, ignore=read_ignore(raw))
 
 
 @dataclass(frozen=True)

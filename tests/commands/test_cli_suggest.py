@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from cli_helpers import assert_one_line_error, run
-from github_double_reports import entry, report
+from github_double.reports import entry, report
 
 from pytest_greenbudget.commands.suggest import budget_text, suggestions
 from pytest_greenbudget.report.io import write_report

@@ -150,6 +150,31 @@ def test_spin_note_needs_both_many_threads_and_spread() -> None:
     assert steady_many is None and spread_one_thread is None
 
 
+def test_a_busy_machine_hides_the_ratio_but_a_wide_spread_with_pools_still_advises() -> None:
+    """Issue 19: a LogisticRegression fit read 0.3 CPU s per wall s on a loaded 2-vCPU VM
+    whether threaded or pinned, and spread 70% threaded: the ratio alone never advised."""
+    loaded = ([0.08, 0.03, 0.09, 0.18], [0.3, 0.1, 0.3, 0.6], [0.086, 0.041, 0.068, 0.18])
+    advice = spin_note(*loaded, None, pools=lambda: 2)
+    assert advice is not None and "pools of 2 threads" in advice and "threads: 1" in advice
+    assert spin_note(*loaded, None, pools=lambda: 1) is None  # one-thread pools: not them
+    assert spin_note(*loaded, 1, pools=lambda: 2) is None  # already pinned
+    asked: list[int] = []
+    steady = ([0.08] * 3, [0.3] * 3, [0.086, 0.080, 0.090])  # spread 6%: pools never asked
+    assert spin_note(*steady, None, pools=lambda: asked.append(1) or 8) is None and asked == []
+
+
+def test_pool_threads_sees_numpys_blas() -> None:
+    pytest.importorskip("numpy")
+    pytest.importorskip("threadpoolctl")
+    import numpy  # noqa: F401  (loads its BLAS into this process)
+    from threadpoolctl import threadpool_info
+
+    from pytest_greenbudget.measure.threads import pool_threads
+
+    expected = max(int(p["num_threads"]) for p in threadpool_info())
+    assert pool_threads() == expected >= 1
+
+
 def test_spin_note_is_quiet_when_already_pinned_or_unmeasurable() -> None:
     assert spin_note([1.8, 0.9], [1.0, 0.5], [6.3, 3.2], 1) is None
     assert spin_note([1.8], [1.0], [6.3], None) is None  # one run: no spread to speak of

@@ -70,7 +70,7 @@ def report(pytester: pytest.Pytester) -> dict[str, dict[str, object]]:
 def test_the_announcement_counts_only_the_selected_budgeted_tests(repo: pytest.Pytester) -> None:
     result = run(repo, "--greenbudget-against=main", "-k", "steady")
     result.assert_outcomes(passed=1, deselected=1)
-    result.stdout.fnmatch_lines(["greenbudget: measuring 1 budgeted test side by side with main*"])
+    result.stdout.fnmatch_lines(["greenbudget: 1 budgeted test: finding what changed since main*"])
     tests = report(repo)
     assert list(tests) == ["test_energy.py::test_steady"]
     assert tests["test_energy.py::test_steady"]["verdict"] == "unchanged"

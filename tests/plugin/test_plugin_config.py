@@ -159,7 +159,7 @@ BAD_FILES = [
     ("version: 2\n", "greenbudget.yaml:1: version: unsupported version 2; valid: 1"),
     (
         "colour: green\n",
-        "greenbudget.yaml:1: colour: unknown key 'colour'; valid keys: version, defaults, budgets, accept",
+        "greenbudget.yaml:1: colour: unknown key 'colour'; valid keys: version, defaults, budgets, accept, paired",
     ),
     (
         "budgets:\n  - energy: 1 J\n",

@@ -1,0 +1,113 @@
+"""What the paired phase tells the user before and while it runs, and the wall-time cap.
+
+Before the phase: the plan (tests to pair, tests unaffected, an estimate of the time from the
+head's own unmeasured run). During it: one line per round (round k of at most N, tests in
+play, elapsed time), the same under ``-q``, where the plan shrinks to one line: CI logs keep
+one line per round and nothing that rewrites itself. ``--greenbudget-against-time`` stops
+starting rounds when the next one would end past the cap. Pure: no pytest.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..units import count
+
+if TYPE_CHECKING:
+    from .stats import PairedDesign
+
+DURATION = re.compile(r"(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s?)?")
+
+
+def parse_duration(text: str) -> float:
+    """'10m', '1h30m', '90s' or '90' (seconds) -> seconds; ValueError says what is valid."""
+    match = DURATION.fullmatch(text.strip().lower())
+    if not text.strip() or match is None or not any(match.groups()):
+        raise ValueError(f"{text!r}: give a duration such as 10m, 90s or 1h30m")
+    hours, minutes, seconds = (float(g) if g else 0.0 for g in match.groups())
+    total = hours * 3600 + minutes * 60 + seconds
+    if total <= 0:
+        raise ValueError(f"{text!r}: the cap must be longer than 0 s")
+    return total
+
+
+def duration_option(text: str) -> float:
+    """parse_duration for argparse: its error is a usage error naming the flag."""
+    import argparse
+
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def format_duration(seconds: float) -> str:
+    """'45 s', '3m05s', '1h02m'."""
+    whole = round(seconds)
+    if whole < 60:
+        return f"{whole} s"
+    if whole < 3600:
+        return f"{whole // 60}m{whole % 60:02d}s"
+    return f"{whole // 3600}h{whole % 3600 // 60:02d}m"
+
+
+@dataclass
+class Watch:
+    """The phase's clock and voice: ``say`` writes one line to the terminal."""
+
+    say: Callable[[str], None] = lambda line: None
+    quiet: bool = False  # -q: the plan in one line
+    cap_s: float | None = None  # --greenbudget-against-time
+    impact: bool = True  # False: --greenbudget-against-all, every test is paired
+    ignore: tuple[str, ...] = ()  # paired.ignore from the config
+    outputs: tuple[Path, ...] = ()  # this run's own report files: never a change
+    began: float = field(default_factory=time.monotonic)
+    capped: str | None = None  # why rounds stopped early, once they did
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.began
+
+    def fits(self, seconds: float) -> bool:
+        return self.cap_s is None or self.elapsed() + seconds <= self.cap_s
+
+    def stop(self, done: int, most: int, next_s: float) -> None:
+        """Record (and say) that the cap ended the phase after ``done`` rounds."""
+        assert self.cap_s is not None
+        self.capped = (
+            f"the time cap of {format_duration(self.cap_s)} stopped the gate after "
+            f"{count(done, 'round')} of at most {most} (the next would take about "
+            f"{format_duration(next_s)}, {format_duration(self.elapsed())} had passed)"
+        )
+        self.say(f"greenbudget: {self.capped}")
+
+    def plan(
+        self, label: str, paired: int, unaffected: int, design: PairedDesign, round_s: float,
+        changes: str | None,
+    ) -> None:  # fmt: skip
+        """The plan, before any round starts: one line, and the changes unless -q."""
+        line = f"greenbudget: pairing {count(paired, 'budgeted test')} with {label}"
+        if paired:
+            low, high = design.rounds * round_s, design.max_rounds * round_s
+            span = format_duration(low)
+            span += f" (up to {format_duration(high)})" if high > low else ""
+            line += (
+                f" in {design.rounds}-{design.max_rounds} rounds of fresh base and head "
+                f"processes, about {span} by the head's own run"
+            )
+        if unaffected:
+            line += f"; {count(unaffected, 'test')} unaffected (no file it runs changed)"
+        self.say(line)
+        if changes and not self.quiet:
+            self.say(f"greenbudget: {changes}")
+
+    def round_done(self, number: int, most: int, in_play: int, finished: int) -> None:
+        """One line per round: the tests still in play after it, and those that left."""
+        line = f"greenbudget: round {number} of at most {most}: {count(in_play, 'test')} in play"
+        if finished:
+            line += f", {finished} finished"
+        self.say(f"{line}, {format_duration(self.elapsed())} elapsed")

@@ -1,0 +1,83 @@
+"""Before the paired phase: which budgeted tests to pair, and how long that should take.
+
+Order matters for cost: the changed files first (two git commands), then the head's own run
+(scout.py), traced only when a Python file changed, skipped when nothing that could reach a
+test changed at all. Whatever fails on the way, a test is never called unaffected on a
+guess: every test is paired instead, and the reason is noted. Pure: no pytest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from .impact import Changes, Impact, decide, named
+from .progress import Watch
+from .scout import Scouted, scout
+from .worker_process import Side, WorkerError
+from .worktree import WorktreeError
+
+AGAINST_ALL = "--greenbudget-against-all pairs every test"
+OTHER_PYTHON = "the base side runs another interpreter (--greenbudget-against-python)"
+
+
+@dataclass(frozen=True)
+class Triage:
+    impact: Impact
+    scouted: Scouted | None  # None: nothing to pair, so the head's own run was not needed
+    notes: tuple[str, ...] = ()
+
+    @property
+    def paired(self) -> list[str]:
+        return list(self.impact.affected)
+
+    def round_s(self, tests: Sequence[str], pairs: int) -> float:
+        return self.scouted.round_seconds(tests, pairs) if self.scouted else 0.0
+
+    def changes_line(self) -> str | None:
+        """The changes considered, for the plan: 'changed since REF: src/a.py, data/x.csv
+        (2 more ignored by paired.ignore)', and why every test is paired when that is so."""
+        impact, changes = self.impact, self.impact.changes
+        if changes is None:
+            return impact.note
+        line = f"changed since the base: {named(changes.files) or 'nothing'}"
+        if changes.ignored:
+            line += f" ({len(changes.ignored)} more ignored by paired.ignore)"
+        return f"{line}; {impact.note}" if impact.note else line
+
+
+def triage(
+    head: Side,
+    tests: Sequence[str],
+    top: Path,
+    commit: str,
+    logdir: Path,
+    watch: Watch,
+    other_python: bool,
+) -> Triage:
+    """WorkerError when the head's own run cannot start (the paired phase could not either)."""
+    fixed = AGAINST_ALL if not watch.impact else OTHER_PYTHON if other_python else None
+    if fixed:
+        return Triage(Impact.everything(tests, fixed), scout(head, tests, top, logdir, False))
+    try:
+        changes = Changes.from_git(top, commit, watch.ignore, watch.outputs)
+    except WorktreeError as exc:
+        why = f"git could not list the changed files ({exc})"
+        impact = Impact.everything(tests, why)
+        return Triage(
+            impact, scout(head, tests, top, logdir, False), (f"{why}: every test is paired",)
+        )
+    if not changes.files:
+        return Triage(decide(tests, changes, None), None)
+    if changes.untraceable:
+        return Triage(decide(tests, changes, None), scout(head, tests, top, logdir, False))
+    try:
+        scouted = scout(head, tests, top, logdir, True)
+    except WorkerError as exc:  # coverage missing or broken: the plain run may still work
+        scouted = replace(scout(head, tests, top, logdir, False), problems=(str(exc),))
+    if scouted.traced is None:
+        why = f"the traced run of the head failed ({'; '.join(scouted.problems)})"
+        notes = (f"{why}: every test is paired",)
+        return Triage(Impact.everything(tests, why, changes), scouted, notes)
+    return Triage(decide(tests, changes, scouted.traced), scouted)
