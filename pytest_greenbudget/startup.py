@@ -4,7 +4,8 @@ when: settings at configure when there is something to read, the meter only when
 be measured. Kept out of plugin.py (hooks only).
 
 An unmarked suite with no config file and no greenbudget flag imports this module, plugin.py,
-hookspecs.py and settings/configfile.py, and nothing else of ours: no session, budget, plans,
+hookspecs.py, cmdline.py (its checks import nothing of ours up front) and
+settings/configfile.py, and nothing else of ours: no session, budget, plans,
 report or meter module, and no meter is built (benchmarks/bench_overhead.py measures what that
 costs).
 """
@@ -32,25 +33,8 @@ FLAGS = (
     "config", "meter", "repeats", "warmup", "tolerance", "session_noise", "region", "report",
     "html", "baseline", "gate_incomparable", "threads", "report_only",
 )  # fmt: skip
+REPORT_ONLY = "report-only (--greenbudget-report-only): budgets and regressions are judged and reported, and never fail a test"  # noqa: E501
 OUTPUTS = ("report", "html", "baseline")  # written or compared even when nothing is measured
-
-
-def check_command_line(config: pytest.Config) -> None:
-    """A value of ours written with a space that moved the rootdir stops the run before it
-    starts, so no test runs under another folder's ini and no report is overwritten; so do
-    the usage errors of --greenbudget-against."""
-    against = config.getoption("greenbudget_against") is not None
-    if against and not config.getoption("greenbudget_paired_worker"):
-        from .paired.phase import check_usage
-
-        check_usage(config)
-    if not any(str(a).startswith("--greenbudget-") for a in config.invocation_params.args):
-        return  # nothing of ours on the command line: cmdline.py stays unloaded
-    from .cmdline import moved_rootdir
-
-    problem = moved_rootdir(config)
-    if problem:
-        raise pytest.UsageError(f"greenbudget: {problem}")
 
 
 def settings_wanted(config: pytest.Config) -> bool:
@@ -133,10 +117,7 @@ def start_run(config: pytest.Config, settings: Settings, pending: list[str], war
     run = Run(settings, meter, env, lambda: read_acceptance(settings, config.rootpath))
     run.notes.extend(pending)
     if settings.options.report_only:
-        run.notes.append(
-            "report-only (--greenbudget-report-only): budgets and regressions are judged and "
-            "reported, and never fail a test"
-        )
+        run.notes.append(REPORT_ONLY)
     if warn:
         for note in env.notes:
             config.issue_config_time_warning(pytest.PytestConfigWarning(note), 3)

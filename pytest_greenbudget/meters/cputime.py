@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import cast
 
 from .base import ComponentChoice, ComponentReading, MeterDescription, Reading
-from .processes import Account, ProcessTree, Snapshot
+from .processes import Account, ProcessTree
+from .snapshot import Snapshot
 
 UNKNOWN_WATTS = 3.5
 

@@ -23,6 +23,7 @@ from ..report.model import CarbonSettings
 from ..settings.plans import Plan
 from .entries import Paired as Paired  # re-exported: the plugin and phase.py name it here
 from .entries import build_paired
+from .profiling import profile_changes
 from .progress import Watch
 from .schedule import PairedRun, PairedRunner, RoundDone
 from .stats import DEFAULT_DESIGN, PairedDesign
@@ -145,14 +146,15 @@ def measure_against(
         if found.paired and not watch.fits(one):
             watch.stop(0, design.max_rounds, one)
         elif found.paired:
-            run = _run(inv, top, commit, plans, logs, design, watch, found)
+            return _run(inv, top, commit, (plans, carbon), logs, design, watch, found)
     return build_paired(inv.ref, commit, run, plans, carbon, design, found, watch.capped)
 
 
 def _run(
-    inv: Invocation, top: Path, commit: str, plans: Mapping[str, Plan], logs: Path,
-    design: PairedDesign, watch: Watch, found: Triage,
-) -> PairedRun:  # fmt: skip
+    inv: Invocation, top: Path, commit: str, judged: tuple[Mapping[str, Plan], CarbonSettings],
+    logs: Path, design: PairedDesign, watch: Watch, found: Triage,
+) -> Paired:  # fmt: skip
+    plans, carbon = judged
     tree = Worktree.create(top, commit, inv.git_timeout)
     try:
         head, base = sides(inv, top, tree)
@@ -163,7 +165,12 @@ def _run(
             on_round=partial(_said, watch), limits=RunLimits(inv.timeout), watch=watch,
             estimate=estimate,
         )  # fmt: skip
-        return runner.run()
+        run = runner.run()
+        paired = build_paired(inv.ref, commit, run, plans, carbon, design, found, watch.capped)
+        # Where the energy went, for what changed: one more head and base process each,
+        # while the base's worktree still exists.
+        paired.notes += profile_changes(paired.entries, head, base, logs)
+        return paired
     finally:
         tree.close()
 

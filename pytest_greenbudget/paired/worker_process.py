@@ -24,11 +24,13 @@ from .wire import (
     QUIT,
     WORKER_OPTION,
     Outcome,
+    Profiled,
     Ready,
     RunCommand,
     WireError,
     WorkerFailed,
     decode_outcome,
+    decode_profiled,
     decode_ready,
 )
 
@@ -120,6 +122,17 @@ class Worker:
         self._write(RunCommand(nodeid, measured, next_id).encode())
         try:
             return decode_outcome(self._line(limit))
+        except WireError as exc:
+            raise self._garbled(exc) from None
+        except WorkerFailed as exc:
+            raise WorkerError(f"the {self.side.name} side {exc}") from None
+
+    def profile(self, nodeid: str, next_id: str | None, limit: float | None = None) -> Profiled:
+        """Run ``nodeid`` once, unmeasured, under cProfile (paired/profiling.py)."""
+        self.doing = f"profiling {nodeid}"
+        self._write(RunCommand(nodeid, False, next_id, profile=True).encode())
+        try:
+            return decode_profiled(self._line(limit))
         except WireError as exc:
             raise self._garbled(exc) from None
         except WorkerFailed as exc:

@@ -206,6 +206,12 @@ def test_details(entry: TestEntry) -> list[str]:
     lines = [f"{entry.nodeid}: " + "; ".join(facts)] if facts else []
     if entry.message and not unresolved(entry):
         lines.append(f"  {entry.message}")
+    if entry.profile_diff is not None and entry.profile_diff.functions:
+        from .profile import heading
+        from .profile import lines as profile_lines
+
+        lines.append(f"  {heading(entry.profile_diff, 10)}:")
+        lines += [f"    {line}" for line in profile_lines(entry.profile_diff, 10)]
     return lines
 
 
