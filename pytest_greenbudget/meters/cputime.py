@@ -119,7 +119,9 @@ def watts_for(cpu: CpuInfo) -> tuple[float, str]:
     return watts, f"{arch}: {watts} W per busy vCPU (Cloud Carbon Footprint coefficients)"
 
 
-def _cpu_seconds() -> float:
+def own_cpu_seconds() -> float:
+    """CPU seconds of this process and the children it reaped: what every meter reports as
+    a window's CPU time (the descendants' share is the CPU-time model's own)."""
     return sum(_own_and_reaped())
 
 
