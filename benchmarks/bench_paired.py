@@ -1,26 +1,30 @@
-"""The paired gate (``--greenbudget-against``) against today's unpaired gate, on this machine.
+"""The paired gate (``--greenbudget-against``) against a plain measured run, on this machine.
 
-Run: ``python benchmarks/bench_paired.py [--sessions N] [--rounds 5:10] [--pairs 6]``.
+Run: ``python benchmarks/bench_paired.py [--sessions N] [--rounds 2:10] [--pairs 6] [--unpaired]``.
 
 A git repository in a temporary folder holds five workloads (each 60-150 ms, BLAS pinned to
 one thread): two pure-Python CPU loops, a numpy MLP forward pass, and two memory-bound ones
-(large array copies, a strided sum). Its one commit is the base. Three heads, written into the
+(large array copies, a strided sum). Its one commit is the base. Heads, written into the
 working tree in turn (never committed):
 
 - ``A/A``: the base unchanged;
 - ``+10% cpu``: 10% more iterations in the CPU loop (``test_cpu_loop`` and its twin) only;
-- ``+30% mem``: 8 array copies instead of 6 (+33%) in ``test_mem_copy`` and its twin only.
+- ``+30% mem``: 8 array copies instead of 6 (+33%) in ``test_mem_copy`` and its twin only;
+- ``+60% cpu``: 60% more iterations in the CPU loop only (rounds to decide it);
+- ``untouched``: only README.md changes, a file no test runs.
 
 Each workload is tested twice (``test_X`` and ``test_X_twin``): ten tests, twice the
-comparisons per session for the same process start-ups.
+comparisons per session for the same process start-ups. A second repository, ``quiet``, runs
+the same workloads measured by a meter with a 1% CV (standing in for NVML's counter), A/A.
 
 Per session, for each head in an order that rotates: the paired gate
-``pytest --greenbudget-against=<base sha>`` (one job), then today's unpaired gate as CI runs it:
-a plain measured run of the base in a separate session (``--greenbudget-report base.json``,
-from a second checkout) and one of the head with ``--greenbudget-baseline base.json``. Every
-unchanged test of every head is an A/A comparison; the changed test is a detection. A process
-spinning on one core (``python -c "while 1: pass"``) loads the machine throughout, beside
-whatever the other users of this machine run. Default meter (CPU-time model here).
+``pytest --greenbudget-against=<base sha>`` (one job), then a plain measured run of the base
+(``--greenbudget-report base.json``, from a second checkout): the cost reference, measured
+right beside each paired run. With ``--unpaired`` also today's unpaired gate (the head with
+``--greenbudget-baseline base.json``). Every unchanged test of every head is an A/A
+comparison; the changed tests are detections. A process spinning on one core
+(``python -c "while 1: pass"``) loads the machine throughout, beside whatever the other users of
+this machine run. Default meter (CPU-time model here).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import signal
 import statistics
 import subprocess
@@ -101,11 +106,46 @@ TESTS = 'import pytest\nimport work\n\nbudget = pytest.mark.greenbudget(energy="
 
 INI = "[pytest]\naddopts = -p no:cacheprovider -p no:hypothesispytest -p no:benchmark -q\n"
 BASE = {"cpu_n": 600_000, "mem_copies": 6}
+CPU_TESTS = ("test_cpu_loop", "test_cpu_loop_twin")
 HEADS: dict[str, tuple[dict[str, int], tuple[str, ...]]] = {
     "A/A": (BASE, ()),
-    "+10% cpu": ({**BASE, "cpu_n": 660_000}, ("test_cpu_loop", "test_cpu_loop_twin")),
+    "+10% cpu": ({**BASE, "cpu_n": 660_000}, CPU_TESTS),
     "+30% mem": ({**BASE, "mem_copies": 8}, ("test_mem_copy", "test_mem_copy_twin")),
+    "+60% cpu": ({**BASE, "cpu_n": 960_000}, CPU_TESTS),
+    "untouched": (BASE, ()),  # README.md changes: no file a test runs
 }
+# The quiet meter: the energy a test declares, times exp(N(0, 1%)); wall and CPU are real.
+QUIET_METER = """import math, random, time
+import pytest
+from pytest_greenbudget.meters.base import (
+    ComponentChoice, ComponentReading, MeterDescription, Reading)
+
+LEDGER = [0.0]
+
+def burn(joules):
+    LEDGER[0] += joules
+
+class QuietMeter:
+    name = "quiet"
+    def start(self):
+        return LEDGER[0], time.perf_counter(), time.process_time()
+    def stop(self, token):
+        energy = (LEDGER[0] - token[0]) * math.exp(random.gauss(0.0, 0.01))
+        comp = ComponentReading(energy, "measured", self.name)
+        return Reading({"gpu:0": comp}, time.perf_counter() - token[1],
+                       time.process_time() - token[2])
+    def describe(self):
+        return MeterDescription(self.name, {"gpu:0": ComponentChoice(self.name, "measured", "")})
+    def close(self):
+        pass
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_greenbudget_make_meter(config, name):
+    return QuietMeter() if name == "auto" else None
+"""
+QUIET_TESTS = TESTS.replace("import work\n", "import work\nimport quietmeter\n").replace(
+    "    assert work.", "    quietmeter.burn(1.0)\n    assert work."
+)
 THREADS = {v: "1" for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
 
 
@@ -114,11 +154,15 @@ def git(cwd: Path, *args: str) -> str:
     return done.stdout.strip()
 
 
-def make_repo(path: Path) -> str:
+def make_repo(path: Path, quiet: bool = False) -> str:
     path.mkdir()
     (path / "work.py").write_text(WORK.format(**BASE))
-    (path / "test_work.py").write_text(TESTS)
+    (path / "test_work.py").write_text(QUIET_TESTS if quiet else TESTS)
     (path / "pytest.ini").write_text(INI)
+    (path / "README.md").write_text("# bench\n")
+    if quiet:
+        (path / "quietmeter.py").write_text(QUIET_METER)
+        (path / "conftest.py").write_text("pytest_plugins = ['quietmeter']\n")
     git(path, "init", "-q")
     git(path, "add", "-A")
     git(path, "-c", "user.name=bench", "-c", "user.email=b@x", "commit", "-qm", "base")
@@ -148,96 +192,156 @@ def pytest_run(cwd: Path, *args: str) -> tuple[dict[str, dict[str, Any]], float]
 class Tally:
     verdicts: Counter[str] = field(default_factory=Counter)
     ratios: list[float] = field(default_factory=list)
+    rounds: list[int] = field(default_factory=list)  # rounds a paired comparison took
 
 
 @dataclass
 class Results:
-    aa: dict[str, Tally] = field(default_factory=dict)  # design -> A/A comparisons
-    hit: dict[tuple[str, str], Tally] = field(default_factory=dict)  # (design, head)
-    wall: dict[str, list[float]] = field(default_factory=dict)
-    rounds: list[int] = field(default_factory=list)
-    costs: list[str] = field(default_factory=list)
+    aa: dict[str, Tally] = field(default_factory=dict)  # gate -> A/A comparisons
+    hit: dict[tuple[str, str], Tally] = field(default_factory=dict)  # (gate, head)
+    cost: dict[str, list[float]] = field(default_factory=dict)  # head -> paired / plain wall
+    startup: list[float] = field(default_factory=list)  # per paired run: s per round
+    notes: list[str] = field(default_factory=list)
 
-    def add(self, design: str, head: str, changed: tuple[str, ...], tests: dict[str, dict]) -> None:
+    def add(self, gate: str, head: str, changed: tuple[str, ...], tests: dict, pairs: int) -> None:
         cost = tests.pop("__cost__", None)
         if cost:
-            self.costs.append(cost["note"])
+            self.notes.append(cost["note"])
+            found = re.search(r"([0-9.]+) s of it starting", cost["note"])
+            if found:
+                self.startup.append(float(found.group(1)))
         for nodeid, entry in tests.items():
             base = entry.get("baseline") or {}
             if nodeid.split("::")[-1] in changed:
-                tally = self.hit.setdefault((design, head), Tally())
+                tally = self.hit.setdefault((gate, head), Tally())
             else:
-                tally = self.aa.setdefault(design, Tally())
+                tally = self.aa.setdefault(gate, Tally())
             tally.verdicts[str(entry.get("verdict"))] += 1
             if base.get("ratio"):
                 tally.ratios.append(float(base["ratio"]))
-            if design == "paired" and base.get("pairs"):
-                self.rounds.append(len(base["pairs"]))
+            if base.get("pairs"):
+                tally.rounds.append(len(base["pairs"]) // pairs)
+
+
+def against(sha: str, args: argparse.Namespace) -> list[str]:
+    flags = [f"--greenbudget-against={sha}"]
+    if args.rounds:
+        flags.append(f"--greenbudget-against-rounds={args.rounds}")
+    if args.pairs:
+        flags.append(f"--greenbudget-against-pairs={args.pairs}")
+    return flags
 
 
 def session(repo: Path, base_copy: Path, sha: str, head: str, args: argparse.Namespace,
             results: Results) -> None:  # fmt: skip
     values, changed = HEADS[head]
     (repo / "work.py").write_text(WORK.format(**values))
-    against = [f"--greenbudget-against={sha}"]
-    if args.rounds:
-        against.append(f"--greenbudget-against-rounds={args.rounds}")
-    if args.pairs:
-        against.append(f"--greenbudget-against-pairs={args.pairs}")
-    tests, paired = pytest_run(repo, *against)
-    results.add("paired", head, changed, tests)
-    results.wall.setdefault("paired", []).append(paired)
-    _, plain = pytest_run(base_copy)  # a plain measured run: the cost reference
-    results.wall.setdefault("plain", []).append(plain)
-    base_report = base_copy.parent / f"report-{base_copy.name}.json"
-    tests, _ = pytest_run(repo, f"--greenbudget-baseline={base_report}")
-    results.add("unpaired", head, changed, tests)
-    print(f"  {head:9} paired {paired:5.1f} s, plain {plain:5.1f} s", flush=True)
+    readme = "# bench\n" + ("A change to the docs only.\n" if head == "untouched" else "")
+    (repo / "README.md").write_text(readme)
+    pairs = args.pairs or DEFAULT_DESIGN.pairs
+    tests, paired = pytest_run(repo, *against(sha, args))
+    results.add("paired", head, changed, tests, pairs)
+    _, plain = pytest_run(base_copy)  # a plain measured run: the cost reference, right beside
+    results.cost.setdefault(head, []).append(paired / plain)
+    if args.unpaired:
+        base_report = base_copy.parent / f"report-{base_copy.name}.json"
+        tests, _ = pytest_run(repo, f"--greenbudget-baseline={base_report}")
+        results.add("unpaired", head, changed, tests, pairs)
+    print(f"  {head:9} paired {paired:5.1f} s, plain {plain:5.1f} s: {paired / plain:.1f}x",
+          flush=True)  # fmt: skip
+
+
+def quiet_session(quiet: Path, quiet_base: Path, sha: str, args: argparse.Namespace,
+                  results: Results, pairs: int | None = None) -> None:  # fmt: skip
+    """The quiet meter's A/A, with the default pairs per round, or with ``pairs``."""
+    flags = against(sha, args) + ([f"--greenbudget-against-pairs={pairs}"] if pairs else [])
+    tests, paired = pytest_run(quiet, *flags)
+    name = f"quiet A/A, {pairs} pair" if pairs else "quiet A/A"
+    results.add(name, name, (), tests, pairs or args.pairs or DEFAULT_DESIGN.pairs)
+    _, plain = pytest_run(quiet_base)
+    results.cost.setdefault(name, []).append(paired / plain)
+    print(f"  {name} paired {paired:5.1f} s, plain {plain:5.1f} s: {paired / plain:.1f}x",
+          flush=True)  # fmt: skip
 
 
 def show(results: Results, args: argparse.Namespace, took: float, sessions: int) -> None:
-    print(f"\n## Results after {sessions} of {args.sessions} sessions per head")
+    print(f"\n## Results after {sessions} of {args.sessions} sessions")
     d = DEFAULT_DESIGN
     rounds = args.rounds or f"{d.rounds}:{d.max_rounds}"
     print(f"paired design: rounds {rounds}, {args.pairs or d.pairs} pair(s) per round, "
-          f"{d.warmup} warm-up; total {took / 60:.1f} min")  # fmt: skip
-    print("\n| gate | A/A false alarms | A/A verdicts | +10% cpu caught | +30% mem caught |")
-    print("|---|---|---|---|---|")
-    for design in ("paired", "unpaired"):
-        aa = results.aa.get(design, Tally())
-        n = sum(aa.verdicts.values())
-        cells = [f"{aa.verdicts['regressed']}/{n}", _counts(aa.verdicts)]
-        for head in ("+10% cpu", "+30% mem"):
-            hit = results.hit.get((design, head), Tally())
-            cells.append(f"{hit.verdicts['regressed']}/{sum(hit.verdicts.values())}"
-                         f" (median ratio {_median(hit.ratios)})")  # fmt: skip
-        print(f"| {design} | " + " | ".join(cells) + " |")
-    paired, plain = results.wall.get("paired", []), results.wall.get("plain", [])
-    if paired and plain:
-        mp, ml = statistics.median(paired), statistics.median(plain)
-        print(f"\nwall time, median per session: paired {mp:.1f} s, plain measured run "
-              f"{ml:.1f} s: {mp / ml:.1f}x")  # fmt: skip
-    if results.rounds:
-        print(f"pairs per paired comparison: {dict(sorted(Counter(results.rounds).items()))}")
-    for note in results.costs[-3:]:
-        print(f"  last paired runs: {note.split(' in this job: ')[-1]}")
+          f"{d.warmup} warm-up, {d.spending} spending; total {took / 60:.1f} min\n")  # fmt: skip
+    aa = results.aa.get("paired", Tally())
+    n = sum(aa.verdicts.values())
+    rows = [
+        (f"A/A false alarms ({n} comparisons)", "<= 1%",
+         f"{aa.verdicts['regressed']}/{n} ({_counts(aa.verdicts)}; rounds {_spread(aa.rounds)})"),
+        ("+10% single-thread CPU caught", ">= 90%", _caught(results, "+10% cpu")),
+        ("+33% memory-bound caught", ">= 90%", _caught(results, "+30% mem")),
+        ("a change to README.md only: whole run vs a plain measured run", "<= 1.3x",
+         _ratio(results, "untouched")),
+        ("+60% on one test: rounds to decide it", "<= 2",
+         _spread(results.hit.get(("paired", "+60% cpu"), Tally()).rounds)),
+        ("A/A, all tests affected: wall vs a plain measured run", "<= 6x", _ratio(results, "A/A")),
+        ("+10% caught: wall vs a plain measured run", "<= 10x", _ratio(results, "+10% cpu")),
+        ("quiet meter (1% CV), A/A: wall vs a plain measured run", "<= 3x", _quiet(results, "")),
+        ("the same with --greenbudget-against-pairs 1", "<= 3x", _quiet(results, ", 1 pair")),
+        ("process start-up + collection per round (both sides at once)", "-",
+         f"{_median(results.startup, '{:.2f}')} s (median over paired runs)"),
+    ]  # fmt: skip
+    print("| case | target | measured |\n|---|---|---|")
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+    if args.unpaired:
+        un = results.aa.get("unpaired", Tally())
+        print(f"\nunpaired gate: A/A {un.verdicts['regressed']}/{sum(un.verdicts.values())}, "
+              f"+10% {_caught(results, '+10% cpu', 'unpaired')}, "
+              f"+33% {_caught(results, '+30% mem', 'unpaired')}")  # fmt: skip
+    for note in results.notes[-3:]:
+        print(f"  a paired run: {note.split(' in this job: ')[-1]}")
+
+
+def _caught(results: Results, head: str, gate: str = "paired") -> str:
+    hit = results.hit.get((gate, head), Tally())
+    n = sum(hit.verdicts.values())
+    return (f"{hit.verdicts['regressed']}/{n} (median ratio {_median(hit.ratios)}, "
+            f"rounds {_spread(hit.rounds)})")  # fmt: skip
+
+
+def _quiet(results: Results, variant: str) -> str:
+    tally = results.aa.get(f"quiet A/A{variant}", Tally())
+    where = f"{_counts(tally.verdicts)}; rounds {_spread(tally.rounds)}"
+    return f"{_ratio(results, f'quiet A/A{variant}')} ({where})"
+
+
+def _ratio(results: Results, head: str) -> str:
+    values = results.cost.get(head, [])
+    if not values:
+        return "-"
+    return f"{statistics.median(values):.1f}x (runs: {', '.join(f'{v:.1f}' for v in values)})"
+
+
+def _spread(values: list[int]) -> str:
+    if not values:
+        return "-"
+    return f"median {statistics.median(values):g}, {min(values)}-{max(values)}"
 
 
 def _counts(counter: Counter[str]) -> str:
     return ", ".join(f"{k} {v}" for k, v in sorted(counter.items()))
 
 
-def _median(values: list[float]) -> str:
-    return f"{statistics.median(values):.3f}" if values else "-"
+def _median(values: list[float], form: str = "{:.3f}") -> str:
+    return form.format(statistics.median(values)) if values else "-"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--sessions", type=int, default=4, help="sessions per head")
+    parser.add_argument("--sessions", type=int, default=3, help="sessions (each runs every head)")
     parser.add_argument("--rounds", help="--greenbudget-against-rounds (default: the plugin's)")
     parser.add_argument(
         "--pairs", type=int, help="--greenbudget-against-pairs (default: the plugin's)"
     )
+    parser.add_argument("--unpaired", action="store_true", help="also the unpaired gate")
     args = parser.parse_args()
     print_machine("load:   one process spinning on a core, plus the machine's other users")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the spinner is stopped too
@@ -246,15 +350,19 @@ def main() -> None:
     results = Results()
     try:
         with tempfile.TemporaryDirectory(prefix="bench-paired-") as tmp:
-            repo = Path(tmp, "repo")
-            sha = make_repo(repo)
-            base_copy = Path(tmp, "base")
+            repo, quiet = Path(tmp, "repo"), Path(tmp, "quiet")
+            sha, quiet_sha = make_repo(repo), make_repo(quiet, quiet=True)
+            base_copy, quiet_base = Path(tmp, "base"), Path(tmp, "quietbase")
             git(repo, "worktree", "add", "--detach", "-q", str(base_copy), sha)
+            git(quiet, "worktree", "add", "--detach", "-q", str(quiet_base), quiet_sha)
             heads = list(HEADS)
             for number in range(args.sessions):
                 print(f"session {number + 1}/{args.sessions}", flush=True)
-                for head in heads[number % 3 :] + heads[: number % 3]:
+                shift = number % len(heads)
+                for head in heads[shift:] + heads[:shift]:
                     session(repo, base_copy, sha, head, args, results)
+                quiet_session(quiet, quiet_base, quiet_sha, args, results)
+                quiet_session(quiet, quiet_base, quiet_sha, args, results, pairs=1)
                 show(results, args, time.monotonic() - began, number + 1)  # so far
     finally:
         load.kill()

@@ -10,12 +10,26 @@ from pathlib import Path
 
 import pytest
 
-from .report.io import NotRegularFile, resolve_target, same_target
-
 PREFIX = "--greenbudget-"
 SWITCHES = (  # take no value
     "--greenbudget-gate-incomparable", "--greenbudget-disable", "--greenbudget-report-only",
 )  # fmt: skip
+
+
+def check_command_line(config: pytest.Config) -> None:
+    """A value of ours written with a space that moved the rootdir stops the run before it
+    starts, so no test runs under another folder's ini and no report is overwritten; so do
+    the usage errors of --greenbudget-against."""
+    against = config.getoption("greenbudget_against") is not None
+    if against and not config.getoption("greenbudget_paired_worker"):
+        from .paired.phase import check_usage
+
+        check_usage(config)
+    if not any(str(a).startswith("--greenbudget-") for a in config.invocation_params.args):
+        return  # nothing of ours on the command line: no rootdir to have moved
+    problem = moved_rootdir(config)
+    if problem:
+        raise pytest.UsageError(f"greenbudget: {problem}")
 
 
 def path_problem(config: pytest.Config) -> str | None:
@@ -23,6 +37,8 @@ def path_problem(config: pytest.Config) -> str | None:
 
 
 def _report_paths(config: pytest.Config) -> str | None:
+    from .report.io import NotRegularFile, resolve_target, same_target  # only when asked
+
     report, html = config.getoption("greenbudget_report"), config.getoption("greenbudget_html")
     try:  # a FIFO or a device there is refused before any test runs, and again at writing
         for path in (report, html):

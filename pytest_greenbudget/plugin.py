@@ -46,7 +46,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER)
     if config.getoption("greenbudget_disable"):
         return
-    from .startup import check_command_line, settings_wanted
+    from .cmdline import check_command_line
+    from .startup import settings_wanted
 
     check_command_line(config)
     plugin = GreenBudgetPlugin(config)

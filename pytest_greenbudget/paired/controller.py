@@ -23,6 +23,7 @@ from ..report.model import CarbonSettings
 from ..settings.plans import Plan
 from .entries import Paired as Paired  # re-exported: the plugin and phase.py name it here
 from .entries import build_paired
+from .profiling import profile_changes
 from .progress import Watch
 from .schedule import PairedRun, PairedRunner, RoundDone
 from .stats import DEFAULT_DESIGN, PairedDesign
@@ -55,6 +56,7 @@ class Invocation:
     python: str | None = None  # --greenbudget-against-python
     timeout: float | None = None  # --greenbudget-against-timeout: seconds per run
     git_timeout: float | None = None  # --greenbudget-against-git-timeout: seconds per git call
+    cache: Path | None = None  # the session's cache folder; None: cacheprovider is off
 
 
 def worker_args(args: Sequence[str]) -> list[str]:
@@ -87,11 +89,11 @@ def _env(root: Path) -> dict[str, str]:
 def head_side(inv: Invocation, top: Path) -> Side:
     """The head's workers: the invocation as given, from the invocation folder."""
     argv = (sys.executable, "-m", "pytest", *worker_args(inv.args), *_extra(inv))
-    return Side("head", argv, inv.folder, _env(import_root(top)))
+    return Side("head", argv, inv.folder, _env(import_root(top)), inv.cache)
 
 
 def _extra(inv: Invocation) -> list[str]:
-    extra = ["-p", "no:cacheprovider"]
+    extra = []  # no -p no:cacheprovider: each worker gets a copy of the cache (worker_process)
     if inv.config:
         extra.append(f"--greenbudget-config={Path(inv.folder, inv.config).resolve()}")
     return extra
@@ -106,6 +108,7 @@ def sides(inv: Invocation, top: Path, tree: Worktree) -> tuple[Side, Side]:
         (inv.python or sys.executable, "-m", "pytest", *base_args, *_extra(inv)),
         tree.mapped(inv.folder) or tree.path,
         clean_env(_env(import_root(tree.path))),  # a hook's GIT_DIR is not the base's
+        inv.cache,
     )
     return head_side(inv, top), base
 
@@ -143,14 +146,15 @@ def measure_against(
         if found.paired and not watch.fits(one):
             watch.stop(0, design.max_rounds, one)
         elif found.paired:
-            run = _run(inv, top, commit, plans, logs, design, watch, found)
+            return _run(inv, top, commit, (plans, carbon), logs, design, watch, found)
     return build_paired(inv.ref, commit, run, plans, carbon, design, found, watch.capped)
 
 
 def _run(
-    inv: Invocation, top: Path, commit: str, plans: Mapping[str, Plan], logs: Path,
-    design: PairedDesign, watch: Watch, found: Triage,
-) -> PairedRun:  # fmt: skip
+    inv: Invocation, top: Path, commit: str, judged: tuple[Mapping[str, Plan], CarbonSettings],
+    logs: Path, design: PairedDesign, watch: Watch, found: Triage,
+) -> Paired:  # fmt: skip
+    plans, carbon = judged
     tree = Worktree.create(top, commit, inv.git_timeout)
     try:
         head, base = sides(inv, top, tree)
@@ -161,7 +165,12 @@ def _run(
             on_round=partial(_said, watch), limits=RunLimits(inv.timeout), watch=watch,
             estimate=estimate,
         )  # fmt: skip
-        return runner.run()
+        run = runner.run()
+        paired = build_paired(inv.ref, commit, run, plans, carbon, design, found, watch.capped)
+        # Where the energy went, for what changed: one more head and base process each,
+        # while the base's worktree still exists.
+        paired.notes += profile_changes(paired.entries, head, base, logs)
+        return paired
     finally:
         tree.close()
 

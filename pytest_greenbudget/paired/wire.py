@@ -40,9 +40,11 @@ class RunCommand:
     nodeid: str
     measured: bool
     next_id: str | None
+    profile: bool = False  # "profile": once, unmeasured, under cProfile (paired/profiling.py)
 
     def encode(self) -> str:
-        return _line({"cmd": "run", "id": self.nodeid, "measured": self.measured,
+        cmd = "profile" if self.profile else "run"
+        return _line({"cmd": cmd, "id": self.nodeid, "measured": self.measured,
                       "next": self.next_id})  # fmt: skip
 
 
@@ -54,9 +56,10 @@ def decode_command(line: str) -> RunCommand | None:
     msg = _object(line)
     if msg.get("cmd") == "quit":
         return None
-    if msg.get("cmd") != "run":
+    if msg.get("cmd") not in ("run", "profile"):
         raise WireError(f"unknown command {_short(msg.get('cmd'))}")
-    return RunCommand(_str(msg, "id"), _bool(msg, "measured"), _optional_str(msg, "next"))
+    profile = msg["cmd"] == "profile"
+    return RunCommand(_str(msg, "id"), _bool(msg, "measured"), _optional_str(msg, "next"), profile)
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,35 @@ class Outcome:
         sample = sample_to_dict(self.sample) if self.sample is not None else None
         return _line({"type": "result", "outcome": self.outcome, "sample": sample,
                       "message": self.message})  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Profiled:
+    """The answer to a ``profile`` command: the outcome and, per function, [file, line,
+    qualified name, own seconds]."""
+
+    outcome: str
+    rows: tuple[tuple[str, int, str, float], ...]
+
+    def encode(self) -> str:
+        return _line({"type": "profile", "outcome": self.outcome, "rows": list(self.rows)})
+
+
+def decode_profiled(line: str) -> Profiled:
+    msg = _answer(line, "profile")
+    outcome = _str(msg, "outcome")
+    if outcome not in OUTCOMES:
+        raise WireError(f"unknown outcome {_short(outcome)}")
+    raw = msg.get("rows")
+    if not isinstance(raw, list):
+        raise WireError("rows is not a list")
+    rows = []
+    for row in raw:
+        if not (isinstance(row, list) and len(row) == 4 and isinstance(row[1], int)):
+            raise WireError(f"a profile row is not [file, line, name, seconds]: {_short(row)}")
+        seconds = _figure({"seconds": row[3]}, "seconds")
+        rows.append((_text(row[0]), row[1], _text(row[2]), seconds))
+    return Profiled(outcome, tuple(rows))
 
 
 def failure(message: str) -> str:

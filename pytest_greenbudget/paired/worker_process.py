@@ -12,6 +12,7 @@ import contextlib
 import os
 import random
 import select
+import shutil
 import subprocess
 import time
 from collections.abc import Mapping, Sequence
@@ -23,11 +24,13 @@ from .wire import (
     QUIT,
     WORKER_OPTION,
     Outcome,
+    Profiled,
     Ready,
     RunCommand,
     WireError,
     WorkerFailed,
     decode_outcome,
+    decode_profiled,
     decode_ready,
 )
 
@@ -69,6 +72,7 @@ class Side:
     argv: tuple[str, ...]  # interpreter and arguments, up to (not including) the worker option
     cwd: Path
     env: Mapping[str, str] = field(default_factory=dict)
+    cache: Path | None = None  # the user's cache folder: each worker gets a private copy
 
 
 class Worker:
@@ -91,7 +95,7 @@ class Worker:
             env.setdefault("PYTHONHASHSEED", hash_seed)  # the user's own setting wins
         try:
             only = (f"{FILES_OPTION}={files}",) if files else ()
-            self.proc = _start(side, log, env, (cmd_r, ans_w), only)
+            self.proc = _start(side, log, env, (cmd_r, ans_w), (*_cache(side, log), *only))
         except WorkerError:
             for fd in (cmd_r, cmd_w, ans_r, ans_w):
                 os.close(fd)
@@ -118,6 +122,17 @@ class Worker:
         self._write(RunCommand(nodeid, measured, next_id).encode())
         try:
             return decode_outcome(self._line(limit))
+        except WireError as exc:
+            raise self._garbled(exc) from None
+        except WorkerFailed as exc:
+            raise WorkerError(f"the {self.side.name} side {exc}") from None
+
+    def profile(self, nodeid: str, next_id: str | None, limit: float | None = None) -> Profiled:
+        """Run ``nodeid`` once, unmeasured, under cProfile (paired/profiling.py)."""
+        self.doing = f"profiling {nodeid}"
+        self._write(RunCommand(nodeid, False, next_id, profile=True).encode())
+        try:
+            return decode_profiled(self._line(limit))
         except WireError as exc:
             raise self._garbled(exc) from None
         except WorkerFailed as exc:
@@ -181,6 +196,25 @@ class Worker:
             f"the {self.side.name} side's pytest exited ({_exit(code)}) while {self.doing}"
             f"{_last_words(self.log)}"
         )
+
+
+def _cache(side: Side, log: Path) -> tuple[str, ...]:
+    """A private copy of the user's cache for this worker: --lf, --ff, --sw, --cache-clear,
+    --randomly-seed=last and fixtures using ``config.cache`` work as in the user's run, and no
+    worker writes the user's own cache."""
+    if side.cache is None:
+        return ("-p", "no:cacheprovider")
+    private = log.with_name(f"{log.stem}-cache")
+    try:
+        if side.cache.is_dir():
+            shutil.copytree(side.cache, private, symlinks=True)
+        else:
+            private.mkdir()
+    except (OSError, shutil.Error) as exc:
+        raise WorkerError(
+            f"could not copy the pytest cache for the {side.name} side: {exc}"
+        ) from None
+    return ("-o", f"cache_dir={private}")
 
 
 def _start(

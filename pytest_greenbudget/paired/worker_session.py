@@ -55,6 +55,13 @@ class PairedWorker:
                 break
             following = command.next_id
             nextitem = None if following == SAME else items.get(following or "")
+            if command.profile:
+                from .profiling import profiled_run
+
+                item.session._setupstate.teardown_exact(item)
+                self.run.probes.setdefault(item.nodeid, Probe(self.run.meter))
+                self._send(profiled_run(item, nextitem).encode())
+                continue
             self._send(self._run(item, nextitem, command.measured).encode())
         session._setupstate.teardown_exact(None)
 

@@ -23,6 +23,8 @@ from .html_charts import (
 )
 from .html_history import STYLE as HISTORY_STYLE
 from .html_history import history_charts
+from .html_profile import STYLE as PROFILE_STYLE
+from .html_profile import profile_charts
 from .html_style import STYLE
 from .html_svg import esc
 from .view import Row, View, build_view, environment, measured_energy_j, watt_hours
@@ -82,7 +84,7 @@ def render_html(report: Report, *, notes: Iterable[str] = ()) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         '<meta name="color-scheme" content="light dark">\n'
         f"<title>greenbudget: {esc(view.headline)}</title>\n"
-        f"<style>{STYLE}{HISTORY_STYLE}</style>\n</head>\n"
+        f"<style>{STYLE}{HISTORY_STYLE}{PROFILE_STYLE}</style>\n</head>\n"
         f"<body>\n<main>\n{''.join(body)}\n</main>\n</body>\n</html>\n"
     )
 
@@ -147,10 +149,27 @@ def _charts(items: Sequence[Item]) -> list[str]:
         sections.append(_change_section(change))
     sections.append(_samples_section(items))
     sections.append(_components_section(items))
+    profiles = profile_charts([t for _, t in items])
+    if profiles:  # only for what the paired gate found regressed or improved
+        sections.append(_profile_section(profiles))
     history = history_charts([t for _, t in items])
     if history:  # only from a baseline history (greenbudget merge --keep-runs)
         sections.append(_history_section(history))
     return sections
+
+
+def _profile_section(charts: str) -> str:
+    return _section(
+        "profile",
+        "Where the energy went",
+        "For each test the paired gate found regressed or improved, the functions whose cost "
+        "changed most between base and head, from one extra, unmeasured pass of each side "
+        "under cProfile (each function's own time). In joules for the CPU-time model (its "
+        "share of the pass x the side's measured energy), else in time as a share of the "
+        "base pass's total.",
+        _legend(("sw-bad", "▲ costs more on head"), ("sw-better", "▼ costs less on head")),
+        charts,
+    )
 
 
 def _history_section(charts: str) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ..report.model import ProfileDiff
 from .view import NONE, Row, View
 from .wording import tests_word
 
@@ -150,6 +151,8 @@ def _line(row: Row, with_base: bool) -> str:
         test += f"<br>{escape(row.message)}"
     if row.status == "accepted" and row.detail:  # who accepted it, and why
         test += f"<br>{escape(row.detail)}"
+    if row.profile is not None and row.profile.functions:  # collapsed, inside the cell
+        test += _profile(row.profile)
     runs = f"{row.runs}, {row.spread}" if row.runs else NONE
     cells = [verdict, test, figure(row.head), runs, escape(row.budget_share)]
     if with_base:  # the change and its evidence after the head's own figure
@@ -163,6 +166,20 @@ def _change(change: str) -> str:
     if not figures:
         return figure(change)
     return f"{figure(percent)}<br>{figure('(' + figures)}"
+
+
+def _profile(diff: ProfileDiff) -> str:
+    """The top 5 changes as a collapsed block; inline HTML only, so the table row holds it."""
+    from .profile import change, sides
+
+    items = "".join(
+        f"<br>{escape(change(line, diff.unit))} {code(line.function)} "
+        f"{escape(line.where)} ({escape(sides(line, diff.unit))})"
+        for line in diff.functions[:5]
+    )
+    what = "energy" if diff.unit == "J" else "time, share of the base's"
+    summary = f"where the energy went ({what}, profiled {diff.cost_s:.1f} s)"
+    return f"<details><summary>{escape(summary)}</summary>{items[4:]}</details>"
 
 
 def _table(lines: Sequence[str], with_base: bool) -> str:

@@ -227,6 +227,12 @@ def test_details(entry: TestEntry) -> list[str]:
         lines.append(f"  {entry.message}")
     if entry.baseline is not None and entry.baseline.mode != "paired":
         lines.append(f"  compared allowing {noise_reason(entry)}")
+    if entry.profile_diff is not None and entry.profile_diff.functions:
+        from .profile import heading
+        from .profile import lines as profile_lines
+
+        lines.append(f"  {heading(entry.profile_diff, 10)}:")
+        lines += [f"    {line}" for line in profile_lines(entry.profile_diff, 10)]
     return lines
 
 

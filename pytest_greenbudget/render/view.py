@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from ..gate.compare import percent_change
 from ..gate.lines import from_to, verdict_line
 from ..gate.stats import Summary
-from ..report.model import Budget, Component, Environment, Report, TestEntry
+from ..report.model import Budget, Component, Environment, ProfileDiff, Report, TestEntry
 from ..units import format_carbon, format_energy, format_percent
 from .headline import energy_change, headline, headline_mood, same_tests
 from .wording import (
@@ -23,6 +23,7 @@ from .wording import (
     budget_share,
     budget_use,
     change_cell,
+    counted,
     energy_cell,
     evidence,
     gate_rule,
@@ -70,6 +71,7 @@ class Row:
     budget_use: str = NONE  # "35% energy": the share, naming its budget
     budget_share: str = NONE  # "35% of 2.00 J": the share and the budget itself
     detail: str = ""  # the verdict's one line, for a comparison: "regressed: +24% (...), ..."
+    profile: ProfileDiff | None = None  # paired regressed/improved: where the energy went
 
 
 @dataclass(frozen=True)
@@ -103,7 +105,7 @@ def build_view(
     """The view of a report whose entries already carry verdicts (see compare.py)."""
     shown = tuple(t for t in report.tests if t.verdict != "unaffected")  # noted in one line
     rows = tuple(_row(t) for t in sorted(shown, key=_sort_key))
-    counts = Counter(_counted(t) for t in report.tests)
+    counts = Counter(counted(t) for t in report.tests)
     return View(
         headline=headline(shown, counts),
         flagged=tuple(r for r in rows if r.verdict in FLAGGED and r.status != "accepted"),
@@ -118,13 +120,8 @@ def build_view(
     )
 
 
-def _counted(test: TestEntry) -> str:
-    """The key a test counts under: an accepted regression is not one that needs action."""
-    return "accepted" if test.verdict == "regressed" and test.accepted else test.verdict or ""
-
-
 def _sort_key(test: TestEntry) -> tuple[int, float, str]:
-    key = _counted(test)
+    key = counted(test)
     rank = ORDER.index(key) if key in ORDER else len(ORDER)
     if test.verdict == "regressed" and test.baseline is not None:
         return rank, -test.baseline.ratio, test.nodeid
@@ -151,6 +148,7 @@ def _row(test: TestEntry) -> Row:
         budget_use=budget_use(test),
         budget_share=budget_share(test),
         detail=_detail(test),
+        profile=test.profile_diff,
     )
 
 

@@ -41,6 +41,8 @@ from .model import (
     ComponentMeter,
     Environment,
     Impact,
+    ProfileDiff,
+    ProfileLine,
     Report,
     ReportError,
     RunOrigin,
@@ -201,6 +203,7 @@ def _test(value: object, where: str) -> TestEntry:
         noise_source=opt(t, "noise_source", where, string, "setting"),
         runs_j=opt(t, "runs_j", where, energies, ()),
         runs_from=opt(t, "runs_from", where, _origins, ()),
+        profile_diff=opt(t, "profile_diff", where, _profile, None),
         accepted=opt(t, "accepted", where, flag, False),
         accepted_reason=opt(t, "accepted_reason", where, string, None),
     )
@@ -213,6 +216,27 @@ def _origins(value: object, where: str) -> tuple[RunOrigin, ...]:
         created = need(o, "created_utc", f"{where}[{i}]", string)
         found.append(RunOrigin(created, opt(o, "commit", f"{where}[{i}]", string, None)))
     return tuple(found)
+
+
+def _profile(value: object, where: str) -> ProfileDiff:
+    p = obj(value, where)
+    unit = need(p, "unit", where, string)
+    if unit not in ("J", "share"):
+        raise ReportError(f"{where}.unit must be 'J' or 'share', not {printable(repr(unit))}")
+    lines = []
+    for i, item in enumerate(array(need(p, "functions", where, array), f"{where}.functions")):
+        at = f"{where}.functions[{i}]"
+        f = obj(item, at)
+        lines.append(
+            ProfileLine(
+                need(f, "function", at, string),
+                need(f, "where", at, string),
+                need(f, "head", at, number(-MAX_RATIO, MAX_RATIO)),
+                need(f, "base", at, number(-MAX_RATIO, MAX_RATIO)),
+            )
+        )
+    cost = need(p, "cost_s", where, amount)
+    return ProfileDiff(unit, tuple(lines), cost, opt(p, "note", where, string, ""))
 
 
 def _verdict(value: object, where: str) -> str:

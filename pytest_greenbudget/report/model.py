@@ -17,7 +17,8 @@ from typing import Any
 # and tests[].accepted_reason (an acknowledged regression keeps its verdict), tests[].runs_from
 # (when and at which commit each run of a history was made), baseline.floors,
 # tests[].components.*.processes (the processes the CPU-time model counted), the verdict
-# "unaffected" and the report's "impact" (the changed files a paired run decided on)
+# "unaffected" and the report's "impact" (the changed files a paired run decided on),
+# tests[].profile_diff (where a paired regression's or improvement's cost moved)
 SCHEMA_VERSION = "1.5"
 VERDICTS = (
     "ok",
@@ -97,6 +98,31 @@ class RunOrigin:
 
 
 @dataclass(frozen=True)
+class ProfileLine:
+    """One function's cost in the profiled pass of each side, in the diff's unit."""
+
+    function: str  # "fit", "Model.predict", "{method 'sum' of 'numpy.ndarray' objects}"
+    where: str  # "src/pkg/model.py:12" (the head's line, else the base's), "~" for built-ins
+    head: float
+    base: float
+
+    @property
+    def change(self) -> float:
+        return self.head - self.base
+
+
+@dataclass(frozen=True)
+class ProfileDiff:
+    """Where a paired regression's (or improvement's) cost moved: the functions whose cost
+    changed most between one profiled, unmeasured pass of each side (cProfile, own time)."""
+
+    unit: str  # "J": CPU-time model joules; "share": share of the profiled time (other meters)
+    functions: tuple[ProfileLine, ...]  # largest change first, at most 10
+    cost_s: float  # wall seconds the profiled passes of this test took, both sides
+    note: str = ""  # what the figures are, in words
+
+
+@dataclass(frozen=True)
 class TestEntry:
     __test__ = False  # not a pytest test class, whatever its name says
 
@@ -131,6 +157,7 @@ class TestEntry:
     # stays "regressed", so history is honest, but it does not fail. Only with that verdict.
     accepted: bool = False
     accepted_reason: str | None = None  # who or what accepted it, and why
+    profile_diff: ProfileDiff | None = None  # paired regressed/improved: where it moved
 
     def noted(self, note: str) -> TestEntry:
         """This entry with ``note`` added to its message."""

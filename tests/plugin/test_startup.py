@@ -14,6 +14,7 @@ EARLY = (
     ".plugin",
     ".hookspecs",
     ".startup",
+    ".cmdline",  # the command-line checks at configure; it imports nothing of ours up front
     ".settings",
     ".settings.configfile",
 )  # all an unmarked run imports

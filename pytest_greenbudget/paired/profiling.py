@@ -1,0 +1,137 @@
+"""Where the energy went: one extra, unmeasured, profiled pass per side for each test the
+paired gate found regressed or improved, and the diff of the two profiles.
+
+The worker's end (``profiled_run``) runs the test once under cProfile and sends each
+function's own time, its file relative to the side's own rootdir (so head and base name the
+same file alike although the base lives in a temporary worktree). pytest's, pluggy's and this
+plugin's own frames are left out: they are the harness, the same on both sides. The
+controller's end (``profile_changes``) starts one more head and base worker, asks each for its
+pass of every such test, and attaches the diff (gate/profile_diff.py) to the test's entry with
+what the passes cost.
+"""
+
+from __future__ import annotations
+
+import cProfile
+import os
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..gate.profile_diff import Profile, profile_diff
+from ..report.model import TestEntry
+from .wire import Profiled
+from .worker_process import Side, WorkerError, start_both
+
+if TYPE_CHECKING:
+    import pytest
+
+HARNESS = (
+    f"{os.sep}_pytest{os.sep}",
+    f"{os.sep}pluggy{os.sep}",
+    f"{os.sep}pytest_greenbudget{os.sep}",
+    f"{os.sep}cProfile.py",
+)
+# The full collection the harness makes before each run (measure/protocol.py), not the test's.
+HARNESS_BUILTINS = ("<built-in method gc.collect>",)
+WORTH = ("regressed", "improved")
+
+
+def profiled_run(item: pytest.Item, nextitem: pytest.Item | None) -> Profiled:
+    """The worker's answer to a ``profile`` command: the outcome and each function's own time."""
+    from ..measure.protocol import run_once
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    try:
+        result = run_once(item, nextitem, measured=False)
+    finally:
+        profiler.disable()
+    root = str(item.config.rootpath) + os.sep
+    rows = [row for entry in profiler.getstats() if (row := _row(entry, root)) is not None]
+    outcome = "passed" if result.passed else result.outcome
+    return Profiled(outcome, tuple(rows))
+
+
+def _row(entry: Any, root: str) -> tuple[str, int, str, float] | None:
+    """[file, line, function, own seconds] of one profiled function; None for the harness's.
+    The qualified name, so a generator expression is named with the function it is in."""
+    code, own = entry.code, entry.inlinetime
+    if isinstance(code, str):  # a built-in: '<built-in method builtins.sum>'
+        return ("~", 0, code, own) if own > 0 and code not in HARNESS_BUILTINS else None
+    file = code.co_filename
+    if own <= 0 or any(part in file for part in HARNESS):
+        return None
+    name = getattr(code, "co_qualname", code.co_name).replace(".<locals>", "")
+    return (_file(file, root), code.co_firstlineno, name, own)
+
+
+def _file(file: str, root: str) -> str:
+    if file.startswith(root):
+        return file[len(root) :]
+    marker = f"site-packages{os.sep}"
+    return file.split(marker, 1)[1] if marker in file else file
+
+
+def profile_changes(
+    entries: dict[str, TestEntry], head: Side, base: Side, logdir: Path
+) -> list[str]:
+    """Attach a profile diff to every regressed or improved entry (in place); the lines
+    say what it cost, or why there is none."""
+    wanted = [n for n, e in entries.items() if e.verdict in WORTH]
+    if not wanted:
+        return []
+    began = time.monotonic()
+    try:
+        passes = _passes(wanted, head, base, logdir)
+    except WorkerError as exc:
+        return [f"no profile of the changed tests: {exc}"]
+    for nodeid, (head_rows, base_rows, seconds) in passes.items():
+        entry = entries[nodeid]
+        entries[nodeid] = replace(entry, profile_diff=_diff(entry, head_rows, base_rows, seconds))
+    spent = time.monotonic() - began
+    return [
+        f"profiled {len(passes)} changed test(s) once per side to show where the energy went: "
+        f"{spent:.1f} s, not measured"
+    ]
+
+
+def _passes(
+    wanted: list[str], head: Side, base: Side, logdir: Path
+) -> dict[str, tuple[list[Any], list[Any], float]]:
+    logs = [logdir / "profile-head.log", logdir / "profile-base.log"]
+    workers = start_both((head, base), logs)
+    found = {}
+    try:
+        for worker in workers:
+            worker.ready()
+        for i, nodeid in enumerate(wanted):
+            following = wanted[i + 1] if i + 1 < len(wanted) else None
+            began = time.monotonic()
+            answers = [w.profile(nodeid, following) for w in workers]
+            if all(a.outcome == "passed" for a in answers):
+                seconds = time.monotonic() - began
+                found[nodeid] = (list(answers[0].rows), list(answers[1].rows), seconds)
+        for worker in workers:
+            worker.quit()
+    finally:
+        for worker in workers:
+            worker.kill()
+    return found
+
+
+def _diff(entry: TestEntry, head_rows: list[Any], base_rows: list[Any], seconds: float) -> Any:
+    # Joules only when every component is the CPU-time model's: its energy is CPU seconds x W.
+    cputime = bool(entry.components) and all(
+        c.meter == "cputime" for c in entry.components.values()
+    )
+    base_j = entry.baseline.energy_j if entry.baseline is not None else None
+    head_j = entry.energy_j
+    return profile_diff(
+        Profile.from_rows(head_rows),
+        Profile.from_rows(base_rows),
+        head_j=head_j if cputime else None,
+        base_j=base_j if cputime else None,
+        cost_s=seconds,
+    )

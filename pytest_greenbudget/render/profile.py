@@ -1,0 +1,37 @@
+"""A profile diff (``tests[].profile_diff``) in words: shared by the terminal, the PR comment
+and the HTML page. Raw strings here; each format escapes them."""
+
+from __future__ import annotations
+
+from ..report.model import ProfileDiff, ProfileLine
+from ..units import format_energy
+
+
+def heading(diff: ProfileDiff, shown: int) -> str:
+    what = "energy" if diff.unit == "J" else "time, as a share of the base's profiled time"
+    return (
+        f"where the energy went (top {min(shown, len(diff.functions))} changes in {what}, "
+        f"head vs base; one unmeasured profiled pass per side, {diff.cost_s:.2f} s)"
+    )
+
+
+def change(line: ProfileLine, unit: str) -> str:
+    if unit == "J":
+        sign = "+" if line.change >= 0 else "-"
+        return f"{sign}{format_energy(abs(line.change))}"
+    return f"{line.change * 100:+.1f} pts"
+
+
+def sides(line: ProfileLine, unit: str) -> str:
+    if unit == "J":
+        return f"{format_energy(line.base)} -> {format_energy(line.head)}"
+    return f"{line.base * 100:.1f}% -> {line.head * 100:.1f}%"
+
+
+def one_line(line: ProfileLine, unit: str) -> str:
+    """'+310 mJ  expensive_step  src/pkg/model.py:12  (100 mJ -> 410 mJ)'."""
+    return f"{change(line, unit)}  {line.function}  {line.where}  ({sides(line, unit)})"
+
+
+def lines(diff: ProfileDiff, top: int) -> list[str]:
+    return [one_line(line, diff.unit) for line in diff.functions[:top]]

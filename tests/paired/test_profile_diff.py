@@ -1,0 +1,89 @@
+"""Where the energy went: the paired gate profiles what changed, once per side, unmeasured."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+SUPPORT = Path(__file__).parents[1] / "support"
+FAST = ("--greenbudget-against-rounds=2:2", "--greenbudget-against-pairs=1")
+
+TEST = """
+import fakemeter, pytest
+
+def steady_work():
+    total, i = 0, 0
+    while i < 150_000:  # its own frame's time, no built-in calls to share it with
+        total, i = total + i * i, i + 1
+    return total
+
+def expensive_new_step():
+    total, i = 0, 0
+    while i < {loops}:
+        total, i = total + i * i, i + 1
+    return total
+
+@pytest.mark.greenbudget(energy="100 J")
+def test_changing():
+    fakemeter.burn({joules})
+    steady_work()
+    expensive_new_step()
+
+@pytest.mark.greenbudget(energy="100 J")
+def test_steady():
+    fakemeter.burn(2.0)
+"""
+
+
+def git(cwd: Path, *args: str) -> str:
+    done = subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
+        cwd=cwd, check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    return done.stdout.strip()
+
+
+@pytest.fixture(autouse=True)
+def fake_meter_for_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    path = os.pathsep.join([str(SUPPORT), os.environ.get("PYTHONPATH", "")])
+    monkeypatch.setenv("PYTHONPATH", path)
+
+
+@pytest.fixture
+def repo(gb: pytest.Pytester) -> pytest.Pytester:
+    git(gb.path, "init", "-q", "-b", "main")
+    gb.makepyfile(test_energy=TEST.format(joules=3.0, loops=1_000))
+    git(gb.path, "add", "-A")
+    git(gb.path, "commit", "-qm", "base")
+    return gb
+
+
+def entries(pytester: pytest.Pytester) -> dict[str, dict[str, object]]:
+    data = json.loads((pytester.path / "head.json").read_text())
+    return {t["nodeid"]: t for t in data["tests"]}
+
+
+def test_the_function_the_cost_moved_into_comes_out_on_top(repo: pytest.Pytester) -> None:
+    # The head moves work into expensive_new_step (30x its loop) and costs twice the energy.
+    repo.makepyfile(test_energy=TEST.format(joules=6.0, loops=1_500_000))
+    result = repo.runpytest_subprocess(
+        *FAST, "--greenbudget-against=main", "--greenbudget-report=head.json", "-v"
+    )
+    result.assert_outcomes(passed=1, failed=1)
+    tests = entries(repo)
+    diff = tests["test_energy.py::test_changing"]["profile_diff"]
+    assert isinstance(diff, dict)
+    top = diff["functions"][0]
+    assert (top["function"], top["where"]) == ("expensive_new_step", "test_energy.py:9")
+    assert diff["unit"] == "share"  # the fake meter is not the CPU-time model
+    assert top["head"] > 3 * max(top["base"], 0.1)  # in the base pass's time: 1500x its loop
+    assert diff["cost_s"] > 0
+    assert tests["test_energy.py::test_steady"]["profile_diff"] is None  # unchanged: not profiled
+    result.stdout.fnmatch_lines(
+        ["*where the energy went*", "*expensive_new_step*test_energy.py:9*"]
+    )
+    result.stdout.fnmatch_lines(["*profiled 1 changed test(s) once per side*not measured*"])
