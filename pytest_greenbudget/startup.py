@@ -139,59 +139,31 @@ def read_acceptance(settings: Settings, rootdir: Path) -> Acceptance:
     return Acceptance.from_settings(settings.file.accept, env.labels(), env.pr_number(), in_range)
 
 
-def _flag_type(name: str) -> Callable[[str], Any]:
-    """argparse type= for a setting, reusing the config file's validation and messages."""
+def _parser(name: str) -> Callable[[str], Any]:
+    """A flag's ``type=``, importing settings/flags.py only when a value is parsed: an
+    unmarked run that gives no greenbudget flag imports nothing it would not use."""
 
-    def convert(text: str) -> Any:
-        from .settings.plans import convert_value
+    def parse(text: str) -> Any:
+        from .settings import flags
 
-        value: object = int(text) if name in ("repeats", "warmup") and text.isdigit() else text
-        try:
-            return convert_value(name, value)
-        except ValueError as exc:
-            raise argparse.ArgumentTypeError(str(exc)) from None
+        return getattr(flags, name)(text)
 
-    return convert
+    return parse
 
 
-def _rounds(text: str) -> tuple[int, int]:
-    from .settings.values import MAX_ROUNDS
+def _setting(name: str) -> Callable[[str], Any]:
+    def parse(text: str) -> Any:
+        from .settings.flags import flag_type
 
-    first, _, cap = text.partition(":")
-    try:
-        rounds, most = int(first), int(cap or max(int(first), 10))
-    except ValueError:
-        rounds = most = 0
-    if rounds < 2 or most < rounds or most > MAX_ROUNDS:
-        raise argparse.ArgumentTypeError(
-            f"{text!r}: give N or N:MAX, whole numbers with 2 <= N <= MAX <= {MAX_ROUNDS}, "
-            "e.g. 2:10"
-        )
-    return rounds, most
+        return flag_type(name)(text)
 
-
-def _duration(text: str) -> float:
-    from .paired.progress import duration_option
-
-    return duration_option(text)
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = 0.0
-    if not (0 < value < 1e9):  # also refuses nan and inf
-        raise argparse.ArgumentTypeError(f"{text!r}: give a number of seconds above 0, e.g. 300")
-    return value
-
-
-def _fds(text: str) -> tuple[int, int]:
-    read, _, write = text.partition(",")
-    return int(read), int(write)
+    return parse
 
 
 def add_options(parser: pytest.Parser) -> None:
+    flag_type = _setting
+    duration_option, fds_option = _parser("duration_option"), _parser("fds_option")
+    rounds_option, seconds_option = _parser("rounds_option"), _parser("seconds_option")
     group = parser.getgroup("greenbudget", "energy budgets (pytest-greenbudget)")
     add = group.addoption
     add(
@@ -203,44 +175,44 @@ def add_options(parser: pytest.Parser) -> None:
     add(
         "--greenbudget-meter",
         metavar="NAME",
-        type=_flag_type("meter"),
+        type=flag_type("meter"),
         help="meter: auto (default), cputime, rapl, nvml, codecarbon, or a plugin's",
     )
     add(
         "--greenbudget-repeats",
         metavar="N",
-        type=_flag_type("repeats"),
+        type=flag_type("repeats"),
         help="measured runs of each budgeted test (default 3)",
     )
     add(
         "--greenbudget-warmup",
         metavar="N",
-        type=_flag_type("warmup"),
+        type=flag_type("warmup"),
         help="unmeasured runs before them (default 1)",
     )
     add(
         "--greenbudget-tolerance",
         metavar="PCT",
-        type=_flag_type("tolerance"),
+        type=flag_type("tolerance"),
         help="regression tolerance, e.g. 5%% (default 5%%)",
     )
     add(
         "--greenbudget-session-noise",
         metavar="PCT",
-        type=_flag_type("session_noise"),
+        type=flag_type("session_noise"),
         help="between-session CV of energy on this machine (default: per meter, e.g. 25%% "
         "for cputime, 0.5%% for nvml; measure yours with `greenbudget noise`)",
     )
     add(
         "--greenbudget-region",
         metavar="ISO3",
-        type=_flag_type("region"),
+        type=flag_type("region"),
         help="grid region for gCO2e, ISO 3166 alpha-3 (e.g. FRA)",
     )
     add(
         "--greenbudget-threads",
         metavar="N",
-        type=_flag_type("threads"),
+        type=flag_type("threads"),
         help="limit BLAS/OpenMP thread pools to N threads during measured runs "
         "(through threadpoolctl; 'unlimited' lifts a config default)",
     )
@@ -267,7 +239,7 @@ def add_options(parser: pytest.Parser) -> None:
     add(
         "--greenbudget-against-rounds",
         metavar="N[:MAX]",
-        type=_rounds,
+        type=rounds_option,
         help="rounds of fresh base and head processes before the first look (default 2), "
         "and the cap (default 10): from the first look on, a test leaves as soon as it is "
         "decided or hopeless",
@@ -275,7 +247,7 @@ def add_options(parser: pytest.Parser) -> None:
     add(
         "--greenbudget-against-pairs",
         metavar="N",
-        type=_flag_type("repeats"),
+        type=flag_type("repeats"),
         help="measured pairs per test in each round (default 6)",
     )
     add(
@@ -286,7 +258,7 @@ def add_options(parser: pytest.Parser) -> None:
     add(
         "--greenbudget-against-time",
         metavar="DURATION",
-        type=_duration,
+        type=duration_option,
         help="start no round that would end past this wall time, e.g. 10m (then: inconclusive)",
     )
     add(
@@ -298,18 +270,18 @@ def add_options(parser: pytest.Parser) -> None:
     add(
         "--greenbudget-against-timeout",
         metavar="SECONDS",
-        type=_seconds,
+        type=seconds_option,
         help="the most one run of a test may take on either side before the gate gives up on "
         "that test (default: 10x the head's slowest run of it, at least 60 s)",
     )
     add(
         "--greenbudget-against-git-timeout",
         metavar="SECONDS",
-        type=_seconds,
+        type=seconds_option,
         help="the most one git call of the paired gate may take, e.g. a checkout that fetches "
         "Git LFS files (default 120)",
     )
-    add("--greenbudget-paired-worker", type=_fds, help=argparse.SUPPRESS)
+    add("--greenbudget-paired-worker", type=fds_option, help=argparse.SUPPRESS)
     add("--greenbudget-paired-files", help=argparse.SUPPRESS)  # a worker collects only these
     add(
         "--greenbudget-gate-incomparable",

@@ -141,3 +141,18 @@ def count(n: int, noun: str) -> str:
 def format_p(p: float) -> str:
     """A p-value as every format shows it: 'p=0.002', or 'p<0.001' below that."""
     return "p<0.001" if p < 0.001 else f"p={p:.2g}"
+
+
+DURATION = re.compile(r"(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s?)?")
+
+
+def parse_duration(text: str) -> float:
+    """'10m', '1h30m', '90s' or '90' (seconds) -> seconds; ValueError says what is valid."""
+    match = DURATION.fullmatch(text.strip().lower())
+    if not text.strip() or match is None or not any(match.groups()):
+        raise ValueError(f"{text!r}: give a duration such as 10m, 90s or 1h30m")
+    hours, minutes, seconds = (float(g) if g else 0.0 for g in match.groups())
+    total = hours * 3600 + minutes * 60 + seconds
+    if total <= 0:
+        raise ValueError(f"{text!r}: the cap must be longer than 0 s")
+    return total

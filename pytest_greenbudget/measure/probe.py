@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import TypeGuard
 
 from ..meters.base import Meter, Reading
-from ..meters.processes import ProcessTree, Snapshot, processes_of
+from ..meters.processes import ProcessTree, processes_of
+from ..meters.snapshot import Snapshot
 from ..report.model import MAX_ENERGY_J, Work
 from .heap import settle
 

@@ -31,7 +31,7 @@ from .base import (
     Provenance,
     Reading,
 )
-from .cputime import _cpu_seconds
+from .cputime import own_cpu_seconds
 
 DEFAULT_COUNTRY = "USA"
 _MEASURED_CPU_MODES = {"intel_rapl", "intel_power_gadget", "apple_powermetrics", "windows_emi"}
@@ -134,12 +134,12 @@ class CodecarbonMeter:
 
     def start(self) -> object:
         self._ensure_started()
-        return time.perf_counter(), _cpu_seconds(), self._totals()
+        return time.perf_counter(), own_cpu_seconds(), self._totals()
 
     def stop(self, token: object) -> Reading:
         wall0, cpu0, totals0 = cast("tuple[float, float, tuple[float, ...]]", token)
         totals1 = self._totals()
-        cpu = max(_cpu_seconds() - cpu0, 0.0)
+        cpu = max(own_cpu_seconds() - cpu0, 0.0)
         wall = time.perf_counter() - wall0
         comps = {
             comp: ComponentReading((b - a) * _J_PER_KWH, self._kinds[comp][0], self.name)

@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import cast
 
 from .base import ComponentChoice, ComponentReading, MeterDescription, Reading
-from .processes import Account, ProcessTree, Snapshot
+from .processes import Account, ProcessTree
+from .snapshot import Snapshot
 
 UNKNOWN_WATTS = 3.5
 
@@ -118,7 +119,9 @@ def watts_for(cpu: CpuInfo) -> tuple[float, str]:
     return watts, f"{arch}: {watts} W per busy vCPU (Cloud Carbon Footprint coefficients)"
 
 
-def _cpu_seconds() -> float:
+def own_cpu_seconds() -> float:
+    """CPU seconds of this process and the children it reaped: what every meter reports as
+    a window's CPU time (the descendants' share is the CPU-time model's own)."""
     return sum(_own_and_reaped())
 
 

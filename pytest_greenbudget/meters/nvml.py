@@ -31,7 +31,7 @@ from .base import (
     Provenance,
     Reading,
 )
-from .cputime import _cpu_seconds
+from .cputime import own_cpu_seconds
 from .nvml_devices import visible_devices
 from .nvml_window import Tick, TickWindow, wait_ticks
 
@@ -104,13 +104,15 @@ class NvmlMeter:
         _sync_cuda()
         ticks = self._ticks(1)
         samples = self._sample()
-        return _Start(self._clock(), _cpu_seconds(), [t[0] if t else None for t in ticks], samples)
+        return _Start(
+            self._clock(), own_cpu_seconds(), [t[0] if t else None for t in ticks], samples
+        )
 
     def stop(self, token: object) -> Reading:
         begun = cast("_Start", token)
         _sync_cuda()
         wall_end = self._clock()
-        cpu = max(_cpu_seconds() - begun.cpu, 0.0)
+        cpu = max(own_cpu_seconds() - begun.cpu, 0.0)
         samples = self._sample()
         after = self._ticks(2)  # the tick closing the tail, and the next: the idle rate
         comps = {}

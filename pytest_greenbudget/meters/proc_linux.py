@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Iterable
 
-from .processes import Key, Proc, Snapshot
+from .snapshot import Key, Proc, Snapshot
 
 _TICK = 1.0 / os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 0.01
 

@@ -23,25 +23,11 @@ rarely let a process create, and moving the test process into it would move pyte
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-Key = tuple[int, int]  # (pid, start time): a pid may be reused, the pair may not
-
-
-@dataclass(frozen=True)
-class Proc:
-    """One descendant at one edge."""
-
-    cpu_s: float  # its own CPU seconds, all threads, plus its waited-for children's
-    name: str
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    procs: Mapping[Key, Proc]
-    unreadable: tuple[str, ...] = ()  # "pid 12": seen, but its figures were refused
+from .snapshot import Key, Proc, Snapshot
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import cast
 
 from .base import ComponentChoice, ComponentReading, MeterDescription, MeterUnavailable, Reading
-from .cputime import _cpu_seconds
+from .cputime import own_cpu_seconds
 
 ROOT_ENV = "GREENBUDGET_POWERCAP_ROOT"
 DEFAULT_ROOT = "/sys/class/powercap"
@@ -174,12 +174,12 @@ class RaplMeter:
             raise RaplUnavailable(f"reading the RAPL counters failed: {exc}") from None
 
     def start(self) -> object:
-        return time.perf_counter(), _cpu_seconds(), self._read()
+        return time.perf_counter(), own_cpu_seconds(), self._read()
 
     def stop(self, token: object) -> Reading:
         wall0, cpu0, counts0 = cast("tuple[float, float, list[int]]", token)
         counts1 = self._read()
-        cpu = max(_cpu_seconds() - cpu0, 0.0)
+        cpu = max(own_cpu_seconds() - cpu0, 0.0)
         wall = time.perf_counter() - wall0
         joules = dict.fromkeys(self._components, 0.0)
         for comp, top, a, b in zip(self._components, self._ranges, counts0, counts1, strict=True):

@@ -56,6 +56,7 @@ class Invocation:
     python: str | None = None  # --greenbudget-against-python
     timeout: float | None = None  # --greenbudget-against-timeout: seconds per run
     git_timeout: float | None = None  # --greenbudget-against-git-timeout: seconds per git call
+    cache: Path | None = None  # the session's cache folder; None: cacheprovider is off
 
 
 def worker_args(args: Sequence[str]) -> list[str]:
@@ -88,11 +89,11 @@ def _env(root: Path) -> dict[str, str]:
 def head_side(inv: Invocation, top: Path) -> Side:
     """The head's workers: the invocation as given, from the invocation folder."""
     argv = (sys.executable, "-m", "pytest", *worker_args(inv.args), *_extra(inv))
-    return Side("head", argv, inv.folder, _env(import_root(top)))
+    return Side("head", argv, inv.folder, _env(import_root(top)), inv.cache)
 
 
 def _extra(inv: Invocation) -> list[str]:
-    extra = ["-p", "no:cacheprovider"]
+    extra = []  # no -p no:cacheprovider: each worker gets a copy of the cache (worker_process)
     if inv.config:
         extra.append(f"--greenbudget-config={Path(inv.folder, inv.config).resolve()}")
     return extra
@@ -107,6 +108,7 @@ def sides(inv: Invocation, top: Path, tree: Worktree) -> tuple[Side, Side]:
         (inv.python or sys.executable, "-m", "pytest", *base_args, *_extra(inv)),
         tree.mapped(inv.folder) or tree.path,
         clean_env(_env(import_root(tree.path))),  # a hook's GIT_DIR is not the base's
+        inv.cache,
     )
     return head_side(inv, top), base
 

@@ -86,6 +86,14 @@ def say_skipped(session: pytest.Session, run: Run | None) -> None:
         run.notes.append(SKIPPED)
 
 
+def cache_folder(config: pytest.Config) -> Path | None:
+    """The session's cache folder (--lf, --ff, --sw and fixtures read it); None without the
+    cacheprovider plugin."""
+    cache = getattr(config, "cache", None)
+    folder = getattr(cache, "_cachedir", None)
+    return Path(folder) if folder is not None else None
+
+
 def design(config: pytest.Config) -> PairedDesign:
     """The defaults, with --greenbudget-against-rounds / -pairs where given."""
     d = DEFAULT_DESIGN
@@ -119,6 +127,7 @@ def measure(session: pytest.Session, ref: str, run: Run | None) -> tuple[Paired 
         config.getoption("greenbudget_against_python"),
         config.getoption("greenbudget_against_timeout"),
         config.getoption("greenbudget_against_git_timeout"),
+        cache_folder(config),
     )  # fmt: skip
     watch = Watch(
         say=lambda line: write_line(session, line, red=False),

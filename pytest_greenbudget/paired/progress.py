@@ -9,41 +9,16 @@ starting rounds when the next one would end past the cap. Pure: no pytest.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..units import count
+from ..units import count, parse_duration  # noqa: F401  (re-exported for the tests)
 
 if TYPE_CHECKING:
     from .stats import PairedDesign
-
-DURATION = re.compile(r"(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s?)?")
-
-
-def parse_duration(text: str) -> float:
-    """'10m', '1h30m', '90s' or '90' (seconds) -> seconds; ValueError says what is valid."""
-    match = DURATION.fullmatch(text.strip().lower())
-    if not text.strip() or match is None or not any(match.groups()):
-        raise ValueError(f"{text!r}: give a duration such as 10m, 90s or 1h30m")
-    hours, minutes, seconds = (float(g) if g else 0.0 for g in match.groups())
-    total = hours * 3600 + minutes * 60 + seconds
-    if total <= 0:
-        raise ValueError(f"{text!r}: the cap must be longer than 0 s")
-    return total
-
-
-def duration_option(text: str) -> float:
-    """parse_duration for argparse: its error is a usage error naming the flag."""
-    import argparse
-
-    try:
-        return parse_duration(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def format_duration(seconds: float) -> str:

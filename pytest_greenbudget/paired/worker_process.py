@@ -12,6 +12,7 @@ import contextlib
 import os
 import random
 import select
+import shutil
 import subprocess
 import time
 from collections.abc import Mapping, Sequence
@@ -71,6 +72,7 @@ class Side:
     argv: tuple[str, ...]  # interpreter and arguments, up to (not including) the worker option
     cwd: Path
     env: Mapping[str, str] = field(default_factory=dict)
+    cache: Path | None = None  # the user's cache folder: each worker gets a private copy
 
 
 class Worker:
@@ -93,7 +95,7 @@ class Worker:
             env.setdefault("PYTHONHASHSEED", hash_seed)  # the user's own setting wins
         try:
             only = (f"{FILES_OPTION}={files}",) if files else ()
-            self.proc = _start(side, log, env, (cmd_r, ans_w), only)
+            self.proc = _start(side, log, env, (cmd_r, ans_w), (*_cache(side, log), *only))
         except WorkerError:
             for fd in (cmd_r, cmd_w, ans_r, ans_w):
                 os.close(fd)
@@ -194,6 +196,25 @@ class Worker:
             f"the {self.side.name} side's pytest exited ({_exit(code)}) while {self.doing}"
             f"{_last_words(self.log)}"
         )
+
+
+def _cache(side: Side, log: Path) -> tuple[str, ...]:
+    """A private copy of the user's cache for this worker: --lf, --ff, --sw, --cache-clear,
+    --randomly-seed=last and fixtures using ``config.cache`` work as in the user's run, and no
+    worker writes the user's own cache."""
+    if side.cache is None:
+        return ("-p", "no:cacheprovider")
+    private = log.with_name(f"{log.stem}-cache")
+    try:
+        if side.cache.is_dir():
+            shutil.copytree(side.cache, private, symlinks=True)
+        else:
+            private.mkdir()
+    except (OSError, shutil.Error) as exc:
+        raise WorkerError(
+            f"could not copy the pytest cache for the {side.name} side: {exc}"
+        ) from None
+    return ("-o", f"cache_dir={private}")
 
 
 def _start(

@@ -14,12 +14,8 @@ import pytest
 
 from pytest_greenbudget.meters.cputime import CpuInfo, CpuTimeMeter
 from pytest_greenbudget.meters.proc_linux import ProcReader, available
-from pytest_greenbudget.meters.processes import (
-    Proc,
-    ProcessTree,
-    Snapshot,
-    read_psutil,
-)
+from pytest_greenbudget.meters.processes import ProcessTree, read_psutil
+from pytest_greenbudget.meters.snapshot import Proc, Snapshot
 
 LINUX_CHILDREN = available()
 

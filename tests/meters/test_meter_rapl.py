@@ -52,7 +52,7 @@ class Clock:
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     c = Clock()
     monkeypatch.setattr(rapl, "time", SimpleNamespace(perf_counter=lambda: c.wall))
-    monkeypatch.setattr(rapl, "_cpu_seconds", lambda: c.cpu)
+    monkeypatch.setattr(rapl, "own_cpu_seconds", lambda: c.cpu)
     return c
 
 

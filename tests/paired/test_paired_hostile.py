@@ -233,3 +233,37 @@ def test_any_xdist_distribution_is_refused(repo: pytest.Pytester, args: tuple[st
     result = run(repo, "--greenbudget-against=main", *args)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--greenbudget-against*cannot run with xdist*"])
+
+
+# --- item 4: workers have a cache of their own; selection options work as in the user's run --
+
+USES_THE_CACHE = """
+import fakemeter, pytest
+
+@pytest.fixture
+def seen(request):
+    count = request.config.cache.get("seen/count", 0) + 1
+    request.config.cache.set("seen/count", count)
+    return count
+
+@pytest.mark.greenbudget(energy="100 J")
+def test_changing(seen):
+    fakemeter.burn({joules})
+"""
+
+
+@pytest.mark.parametrize("option", ["", "--lf", "--ff", "--nf", "--sw", "--cache-clear"])
+def test_workers_get_a_cache_and_the_selection_options(
+    repo: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, option: str
+) -> None:
+    monkeypatch.setenv("PYTEST_ADDOPTS", "-p no:hypothesispytest -p no:asyncio -p no:rerunfailures")
+    repo.makepyfile(test_energy=USES_THE_CACHE.format(joules=3.0))
+    commit(repo, "a fixture that uses the cache")
+    cache = repo.path / ".pytest_cache"
+    repo.makepyfile(test_energy=USES_THE_CACHE.format(joules=6.0))
+    result = run(repo, "--greenbudget-against=main", *filter(None, [option]))
+    no_traceback(result)
+    result.assert_outcomes(failed=1)
+    assert report(repo)["test_energy.py::test_changing"]["verdict"] == "regressed"
+    counted = (cache / "v" / "seen" / "count").read_text()
+    assert counted.strip() == "1"  # only the controller's own run wrote the user's cache

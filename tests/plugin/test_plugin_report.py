@@ -141,6 +141,7 @@ def test_no_network_is_touched(gb: pytest.Pytester) -> None:
         """
 import socket
 pytest_plugins = ['fakemeter']
+SAVED = (socket.socket.connect, socket.create_connection, socket.getaddrinfo)
 
 def _refuse(*args, **kwargs):
     raise AssertionError("greenbudget opened a network connection")
@@ -148,6 +149,10 @@ def _refuse(*args, **kwargs):
 socket.socket.connect = _refuse
 socket.create_connection = _refuse
 socket.getaddrinfo = _refuse
+
+def pytest_unconfigure(config):
+    # This run is in-process: later tests (the GitHub double's loopback) need the network.
+    socket.socket.connect, socket.create_connection, socket.getaddrinfo = SAVED
 """
     )
     gb.makepyfile(test_suite=SUITE)
