@@ -67,7 +67,7 @@ def test_the_gate_does_not_change_a_joblib_tests_budget_verdict(tmp_path: Path) 
 
     plain = pytest_in(tmp_path, "-k", "joblib")
     gated = pytest_in(
-        tmp_path, "-k", "joblib", "--greenbudget-against=main",
+        tmp_path, "-k", "joblib", "--greenbudget-against=main", "--greenbudget-against-all",
         "--greenbudget-against-rounds=2:2", "--greenbudget-against-pairs=1",
     )  # fmt: skip
     for result in (plain, gated):
