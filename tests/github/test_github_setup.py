@@ -130,3 +130,34 @@ def test_the_vendored_wheel_builds_offline_and_gives_a_working_greenbudget(tmp_p
     version = subprocess.run([str(tmp_path / "venv" / "bin" / "greenbudget"), "--version"],
                              capture_output=True, text=True)  # fmt: skip
     assert version.stdout == f"greenbudget {__version__}\n", version.stderr
+
+
+def test_the_vendored_comment_workflow_checks_out_only_the_action_from_the_default_branch(
+    tmp_path: Path,
+) -> None:
+    """energy-comment.yml checks nothing out; docs/github.md adds, as its first step, a
+    sparse checkout of the vendored action (the default branch's, never the pull request's).
+    With that step and the local action, the workflow is schema-valid and the action resolves."""
+    docs = (ROOT / "docs" / "github.md").read_text()
+    after = docs.split("as its first step:", 1)[1]
+    snippet = after.split("```yaml\n", 1)[1].split("```", 1)[0]
+    first = yaml.safe_load(snippet)[0]
+    assert first["uses"].startswith("actions/checkout@")
+    assert first["with"] == {"sparse-checkout": VENDORED, "persist-credentials": False}
+    repo = tmp_path / "repo"
+    vendor(repo)
+    text = (ROOT / "examples" / "github-workflows" / "energy-comment.yml").read_text()
+    assert "actions/checkout" not in text  # as shipped
+    text = text.replace(f"OWNER/pytest-greenbudget/action@{REF}", f"./{VENDORED}")
+    step = "      " + snippet.strip().replace("\n", "\n      ") + "\n"  # "- uses: ..."
+    text = text.replace("    steps:\n", "    steps:\n" + step, 1)  # its first step
+    path = repo / ".github" / "workflows" / "energy-comment.yml"
+    path.parent.mkdir(parents=True)
+    path.write_text(text)
+    checked = check_jsonschema("vendor.github-workflows", path)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    (job,) = yaml.safe_load(text)["jobs"].values()
+    assert job["steps"][0] == first
+    locals_ = [s["uses"] for s in job["steps"] if s.get("uses", "").startswith("./")]
+    assert locals_ == [f"./{VENDORED}"] and (repo / VENDORED / "action.yml").is_file()
+    assert "ref" not in first["with"]  # the default branch's copy: trusted code only
