@@ -3,22 +3,15 @@ logic, and the changed files read from a real git repository."""
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
+from git_repo import git
 
 from pytest_greenbudget.paired.impact import Changes, Traced, decide
 from pytest_greenbudget.settings.configfile import ConfigError, load_pyproject, load_yaml
 from pytest_greenbudget.settings.paired import ignored
 from pytest_greenbudget.settings.plans import FileConfig
-
-
-def git(cwd: Path, *args: str) -> None:
-    subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
-        cwd=cwd, check=True, capture_output=True,
-    )  # fmt: skip
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from git_repo import git
 from nested_venv import nested_venv
 
 SUPPORT = Path(__file__).parents[1] / "support"
@@ -31,14 +32,6 @@ def test_changing():
     fakemeter.burn({joules})
     {extra}
 """
-
-
-def git(cwd: Path, *args: str) -> str:
-    done = subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
-        cwd=cwd, check=True, capture_output=True, text=True,
-    )  # fmt: skip
-    return done.stdout.strip()
 
 
 @pytest.fixture(autouse=True)

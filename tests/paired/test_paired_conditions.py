@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from git_repo import git
 from inner_runs import BLOCKED
 
 SUITE = """
@@ -43,11 +44,6 @@ def pytest_in(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
         [sys.executable, "-m", "pytest", "-q", "--greenbudget-meter=cputime", *args],
         cwd=folder, env=env, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
-
-
-def git(folder: Path, *args: str) -> None:
-    ident = ["-c", "user.name=t", "-c", "user.email=t@example.com"]
-    subprocess.run(["git", *ident, *args], cwd=folder, check=True, capture_output=True)
 
 
 @pytest.mark.skipif(

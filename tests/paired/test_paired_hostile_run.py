@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 from pathlib import Path
 
 import pytest
+from git_repo import git
 
 SUPPORT = Path(__file__).parent.parent / "support"
 FAST = ("--greenbudget-against-rounds=2:2", "--greenbudget-against-pairs=1")
@@ -28,14 +28,6 @@ def test_steady():
 def test_other():
     fakemeter.burn(3.0)
 """
-
-
-def git(cwd: Path, *args: str) -> str:
-    done = subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
-        cwd=cwd, check=True, capture_output=True, text=True,
-    )  # fmt: skip
-    return done.stdout.strip()
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from git_repo import git
 
 from pytest_greenbudget.measure.probe import RunSample
 from pytest_greenbudget.meters.base import ComponentReading, Reading
@@ -23,14 +24,6 @@ from pytest_greenbudget.paired.worktree import (
     resolve,
 )
 from pytest_greenbudget.report.model import Work
-
-
-def git(cwd: Path, *args: str) -> str:
-    done = subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
-        cwd=cwd, check=True, capture_output=True, text=True,
-    )  # fmt: skip
-    return done.stdout.strip()
 
 
 @pytest.fixture
