@@ -15,9 +15,10 @@ import select
 import shutil
 import subprocess
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from .wire import (
     FILES_OPTION,
@@ -33,6 +34,8 @@ from .wire import (
     decode_profiled,
     decode_ready,
 )
+
+T = TypeVar("T")
 
 LAYOUT_PAD = "GREENBUDGET_LAYOUT_PAD"  # a random-length variable: see Worker.__init__
 POLL_S = 0.5  # how often a wait on the pipe looks at the process: a dead worker whose pipe a
@@ -106,12 +109,7 @@ class Worker:
         self._answers = ans_r
 
     def ready(self, limit: float | None = None) -> Ready:
-        try:
-            return decode_ready(self._line(limit))
-        except WireError as exc:
-            raise self._garbled(exc) from None
-        except WorkerFailed as exc:
-            raise WorkerError(f"the {self.side.name} side {exc}") from None
+        return self._answer(decode_ready, limit)
 
     def run(
         self, nodeid: str, measured: bool, next_id: str | None, limit: float | None = None
@@ -120,19 +118,19 @@ class Worker:
         runs this one again, None at the end), which decides what gets torn down."""
         self.doing = f"running {nodeid}"
         self._write(RunCommand(nodeid, measured, next_id).encode())
-        try:
-            return decode_outcome(self._line(limit))
-        except WireError as exc:
-            raise self._garbled(exc) from None
-        except WorkerFailed as exc:
-            raise WorkerError(f"the {self.side.name} side {exc}") from None
+        return self._answer(decode_outcome, limit)
 
     def profile(self, nodeid: str, next_id: str | None, limit: float | None = None) -> Profiled:
         """Run ``nodeid`` once, unmeasured, under cProfile (paired/profiling.py)."""
         self.doing = f"profiling {nodeid}"
         self._write(RunCommand(nodeid, False, next_id, profile=True).encode())
+        return self._answer(decode_profiled, limit)
+
+    def _answer(self, decode: Callable[[str], T], limit: float | None) -> T:
+        """The worker's next line, decoded; a garbled line or a failure is this side's
+        WorkerError."""
         try:
-            return decode_profiled(self._line(limit))
+            return decode(self._line(limit))
         except WireError as exc:
             raise self._garbled(exc) from None
         except WorkerFailed as exc:
