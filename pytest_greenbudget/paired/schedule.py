@@ -170,7 +170,9 @@ class PairedRunner:
                     workers = self._start(index, position + 1, files)
                     self._ready(workers)
             for worker in workers:
-                worker.quit()
+                worker.ask_to_quit()
+            for worker in workers:
+                worker.finish()
         finally:
             for worker in workers:
                 worker.kill()

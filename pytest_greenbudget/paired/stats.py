@@ -7,20 +7,21 @@ one round share an error: the round is a random effect. The test is therefore a 
 on the rounds' log ratios (df = rounds - 1), which stays exact whatever the size of that
 process effect, instead of a t on all pairs, which would count one lucky layout many times.
 
-A round's log ratio compares each side's floor: the mean of its lowest third of runs. On a
+A round's log ratio compares each side's floor: the mean of its lowest quarter of runs. On a
 shared VM the noise only ever adds: the same 60 ms loop, alone on its core, read 41-103 ms of
 CPU time, and one run in four or five read 1.3-3x its floor while its pair partner did not.
 The mean of the pairs' log ratios carries every such spike into the round (its SD over rounds
-was 9-13% on bench_paired.py's A/A tests), the lowest third leaves them out (3-6% on the same
-runs; benchmarks/bench_floor.py). Under A/A the two sides are exchangeable (the order inside
-each pair is drawn at random), so the round's figure stays symmetric about zero and the t-test
-keeps its alpha.
+was 9-13% on bench_paired.py's A/A tests), the lowest third left them out (3-6% on the same
+runs; benchmarks/bench_floor.py). A quarter, since rounds have 4 pairs: the lowest 2 of 4 runs
+still held a spike whenever 3 of the 4 spiked (5% of rounds at one spike in four), and on
+simulated VM-shaped runs that cost a third of the +10% detections; the lowest 1 of 4 did not.
+Under A/A the two sides are exchangeable (the order inside each pair is drawn at random), so
+the round's figure stays symmetric about zero and the t-test keeps its alpha.
 
-Sequential: after the first rounds, a test whose estimate lies beyond the tolerance without
-being significant yet gets more rounds, in one batch up to the cap. That makes two looks at
-the data, so each look spends half of alpha (Bonferroni): the false-alarm rate stays at most
-alpha however often the first look asks for more (checked by simulation in the tests and
-measured by benchmarks/bench_paired.py).
+Sequential: from the first look on, every round is a look (paired/sequential.py spends alpha
+over them). "Unchanged" and the "could see" figure use the gate's own alpha, not the look's:
+they say how precise the evidence is, and only the regressed and improved verdicts are false
+alarms that looking often could multiply.
 """
 
 from __future__ import annotations
@@ -41,13 +42,17 @@ class PairedDesign:
     A floor needs several runs per side in a round: over the same A/A rounds on this VM, a
     round's SD was 6.1% with 3 runs per side, 5.6% with 4, 4.9% with 6 and 3.2% with 12
     (benchmarks/bench_floor.py, median over ten tests; docs/regressions.md has the table).
+    But a round's cost is its runs, and looking after every round lets a settled test leave:
+    replaying 20 measured A/A rounds of ten tests through candidate designs (benchmarks/
+    bench_designs.py), 4 pairs per round took a third fewer runs per A/A test than 6, for the
+    same +10% detection; 2-3 pairs took fewer still but lost +10% detections on spiky runs.
     No warm-up: a cold first run is just one more high reading the floor leaves out, so the
     run is worth more measured than thrown away.
     """
 
     rounds: int = 2  # rounds before the first look (a t-test needs two)
     max_rounds: int = 10  # the cap: a test still undecided then is inconclusive
-    pairs: int = 6  # measured pairs per test per round
+    pairs: int = 4  # measured pairs per test per round
     warmup: int = 0  # unmeasured runs per test per side per round
     alpha: float = ALPHA  # false-alarm rate over all looks (paired/sequential.py)
     spending: str = "pocock"  # how the looks share alpha: pocock | obrien-fleming
@@ -74,16 +79,22 @@ class PairedResult:
 
     @classmethod
     def from_rounds(
-        cls, rounds: Sequence[Sequence[tuple[float, float]]], tolerance: float, alpha: float = ALPHA
+        cls,
+        rounds: Sequence[Sequence[tuple[float, float]]],
+        tolerance: float,
+        alpha: float = ALPHA,
+        seen_at: float | None = None,
     ) -> PairedResult:
-        """``rounds``: per round, the (head J, base J) pairs of this test. ValueError when a
-        reading is not positive (no log ratio exists)."""
+        """``rounds``: per round, the (head J, base J) pairs of this test; ``alpha``: what a
+        regressed or improved verdict needs (a look's share); ``seen_at``: the alpha of the
+        "could see" figure that "unchanged" needs (the gate's own; ``alpha`` when None).
+        ValueError when a reading is not positive (no log ratio exists)."""
         effects = [round_effect(pairs) for pairs in rounds if pairs]
         if not effects:
             raise ValueError("no pairs measured")
         mean = math.fsum(effects) / len(effects)
         p_up, p_down, se = _one_sample(effects)
-        detectable = _detectable(se, len(effects), alpha)
+        detectable = _detectable(se, len(effects), alpha if seen_at is None else seen_at)
         verdict = _verdict(mean, p_up, p_down, tolerance, alpha, detectable)
         beyond = abs(mean) > math.log1p(tolerance)
         return cls(math.exp(mean), p_up, p_down, detectable, len(effects), verdict, beyond)
@@ -101,13 +112,13 @@ def round_effect(pairs: Sequence[tuple[float, float]]) -> float:
 
 
 def round_floors(pairs: Sequence[tuple[float, float]]) -> tuple[float, float]:
-    """(head, base) floors of one round: a floor is the mean of a side's lowest third of runs
-    (at least one), which a spike on either side does not move. The report keeps them, so the
-    figures shown beside a change are the ones it is the ratio of."""
+    """(head, base) floors of one round: a floor is the mean of a side's lowest quarter of runs
+    (at least one: 1 of 4, 2 of 6), which a spike on either side does not move. The report
+    keeps them, so the figures shown beside a change are the ones it is the ratio of."""
     for head, base in pairs:
         if head <= 0 or base <= 0:
             raise ValueError(f"a zero-energy reading ({head} J vs {base} J) has no log ratio")
-    keep = max(1, math.ceil(len(pairs) / 3))
+    keep = max(1, math.ceil(len(pairs) / 4))
     heads = sorted(head for head, _ in pairs)[:keep]
     bases = sorted(base for _, base in pairs)[:keep]
     return math.fsum(heads) / keep, math.fsum(bases) / keep

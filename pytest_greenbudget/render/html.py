@@ -207,7 +207,7 @@ def _change_section(chart: str) -> str:
         "change",
         "Change against the base branch",
         "Head vs base, worst first, with the figures each change is the ratio of: side by "
-        "side in one job the per-round floors (each side's lowest third of runs), against a "
+        "side in one job the per-round floors (each side's lowest quarter of runs), against a "
         "stored report the medians. The shaded band is the test's tolerance; a regression is a "
         "rise beyond it that is also statistically significant.",
         _legend(

@@ -157,7 +157,7 @@ def gate_rule(tests: Iterable[TestEntry]) -> str | None:
         many = spread_of([pairs_of(t) for t in paired], str)
         return (
             f"regressions: {many} head/base pairs per test in rounds of fresh processes, a "
-            "paired test on each round's log ratio of the sides' floors (the lowest third of "
+            "paired test on each round's log ratio of the sides' floors (the lowest quarter of "
             f"their runs), regressed above {tolerance} tolerance and p < 0.01; both sides "
             "measured alternately in this job, so noise between sessions and machines cancels"
         )

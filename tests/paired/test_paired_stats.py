@@ -99,7 +99,10 @@ def test_a_round_compares_floors_so_a_spike_on_one_side_does_not_move_it() -> No
     assert sum(math.log(h / b) for h, b in pairs) / 4 > 0.25
 
 
-def test_a_floor_is_the_lowest_third_and_at_least_one_run() -> None:
+def test_a_floor_is_the_lowest_quarter_and_at_least_one_run() -> None:
     assert round_effect([(2.0, 1.0)]) == pytest.approx(math.log(2.0))
-    six = [(h, 1.0) for h in (5.0, 1.0, 4.0, 2.0, 6.0, 3.0)]  # lowest third: 1 and 2
+    six = [(h, 1.0) for h in (5.0, 1.0, 4.0, 2.0, 6.0, 3.0)]  # lowest quarter: 1 and 2
     assert round_effect(six) == pytest.approx(math.log(1.5))
+    # The default 4 pairs: 3 of the 4 head runs spiked, the floor is still the quiet one.
+    four = [(h, 1.0) for h in (2.1, 1.0, 2.9, 2.5)]
+    assert round_effect(four) == pytest.approx(0.0)

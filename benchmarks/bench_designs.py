@@ -1,0 +1,136 @@
+"""Which paired design (pairs per round, cap) buys a verdict for the fewest runs, on this machine.
+
+Run: ``python benchmarks/bench_designs.py [--runs 2] [--rounds 10] [--reps 300]``.
+
+Measures, then resamples. First it measures A/A rounds: bench_paired.py's ten tests, the base
+unchanged, ``--runs`` paired runs of ``--rounds`` forced rounds of 12 pairs each (no look stops
+them), one core spinning. Then each candidate design is played ``--reps`` times per test by
+drawing whole measured rounds at random (a round is a fresh pair of processes, the unit the
+t-test needs) and keeping each drawn round's first ``pairs`` pairs, through the gate's own
+looks (paired/sequential.py). A change is the head's readings times 1.10 (or 1.075, 1.60) for
+the two CPU-loop tests, whose energy scales with their work.
+
+Per design: A/A false alarms, the mean rounds and measured runs per A/A test (the cost a team
+pays on a pull request that changes nothing), +10% caught and its rounds, how often +7.5% read
+"unchanged" (the miss near the 5% tolerance), and the rounds +60% took. Runs per test is the
+machine-free cost; a wall time also needs start-ups (bench_paired.py measures those).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+from bench_paired import BASE, THREADS, WORK, make_repo
+from machine import print_machine
+
+from pytest_greenbudget.paired.sequential import Look
+from pytest_greenbudget.paired.stats import DEFAULT_DESIGN, PairedDesign
+
+Round = list[tuple[float, float]]
+MEASURED_PAIRS = 12
+CPU = ("test_cpu_loop", "test_cpu_loop_twin")
+DESIGNS = [(6, 10), (6, 8), (4, 10), (4, 8), (3, 10), (2, 10)]  # (pairs, cap)
+
+
+def measure(runs: int, rounds: int, tmp: Path, keep: Path | None) -> list[Path]:
+    """The reports of ``runs`` forced A/A paired runs (kept in ``keep`` when given)."""
+    repo = tmp / "repo"
+    sha = make_repo(repo)
+    (repo / "work.py").write_text(WORK.format(**BASE) + "\n# touched by the head\n")
+    reports = []
+    for run in range(runs):
+        report = (keep or tmp) / f"designs-aa{run + 1}.json"
+        subprocess.run(
+            [sys.executable, "-m", "pytest", f"--greenbudget-against={sha}",
+             f"--greenbudget-against-rounds={rounds}:{rounds}",
+             f"--greenbudget-against-pairs={MEASURED_PAIRS}", f"--greenbudget-report={report}"],
+            cwd=repo, env={**os.environ, **THREADS}, capture_output=True, check=False,
+        )  # fmt: skip
+        reports.append(report)
+        print(f"  measured run {run + 1}/{runs}", flush=True)
+    return reports
+
+
+def rounds_of(reports: list[Path]) -> dict[str, list[Round]]:
+    found: dict[str, list[Round]] = {}
+    for report in reports:
+        for test in json.loads(report.read_text())["tests"]:
+            pairs = [(float(h), float(b)) for h, b in test["baseline"]["pairs"]]
+            name = test["nodeid"].split("::")[-1]
+            for at in range(0, len(pairs), MEASURED_PAIRS):
+                found.setdefault(name, []).append(pairs[at : at + MEASURED_PAIRS])
+    return found
+
+
+def play(rounds: list[Round], design: PairedDesign, change: float, rng: random.Random) -> Look:
+    """One comparison, as the schedule makes it: a drawn round, a look, until the test leaves."""
+    seen: list[Round] = []
+    while True:
+        drawn = rng.choice(rounds)[: design.pairs]
+        seen.append([(head * change, base) for head, base in drawn])
+        look = Look.at(seen, 0.05, design)
+        if look.stop:
+            return look
+
+
+def row(data: dict[str, list[Round]], design: PairedDesign, reps: int) -> str:
+    rng = random.Random(20261203)
+    aa = [play(r, design, 1.0, rng) for r in data.values() for _ in range(reps)]
+    hit = [play(data[t], design, 1.10, rng) for t in CPU for _ in range(reps)]
+    near = [play(data[t], design, 1.075, rng) for t in CPU for _ in range(reps)]
+    big = [play(data[t], design, 1.60, rng) for t in CPU for _ in range(reps // 3)]
+    verdicts = Counter(look.verdict for look in aa)
+    rounds = statistics.mean(look.result.rounds for look in aa)
+    caught = sum(look.verdict == "regressed" for look in hit) / len(hit)
+    missed = sum(look.verdict == "unchanged" for look in near) / len(near)
+    return (
+        f"| {design.pairs} | {design.max_rounds} | {verdicts['regressed']}/{len(aa)} "
+        f"| {rounds:.2f} | {rounds * design.pairs * 2:.1f} | {caught:.0%} "
+        f"(rounds {statistics.median(look.result.rounds for look in hit):g}) | {missed:.1%} "
+        f"| {statistics.median(look.result.rounds for look in big):g} |"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=2, help="forced A/A paired runs to measure")
+    parser.add_argument("--rounds", type=int, default=10, help="rounds per measured run")
+    parser.add_argument("--reps", type=int, default=300, help="comparisons per test and design")
+    parser.add_argument("--keep", type=Path, help="a folder to keep the measured reports in")
+    parser.add_argument("--reports", type=Path, nargs="+", help="resample these; measure none")
+    args = parser.parse_args()
+    print_machine("load:   one process spinning on a core, plus the machine's other users")
+    reports = args.reports
+    if not reports:
+        spinner = subprocess.Popen([sys.executable, "-c", "while 1: pass"])
+        try:
+            with tempfile.TemporaryDirectory(prefix="bench-designs-") as tmp:
+                reports = measure(args.runs, args.rounds, Path(tmp), args.keep)
+                data = rounds_of(reports)
+        finally:
+            spinner.kill()
+    else:
+        data = rounds_of(reports)
+    print(f"\n{sum(len(r) for r in data.values())} measured rounds of {MEASURED_PAIRS} pairs "
+          f"({len(data)} tests); default design: {DEFAULT_DESIGN.pairs} pairs, cap "
+          f"{DEFAULT_DESIGN.max_rounds}\n")  # fmt: skip
+    print(
+        "| pairs | cap | A/A false alarms | A/A rounds per test | A/A runs per test "
+        "| +10% caught | +7.5% read unchanged | +60%: rounds |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
+    for pairs, cap in DESIGNS:
+        print(row(data, PairedDesign(pairs=pairs, max_rounds=cap), args.reps), flush=True)
+
+
+if __name__ == "__main__":
+    main()
