@@ -211,6 +211,8 @@ class Results:
             if found:
                 self.startup.append(float(found.group(1)))
         for nodeid, entry in tests.items():
+            if entry.get("verdict") == "unaffected":
+                continue  # not compared at all (no file it runs changed): not an A/A comparison
             base = entry.get("baseline") or {}
             if nodeid.split("::")[-1] in changed:
                 tally = self.hit.setdefault((gate, head), Tally())
@@ -220,7 +222,7 @@ class Results:
             if base.get("ratio"):
                 tally.ratios.append(float(base["ratio"]))
             if base.get("pairs"):
-                tally.rounds.append(len(base["pairs"]) // pairs)
+                tally.rounds.append(len(base.get("floors") or ()) or len(base["pairs"]) // pairs)
 
 
 def against(sha: str, args: argparse.Namespace) -> list[str]:

@@ -23,6 +23,7 @@ from .progress import Watch
 from .sequential import Look
 from .stats import DEFAULT_DESIGN, PairedDesign
 from .timeouts import RunLimits
+from .wire import SAME
 from .worker_process import Outcome, Ready, RunTimeout, Side, Worker, WorkerError, start_both
 
 
@@ -222,7 +223,7 @@ class PairedRunner:
             readings: dict[int, RunSample] = {}
             for side in order:
                 done[side] += 1
-                nxt = "same" if done[side] < len(plan) else following
+                nxt = SAME if done[side] < len(plan) else following
                 try:
                     outcome = self._run(workers, side, pairs.nodeid, measured, nxt)
                 except RunTimeout as exc:
