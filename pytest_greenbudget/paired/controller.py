@@ -169,7 +169,8 @@ def _run(
         paired = build_paired(inv.ref, commit, run, plans, carbon, design, found, watch.capped)
         # Where the energy went, for what changed: one more head and base process each,
         # while the base's worktree still exists.
-        paired.notes += profile_changes(paired.entries, head, base, logs)
+        done = {nodeid: pairs.profile for nodeid, pairs in run.tests.items()}
+        paired.notes += profile_changes(paired.entries, head, base, logs, done)
         return paired
     finally:
         tree.close()

@@ -7,7 +7,9 @@ same file alike although the base lives in a temporary worktree). pytest's, plug
 plugin's own frames are left out: they are the harness, the same on both sides. The
 controller's end (``profile_changes``) starts one more head and base worker, asks each for its
 pass of every such test, and attaches the diff (gate/profile_diff.py) to the test's entry with
-what the passes cost.
+what the passes cost. The schedule (paired/schedule.py) profiles a test in the round it leaves
+as regressed or improved, in that round's processes: the extra workers start only for a test
+whose pass failed there.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import cProfile
 import os
 import time
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,6 +39,8 @@ HARNESS = (
 # The full collection the harness makes before each run (measure/protocol.py), not the test's.
 HARNESS_BUILTINS = ("<built-in method gc.collect>",)
 WORTH = ("regressed", "improved")
+Rows = tuple[tuple[str, int, str, float], ...]
+Passes = tuple[Rows, Rows, float]  # head rows, base rows, what the two passes took (s)
 
 
 def profiled_run(item: pytest.Item, nextitem: pytest.Item | None) -> Profiled:
@@ -75,31 +80,36 @@ def _file(file: str, root: str) -> str:
 
 
 def profile_changes(
-    entries: dict[str, TestEntry], head: Side, base: Side, logdir: Path
+    entries: dict[str, TestEntry],
+    head: Side,
+    base: Side,
+    logdir: Path,
+    done: Mapping[str, Passes | None] | None = None,
 ) -> list[str]:
-    """Attach a profile diff to every regressed or improved entry (in place); the lines
-    say what it cost, or why there is none."""
+    """Attach a profile diff to every regressed or improved entry (in place); ``done``: the
+    passes the rounds already made. The lines say what it cost, or why there is none."""
     wanted = [n for n, e in entries.items() if e.verdict in WORTH]
     if not wanted:
         return []
     began = time.monotonic()
+    passes = {n: found for n in wanted if (found := (done or {}).get(n)) is not None}
+    spent = sum(seconds for _, _, seconds in passes.values())
+    rest = [n for n in wanted if n not in passes]
     try:
-        passes = _passes(wanted, head, base, logdir)
+        passes.update(_passes(rest, head, base, logdir) if rest else {})
     except WorkerError as exc:
         return [f"no profile of the changed tests: {exc}"]
     for nodeid, (head_rows, base_rows, seconds) in passes.items():
         entry = entries[nodeid]
         entries[nodeid] = replace(entry, profile_diff=_diff(entry, head_rows, base_rows, seconds))
-    spent = time.monotonic() - began
+    spent += time.monotonic() - began
     return [
         f"profiled {len(passes)} changed test(s) once per side to show where the energy went: "
         f"{spent:.1f} s, not measured"
     ]
 
 
-def _passes(
-    wanted: list[str], head: Side, base: Side, logdir: Path
-) -> dict[str, tuple[list[Any], list[Any], float]]:
+def _passes(wanted: list[str], head: Side, base: Side, logdir: Path) -> dict[str, Passes]:
     logs = [logdir / "profile-head.log", logdir / "profile-base.log"]
     workers = start_both((head, base), logs)
     found = {}
@@ -112,16 +122,18 @@ def _passes(
             answers = [w.profile(nodeid, following) for w in workers]
             if all(a.outcome == "passed" for a in answers):
                 seconds = time.monotonic() - began
-                found[nodeid] = (list(answers[0].rows), list(answers[1].rows), seconds)
+                found[nodeid] = (answers[0].rows, answers[1].rows, seconds)
         for worker in workers:
-            worker.quit()
+            worker.ask_to_quit()
+        for worker in workers:
+            worker.finish()
     finally:
         for worker in workers:
             worker.kill()
     return found
 
 
-def _diff(entry: TestEntry, head_rows: list[Any], base_rows: list[Any], seconds: float) -> Any:
+def _diff(entry: TestEntry, head_rows: Rows, base_rows: Rows, seconds: float) -> Any:
     # Joules only when every component is the CPU-time model's: its energy is CPU seconds x W.
     cputime = bool(entry.components) and all(
         c.meter == "cputime" for c in entry.components.values()

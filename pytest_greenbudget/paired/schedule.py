@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..measure.probe import RunSample
+from .profiling import WORTH, Passes
 from .progress import Watch
 from .sequential import Look
 from .stats import DEFAULT_DESIGN, PairedDesign
@@ -40,6 +41,8 @@ class TestPairs:
     excluded: str | None = None  # why it is not compared (fails on base, skipped...)
     broken: bool = False  # excluded because the gate could not run it (timed out): a failure
     look: Look | None = None  # the latest look at it: the verdict when it left the schedule
+    stays: bool = True  # its latest look keeps it in play
+    profile: Passes | None = None  # where the energy went, profiled in the round it left
 
 
 @dataclass
@@ -104,7 +107,7 @@ class PairedRunner:
             played = self._round(in_play)
             if not played and self.watch.capped:
                 break  # the time cap: no round ran, the tests keep their last look
-            in_play = [t for t in played if self._stays(t)]
+            in_play = [t for t in played if self.result and self.result.tests[t].stays]
             if len(self.round_seconds) >= self.design.max_rounds:
                 in_play = []
             if self.on_round:
@@ -245,6 +248,23 @@ class PairedRunner:
         while len(pairs.rounds) < index:
             pairs.rounds.append([])  # rounds this test sat out keep their place
         pairs.rounds.append(round_pairs)
+        pairs.stays = self._stays(pairs.nodeid)
+        if not pairs.stays and pairs.look is not None and pairs.look.verdict in WORTH:
+            return self._profile(workers, pairs, following)
+        return True
+
+    def _profile(self, workers: list[Worker], pairs: TestPairs, following: str | None) -> bool:
+        """Where the energy went, while this round's processes still run: one unmeasured pass
+        per side under cProfile (paired/profiling.py) rather than two more processes after the
+        rounds. False when a side failed at it (the rest of the round gets fresh workers)."""
+        began = time.monotonic()
+        limit = self.limits.limit(pairs.nodeid)
+        try:
+            answers = [worker.profile(pairs.nodeid, following, limit) for worker in workers]
+        except WorkerError:  # profiling then retries in fresh workers, and says so if it fails
+            return False
+        if all(answer.outcome == "passed" for answer in answers):
+            pairs.profile = (answers[0].rows, answers[1].rows, time.monotonic() - began)
         return True
 
     def _run(

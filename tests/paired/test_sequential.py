@@ -17,6 +17,7 @@ from pytest_greenbudget.meters.base import ComponentReading, Reading
 from pytest_greenbudget.paired import schedule
 from pytest_greenbudget.paired.sequential import Look, look_alpha, spent
 from pytest_greenbudget.paired.stats import DEFAULT_DESIGN, PairedDesign, PairedResult
+from pytest_greenbudget.paired.wire import Profiled
 from pytest_greenbudget.paired.worker_process import Outcome, Ready, Side
 
 Pairs = list[tuple[float, float]]
@@ -192,6 +193,7 @@ class FakeWorker:
     def __init__(self, side: int, round_no: int, energy: Mapping[str, Callable[..., float]]):
         self.side, self.round_no, self.energy, self.runs = side, round_no, energy, 0
         self.asked: list[str] = []
+        self.profiled: list[str] = []
 
     def ready(self, limit: float | None = None) -> Ready:
         return Ready(tuple(self.energy), tuple(self.energy))
@@ -204,6 +206,10 @@ class FakeWorker:
         joules = self.energy[nodeid](self.round_no, self.side, self.runs)
         reading = Reading({"cpu": ComponentReading(joules, "estimated", "fake")}, 0.0, 0.0)
         return Outcome("passed", RunSample(reading, None, False))
+
+    def profile(self, nodeid: str, next_id: str | None, limit: float | None = None) -> Profiled:
+        self.profiled.append(nodeid)
+        return Profiled("passed", (("t.py", 1, f"side{self.side}", 0.1),))
 
     def ask_to_quit(self) -> None:
         pass
@@ -244,3 +250,12 @@ def test_rounds_run_only_the_tests_still_in_play(
     assert [p.in_play for p in progress][:2] == [tuple(energy), ("t::close",)]
     assert progress[1].left == ("t::doubled",)
     assert progress[-1].in_play == () and progress[-1].number == len(started)
+    # Where the energy went: each test that left regressed or improved is profiled once, in
+    # the round it left, in that round's two processes (no extra workers).
+    for done, workers in zip(progress, started, strict=True):
+        looks = [(t, run.tests[t].look) for t in done.left]
+        changed = [t for t, look in looks if look and look.verdict in ("regressed", "improved")]
+        assert [w.profiled for w in workers] == [changed, changed]
+    assert [w.profiled for w in started[1]] == [["t::doubled"], ["t::doubled"]]
+    profile = run.tests["t::doubled"].profile
+    assert profile is not None and profile[0][0][2] == "side0" and profile[1][0][2] == "side1"
