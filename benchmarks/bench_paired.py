@@ -1,6 +1,7 @@
 """The paired gate (``--greenbudget-against``) against a plain measured run, on this machine.
 
-Run: ``python benchmarks/bench_paired.py [--sessions N] [--rounds 2:10] [--pairs 6] [--unpaired]``.
+Run: ``python benchmarks/bench_paired.py [--sessions N] [--rounds 2:10] [--pairs 4] [--unpaired]
+[--scale N] [--heads A/A,+10% cpu,...]``.
 
 A git repository in a temporary folder holds five workloads (each 60-150 ms, BLAS pinned to
 one thread): two pure-Python CPU loops, a numpy MLP forward pass, and two memory-bound ones
@@ -93,12 +94,16 @@ def mem_strided(reps=6):
 TEST = """
 @budget
 def test_{name}{twin}():
-    assert work.{name}() {check}
+    for _ in range(SCALE):
+        assert work.{name}() {check}
 """
 CHECKS = {"cpu_loop": ">= 0", "cpu_dict": "== 1024", "mlp": "== work.mlp(10)",
           "mem_copy": "== 1.0", "mem_strided": "> 0"}  # fmt: skip
 # Each workload twice: twice the comparisons per session for the same start-up costs.
-TESTS = 'import pytest\nimport work\n\nbudget = pytest.mark.greenbudget(energy="1 kJ")\n' + "".join(
+HEADER = (
+    'import pytest\nimport work\n\nSCALE = 1\nbudget = pytest.mark.greenbudget(energy="1 kJ")\n'  # noqa: E501
+)
+TESTS = HEADER + "".join(
     TEST.format(name=name, twin=twin, check=check)
     for name, check in CHECKS.items()
     for twin in ("", "_twin")
@@ -144,7 +149,7 @@ def pytest_greenbudget_make_meter(config, name):
     return QuietMeter() if name == "auto" else None
 """
 QUIET_TESTS = TESTS.replace("import work\n", "import work\nimport quietmeter\n").replace(
-    "    assert work.", "    quietmeter.burn(1.0)\n    assert work."
+    "        assert work.", "        quietmeter.burn(1.0)\n        assert work."
 )
 THREADS = {v: "1" for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
 
@@ -154,10 +159,12 @@ def git(cwd: Path, *args: str) -> str:
     return done.stdout.strip()
 
 
-def make_repo(path: Path, quiet: bool = False) -> str:
+def make_repo(path: Path, quiet: bool = False, scale: int = 1) -> str:
+    """``scale``: each test runs its workload that many times (1: 40-110 ms a test here)."""
     path.mkdir()
     (path / "work.py").write_text(WORK.format(**BASE))
-    (path / "test_work.py").write_text(QUIET_TESTS if quiet else TESTS)
+    tests = QUIET_TESTS if quiet else TESTS
+    (path / "test_work.py").write_text(tests.replace("SCALE = 1\n", f"SCALE = {scale}\n"))
     (path / "pytest.ini").write_text(INI)
     (path / "README.md").write_text("# bench\n")
     if quiet:
@@ -350,7 +357,17 @@ def main() -> None:
         "--pairs", type=int, help="--greenbudget-against-pairs (default: the plugin's)"
     )
     parser.add_argument("--unpaired", action="store_true", help="also the unpaired gate")
+    parser.add_argument(
+        "--scale", type=int, default=1, help="run each test's workload N times (longer tests)"
+    )
+    parser.add_argument(
+        "--heads", help=f"a comma-separated subset of: {', '.join(HEADS)}, quiet (default: all)"
+    )
     args = parser.parse_args()
+    chosen = args.heads.split(",") if args.heads else [*HEADS, "quiet"]
+    unknown = sorted(set(chosen) - {*HEADS, "quiet"})
+    if unknown:
+        parser.error(f"unknown heads {unknown} (valid: {', '.join(HEADS)}, quiet)")
     print_machine("load:   one process spinning on a core, plus the machine's other users")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the spinner is stopped too
     load = subprocess.Popen([sys.executable, "-c", "while 1: pass"])
@@ -359,18 +376,20 @@ def main() -> None:
     try:
         with tempfile.TemporaryDirectory(prefix="bench-paired-") as tmp:
             repo, quiet = Path(tmp, "repo"), Path(tmp, "quiet")
-            sha, quiet_sha = make_repo(repo), make_repo(quiet, quiet=True)
+            sha = make_repo(repo, scale=args.scale)
+            quiet_sha = make_repo(quiet, quiet=True, scale=args.scale)
             base_copy, quiet_base = Path(tmp, "base"), Path(tmp, "quietbase")
             git(repo, "worktree", "add", "--detach", "-q", str(base_copy), sha)
             git(quiet, "worktree", "add", "--detach", "-q", str(quiet_base), quiet_sha)
-            heads = list(HEADS)
+            heads = [head for head in HEADS if head in chosen]
             for number in range(args.sessions):
                 print(f"session {number + 1}/{args.sessions}", flush=True)
-                shift = number % len(heads)
+                shift = number % len(heads) if heads else 0
                 for head in heads[shift:] + heads[:shift]:
                     session(repo, base_copy, sha, head, args, results)
-                quiet_session(quiet, quiet_base, quiet_sha, args, results)
-                quiet_session(quiet, quiet_base, quiet_sha, args, results, pairs=1)
+                if "quiet" in chosen:
+                    quiet_session(quiet, quiet_base, quiet_sha, args, results)
+                    quiet_session(quiet, quiet_base, quiet_sha, args, results, pairs=1)
                 show(results, args, time.monotonic() - began, number + 1)  # so far
     finally:
         load.kill()
