@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Generator
+import sys
+import types
+from collections.abc import Generator, Mapping
 from dataclasses import replace
 from pathlib import Path
 
@@ -102,6 +104,31 @@ def design(config: pytest.Config) -> PairedDesign:
     return PairedDesign(rounds=rounds[0], max_rounds=rounds[1], pairs=pairs)
 
 
+def module_imports(session: pytest.Session, plans: Mapping[str, Plan]) -> frozenset[str]:
+    """The budgeted tests' own module files and what they imported: the modules their
+    namespaces hold, and those their functions and classes come from (realpaths)."""
+    modules = {
+        id(module): module
+        for item in session.items
+        if item.nodeid in plans and (module := getattr(item, "module", None)) is not None
+    }
+    found = {os.path.realpath(m.__file__) for m in modules.values() if isinstance(m.__file__, str)}
+    for module in modules.values():
+        for value in list(vars(module).values()):
+            try:
+                source = value if isinstance(value, types.ModuleType) else _home(value)
+                path = getattr(source, "__file__", None)
+            except Exception:  # a lazy proxy may raise on any attribute: not a module then
+                continue
+            if isinstance(path, str):
+                found.add(os.path.realpath(path))
+    return frozenset(found)
+
+
+def _home(value: object) -> object:
+    return sys.modules.get(getattr(value, "__module__", None) or "")
+
+
 def _outputs(config: pytest.Config) -> tuple[Path, ...]:
     """The files this run writes, relative to where pytest started: not changes."""
     paths = [config.getoption(f"greenbudget_{name}") for name in ("report", "html")]
@@ -136,6 +163,7 @@ def measure(session: pytest.Session, ref: str, run: Run | None) -> tuple[Paired 
         impact=not config.getoption("greenbudget_against_all"),
         ignore=settings.file.ignore,
         outputs=_outputs(config),
+        imports=module_imports(session, plans),
     )
     # The head's own run comes first and takes a while: say what is happening meanwhile.
     what = count(len(plans), "budgeted test")

@@ -41,6 +41,7 @@ class Watch:
     impact: bool = True  # False: --greenbudget-against-all, every test is paired
     ignore: tuple[str, ...] = ()  # paired.ignore from the config
     outputs: tuple[Path, ...] = ()  # this run's own report files: never a change
+    imports: frozenset[str] = frozenset()  # what the budgeted test modules import (realpaths)
     began: float = field(default_factory=time.monotonic)
     capped: str | None = None  # why rounds stopped early, once they did
 

@@ -33,6 +33,16 @@ def test_plain():
 """
 
 
+WHY = "{} changed, which runs when the budgeted tests are collected"
+TOP = """
+import fakemeter, helper, pytest
+
+@pytest.mark.greenbudget(energy="100 J")
+def test_top():
+    fakemeter.burn(helper.JOULES)
+"""
+
+
 @pytest.fixture(autouse=True)
 def fake_meter_for_workers(monkeypatch: pytest.MonkeyPatch) -> None:
     path = os.pathsep.join([str(SUPPORT), os.environ.get("PYTHONPATH", "")])
@@ -97,6 +107,34 @@ def test_a_module_one_test_runs_pairs_that_test_only(repo: pytest.Pytester) -> N
         "test_plain": "unaffected",
     }
     result.stdout.fnmatch_lines(["greenbudget: pairing 1 budgeted test with main@*"])
+
+
+def test_a_module_a_test_file_imports_reaches_every_test_without_a_trace(
+    repo: pytest.Pytester,
+) -> None:
+    # Imported while the tests are collected: the trace would count it for every test, so the
+    # gate says so from the test modules' imports and skips the run under coverage.py.
+    repo.makepyfile(test_top=TOP)
+    commit(repo, "a test module that imports helper at its top")
+    repo.makepyfile(helper="JOULES = 6.0\n")
+    result = run(repo, "--greenbudget-against=main")
+    result.assert_outcomes(passed=2, failed=2)
+    assert verdicts(repo) == {
+        "test_lazy": "regressed",
+        "test_reads": "unchanged",
+        "test_plain": "unchanged",
+        "test_top": "regressed",
+    }
+    assert impact(repo)["every_test"] == WHY.format("helper.py")
+
+
+def test_a_changed_test_module_reaches_every_test_without_a_trace(repo: pytest.Pytester) -> None:
+    repo.makepyfile(test_energy=TESTS.replace("burn(2.0)", "burn(8.0)"))
+    result = run(repo, "--greenbudget-against=main")
+    assert verdicts(repo)["test_plain"] == "regressed"
+    assert set(verdicts(repo).values()) == {"regressed", "unchanged"}
+    assert impact(repo)["every_test"] == WHY.format("test_energy.py")
+    result.stdout.fnmatch_lines(["greenbudget: pairing 3 budgeted tests with main@*"])
 
 
 def test_a_data_file_the_tests_read_pairs_every_test(repo: pytest.Pytester) -> None:
