@@ -66,7 +66,8 @@ def test_the_plan_then_one_line_per_round(repo: pytest.Pytester) -> None:
             "greenbudget: 2 budgeted tests: finding what changed since main, then the head's own run",
             "greenbudget: pairing 2 budgeted tests with main@* in 2-2 rounds of fresh base and "
             "head processes, about * by the head's own run",
-            "greenbudget: changed since the base: test_energy.py",
+            "greenbudget: changed since the base: test_energy.py; test_energy.py changed, which runs "
+            "when the budgeted tests are collected",
             "greenbudget: round 1 of at most 2: 2 tests in play, * elapsed",
             "greenbudget: round 2 of at most 2: 0 tests in play, 2 finished, * elapsed",
         ]
