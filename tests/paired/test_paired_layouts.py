@@ -1,7 +1,8 @@
 """The base side imports the base's code whatever the project's layout.
 
 Real editable installs (pip install -e, as CI does) in a venv of their own, of a package that
-lives in lib/: setuptools ``package-dir``, setuptools ``packages.find where``, poetry ``from``.
+lives in lib/: setuptools ``package-dir`` (for all packages: a .pth; per package: the editable
+finder's mapping), setuptools ``packages.find where``, poetry ``from``.
 A path the gate cannot trace (a bare .pth, as ``setup.py develop`` leaves, nothing declared)
 must be refused, never measured head against head, whether the package is imported at
 collection or lazily inside a test. The fake meter burns the package's VERSION in joules:
@@ -54,6 +55,9 @@ packages = [{include = "tinypkg", from = "lib"}]
 LAYOUTS = {
     "package-dir": SETUPTOOLS + '[tool.setuptools]\npackage-dir = {"" = "lib"}\n'
     'packages = ["tinypkg"]\n',
+    # a mapping per package: setuptools' editable finder is then the only place it is said
+    "package-dir-finder": SETUPTOOLS + '[tool.setuptools]\npackage-dir = {"tinypkg" = '
+    '"lib/tinypkg"}\npackages = ["tinypkg"]\n',
     "find-where": SETUPTOOLS + '[tool.setuptools.packages.find]\nwhere = ["lib"]\n',
     "poetry-from": POETRY,
 }
