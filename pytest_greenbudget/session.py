@@ -45,6 +45,7 @@ def load_baseline(paths: tuple[str, ...]) -> Report | None:
 
 CONFIRMED = "confirmed by a second measurement"
 NOT_CONFIRMED = "a first measurement flagged a regression that a second one did not confirm"
+NOT_COMPARED = "not compared side by side: the comparison could not run (see the run's notes)"
 
 
 class Run:
@@ -65,6 +66,7 @@ class Run:
         self.entries: dict[str, TestEntry] = {}
         self.notes: list[str] = []
         self.impact: Impact | None = None  # --greenbudget-against: the changes it decided on
+        self.uncompared: str | None = None  # why --greenbudget-against could not compare
         self.selecting: set[int] = set()  # config entries that selected a collected test
         self.seen: list[str] = []  # collected node ids, in order
         self.comparable, self.gating = self._gating()
@@ -210,6 +212,13 @@ class Run:
         message = "; ".join(m for m in (entry.message, *notes) if m) or None
         self.entries[nodeid] = replace(entry, outcome=outcome, message=message)
 
+    def _judged_alone(self, entry: TestEntry) -> TestEntry:
+        """With --greenbudget-against, a test is ok only once compared: when the comparison
+        could not run, within budget is not enough, so never "ok" (the run fails for it)."""
+        if self.uncompared is None or entry.verdict not in ("ok", "new", "unchanged"):
+            return entry
+        return replace(entry.noted(NOT_COMPARED), verdict="inconclusive")
+
     def report(
         self, environment: Environment, whole_run: bool = True, incomplete: str | None = None
     ) -> Report:
@@ -217,7 +226,7 @@ class Run:
         which baseline tests went missing. ``incomplete``: why not every test ran."""
         now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         env = replace(environment, notes=(*environment.notes, *self.notes))
-        tests = tuple(self.entries.values())
+        tests = tuple(self._judged_alone(e) for e in self.entries.values())
         report = Report(
             now, env, self.settings.carbon, tests,
             incomplete=incomplete is not None, incomplete_reason=incomplete, impact=self.impact,

@@ -23,6 +23,7 @@ from ..report.model import CarbonSettings
 from ..settings.plans import Plan
 from .entries import Paired as Paired  # re-exported: the plugin and phase.py name it here
 from .entries import build_paired
+from .layout import BASE_TOP, HEAD_TOP, import_roots
 from .profiling import profile_changes
 from .progress import Watch
 from .schedule import PairedRun, PairedRunner, RoundDone
@@ -30,7 +31,7 @@ from .stats import DEFAULT_DESIGN, PairedDesign
 from .timeouts import RunLimits
 from .triage import Triage, triage
 from .worker_process import Side
-from .worktree import Worktree, clean_env, import_root, repo_top, resolve
+from .worktree import Worktree, clean_env, repo_top, resolve
 
 # The controller's own outputs and gates: a worker must not write or judge them again.
 VALUE_OPTIONS = (
@@ -77,19 +78,28 @@ def worker_args(args: Sequence[str]) -> list[str]:
     return kept
 
 
-def _env(root: Path) -> dict[str, str]:
+def _env(
+    roots: Sequence[Path], twin: Callable[[Path], Path | None] | None = None
+) -> dict[str, str]:
     """The environment with the side's own modules first on the path: an editable install
-    of the project in this venv would otherwise hand the base side the head's code."""
+    of the project in this venv would otherwise hand the base side the head's code. ``twin``
+    (the base's) maps the head's folders, PYTHONPATH's too, to the worktree's."""
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH", "")]))
+    given = [Path(p) for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+    paths = [*roots, *given]
+    if twin is not None:
+        paths = [(twin(p) if p.is_absolute() else None) or p for p in paths]
+    env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(str(p) for p in paths))
     env.pop("PYTEST_XDIST_WORKER", None)
+    for name in (HEAD_TOP, BASE_TOP):  # a gated run inside a base test sets its own
+        env.pop(name, None)
     return env
 
 
 def head_side(inv: Invocation, top: Path) -> Side:
     """The head's workers: the invocation as given, from the invocation folder."""
     argv = (sys.executable, "-m", "pytest", *worker_args(inv.args), *_extra(inv))
-    return Side("head", argv, inv.folder, _env(import_root(top)), inv.cache)
+    return Side("head", argv, inv.folder, _env(import_roots(top)), inv.cache)
 
 
 def _extra(inv: Invocation) -> list[str]:
@@ -107,10 +117,19 @@ def sides(inv: Invocation, top: Path, tree: Worktree) -> tuple[Side, Side]:
         "base",
         (inv.python or sys.executable, "-m", "pytest", *base_args, *_extra(inv)),
         tree.mapped(inv.folder) or tree.path,
-        clean_env(_env(import_root(tree.path))),  # a hook's GIT_DIR is not the base's
+        _base_env(top, tree),
         inv.cache,
     )
     return head_side(inv, top), base
+
+
+def _base_env(top: Path, tree: Worktree) -> dict[str, str]:
+    """The worktree's twins of the head's import folders first; the worker refuses to run
+    if it still imports a file of the head's (paired/layout.py)."""
+    env = clean_env(_env(import_roots(top), tree.mapped))  # a hook's GIT_DIR is not the base's
+    env[HEAD_TOP] = str(top)
+    env[BASE_TOP] = str(tree.path)
+    return env
 
 
 def _mapped(arg: str, tree: Worktree) -> str:

@@ -173,6 +173,7 @@ def measure(session: pytest.Session, ref: str, run: Run | None) -> tuple[Paired 
     except (WorktreeError, WorkerError) as exc:
         error = f"greenbudget: no paired comparison: {exc}"
         run.notes.append(error)
+        run.uncompared = error  # no test reads "ok" (session.py)
         write_line(session, error)
         return None, error
     run.adopt_paired(paired.entries, paired.missing, paired.notes, paired.impact)

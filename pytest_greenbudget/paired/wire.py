@@ -210,7 +210,8 @@ def _object(line: str) -> dict[str, Any]:
 def _answer(line: str, kind: str) -> dict[str, Any]:
     msg = _object(line)
     if msg.get("type") == "error":
-        raise WorkerFailed(_short(msg.get("message"), quote=False))
+        # the worker's own reason, e.g. the head's file it imported: room for a long path
+        raise WorkerFailed(_short(msg.get("message"), quote=False, limit=600))
     if msg.get("type") != kind:
         raise WireError(f"expected a {kind!r} message, got {_short(line.strip())}")
     return msg
@@ -252,7 +253,7 @@ def _figure(msg: Mapping[str, Any], key: str) -> float:
     return number
 
 
-def _short(value: object, quote: bool = True) -> str:
+def _short(value: object, quote: bool = True, limit: int = 80) -> str:
     text = repr(value) if quote else str(value)
     text = "".join(c if c.isprintable() else "?" for c in text)  # the terminal's safety
-    return text[:80] + ("..." if len(text) > 80 else "")
+    return text[:limit] + ("..." if len(text) > limit else "")

@@ -13,6 +13,8 @@ import functools
 import json
 import os
 import random
+import site
+import sys
 from pathlib import Path
 from typing import IO, Any
 
@@ -21,6 +23,7 @@ import pytest
 from ..measure.probe import Probe, RunSample
 from ..measure.protocol import run_once
 from ..session import Run
+from .layout import BASE_TOP, HEAD_TOP, foreign_files, module_files, refusal
 from .scout import TRACE_ENV
 from .wire import SAME, Outcome, Ready, WireError, decode_command, failure
 
@@ -36,10 +39,13 @@ class PairedWorker:
         self.run = run
         self._padding = layout_padding()
         self._coverage = _coverage() if os.environ.get(TRACE_ENV) else None
+        self._checked: set[str] = set()  # the modules already found to be none of the head's
 
     def serve(self, session: pytest.Session) -> None:
         items = {item.nodeid: item for item in session.items}
         ready = Ready(tuple(items), tuple(self._budgeted(items)), tuple(_collect_errors(session)))
+        if not self._own_code():
+            return
         self._send(ready.encode())
         for line in self._commands:
             try:
@@ -60,10 +66,28 @@ class PairedWorker:
 
                 item.session._setupstate.teardown_exact(item)
                 self.run.probes.setdefault(item.nodeid, Probe(self.run.meter))
-                self._send(profiled_run(item, nextitem).encode())
-                continue
-            self._send(self._run(item, nextitem, command.measured).encode())
+                answer = profiled_run(item, nextitem).encode()
+            else:
+                answer = self._run(item, nextitem, command.measured).encode()
+            if not self._own_code():  # a test body's lazy import counts too
+                break
+            self._send(answer)
         session._setupstate.teardown_exact(None)
+
+    def _own_code(self) -> bool:
+        """False, having said why, when the base imported a file of the head's: measuring the
+        head's code on both sides reads "unchanged". Only modules new since the last look are
+        checked: a set difference over sys.modules, after the run, outside its measurement."""
+        head_top = os.environ.get(HEAD_TOP)
+        if not head_top:
+            return True
+        names = set(sys.modules) - self._checked
+        self._checked |= names
+        files = module_files(sys.modules, names)
+        foreign = foreign_files(head_top, files, _own_folders())
+        if foreign:
+            self._send(failure(refusal(foreign)))
+        return not foreign
 
     def _budgeted(self, items: dict[str, pytest.Item]) -> list[str]:
         return [nodeid for nodeid in items if nodeid in self.run.plans]
@@ -159,6 +183,14 @@ def _message(reports: list[pytest.TestReport]) -> str:
             where = f"in {report.when}: " if report.when != "call" else ""
             return where + (lines[0][:200] if lines else "failed")
     return ""
+
+
+def _own_folders() -> list[str]:
+    """Where the base may import from even inside the head's folder: its worktree, the
+    plugin (the same instrument on both sides), the interpreter's (a ``.venv`` there)."""
+    folders = [os.environ.get(BASE_TOP, ""), str(Path(__file__).parents[1])]
+    folders += [sys.prefix, sys.exec_prefix, sys.base_prefix, *site.getsitepackages()]
+    return folders
 
 
 def _collect_errors(session: pytest.Session) -> list[str]:

@@ -101,12 +101,6 @@ def resolve(top: Path, ref: str, timeout: float | None = None) -> str:
         ) from None
 
 
-def import_root(tree: Path) -> Path:
-    """Where a checkout's own modules import from: ``src/`` (src layout) or the top."""
-    src = tree / "src"
-    return src if src.is_dir() else tree
-
-
 @dataclass
 class Worktree:
     """A detached checkout of one commit in a temporary folder."""

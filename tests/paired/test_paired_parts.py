@@ -16,13 +16,7 @@ from pytest_greenbudget.paired.controller import worker_args
 from pytest_greenbudget.paired.wire import sample_from_dict, sample_to_dict
 from pytest_greenbudget.paired.worker_process import Side, Worker, start_both
 from pytest_greenbudget.paired.worker_session import layout_padding
-from pytest_greenbudget.paired.worktree import (
-    Worktree,
-    WorktreeError,
-    import_root,
-    repo_top,
-    resolve,
-)
+from pytest_greenbudget.paired.worktree import Worktree, WorktreeError, repo_top, resolve
 from pytest_greenbudget.report.model import Work
 
 
@@ -63,12 +57,6 @@ def test_a_ref_that_looks_like_an_option_is_refused(repo: Path) -> None:
 def test_outside_a_repository(tmp_path: Path) -> None:
     with pytest.raises(WorktreeError, match="not inside a git repository"):
         repo_top(tmp_path)
-
-
-def test_import_root_follows_the_layout(tmp_path: Path) -> None:
-    assert import_root(tmp_path) == tmp_path
-    (tmp_path / "src").mkdir()
-    assert import_root(tmp_path) == tmp_path / "src"
 
 
 def test_workers_get_the_selection_but_not_the_controllers_outputs() -> None:
