@@ -101,7 +101,7 @@ CHECKS = {"cpu_loop": ">= 0", "cpu_dict": "== 1024", "mlp": "== work.mlp(10)",
           "mem_copy": "== 1.0", "mem_strided": "> 0"}  # fmt: skip
 # Each workload twice: twice the comparisons per session for the same start-up costs.
 HEADER = (
-    'import pytest\nimport work\n\nSCALE = 1\nbudget = pytest.mark.greenbudget(energy="1 kJ")\n'  # noqa: E501
+    'import pytest\nimport work\n\nSCALE = 1\nbudget = pytest.mark.greenbudget(energy="1 kJ")\n'
 )
 TESTS = HEADER + "".join(
     TEST.format(name=name, twin=twin, check=check)
