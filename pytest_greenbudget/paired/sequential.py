@@ -37,6 +37,7 @@ from .stats import PairedDesign, PairedResult, round_effect
 NORMAL = statistics.NormalDist()
 SPENDING = ("pocock", "obrien-fleming")
 OPTIMISM = 1.0  # futility looks this many standard errors past the estimate before giving up
+PATIENCE = 1  # more rounds a test that looks unchanged may take to show it (below)
 
 
 def spent(fraction: float, alpha: float, spending: str) -> float:
@@ -69,7 +70,7 @@ class Look:
 
     result: PairedResult
     alpha: float  # this look's nominal alpha
-    stop: str | None  # "decided" | "hopeless" | "cap"; None: it stays in play
+    stop: str | None  # "decided" | "hopeless" | "slow" | "cap"; None: it stays in play
 
     @property
     def verdict(self) -> str:
@@ -81,6 +82,9 @@ class Look:
         if self.stop == "hopeless":
             return (f"stopped after {self.result.rounds} rounds: even {design.max_rounds} "
                     f"could not have settled it ({needed})")  # fmt: skip
+        if self.stop == "slow":
+            return (f"stopped after {self.result.rounds} rounds: within the tolerance, but "
+                    f"more than {PATIENCE} more would be needed to rule it out")  # fmt: skip
         looks = design.max_rounds - design.rounds + 1
         return f"{needed} ({design.alpha:g} spent over up to {looks} looks)"
 
@@ -99,27 +103,41 @@ class Look:
         if n >= design.max_rounds:
             return cls(result, alpha, "cap")
         effects = [round_effect(r) for r in rounds if r]
-        hopeless = _hopeless(effects, tolerance, design)
-        return cls(result, alpha, "hopeless" if hopeless else None)
+        return cls(result, alpha, _futile(effects, tolerance, design))
 
 
-def _hopeless(effects: Sequence[float], tolerance: float, design: PairedDesign) -> bool:
-    """Futility: with the spread seen so far, even the cap could neither make this test
-    significant (taking its estimate one standard error in its own direction, so a real
-    change whose early rounds read low is not dropped) nor call it unchanged."""
+def _futile(effects: Sequence[float], tolerance: float, design: PairedDesign) -> str | None:
+    """Futility, with the spread seen so far: "hopeless" when even the cap could neither make
+    this test significant (its estimate taken one standard error in its own direction, so a
+    real change whose early rounds read low is not dropped) nor call it unchanged; "slow" when
+    it looks unchanged (within the tolerance even one standard error out) but showing it would
+    take more than PATIENCE more rounds. Such a test cannot become regressed or improved, and
+    chasing "unchanged" for it cost most of an A/A run's rounds (docs/regressions.md)."""
     n, cap = len(effects), design.max_rounds
     mean = math.fsum(effects) / n
     sd = statistics.stdev(effects) if n > 1 else math.inf
     if not math.isfinite(sd) or sd <= 0.0:
-        return False
-    final = look_alpha(design, cap)
-    se_cap = sd / math.sqrt(cap)
-    if detectable_change(se_cap, cap - 1, design.alpha) <= tolerance:
-        return False  # the cap could still call it unchanged
+        return None
     hopeful = abs(mean) + OPTIMISM * sd / math.sqrt(n)
-    if hopeful <= math.log1p(tolerance):
-        return True  # even hopeful, within the tolerance: never regressed nor improved
-    return hopeful / se_cap < t_isf(final, cap - 1)
+    within = hopeful <= math.log1p(tolerance)  # even hopeful: never regressed nor improved
+    need = _rounds_to_unchanged(sd, tolerance, design, n)
+    if need is not None:
+        return "slow" if within and need > n + PATIENCE else None
+    if within:
+        return "hopeless"
+    final = look_alpha(design, cap)
+    return "hopeless" if hopeful / (sd / math.sqrt(cap)) < t_isf(final, cap - 1) else None
+
+
+def _rounds_to_unchanged(
+    sd: float, tolerance: float, design: PairedDesign, rounds: int
+) -> int | None:
+    """The fewest rounds, up to the cap, whose "could see" figure would reach the tolerance at
+    this spread; None when not even the cap's would."""
+    for m in range(rounds + 1, design.max_rounds + 1):
+        if detectable_change(sd / math.sqrt(m), m - 1, design.alpha) <= tolerance:
+            return m
+    return None
 
 
 def check_spending(name: str) -> str:
