@@ -242,7 +242,7 @@ def add_options(parser: pytest.Parser) -> None:
         type=rounds_option,
         help="rounds of fresh base and head processes before the first look (default 2), "
         "and the cap (default 10): from the first look on, a test leaves as soon as it is "
-        "decided or hopeless",
+        "decided, hopeless, or looks unchanged but slow to show it",
     )
     add(
         "--greenbudget-against-pairs",
