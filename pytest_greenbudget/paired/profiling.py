@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from ..gate.profile_diff import Profile, profile_diff
 from ..report.model import TestEntry
 from .wire import Profiled
-from .worker_process import Side, WorkerError, start_both
+from .worker_process import Side, WorkerError, quit_all, start_both
 
 if TYPE_CHECKING:
     import pytest
@@ -123,10 +123,7 @@ def _passes(wanted: list[str], head: Side, base: Side, logdir: Path) -> dict[str
             if all(a.outcome == "passed" for a in answers):
                 seconds = time.monotonic() - began
                 found[nodeid] = (answers[0].rows, answers[1].rows, seconds)
-        for worker in workers:
-            worker.ask_to_quit()
-        for worker in workers:
-            worker.finish()
+        quit_all(workers)
     finally:
         for worker in workers:
             worker.kill()

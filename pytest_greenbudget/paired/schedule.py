@@ -25,7 +25,16 @@ from .sequential import Look
 from .stats import DEFAULT_DESIGN, PairedDesign
 from .timeouts import RunLimits
 from .wire import SAME
-from .worker_process import Outcome, Ready, RunTimeout, Side, Worker, WorkerError, start_both
+from .worker_process import (
+    Outcome,
+    Ready,
+    RunTimeout,
+    Side,
+    Worker,
+    WorkerError,
+    quit_all,
+    start_both,
+)
 
 
 @dataclass
@@ -173,10 +182,7 @@ class PairedRunner:
                         worker.kill()
                     workers = self._start(index, position + 1, files)
                     self._ready(workers)
-            for worker in workers:
-                worker.ask_to_quit()
-            for worker in workers:
-                worker.finish()
+            quit_all(workers)
         finally:
             for worker in workers:
                 worker.kill()

@@ -141,8 +141,7 @@ class Worker:
         self.finish()
 
     def ask_to_quit(self) -> None:
-        """Tell the worker to end its session; ``finish`` waits for it. Both sides told first,
-        then both waited for: they end at once (about 0.13 s each) rather than in turn."""
+        """Tell the worker to end its session; ``finish`` waits for it (``quit_all``)."""
         self.doing = "finishing its session"
         with contextlib.suppress(WorkerError):
             self._write(QUIT)
@@ -280,6 +279,15 @@ def _last_words(log: Path) -> str:
     if not text:
         return ""
     return f": {text[:200]}" + ("..." if len(text) > 200 else "")
+
+
+def quit_all(workers: Sequence[Worker]) -> None:
+    """Tell every worker to end its session, then wait for each: told first, they end at once
+    (about 0.13 s each) rather than in turn."""
+    for worker in workers:
+        worker.ask_to_quit()
+    for worker in workers:
+        worker.finish()
 
 
 def start_both(
