@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,6 +29,15 @@ def gb(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pyt
     # were written for; tests/plugin/test_plugin_summary.py checks other widths.
     monkeypatch.setenv("COLUMNS", "100")
     return pytester
+
+
+@pytest.fixture
+def fake_meter_in_subprocesses(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Processes an inner run starts (paired workers, pytest in a subprocess) import the fake
+    meter too: the inner conftest names it."""
+    monkeypatch.setenv(
+        "PYTHONPATH", os.pathsep.join([str(SUPPORT), os.environ.get("PYTHONPATH", "")])
+    )
 
 
 @pytest.fixture

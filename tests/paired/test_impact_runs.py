@@ -11,8 +11,6 @@ from pathlib import Path
 import pytest
 from test_paired import FAST, commit, git
 
-SUPPORT = Path(__file__).parents[1] / "support"
-
 # test_lazy imports helper only inside its call; test_reads opens data.csv; test_plain uses
 # neither. unused.py is imported by no budgeted test.
 TESTS = """
@@ -41,12 +39,6 @@ import fakemeter, helper, pytest
 def test_top():
     fakemeter.burn(helper.JOULES)
 """
-
-
-@pytest.fixture(autouse=True)
-def fake_meter_for_workers(monkeypatch: pytest.MonkeyPatch) -> None:
-    path = os.pathsep.join([str(SUPPORT), os.environ.get("PYTHONPATH", "")])
-    monkeypatch.setenv("PYTHONPATH", path)
 
 
 @pytest.fixture

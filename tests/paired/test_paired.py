@@ -9,7 +9,6 @@ exact, so verdicts are certain and the tests do not depend on the machine's nois
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from pathlib import Path
 
@@ -17,7 +16,6 @@ import pytest
 from git_repo import git
 from nested_venv import nested_venv
 
-SUPPORT = Path(__file__).parents[1] / "support"
 FAST = ("--greenbudget-against-rounds=2:2", "--greenbudget-against-pairs=1")  # keep tests quick
 
 TEST = """
@@ -32,13 +30,6 @@ def test_changing():
     fakemeter.burn({joules})
     {extra}
 """
-
-
-@pytest.fixture(autouse=True)
-def fake_meter_for_workers(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Worker processes import the fake meter too (the conftest names it)."""
-    path = os.pathsep.join([str(SUPPORT), os.environ.get("PYTHONPATH", "")])
-    monkeypatch.setenv("PYTHONPATH", path)
 
 
 @pytest.fixture

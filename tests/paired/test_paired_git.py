@@ -8,11 +8,9 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from test_paired import FAST, TEST, commit, fake_meter_for_workers, git, run, worktrees
+from test_paired import FAST, TEST, commit, git, run, worktrees
 
 from pytest_greenbudget.paired.worktree import Worktree, remove_stale, resolve
-
-__all__ = ["fake_meter_for_workers"]  # the autouse fixture, imported to apply here too
 
 
 @pytest.fixture

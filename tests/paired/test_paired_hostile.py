@@ -15,14 +15,11 @@ import pytest
 from test_paired import (  # the same repository helpers and fake-meter path for the workers
     TEST,
     commit,
-    fake_meter_for_workers,
     git,
     report,
     run,
     worktrees,
 )
-
-__all__ = ["fake_meter_for_workers"]  # the autouse fixture, imported to apply here too
 
 HANGS_FIRST = """
 import fakemeter, pytest

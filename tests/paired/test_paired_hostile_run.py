@@ -8,13 +8,10 @@ energies exact.
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 
 import pytest
 from git_repo import git
 
-SUPPORT = Path(__file__).parent.parent / "support"
 FAST = ("--greenbudget-against-rounds=2:2", "--greenbudget-against-pairs=1")
 
 TEST = """
@@ -32,10 +29,7 @@ def test_other():
 
 @pytest.fixture
 def repo(gb: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
-    """A git repository whose first commit is the base; workers import the fake meter."""
-    monkeypatch.setenv(
-        "PYTHONPATH", os.pathsep.join([str(SUPPORT), os.environ.get("PYTHONPATH", "")])
-    )
+    """A git repository whose first commit is the base."""
     git(gb.path, "init", "-q", "-b", "main")
     gb.makepyfile(test_energy=TEST)
     commit(gb)

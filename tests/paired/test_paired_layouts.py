@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from git_repo import git
 from nested_venv import nested_venv
-from test_paired import FAST, _editable_venv, commit, fake_meter_for_workers, report
+from test_paired import FAST, _editable_venv, commit, report
 
 from pytest_greenbudget.paired.controller import _env
 from pytest_greenbudget.paired.layout import (
@@ -27,8 +27,6 @@ from pytest_greenbudget.paired.layout import (
     import_roots,
     refusal,
 )
-
-__all__ = ["fake_meter_for_workers"]  # the autouse fixture, imported to apply here too
 
 NODE = "tests/test_project.py::test_project_version"
 SETUPTOOLS = """

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 
 import pytest
 from git_repo import git
 
-SUPPORT = Path(__file__).parents[1] / "support"
 FAST = ("--greenbudget-against-rounds=2:2", "--greenbudget-against-pairs=1")
 
 TEST = """
@@ -37,12 +34,6 @@ def test_changing():
 def test_steady():
     fakemeter.burn(2.0)
 """
-
-
-@pytest.fixture(autouse=True)
-def fake_meter_for_workers(monkeypatch: pytest.MonkeyPatch) -> None:
-    path = os.pathsep.join([str(SUPPORT), os.environ.get("PYTHONPATH", "")])
-    monkeypatch.setenv("PYTHONPATH", path)
 
 
 @pytest.fixture

@@ -4,16 +4,12 @@ suite run with the plugin removed (``-p no:greenbudget``)."""
 
 from __future__ import annotations
 
-import os
 import re
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 import pytest
 
 from pytest_greenbudget.report.io import read_report
-
-SUPPORT = Path(__file__).parent.parent / "support"
 
 SUBTESTS = """
 import pytest
@@ -135,15 +131,12 @@ def test_each_run_within_the_limit():
 
 
 def test_each_run_gets_the_per_test_timeout(
-    gb: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+    gb: pytest.Pytester, fake_meter_in_subprocesses: None
 ) -> None:
     """Twelve runs of 0.2 s: 2.4 s in all under a 2 s limit, each run a tenth of it (a loaded
     VM once took over 1 s for a 0.3 s run in-process, where each run's collection walks the
     outer session's heap: in a subprocess, with a wide margin)."""
     pytest.importorskip("pytest_timeout")
-    monkeypatch.setenv(
-        "PYTHONPATH", os.pathsep.join([str(SUPPORT), os.environ.get("PYTHONPATH", "")])
-    )
     gb.makepyfile(test_timed=TIMED.format(sleep=0.2, repeats=12))
     result = gb.runpytest_subprocess("-p", "timeout", "--timeout=2", "--greenbudget-report=r.json")
     result.assert_outcomes(passed=1)
@@ -152,13 +145,10 @@ def test_each_run_gets_the_per_test_timeout(
 
 @pytest.mark.parametrize("method", ["signal", "thread"])
 def test_a_run_over_the_limit_still_times_out(
-    gb: pytest.Pytester, method: str, monkeypatch: pytest.MonkeyPatch
+    gb: pytest.Pytester, method: str, fake_meter_in_subprocesses: None
 ) -> None:
     """In a subprocess: the thread method ends the whole process, as it is meant to."""
     pytest.importorskip("pytest_timeout")
-    monkeypatch.setenv(
-        "PYTHONPATH", os.pathsep.join([str(SUPPORT), os.environ.get("PYTHONPATH", "")])
-    )
     gb.makepyfile(test_timed=TIMED.format(sleep=3.0, repeats=3))
     result = gb.runpytest_subprocess("-p", "timeout", "--timeout=0.5", f"--timeout-method={method}")
     if method == "signal":
