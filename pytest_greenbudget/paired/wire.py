@@ -103,9 +103,7 @@ class Profiled:
 
 def decode_profiled(line: str) -> Profiled:
     msg = _answer(line, "profile")
-    outcome = _str(msg, "outcome")
-    if outcome not in OUTCOMES:
-        raise WireError(f"unknown outcome {_short(outcome)}")
+    outcome = _outcome(msg)
     raw = msg.get("rows")
     if not isinstance(raw, list):
         raise WireError("rows is not a list")
@@ -134,12 +132,17 @@ def decode_ready(line: str) -> Ready:
 
 def decode_outcome(line: str) -> Outcome:
     msg = _answer(line, "result")
-    outcome = _str(msg, "outcome")
-    if outcome not in OUTCOMES:
-        raise WireError(f"unknown outcome {_short(outcome)}")
+    outcome = _outcome(msg)
     raw = msg.get("sample")
     sample = None if raw is None else sample_from_dict(raw)
     return Outcome(outcome, sample, _str(msg, "message"))
+
+
+def _outcome(msg: Mapping[str, Any]) -> str:
+    outcome = _str(msg, "outcome")
+    if outcome not in OUTCOMES:
+        raise WireError(f"unknown outcome {_short(outcome)}")
+    return outcome
 
 
 # --- the sample's shape ----------------------------------------------------------------------
