@@ -7,8 +7,9 @@ unchanged, ``--runs`` paired runs of ``--rounds`` forced rounds of 12 pairs each
 them), one core spinning. Then each candidate design is played ``--reps`` times per test by
 drawing whole measured rounds at random (a round is a fresh pair of processes, the unit the
 t-test needs) and keeping each drawn round's first ``pairs`` pairs, through the gate's own
-looks (paired/sequential.py). A change is the head's readings times 1.10 (or 1.075, 1.60) for
-the two CPU-loop tests, whose energy scales with their work.
+looks (paired/sequential.py), each round keeping the pairs the design asks for (fewer after a
+quiet first round, where the design says so). A change is the head's readings times 1.10 (or
+1.075, 1.60) for the two CPU-loop tests, whose energy scales with their work.
 
 Per design: A/A false alarms, the mean rounds and measured runs per A/A test (the cost a team
 pays on a pull request that changes nothing), +10% caught and its rounds, how often +7.5% read
@@ -38,7 +39,9 @@ from pytest_greenbudget.paired.stats import DEFAULT_DESIGN, PairedDesign
 Round = list[tuple[float, float]]
 MEASURED_PAIRS = 12
 CPU = ("test_cpu_loop", "test_cpu_loop_twin")
-DESIGNS = [(6, 10), (6, 8), (4, 10), (4, 8), (3, 10), (2, 10)]  # (pairs, cap)
+# (pairs, cap, pairs after a quiet first round; None: the same in every round)
+DESIGNS = [(6, 10, None), (4, 10, None), (4, 8, None), (4, 10, 1), (4, 10, 2), (3, 10, None),
+           (2, 10, None)]  # fmt: skip
 
 
 def measure(runs: int, rounds: int, tmp: Path, keep: Path | None) -> list[Path]:
@@ -71,30 +74,35 @@ def rounds_of(reports: list[Path]) -> dict[str, list[Round]]:
     return found
 
 
-def play(rounds: list[Round], design: PairedDesign, change: float, rng: random.Random) -> Look:
-    """One comparison, as the schedule makes it: a drawn round, a look, until the test leaves."""
+def play(
+    rounds: list[Round], design: PairedDesign, change: float, rng: random.Random
+) -> tuple[Look, int]:
+    """One comparison, as the schedule makes it: a drawn round, a look, until the test leaves;
+    with the measured runs it took."""
     seen: list[Round] = []
     while True:
-        drawn = rng.choice(rounds)[: design.pairs]
+        drawn = rng.choice(rounds)[: design.pairs_for(seen)]  # fewer after a quiet first
         seen.append([(head * change, base) for head, base in drawn])
         look = Look.at(seen, 0.05, design)
         if look.stop:
-            return look
+            return look, 2 * sum(len(r) for r in seen)
 
 
 def row(data: dict[str, list[Round]], design: PairedDesign, reps: int) -> str:
     rng = random.Random(20261203)
     aa = [play(r, design, 1.0, rng) for r in data.values() for _ in range(reps)]
-    hit = [play(data[t], design, 1.10, rng) for t in CPU for _ in range(reps)]
-    near = [play(data[t], design, 1.075, rng) for t in CPU for _ in range(reps)]
-    big = [play(data[t], design, 1.60, rng) for t in CPU for _ in range(reps // 3)]
-    verdicts = Counter(look.verdict for look in aa)
-    rounds = statistics.mean(look.result.rounds for look in aa)
+    hit = [play(data[t], design, 1.10, rng)[0] for t in CPU for _ in range(reps)]
+    near = [play(data[t], design, 1.075, rng)[0] for t in CPU for _ in range(reps)]
+    big = [play(data[t], design, 1.60, rng)[0] for t in CPU for _ in range(reps // 3)]
+    verdicts = Counter(look.verdict for look, _ in aa)
+    rounds = statistics.mean(look.result.rounds for look, _ in aa)
+    runs = statistics.mean(n for _, n in aa)
     caught = sum(look.verdict == "regressed" for look in hit) / len(hit)
     missed = sum(look.verdict == "unchanged" for look in near) / len(near)
+    quiet = "-" if design.quiet_pairs is None else str(design.quiet_pairs)
     return (
-        f"| {design.pairs} | {design.max_rounds} | {verdicts['regressed']}/{len(aa)} "
-        f"| {rounds:.2f} | {rounds * design.pairs * 2:.1f} | {caught:.0%} "
+        f"| {design.pairs} | {quiet} | {design.max_rounds} | {verdicts['regressed']}/{len(aa)} "
+        f"| {rounds:.2f} | {runs:.1f} | {caught:.0%} "
         f"(rounds {statistics.median(look.result.rounds for look in hit):g}) | {missed:.1%} "
         f"| {statistics.median(look.result.rounds for look in big):g} |"
     )
@@ -120,16 +128,18 @@ def main() -> None:
             spinner.kill()
     else:
         data = rounds_of(reports)
+    d = DEFAULT_DESIGN
     print(f"\n{sum(len(r) for r in data.values())} measured rounds of {MEASURED_PAIRS} pairs "
-          f"({len(data)} tests); default design: {DEFAULT_DESIGN.pairs} pairs, cap "
-          f"{DEFAULT_DESIGN.max_rounds}\n")  # fmt: skip
+          f"({len(data)} tests); default design: {d.pairs} pairs, {d.quiet_pairs} after a "
+          f"quiet first round, cap {d.max_rounds}\n")  # fmt: skip
     print(
-        "| pairs | cap | A/A false alarms | A/A rounds per test | A/A runs per test "
-        "| +10% caught | +7.5% read unchanged | +60%: rounds |"
+        "| pairs | after a quiet first round | cap | A/A false alarms | A/A rounds per test "
+        "| A/A runs per test | +10% caught | +7.5% read unchanged | +60%: rounds |"
     )
-    print("|---|---|---|---|---|---|---|---|")
-    for pairs, cap in DESIGNS:
-        print(row(data, PairedDesign(pairs=pairs, max_rounds=cap), args.reps), flush=True)
+    print("|---|---|---|---|---|---|---|---|---|")
+    for pairs, cap, quiet in DESIGNS:
+        design = PairedDesign(pairs=pairs, max_rounds=cap, quiet_pairs=quiet)
+        print(row(data, design, args.reps), flush=True)
 
 
 if __name__ == "__main__":

@@ -248,7 +248,8 @@ def add_options(parser: pytest.Parser) -> None:
         "--greenbudget-against-pairs",
         metavar="N",
         type=flag_type("repeats"),
-        help="measured pairs per test in each round (default 6)",
+        help="measured pairs per test in every round (default: 4, and 1 from a test's "
+        "second round on when its first round's runs all lay within 4%%)",
     )
     add(
         "--greenbudget-against-all",

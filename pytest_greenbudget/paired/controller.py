@@ -159,7 +159,7 @@ def measure_against(
         logs = Path(temp)
         other = inv.python is not None
         found = triage(head_side(inv, top), list(plans), top, commit, logs, watch, other)
-        one = found.round_s(found.paired, design.pairs)
+        one = found.round_s(dict.fromkeys(found.paired, design.pairs))  # first rounds: all
         label, unaffected = f"{inv.ref}@{commit[:7]}", len(found.impact.unaffected)
         watch.plan(label, len(found.paired), unaffected, design, one, found.changes_line())
         if found.paired and not watch.fits(one):
@@ -177,12 +177,11 @@ def _run(
     tree = Worktree.create(top, commit, inv.git_timeout)
     try:
         head, base = sides(inv, top, tree)
-        estimate = partial(_estimate, found, design.pairs)
         tolerances = _tolerances(plans)
         runner = PairedRunner(
             head, base, found.paired, tolerances, logs, design,
             on_round=partial(_said, watch), limits=RunLimits(inv.timeout), watch=watch,
-            estimate=estimate,
+            estimate=found.round_s,
         )  # fmt: skip
         run = runner.run()
         paired = build_paired(inv.ref, commit, run, plans, carbon, design, found, watch.capped)
@@ -197,10 +196,6 @@ def _run(
 
 def _said(watch: Watch, done: RoundDone) -> None:
     watch.round_done(done.number, done.max_rounds, len(done.in_play), len(done.left))
-
-
-def _estimate(found: Triage, pairs: int, tests: Sequence[str]) -> float:
-    return found.round_s(tests, pairs)
 
 
 def _tolerances(plans: Mapping[str, Plan]) -> Callable[[str], float]:

@@ -97,11 +97,15 @@ def cache_folder(config: pytest.Config) -> Path | None:
 
 
 def design(config: pytest.Config) -> PairedDesign:
-    """The defaults, with --greenbudget-against-rounds / -pairs where given."""
+    """The defaults, with --greenbudget-against-rounds / -pairs where given. Pairs given are
+    used in every round: a quiet test then gets no fewer (PairedDesign.pairs_for)."""
     d = DEFAULT_DESIGN
     rounds = config.getoption("greenbudget_against_rounds") or (d.rounds, d.max_rounds)
-    pairs = config.getoption("greenbudget_against_pairs") or d.pairs
-    return PairedDesign(rounds=rounds[0], max_rounds=rounds[1], pairs=pairs)
+    given = config.getoption("greenbudget_against_pairs")
+    return replace(
+        d, rounds=rounds[0], max_rounds=rounds[1], pairs=given or d.pairs,
+        quiet_pairs=None if given else d.quiet_pairs,
+    )  # fmt: skip
 
 
 def module_imports(session: pytest.Session, plans: Mapping[str, Plan]) -> frozenset[str]:

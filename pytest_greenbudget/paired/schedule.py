@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -94,7 +94,7 @@ class PairedRunner:
         on_round: Callable[[RoundDone], None] | None = None,
         limits: RunLimits | None = None,
         watch: Watch | None = None,
-        estimate: Callable[[Sequence[str]], float] | None = None,
+        estimate: Callable[[Mapping[str, int]], float] | None = None,
     ) -> None:
         self.sides = (head, base)
         self.limits = limits or RunLimits()
@@ -106,7 +106,7 @@ class PairedRunner:
         self.on_round = on_round
         self.result: PairedRun | None = None
         self.watch = watch or Watch()  # its time cap stops rounds from starting
-        self.estimate = estimate  # a round's expected seconds for these tests (the scout's)
+        self.estimate = estimate  # a round's expected seconds, given each test's pairs
         self._scale = 1.0  # how far the last round ran over (or under) its estimate
 
     def run(self) -> PairedRun:
@@ -157,8 +157,13 @@ class PairedRunner:
 
     def _expected(self, tests: Sequence[str]) -> float:
         if self.estimate is not None:
-            return self.estimate(tests) * self._scale
+            return self.estimate(self._pairs(tests)) * self._scale
         return self.round_seconds[-1] if self.round_seconds else 0.0
+
+    def _pairs(self, tests: Sequence[str]) -> dict[str, int]:
+        """Each test's measured pairs in its next round (fewer for a quiet test)."""
+        known = self.result.tests if self.result else {}
+        return {t: self.design.pairs_for(known[t].rounds if t in known else ()) for t in tests}
 
     def _round(self, tests: list[str] | None) -> list[str]:
         index = len(self.round_seconds)
@@ -175,6 +180,7 @@ class PairedRunner:
             self.result.startup_seconds.append(time.monotonic() - began)
             live = self._live()
             order = [t for t in (live if tests is None else tests) if t in live]
+            planned = self._pairs(order)  # before the round adds to each test's rounds
             for position, nodeid in enumerate(order):
                 following = order[position + 1] if position + 1 < len(order) else None
                 if not self._test(workers, self.result.tests[nodeid], following, index):
@@ -188,8 +194,9 @@ class PairedRunner:
                 worker.kill()
         took = time.monotonic() - began
         self.result.round_seconds.append(took)
-        if self.estimate is not None and self.estimate(order) > 0:
-            self._scale = took / self.estimate(order)
+        expected = self.estimate(planned) if self.estimate is not None else 0.0
+        if expected > 0:
+            self._scale = took / expected
         return [t for t in order if t in self._live()]
 
     def _start(self, index: int, restart: int, files: list[Path | None]) -> list[Worker]:
@@ -222,7 +229,7 @@ class PairedRunner:
         self, workers: list[Worker], pairs: TestPairs, following: str | None, index: int
     ) -> bool:
         """The test's runs in this round; False when a run timed out (the workers are stuck)."""
-        plan = [False] * self.design.warmup + [True] * self.design.pairs
+        plan = [False] * self.design.warmup + [True] * self.design.pairs_for(pairs.rounds)
         done = [0, 0]
         round_pairs: list[tuple[float, float]] = []
         for measured in plan:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -35,11 +35,13 @@ class Scouted:
     traced: Traced | None = None
     problems: tuple[str, ...] = field(default=())  # why the trace is missing, when it is
 
-    def round_seconds(self, tests: Sequence[str], pairs: int) -> float:
-        """One round's expected wall time: two workers start (counted as one after the
-        other: on a busy 2-core runner they compete), then each test runs 2 x pairs times (a
-        traced run is slower than a plain one: this errs long)."""
-        return 2 * self.startup_s + 2 * pairs * sum(self.seconds.get(t, 0.0) for t in tests)
+    def round_seconds(self, pairs: Mapping[str, int]) -> float:
+        """One round's expected wall time, given each test's pairs in it: two workers start
+        (counted as one after the other: on a busy 2-core runner they compete), then each
+        test runs 2 x its pairs times (a traced run is slower than a plain one: this errs
+        long)."""
+        runs = sum(2 * n * self.seconds.get(t, 0.0) for t, n in pairs.items())
+        return 2 * self.startup_s + runs
 
 
 def scout(head: Side, tests: Sequence[str], top: Path, logdir: Path, trace: bool) -> Scouted:

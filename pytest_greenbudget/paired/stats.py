@@ -48,17 +48,48 @@ class PairedDesign:
     same +10% detection; 2-3 pairs took fewer still but lost +10% detections on spiky runs.
     No warm-up: a cold first run is just one more high reading the floor leaves out, so the
     run is worth more measured than thrown away.
+
+    Four pairs are for spikes. A test whose first round had none needs fewer: from its second
+    round on it runs ``quiet_pairs`` (``pairs_for``). Replaying the measured A/A rounds, that
+    took 27% fewer runs per A/A test with +10% still caught 98-100% (docs/regressions.md).
     """
 
     rounds: int = 2  # rounds before the first look (a t-test needs two)
     max_rounds: int = 10  # the cap: a test still undecided then is inconclusive
-    pairs: int = 4  # measured pairs per test per round
+    pairs: int = 4  # measured pairs per test per round (its first round, and any noisy test's)
     warmup: int = 0  # unmeasured runs per test per side per round
     alpha: float = ALPHA  # false-alarm rate over all looks (paired/sequential.py)
     spending: str = "pocock"  # how the looks share alpha: pocock | obrien-fleming
+    quiet_pairs: int | None = 1  # pairs per later round of a quiet test; None: always ``pairs``
+
+    def pairs_for(self, rounds: Sequence[Sequence[tuple[float, float]]]) -> int:
+        """The measured pairs of a test's next round, given its rounds so far: ``pairs`` in
+        its first; ``quiet_pairs`` after a quiet first round (``quiet``).
+
+        The choice reads the first round's runs as one set, both sides together, so swapping
+        which side is head leaves it unchanged: under A/A each round's log ratio stays
+        symmetric about zero given the rounds before it, and Student's t stays conservative
+        at small alpha for independent rounds symmetric about zero, equal variances or not
+        (Efron 1969, "Student's t-test under symmetry conditions"). A rising or noisy test
+        keeps ``pairs`` in every round."""
+        first = next((r for r in rounds if r), None)
+        if first is None or self.quiet_pairs is None or not quiet(first):
+            return self.pairs
+        return min(self.pairs, self.quiet_pairs)
 
 
 DEFAULT_DESIGN = PairedDesign()
+QUIET_SPREAD = 0.04  # a quiet round: all its runs, head and base, within 4% of the lowest
+
+
+def quiet(pairs: Sequence[tuple[float, float]]) -> bool:
+    """Every run of the round, both sides, within QUIET_SPREAD of its lowest: no spike, no
+    jitter past it, and no sign of a change (a test that moved by 4% keeps its pairs, and so
+    the precision a verdict may need). Needs two pairs: one run per side shows no spread."""
+    runs = [joules for pair in pairs for joules in pair]
+    if len(pairs) < 2 or min(runs) <= 0:
+        return False
+    return max(runs) <= min(runs) * (1.0 + QUIET_SPREAD)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ instead, and the reason is noted. Pure: no pytest.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -37,8 +37,9 @@ class Triage:
     def paired(self) -> list[str]:
         return list(self.impact.affected)
 
-    def round_s(self, tests: Sequence[str], pairs: int) -> float:
-        return self.scouted.round_seconds(tests, pairs) if self.scouted else 0.0
+    def round_s(self, pairs: Mapping[str, int]) -> float:
+        """One round's expected seconds, given each test's pairs in it (the scout's times)."""
+        return self.scouted.round_seconds(pairs) if self.scouted else 0.0
 
     def changes_line(self) -> str | None:
         """The changes considered, for the plan: 'changed since REF: src/a.py, data/x.csv

@@ -7,7 +7,13 @@ import math
 
 import pytest
 
-from pytest_greenbudget.paired.stats import PairedResult, round_effect
+from pytest_greenbudget.paired.stats import (
+    DEFAULT_DESIGN,
+    PairedDesign,
+    PairedResult,
+    quiet,
+    round_effect,
+)
 
 
 def rounds_of(ratios: list[float], base: float = 2.0) -> list[list[tuple[float, float]]]:
@@ -106,3 +112,42 @@ def test_a_floor_is_the_lowest_quarter_and_at_least_one_run() -> None:
     # The default 4 pairs: 3 of the 4 head runs spiked, the floor is still the quiet one.
     four = [(h, 1.0) for h in (2.1, 1.0, 2.9, 2.5)]
     assert round_effect(four) == pytest.approx(0.0)
+
+
+# --- fewer pairs after a quiet first round ----------------------------------------------------
+
+QUIET = [(1.00, 1.01), (1.02, 1.00), (1.01, 1.03), (1.00, 1.02)]  # all within 3%
+
+
+def test_a_quiet_first_round_takes_one_pair_in_each_later_round() -> None:
+    assert DEFAULT_DESIGN.pairs_for([]) == 4  # the first round: spikes need four
+    assert DEFAULT_DESIGN.pairs_for([QUIET]) == 1
+    assert DEFAULT_DESIGN.pairs_for([QUIET, [(1.5, 1.0)], [(1.0, 1.0)]]) == 1  # decided once
+    assert DEFAULT_DESIGN.pairs_for([[], QUIET]) == 1  # a round it sat out is not its first
+
+
+@pytest.mark.parametrize(
+    "first",
+    [
+        [*QUIET[:3], (1.00, 1.30)],  # one spike on the base
+        [(1.06, 1.00), (1.05, 1.01), (1.06, 1.00), (1.05, 1.00)],  # a 5% rise: keep precision
+        [(1.00, 1.00)],  # one pair shows no spread
+        [(0.0, 1.0), (1.0, 1.0)],  # a zero reading
+    ],
+)
+def test_a_spike_a_change_or_too_few_runs_keep_four_pairs(first: list[tuple[float, float]]) -> None:
+    assert not quiet(first)
+    assert DEFAULT_DESIGN.pairs_for([first]) == 4
+
+
+def test_the_rule_reads_both_sides_as_one_set_so_swapping_them_changes_nothing() -> None:
+    # Why the false-alarm bound survives it: under A/A a round's ratio stays symmetric.
+    for first in ([*QUIET[:3], (1.00, 1.045)], QUIET):
+        swapped = [(base, head) for head, base in first]
+        assert quiet(first) == quiet(swapped)
+
+
+def test_pairs_the_user_gave_are_used_in_every_round() -> None:
+    given = PairedDesign(pairs=3, quiet_pairs=None)
+    assert given.pairs_for([QUIET]) == 3
+    assert PairedDesign(pairs=1).pairs_for([QUIET]) == 1  # never more than asked for

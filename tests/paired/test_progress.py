@@ -37,7 +37,7 @@ def test_the_cap_stops_a_round_that_would_end_past_it() -> None:
     watch = Watch(say=said.append, cap_s=100.0, began=time.monotonic() - 90)
     side = Side("head", ("python",), Path("."))
     runner = PairedRunner(side, side, ["t"], lambda _: 0.05, Path("."), watch=watch,
-                          estimate=lambda tests: 5.0 * len(tests))  # fmt: skip
+                          estimate=lambda pairs: 5.0 * len(pairs))  # fmt: skip
     assert runner._may_start(["t"], 3)  # 90 s + 5 s fits in 100 s
     assert not runner._may_start(["t", "u", "v"], 3)  # 90 s + 15 s does not
     assert said == [
