@@ -221,11 +221,15 @@ class Results:
             if entry.get("verdict") == "unaffected":
                 continue  # not compared at all (no file it runs changed): not an A/A comparison
             base = entry.get("baseline") or {}
-            if nodeid.split("::")[-1] in changed:
+            is_change = nodeid.split("::")[-1] in changed
+            if is_change:
                 tally = self.hit.setdefault((gate, head), Tally())
             else:
                 tally = self.aa.setdefault(gate, Tally())
             tally.verdicts[str(entry.get("verdict"))] += 1
+            if is_change != (entry.get("verdict") == "regressed"):  # say what it read, and why
+                what = "missed" if is_change else "false alarm"
+                print(f"    {what} ({gate}, {head}): {nodeid}: {entry.get('message')}")
             if base.get("ratio"):
                 tally.ratios.append(float(base["ratio"]))
             if base.get("pairs"):

@@ -248,8 +248,8 @@ def add_options(parser: pytest.Parser) -> None:
         "--greenbudget-against-pairs",
         metavar="N",
         type=flag_type("repeats"),
-        help="measured pairs per test in every round (default: 4, and 1 from a test's "
-        "second round on when its first round's runs all lay within 4%%)",
+        help="measured pairs per test in every round (default: 4; a test whose first 2 "
+        "pairs lay within 4%% takes 2 in its first round and 1 in each later one)",
     )
     add(
         "--greenbudget-against-all",

@@ -2,8 +2,9 @@
 
 Round-major: a round starts one head and one base worker (only two processes alive), and both
 run every test still in play in the same order. Per test: ``warmup`` unmeasured runs on each
-side, then ``pairs`` measured pairs, the order inside each pair drawn at random; one side
-measures while the other waits on its pipe. From round ``design.rounds`` on, every test still
+side, then up to ``pairs`` measured pairs (fewer for a quiet test: PairedDesign.round_done),
+the order inside each pair drawn at random; one side measures while the other waits on its
+pipe. From round ``design.rounds`` on, every test still
 in play is looked at after each round (paired/sequential.py): a test that is decided or
 hopeless leaves, and the next round's processes run only the tests still in play, up to
 ``design.max_rounds``.
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..measure.probe import RunSample
+from .pair_checks import problem_of, same_meters
 from .profiling import WORTH, Passes
 from .progress import Watch
 from .sequential import Look
@@ -228,36 +230,21 @@ class PairedRunner:
     def _test(
         self, workers: list[Worker], pairs: TestPairs, following: str | None, index: int
     ) -> bool:
-        """The test's runs in this round; False when a run timed out (the workers are stuck)."""
-        plan = [False] * self.design.warmup + [True] * self.design.pairs_for(pairs.rounds)
-        done = [0, 0]
+        """The test's runs in this round: its warm-up pairs, then measured pairs until the
+        round has them all, or fewer for a quiet test (PairedDesign.round_done). False when a
+        run timed out (the workers are stuck)."""
+        most = self.design.warmup + self.design.pairs_for(pairs.rounds)
         round_pairs: list[tuple[float, float]] = []
-        for measured in plan:
-            order = [0, 1] if self.rng.random() < 0.5 else [1, 0]
-            if not self.limits.knows(pairs.nodeid):
-                order = [0, 1]  # the head first: its time sets the base's limit
-            readings: dict[int, RunSample] = {}
-            for side in order:
-                done[side] += 1
-                nxt = SAME if done[side] < len(plan) else following
-                try:
-                    outcome = self._run(workers, side, pairs.nodeid, measured, nxt)
-                except RunTimeout as exc:
-                    pairs.excluded = self._timed_out(pairs.nodeid, exc)
-                    pairs.broken = True
-                    return False
-                problem = _problem(outcome, self.sides[side].name, measured)
-                if problem:
-                    pairs.excluded = problem
-                    return True
-                if measured and outcome.sample is not None:
-                    readings[side] = outcome.sample
+        for n in range(most):
+            measured = n >= self.design.warmup
+            if measured and self.design.round_done(pairs.rounds, round_pairs):
+                break  # its last runs said "same": the worker tears down before the next test
+            stopped = self._pair(workers, pairs, measured, following if n + 1 == most else SAME)
+            if stopped:
+                return stopped == "excluded"
             if measured:
-                head, base = readings[0], readings[1]
-                _same_meters(head, base)
-                pairs.head.append(head)
-                pairs.base.append(base)
-                round_pairs.append((head.reading.energy_j, base.reading.energy_j))
+                round_pairs.append((pairs.head[-1].reading.energy_j,
+                                    pairs.base[-1].reading.energy_j))  # fmt: skip
         while len(pairs.rounds) < index:
             pairs.rounds.append([])  # rounds this test sat out keep their place
         pairs.rounds.append(round_pairs)
@@ -265,6 +252,35 @@ class PairedRunner:
         if not pairs.stays and pairs.look is not None and pairs.look.verdict in WORTH:
             return self._profile(workers, pairs, following)
         return True
+
+    def _pair(
+        self, workers: list[Worker], pairs: TestPairs, measured: bool, nxt: str | None
+    ) -> str | None:
+        """One run per side, the side going first drawn at random; a measured pair's samples
+        go to ``pairs``. None when both ran; "excluded" when the test is no longer compared
+        (``pairs.excluded`` says why); "stuck" when a run timed out."""
+        order = [0, 1] if self.rng.random() < 0.5 else [1, 0]
+        if not self.limits.knows(pairs.nodeid):
+            order = [0, 1]  # the head first: its time sets the base's limit
+        readings: dict[int, RunSample] = {}
+        for side in order:
+            try:
+                outcome = self._run(workers, side, pairs.nodeid, measured, nxt)
+            except RunTimeout as exc:
+                pairs.excluded = self._timed_out(pairs.nodeid, exc)
+                pairs.broken = True
+                return "stuck"
+            problem = problem_of(outcome, self.sides[side].name, measured)
+            if problem:
+                pairs.excluded = problem
+                return "excluded"
+            if measured and outcome.sample is not None:
+                readings[side] = outcome.sample
+        if measured:
+            same_meters(readings[0], readings[1])
+            pairs.head.append(readings[0])
+            pairs.base.append(readings[1])
+        return None
 
     def _profile(self, workers: list[Worker], pairs: TestPairs, following: str | None) -> bool:
         """Where the energy went, while this round's processes still run: one unmeasured pass
@@ -293,33 +309,3 @@ class PairedRunner:
             f"timed out on the {exc.side} side: one run took over {exc.limit:.0f} s "
             f"(the limit: {self.limits.explain(nodeid)}); not compared"
         )
-
-
-def _problem(outcome: Outcome, side: str, measured: bool) -> str | None:
-    if outcome.outcome == "passed":
-        if measured and outcome.sample is None:  # another plugin ran the call phase
-            return f"was not measured on the {side} side; not compared"
-        return None
-    verb = "was skipped" if outcome.outcome == "skipped" else "fails"
-    detail = f": {outcome.message}" if outcome.message else ""
-    return f"{verb} on the {side} side{detail}; not compared"
-
-
-def _same_meters(head: RunSample, base: RunSample) -> None:
-    """Both sides run the head's settings, but a side's own conftest.py or plugins may answer
-    pytest_greenbudget_make_meter: figures of different meters are not comparable (a plugin
-    meter on the base read an unchanged test as +1560%), so the whole comparison stops, as
-    the unpaired gate refuses a baseline from another meter."""
-    meters = [_meters(head), _meters(base)]
-    if all(meters) and meters[0] != meters[1]:
-        raise WorkerError(
-            f"the sides measured with different meters: {meters[1]!r} on the base side, "
-            f"{meters[0]!r} on the head side (a conftest.py or plugin of one side answers "
-            "pytest_greenbudget_make_meter); their figures are not comparable"
-        )
-
-
-def _meters(sample: RunSample) -> str:
-    """'cputime', 'rapl+nvml': the meters behind a sample, as a budget's meter: names them."""
-    names = {c.meter or "" for c in sample.reading.components.values()}
-    return "+".join(sorted(names - {""}))

@@ -49,37 +49,51 @@ class PairedDesign:
     No warm-up: a cold first run is just one more high reading the floor leaves out, so the
     run is worth more measured than thrown away.
 
-    Four pairs are for spikes. A test whose first round had none needs fewer: from its second
-    round on it runs ``quiet_pairs`` (``pairs_for``). Replaying the measured A/A rounds, that
-    took 27% fewer runs per A/A test with +10% still caught 98-100% (docs/regressions.md).
+    Four pairs are for spikes. A test whose first two pairs showed none needs fewer: its first
+    round ends there, and each later one runs ``quiet_pairs`` (``round_done``, ``pairs_for``).
+    Simulated on a 1%-CV meter that took 64% fewer runs per A/A test, and replaying the
+    measured A/A rounds a third fewer, with +10% still caught as often (docs/regressions.md).
     """
 
     rounds: int = 2  # rounds before the first look (a t-test needs two)
     max_rounds: int = 10  # the cap: a test still undecided then is inconclusive
-    pairs: int = 4  # measured pairs per test per round (its first round, and any noisy test's)
+    pairs: int = 4  # measured pairs per test per round (its first, and any noisy test's)
     warmup: int = 0  # unmeasured runs per test per side per round
     alpha: float = ALPHA  # false-alarm rate over all looks (paired/sequential.py)
     spending: str = "pocock"  # how the looks share alpha: pocock | obrien-fleming
     quiet_pairs: int | None = 1  # pairs per later round of a quiet test; None: always ``pairs``
 
     def pairs_for(self, rounds: Sequence[Sequence[tuple[float, float]]]) -> int:
-        """The measured pairs of a test's next round, given its rounds so far: ``pairs`` in
-        its first; ``quiet_pairs`` after a quiet first round (``quiet``).
-
-        The choice reads the first round's runs as one set, both sides together, so swapping
-        which side is head leaves it unchanged: under A/A each round's log ratio stays
-        symmetric about zero given the rounds before it, and Student's t stays conservative
-        at small alpha for independent rounds symmetric about zero, equal variances or not
-        (Efron 1969, "Student's t-test under symmetry conditions"). A rising or noisy test
-        keeps ``pairs`` in every round."""
+        """The most measured pairs of a test's next round, given its rounds so far: ``pairs``,
+        or ``quiet_pairs`` once its first round was quiet (``quiet``)."""
         first = next((r for r in rounds if r), None)
         if first is None or self.quiet_pairs is None or not quiet(first):
             return self.pairs
         return min(self.pairs, self.quiet_pairs)
 
+    def round_done(
+        self,
+        rounds: Sequence[Sequence[tuple[float, float]]],
+        this_round: Sequence[tuple[float, float]],
+    ) -> bool:
+        """Whether ``this_round``, measured after ``rounds``, has its pairs: ``pairs_for`` of
+        them, or, in a test's first round, a quiet start of QUIET_PROBE pairs.
+
+        Every choice reads runs as one set, both sides together, so swapping which side is
+        head changes none: under A/A each round's log ratio stays symmetric about zero given
+        the rounds before it, and Student's t stays conservative at small alpha for
+        independent rounds symmetric about zero, of equal precision or not (Efron 1969,
+        "Student's t-test under symmetry conditions"). A rising or noisy test keeps ``pairs``
+        in every round."""
+        if len(this_round) >= self.pairs_for(rounds):
+            return True
+        first = not any(rounds) and self.quiet_pairs is not None
+        return first and len(this_round) == QUIET_PROBE and quiet(this_round)
+
 
 DEFAULT_DESIGN = PairedDesign()
 QUIET_SPREAD = 0.04  # a quiet round: all its runs, head and base, within 4% of the lowest
+QUIET_PROBE = 2  # pairs of a first round that may show it quiet (4 runs: 2 per side)
 
 
 def quiet(pairs: Sequence[tuple[float, float]]) -> bool:

@@ -87,11 +87,12 @@ def test_a_doubling_regresses_and_fails_the_test(repo: pytest.Pytester) -> None:
     assert base["floors"] == [[6.0, 3.0], [6.0, 3.0]]  # per round: what the ratio is of
 
 
-def test_by_default_a_quiet_test_takes_one_pair_per_round_after_its_first(
+def test_by_default_a_quiet_test_takes_fewer_pairs(
     repo: pytest.Pytester,
 ) -> None:
-    # The fake meter is exact: the steady test's first round is quiet; the changing one's
-    # reads +100% and keeps its four. Pairs given hold in every round.
+    # The fake meter is exact: the steady test's first two pairs are quiet, so its first round
+    # ends there and its second has one; the changing one reads +100% and keeps its four.
+    # Pairs given hold in every round.
     sha = git(repo.path, "rev-parse", "HEAD")
     repo.makepyfile(test_energy=TEST.format(joules=6.0, extra=""))
     rounds = "--greenbudget-against-rounds=2:2"
@@ -100,7 +101,7 @@ def test_by_default_a_quiet_test_takes_one_pair_per_round_after_its_first(
     pairs = {
         nodeid.split("::")[1]: len(t["baseline"]["pairs"]) for nodeid, t in report(repo).items()
     }
-    assert pairs == {"test_steady": 4 + 1, "test_changing": 4 + 4}
+    assert pairs == {"test_steady": 2 + 1, "test_changing": 4 + 4}
     repo.runpytest_subprocess(*args, "--greenbudget-against-pairs=2")
     assert {len(t["baseline"]["pairs"]) for t in report(repo).values()} == {2 + 2}
 

@@ -119,6 +119,20 @@ def test_a_floor_is_the_lowest_quarter_and_at_least_one_run() -> None:
 QUIET = [(1.00, 1.01), (1.02, 1.00), (1.01, 1.03), (1.00, 1.02)]  # all within 3%
 
 
+def test_a_first_round_ends_after_two_quiet_pairs() -> None:
+    design = DEFAULT_DESIGN
+    assert not design.round_done([], QUIET[:1])
+    assert design.round_done([], QUIET[:2])
+    spiked = [QUIET[0], (1.00, 1.30)]
+    assert not design.round_done([], spiked)  # not quiet: the round goes on to four pairs
+    assert not design.round_done([], [*spiked, QUIET[2]])
+    assert design.round_done([], [*spiked, *QUIET[2:]])
+    assert design.round_done([QUIET[:2]], QUIET[:1])  # later rounds of a quiet test: one pair
+    assert not design.round_done([spiked], QUIET[:2])  # a noisy test's: four, quiet or not
+    given = PairedDesign(pairs=4, quiet_pairs=None)  # --greenbudget-against-pairs=4
+    assert not given.round_done([], QUIET[:2])
+
+
 def test_a_quiet_first_round_takes_one_pair_in_each_later_round() -> None:
     assert DEFAULT_DESIGN.pairs_for([]) == 4  # the first round: spikes need four
     assert DEFAULT_DESIGN.pairs_for([QUIET]) == 1
