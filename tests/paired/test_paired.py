@@ -106,6 +106,45 @@ def test_by_default_a_quiet_test_takes_fewer_pairs(
     assert {len(t["baseline"]["pairs"]) for t in report(repo).values()} == {2 + 2}
 
 
+MODULE_FIXTURE = """
+import fakemeter, os, pytest
+
+@pytest.fixture(scope="module")
+def resource():
+    open({log!r}, "a").write(f"up {{os.getpid()}} {{__name__}}\\n")
+    yield
+    open({log!r}, "a").write(f"down {{os.getpid()}} {{__name__}}\\n")
+
+@pytest.mark.greenbudget(energy="100 J")
+def test_{name}(resource):
+    fakemeter.burn(2.0)
+"""
+
+
+def test_a_round_that_ends_early_still_tears_each_module_down_once(repo: pytest.Pytester) -> None:
+    # A quiet first round ends after 2 pairs, though its last runs told the workers the same
+    # test comes again: the worker must tear that module down before the next module's test,
+    # or pytest's setup state refuses the next test.
+    log = repo.path.parent / "fixtures.log"
+    for name in ("first", "second"):
+        repo.makepyfile(**{f"test_{name}": MODULE_FIXTURE.format(log=str(log), name=name)})
+    commit(repo, "two modules with module fixtures")
+    args = ("--greenbudget-against-rounds=2:2", "--greenbudget-against=HEAD",
+            "--greenbudget-report=head.json")  # fmt: skip
+    repo.runpytest_subprocess(*args).assert_outcomes(passed=4)
+    tests = report(repo)
+    assert [
+        len(tests[f"test_{n}.py::test_{n}"]["baseline"]["pairs"]) for n in ("first", "second")
+    ] == [3, 3]
+    lines = log.read_text().splitlines()
+    for pid in {line.split()[1] for line in lines}:  # every process: each module up, then down
+        mine = [line.split()[0] + " " + line.split()[2] for line in lines if line.split()[1] == pid]
+        assert sorted(mine) == sorted(
+            ["up test_first", "down test_first", "up test_second", "down test_second"]
+        ), mine
+        assert mine.index("down test_first") < mine.index("up test_second")
+
+
 def test_new_and_missing_tests(repo: pytest.Pytester) -> None:
     repo.makepyfile(
         test_energy=TEST.format(joules=3.0, extra="").replace("test_steady", "test_added")
