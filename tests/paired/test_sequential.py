@@ -224,14 +224,15 @@ def quiet_meter(ratio: float, rng: random.Random) -> Round:
 
 
 def test_a_quiet_meter_keeps_the_bound_and_the_power_for_far_fewer_runs() -> None:
-    # After a quiet first round a test runs one pair per round, not four: rounds of unequal
-    # precision, still symmetric under A/A (PairedDesign.pairs_for), so the bound holds.
+    # A quiet test's first round ends after two pairs and later ones take one, not four:
+    # rounds of unequal precision, still symmetric under A/A (PairedDesign.round_done), so the
+    # bound holds. Under half the runs: the 2-pair first round, not only the later ones.
     rng = random.Random(23)
     always_four = PairedDesign(quiet_pairs=None)
     aa = [played(quiet_meter(1.0, rng), DEFAULT_DESIGN) for _ in range(2000)]
     four = [played(quiet_meter(1.0, rng), always_four) for _ in range(1000)]
     assert [v for v, _, _ in aa].count("regressed") / len(aa) <= 0.01
-    assert statistics.mean(r for *_, r in aa) < 0.65 * statistics.mean(r for *_, r in four)
+    assert statistics.mean(r for *_, r in aa) < 0.5 * statistics.mean(r for *_, r in four)
     hits = [sequential(quiet_meter(1.10, rng), DEFAULT_DESIGN) for _ in range(300)]
     assert [v for v, _ in hits].count("regressed") / len(hits) >= 0.9
 
