@@ -164,6 +164,7 @@ def add_options(parser: pytest.Parser) -> None:
     flag_type = _setting
     duration_option, fds_option = _parser("duration_option"), _parser("fds_option")
     rounds_option, seconds_option = _parser("rounds_option"), _parser("seconds_option")
+    pairs_option = _parser("pairs_option")
     group = parser.getgroup("greenbudget", "energy budgets (pytest-greenbudget)")
     add = group.addoption
     add(
@@ -247,7 +248,7 @@ def add_options(parser: pytest.Parser) -> None:
     add(
         "--greenbudget-against-pairs",
         metavar="N",
-        type=flag_type("repeats"),
+        type=pairs_option,
         help="measured pairs per test in every round (default: 4; a test whose first 2 "
         "pairs lay within 4%% takes 2 in its first round and 1 in each later one)",
     )

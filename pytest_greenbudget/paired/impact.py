@@ -24,6 +24,7 @@ from ..settings.paired import ignored
 from .worktree import WorktreeError, clean_env
 
 UNAFFECTED_WHY = "no file it runs changed"
+ANY_TEST_MAY_READ = "a change that any test may read"  # a file that is not Python: every test
 SHOWN = 5  # changed files named in a one-line reason before "and N more"
 
 
@@ -114,7 +115,7 @@ def decide(tests: Sequence[str], changes: Changes, traced: Traced | None) -> Imp
     if not changes.files:
         return Impact({}, tuple(tests), changes)
     if changes.untraceable:
-        why = f"a change that any test may read: {named(changes.untraceable)}"
+        why = f"{ANY_TEST_MAY_READ}: {named(changes.untraceable)}"
         return Impact.everything(tests, why, changes)
     if traced is None:
         raise ValueError("Python files changed: a trace of the head is needed")

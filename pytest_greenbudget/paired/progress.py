@@ -76,14 +76,17 @@ class Watch:
                 f"processes, about {span} by the head's own run"
             )
         if unaffected:
-            line += f"; {count(unaffected, 'test')} unaffected (no file it runs changed)"
+            they = "it runs" if unaffected == 1 else "they run"
+            line += f"; {count(unaffected, 'test')} unaffected (no file {they} changed)"
         self.say(line)
         if changes and not self.quiet:
             self.say(f"greenbudget: {changes}")
 
     def round_done(self, number: int, most: int, in_play: int, finished: int) -> None:
-        """One line per round: the tests still in play after it, and those that left."""
-        line = f"greenbudget: round {number} of at most {most}: {count(in_play, 'test')} in play"
+        """One line as each round ends: the tests still in play for the next, and those that
+        left."""
+        line = f"greenbudget: round {number} of at most {most} done: "
+        line += f"{count(in_play, 'test')} still in play"
         if finished:
             line += f", {finished} finished"
         self.say(f"{line}, {format_duration(self.elapsed())} elapsed")

@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .impact import Changes, Impact, decide, named
+from .impact import ANY_TEST_MAY_READ, Changes, Impact, decide, named
 from .progress import Watch
 from .scout import Scouted, scout
 from .worker_process import Side, WorkerError
@@ -50,7 +50,11 @@ class Triage:
         line = f"changed since the base: {named(changes.files) or 'nothing'}"
         if changes.ignored:
             line += f" ({len(changes.ignored)} more ignored by paired.ignore)"
-        return f"{line}; {impact.note}" if impact.note else line
+        if impact.note:
+            line += f"; {impact.note}"
+        if impact.note and impact.note.startswith(ANY_TEST_MAY_READ):  # docs, data, configs
+            line += " (files no test reads belong in the config's paired: ignore)"
+        return line
 
 
 def triage(

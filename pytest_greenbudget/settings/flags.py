@@ -26,6 +26,9 @@ def flag_type(name: str) -> Callable[[str], Any]:
     return convert
 
 
+MAX_PAIRS = 1000  # as many as --greenbudget-repeats allows
+
+
 def rounds_option(text: str) -> tuple[int, int]:
     from .values import MAX_ROUNDS
 
@@ -40,6 +43,17 @@ def rounds_option(text: str) -> tuple[int, int]:
             "e.g. 2:10"
         )
     return rounds, most
+
+
+def pairs_option(text: str) -> int:
+    """--greenbudget-against-pairs: measured pairs per test in every round."""
+    value = int(text) if text.strip().isdigit() else 0
+    if not 1 <= value <= MAX_PAIRS:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: give the measured pairs per test in every round, a whole number from 1 "
+            f"to {MAX_PAIRS}, e.g. 4"
+        )
+    return value
 
 
 def duration_option(text: str) -> float:

@@ -68,8 +68,8 @@ def test_the_plan_then_one_line_per_round(repo: pytest.Pytester) -> None:
             "head processes, about * by the head's own run",
             "greenbudget: changed since the base: test_energy.py; test_energy.py changed, which runs "
             "when the budgeted tests are collected",
-            "greenbudget: round 1 of at most 2: 2 tests in play, * elapsed",
-            "greenbudget: round 2 of at most 2: 0 tests in play, 2 finished, * elapsed",
+            "greenbudget: round 1 of at most 2 done: 2 tests still in play, * elapsed",
+            "greenbudget: round 2 of at most 2 done: 0 tests still in play, 2 finished, * elapsed",
         ]
     )
 

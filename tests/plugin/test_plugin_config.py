@@ -256,6 +256,8 @@ def test_explicit_toml_without_the_table_is_an_error_found_implicitly_it_is_not(
     ("flag", "value", "expected"),
     [
         ("--greenbudget-repeats", "0", "*repeats must be from 1 to 1000*"),
+        ("--greenbudget-against-pairs", "0", "*-pairs: '0': give the measured pairs per test*"),
+        ("--greenbudget-against-pairs", "abc", "*a whole number from 1 to 1000, e.g. 4*"),
         ("--greenbudget-tolerance", "5", "*tolerance '5' must be a percentage, e.g. '5%'*"),
         ("--greenbudget-region", "France", "*region must be an ISO 3166 alpha-3 code*"),
     ],
