@@ -140,15 +140,17 @@ def summary_lines(
     with_base = any(t.baseline is not None for t in report.tests)
     header = HEADER + BASE_HEADER if with_base else HEADER
     shown = view.flagged + view.rest
+    # Nothing measured (every budgeted test unaffected, say): no empty table, no zero totals.
     grid = table([header, *(row(entries[r.nodeid], r, with_base) for r in shown)], width)
+    grid = grid if shown else []
     ordered = [entries[r.nodeid] for r in shown]
     lines = [
-        legend(grid[0]),
+        legend(grid[0]) if grid else "",
         *verdict_lines(ordered, every=verbose),
         *(f"{r.nodeid}: {r.detail}" for r in shown if r.status == "accepted" and r.detail),
-        _totals_line(report),
+        _totals_line(report) if shown else "",
         *_meter_lines(report, verbose),
-        _carbon_line(report, verbose),
+        _carbon_line(report, verbose) if shown else "",
     ]
     paired = side_by_side(report.tests) or ""
     if any(note.startswith(paired) for note in report.environment.notes):
