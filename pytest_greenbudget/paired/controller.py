@@ -96,10 +96,11 @@ def _env(
     return env
 
 
-def head_side(inv: Invocation, top: Path) -> Side:
-    """The head's workers: the invocation as given, from the invocation folder."""
+def head_side(inv: Invocation, roots: Sequence[Path]) -> Side:
+    """The head's workers: the invocation as given, from the invocation folder; ``roots``:
+    where the head's own code imports from (layout.import_roots)."""
     argv = (sys.executable, "-m", "pytest", *worker_args(inv.args), *_extra(inv))
-    return Side("head", argv, inv.folder, _env(import_roots(top)), inv.cache)
+    return Side("head", argv, inv.folder, _env(roots), inv.cache)
 
 
 def _extra(inv: Invocation) -> list[str]:
@@ -109,24 +110,25 @@ def _extra(inv: Invocation) -> list[str]:
     return extra
 
 
-def sides(inv: Invocation, top: Path, tree: Worktree) -> tuple[Side, Side]:
-    """Both sides run the same selection with the head's settings (meter, config), so they
-    measure the same way; the plugin is the installed one on both (the same instrument)."""
+def base_side(inv: Invocation, top: Path, roots: Sequence[Path], tree: Worktree) -> Side:
+    """The base's workers: the same selection with the head's settings (meter, config) as the
+    head's, so both measure the same way; the plugin is the installed one on both (the same
+    instrument)."""
     base_args = [_mapped(a, tree) for a in worker_args(inv.args)]
     base = Side(
         "base",
         (inv.python or sys.executable, "-m", "pytest", *base_args, *_extra(inv)),
         tree.mapped(inv.folder) or tree.path,
-        _base_env(top, tree),
+        _base_env(top, roots, tree),
         inv.cache,
     )
-    return head_side(inv, top), base
+    return base
 
 
-def _base_env(top: Path, tree: Worktree) -> dict[str, str]:
+def _base_env(top: Path, roots: Sequence[Path], tree: Worktree) -> dict[str, str]:
     """The worktree's twins of the head's import folders first; the worker refuses to run
     if it still imports a file of the head's (paired/layout.py)."""
-    env = clean_env(_env(import_roots(top), tree.mapped))  # a hook's GIT_DIR is not the base's
+    env = clean_env(_env(roots, tree.mapped))  # a hook's GIT_DIR is not the base's
     env[HEAD_TOP] = str(top)
     env[BASE_TOP] = str(tree.path)
     return env
@@ -158,25 +160,28 @@ def measure_against(
     with _sigterm_as_interrupt(), tempfile.TemporaryDirectory(prefix="greenbudget-") as temp:
         logs = Path(temp)
         other = inv.python is not None
-        found = triage(head_side(inv, top), list(plans), top, commit, logs, watch, other)
+        roots = import_roots(top)  # once: it reads every installed distribution's metadata
+        found = triage(head_side(inv, roots), list(plans), top, commit, logs, watch, other)
         one = found.round_s(dict.fromkeys(found.paired, design.pairs))  # first rounds: all
         label, unaffected = f"{inv.ref}@{commit[:7]}", len(found.impact.unaffected)
         watch.plan(label, len(found.paired), unaffected, design, one, found.changes_line())
         if found.paired and not watch.fits(one):
             watch.stop(0, design.max_rounds, one)
         elif found.paired:
-            return _run(inv, top, commit, (plans, carbon), logs, design, watch, found)
+            return _run(inv, (top, roots), commit, (plans, carbon), logs, design, watch, found)
     return build_paired(inv.ref, commit, run, plans, carbon, design, found, watch.capped)
 
 
 def _run(
-    inv: Invocation, top: Path, commit: str, judged: tuple[Mapping[str, Plan], CarbonSettings],
-    logs: Path, design: PairedDesign, watch: Watch, found: Triage,
+    inv: Invocation, where: tuple[Path, Sequence[Path]], commit: str,
+    judged: tuple[Mapping[str, Plan], CarbonSettings], logs: Path, design: PairedDesign,
+    watch: Watch, found: Triage,
 ) -> Paired:  # fmt: skip
-    plans, carbon = judged
+    """``where``: the repository's top and where the head's code imports from."""
+    (top, roots), (plans, carbon) = where, judged
     tree = Worktree.create(top, commit, inv.git_timeout)
     try:
-        head, base = sides(inv, top, tree)
+        head, base = head_side(inv, roots), base_side(inv, top, roots, tree)
         tolerances = _tolerances(plans)
         runner = PairedRunner(
             head, base, found.paired, tolerances, logs, design,
@@ -185,8 +190,8 @@ def _run(
         )  # fmt: skip
         run = runner.run()
         paired = build_paired(inv.ref, commit, run, plans, carbon, design, found, watch.capped)
-        # Where the energy went, for what changed: one more head and base process each,
-        # while the base's worktree still exists.
+        # Where the energy went, for the changed tests the rounds could not profile: one
+        # more head and base process each, while the base's worktree still exists.
         done = {nodeid: pairs.profile for nodeid, pairs in run.tests.items()}
         paired.notes += profile_changes(paired.entries, head, base, logs, done)
         return paired

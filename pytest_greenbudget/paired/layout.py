@@ -34,10 +34,11 @@ BASE_TOP = "GREENBUDGET_BASE_TOP"
 def import_roots(top: Path) -> list[Path]:
     """Folders inside ``top`` that the head's code imports from, most specific first."""
     top = top.resolve()
-    sources = list(_editable_sources(top))
+    dists = list(_editable_dists(top))  # one pass over the installed distributions
+    sources = [source for _, source in dists]
     declared = [r for source in dict.fromkeys([*sources, top]) for r in _declared(source)]
     found: list[Path] = []
-    for root in (*_editable(top), *declared, *_pythonpath(), _fallback(top)):
+    for root in (*_editable(dists), *declared, *_pythonpath(), _fallback(top)):
         root = root.resolve()
         if _inside(root, top) and root not in found:
             found.append(root)
@@ -114,13 +115,9 @@ def _editable_dists(top: Path) -> Iterator[tuple[metadata.Distribution, Path]]:
             yield dist, source
 
 
-def _editable_sources(top: Path) -> Iterator[Path]:
-    return (source for _, source in _editable_dists(top))
-
-
-def _editable(top: Path) -> Iterator[Path]:
+def _editable(dists: Iterable[tuple[metadata.Distribution, Path]]) -> Iterator[Path]:
     """Folders the editable distributions of this repository add to the path."""
-    for dist, _ in _editable_dists(top):
+    for dist, _ in dists:
         for file in dist.files or ():
             name = str(file)
             if name.endswith(".pth"):
