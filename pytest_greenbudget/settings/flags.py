@@ -26,9 +26,6 @@ def flag_type(name: str) -> Callable[[str], Any]:
     return convert
 
 
-MAX_PAIRS = 1000  # as many as --greenbudget-repeats allows
-
-
 def rounds_option(text: str) -> tuple[int, int]:
     from .values import MAX_ROUNDS
 
@@ -46,12 +43,15 @@ def rounds_option(text: str) -> tuple[int, int]:
 
 
 def pairs_option(text: str) -> int:
-    """--greenbudget-against-pairs: measured pairs per test in every round."""
+    """--greenbudget-against-pairs: measured pairs per test in every round, at most as many
+    as --greenbudget-repeats allows."""
+    from .values import MAX_REPEATS
+
     value = int(text) if text.strip().isdigit() else 0
-    if not 1 <= value <= MAX_PAIRS:
+    if not 1 <= value <= MAX_REPEATS:
         raise argparse.ArgumentTypeError(
             f"{text!r}: give the measured pairs per test in every round, a whole number from 1 "
-            f"to {MAX_PAIRS}, e.g. 4"
+            f"to {MAX_REPEATS}, e.g. 4"
         )
     return value
 
