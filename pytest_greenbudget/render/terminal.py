@@ -97,7 +97,9 @@ def legend(header: str) -> str:
 
 
 def noise_advice(entries: list[TestEntry]) -> str | None:
-    """One line when the noise between sessions, not the repeats, limits what the gate sees."""
+    """One line when the noise between sessions, not the repeats, limits what the gate against
+    a stored baseline could see. It names that gate: on a plain run, where nothing was compared,
+    "the gate sees changes above +251%" read to a newcomer as a fault of the run itself."""
     limited = [e for e in entries if session_floor(e.session_noise) > 2 * e.tolerance]
     if not limited:
         return None
@@ -105,9 +107,10 @@ def noise_advice(entries: list[TestEntry]) -> str | None:
     floor = spread_of([noise_floor(e) for e in limited], lambda f: percent_change(1 + f), " to ")
     twice = spread_of([2 * e.tolerance for e in limited], "{:.0%}".format)
     return (
-        f"with {noise} session noise the gate sees changes above {floor}, not {twice} "
-        f"({tests_word(len(limited))}): measure it with `greenbudget noise` and set "
-        "session_noise, or gate side by side with --greenbudget-against"
+        f"against a stored baseline, {tests_word(len(limited))} could flag only changes above "
+        f"{floor}, not {twice}, with {noise} noise between sessions: measure yours with "
+        "`greenbudget noise` and set session_noise, or gate side by side with "
+        "--greenbudget-against"
     )
 
 

@@ -210,8 +210,10 @@ def tests_word(n: int) -> str:
 
 def short_id(nodeid: str, width: int) -> str:
     """The id in at most ``width`` characters, shortened in the middle: the folders go first,
-    then classes, so the file name and the test name (with its parameters) stay; only when
-    those two alone are too long is the middle of them cut."""
+    then classes, so the file name and the test name (with its parameters) stay. When those
+    two alone are too long, the file gives way before the test name: a reader looks for the
+    test (the full id is in ``-v`` and the report), and a name cut in its middle and a file
+    cut to a few letters told a newcomer neither."""
     if len(nodeid) <= width:
         return nodeid
     path, _, rest = nodeid.partition("::")
@@ -229,6 +231,8 @@ def short_id(nodeid: str, width: int) -> str:
         return _middle(f"{file}::{name}" if rest else nodeid, width)
     if len(name) + 2 + 10 <= width:  # the whole test name, and enough of the file to know it
         return f"{_middle(file, width - len(name) - 2)}::{name}"
+    if len(name) + 3 <= width:  # the whole test name; too little room for a useful file part
+        return f"…::{name}"
     room = min(len(file), max(8, (width - 2) // 3))
     return f"{_middle(file, room)}::{_middle(name, width - room - 2)}"
 

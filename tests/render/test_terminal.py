@@ -96,7 +96,7 @@ def test_long_ids_are_shortened_to_fit_and_advice_says_one_test() -> None:
     assert ids and ids[0].startswith("test_") and ids[0].endswith("x[param]") and "…" in ids[0]
     replaced = report(replace(entry("t.py::a", base=1.0, p_value=0.5), session_noise=0.25))
     text = " ".join(summary_lines(replaced))
-    assert "(1 test)" in text and "(1 tests)" not in text
+    assert "1 test could flag" in text and "1 tests" not in text
 
 
 def _compared(nodeid: str, noise: float, detectable: float | None, tolerance: float = 0.05):
@@ -108,7 +108,7 @@ def _compared(nodeid: str, noise: float, detectable: float | None, tolerance: fl
 
 def _gate_line(*tests: TestEntry) -> str:
     text = " ".join(line.strip() for line in summary_lines(report(*tests)))
-    return text[text.index("regressions:") :].split(" t.py::")[0].split(" with ")[0]
+    return text[text.index("regressions:") :].split(" t.py::")[0].split(" against a stored")[0]
 
 
 def test_the_gate_line_quotes_the_figures_the_verdicts_used_as_a_range_when_they_differ() -> None:
@@ -129,15 +129,18 @@ def test_the_gate_line_quotes_the_figures_the_verdicts_used_as_a_range_when_they
 
 
 def test_noise_advice_quotes_the_gates_own_floor_at_90_percent_power() -> None:
-    text = " ".join(summary_lines(report(_compared("t.py::a", 0.25, 2.6))))
-    assert "with 25% session noise the gate sees changes above +260%, not 10% (1 test)" in text
+    text = " ".join(line.strip() for line in summary_lines(report(_compared("t.py::a", 0.25, 2.6))))
+    assert (
+        "against a stored baseline, 1 test could flag only changes above +260%, not 10%, with "
+        "25% noise between sessions"
+    ) in text
     # Not yet compared: what the session noise alone allows to a z-test at the same 90% power,
     # not the half-power figure (+125%) the line once gave.
     z = statistics.NormalDist().inv_cdf
     floor = math.expm1((z(0.99) + z(0.9)) * math.sqrt(2 * math.log1p(0.25**2)))
     alone = replace(entry("t.py::b", 1.0), session_noise=0.25)
-    text = " ".join(summary_lines(report(alone)))
-    assert f"the gate sees changes above +{floor:.0%}, not 10%" in text and "+125%" not in text
+    text = " ".join(line.strip() for line in summary_lines(report(alone)))
+    assert f"only changes above +{floor:.0%}, not 10%" in text and "+125%" not in text
 
 
 def test_noise_advice_is_not_repeated_once_the_user_set_it() -> None:

@@ -115,7 +115,18 @@ def test_components_add_up_to_the_figure_shown() -> None:
             30,
             "test_s…els.py::test_forest_fit",
         ),
-        ("a/test_inference.py::test_batch_predict[8192]", 30, "test…e.py::test_batc…ict[8192]"),
+        ("a/test_inference.py::test_batch_predict[8192]", 30, "…::test_batch_predict[8192]"),
+        # The README's example suite at 80 columns: the id column gets 35 characters.
+        (
+            "test_inference.py::test_batch_inference[4096]",
+            35,
+            "…::test_batch_inference[4096]",
+        ),
+        (
+            "a/test_inference.py::test_batch_predict_with_a_very_long_name[8192]",
+            30,
+            "test…e.py::test_batc…ame[8192]",
+        ),
     ],
 )
 def test_ids_are_shortened_in_the_middle_keeping_file_and_test(
