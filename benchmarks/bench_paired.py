@@ -16,7 +16,10 @@ working tree in turn (never committed):
 
 Each workload is tested twice (``test_X`` and ``test_X_twin``): ten tests, twice the
 comparisons per session for the same process start-ups. A second repository, ``quiet``, runs
-the same workloads measured by a meter with a 1% CV (standing in for NVML's counter), A/A.
+the same workloads measured by a meter with a 1% CV (standing in for NVML's counter), A/A: as
+it is (no cost per window), with ``--greenbudget-against-pairs 1``, and waiting for 100 ms
+counter ticks at each window's edges as the NVML meter does (about 0.2 s per measured window,
+in the plain run as in the paired one; unmeasured runs wait for none).
 
 Per session, for each head in an order that rotates: the paired gate
 ``pytest --greenbudget-against=<base sha>`` (one job), then a plain measured run of the base
@@ -120,25 +123,39 @@ HEADS: dict[str, tuple[dict[str, int], tuple[str, ...]]] = {
     "untouched": (BASE, ()),  # a new module that no test imports
 }
 # The quiet meter: the energy a test declares, times exp(N(0, 1%)); wall and CPU are real.
-QUIET_METER = """import math, random, time
+# With QUIET_TICK_S set, each window also waits for the counter's ticks as the NVML meter does
+# (meters/nvml_window.py): the start at the next tick, the stop for the next tick and one
+# more, outside the window; about 0.2 s per window at an H200's 100 ms ticks.
+QUIET_METER = """import math, os, random, time
 import pytest
 from pytest_greenbudget.meters.base import (
     ComponentChoice, ComponentReading, MeterDescription, Reading)
 
 LEDGER = [0.0]
+TICK = float(os.environ.get("QUIET_TICK_S") or 0)
 
 def burn(joules):
     LEDGER[0] += joules
 
+def next_tick():
+    if TICK:
+        target = (time.monotonic() // TICK + 1) * TICK
+        while time.monotonic() < target:
+            time.sleep(0.001)
+
 class QuietMeter:
     name = "quiet"
     def start(self):
+        next_tick()
         return LEDGER[0], time.perf_counter(), time.process_time()
     def stop(self, token):
         energy = (LEDGER[0] - token[0]) * math.exp(random.gauss(0.0, 0.01))
         comp = ComponentReading(energy, "measured", self.name)
-        return Reading({"gpu:0": comp}, time.perf_counter() - token[1],
-                       time.process_time() - token[2])
+        reading = Reading({"gpu:0": comp}, time.perf_counter() - token[1],
+                          time.process_time() - token[2])
+        next_tick()  # the window's end tick
+        next_tick()  # the idle tick after it
+        return reading
     def describe(self):
         return MeterDescription(self.name, {"gpu:0": ComponentChoice(self.name, "measured", "")})
     def close(self):
@@ -151,6 +168,7 @@ def pytest_greenbudget_make_meter(config, name):
 QUIET_TESTS = TESTS.replace("import work\n", "import work\nimport quietmeter\n").replace(
     "        assert work.", "        quietmeter.burn(1.0)\n        assert work."
 )
+NVML_TICK_S = 0.1  # an H200's energy counter (docs/architecture.md)
 THREADS = {v: "1" for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
 
 
@@ -176,13 +194,15 @@ def make_repo(path: Path, quiet: bool = False, scale: int = 1) -> str:
     return git(path, "rev-parse", "HEAD")
 
 
-def pytest_run(cwd: Path, *args: str) -> tuple[dict[str, dict[str, Any]], float]:
+def pytest_run(
+    cwd: Path, *args: str, env: dict[str, str] | None = None
+) -> tuple[dict[str, dict[str, Any]], float]:
     report = cwd.parent / f"report-{cwd.name}.json"
     began = time.monotonic()
     subprocess.run(
         [sys.executable, "-m", "pytest", f"--greenbudget-report={report}", *args],
         cwd=cwd,
-        env={**os.environ, **THREADS},
+        env={**os.environ, **THREADS, **(env or {})},
         capture_output=True,
         check=False,
     )
@@ -270,14 +290,18 @@ def session(repo: Path, base_copy: Path, sha: str, head: str, args: argparse.Nam
 
 
 def quiet_session(quiet: Path, quiet_base: Path, sha: str, args: argparse.Namespace,
-                  results: Results, pairs: int | None = None) -> None:  # fmt: skip
-    """The quiet meter's A/A, with the default pairs per round, or with ``pairs``."""
+                  results: Results, pairs: int | None = None,
+                  tick: float = 0.0) -> None:  # fmt: skip
+    """The quiet meter's A/A, with the default pairs per round, or with ``pairs``; ``tick``:
+    the counter's tick (s) each measured window waits for, as NVML's (0: none)."""
     (quiet / "work.py").write_text(WORK.format(**BASE) + "\n# touched by the head\n")
     flags = against(sha, args) + ([f"--greenbudget-against-pairs={pairs}"] if pairs else [])
-    tests, paired = pytest_run(quiet, *flags)
+    env = {"QUIET_TICK_S": str(tick)}
+    tests, paired = pytest_run(quiet, *flags, env=env)
     name = f"quiet A/A, {pairs} pair" if pairs else "quiet A/A"
+    name += ", ticks" if tick else ""
     results.add(name, name, (), tests, pairs or args.pairs or DEFAULT_DESIGN.pairs)
-    _, plain = pytest_run(quiet_base)
+    _, plain = pytest_run(quiet_base, env=env)
     results.cost.setdefault(name, []).append(paired / plain)
     print(f"  {name} paired {paired:5.1f} s, plain {plain:5.1f} s: {paired / plain:.1f}x",
           flush=True)  # fmt: skip
@@ -304,6 +328,8 @@ def show(results: Results, args: argparse.Namespace, took: float, sessions: int)
         ("+10% caught: wall vs a plain measured run", "<= 10x", _ratio(results, "+10% cpu")),
         ("quiet meter (1% CV), A/A: wall vs a plain measured run", "<= 3x", _quiet(results, "")),
         ("the same with --greenbudget-against-pairs 1", "<= 3x", _quiet(results, ", 1 pair")),
+        ("the quiet meter waiting for NVML's 100 ms ticks (about 0.2 s per window), A/A",
+         "-", _quiet(results, ", ticks")),
         ("process start-up + collection per round (both sides at once)", "-",
          f"{_median(results.startup, '{:.2f}')} s (median over paired runs)"),
     ]  # fmt: skip
@@ -394,6 +420,7 @@ def main() -> None:
                 if "quiet" in chosen:
                     quiet_session(quiet, quiet_base, quiet_sha, args, results)
                     quiet_session(quiet, quiet_base, quiet_sha, args, results, pairs=1)
+                    quiet_session(quiet, quiet_base, quiet_sha, args, results, tick=NVML_TICK_S)
                 show(results, args, time.monotonic() - began, number + 1)  # so far
     finally:
         load.kill()
