@@ -7,7 +7,7 @@ node ids), which keeps this testable without running pytest.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import replace
 
@@ -201,6 +201,12 @@ class Run:
         self.entries.update((nodeid, self.accepted(e)) for nodeid, e in entries.items())
         self.entries.update((entry.nodeid, entry) for entry in missing)
         self.notes.extend(notes)
+
+    def settle_all(self, settle: Callable[[TestEntry], TestEntry], nodeids: Iterable[str]) -> None:
+        """Each of ``nodeids`` that has an entry, as ``settle`` makes it at the session's end."""
+        for nodeid in nodeids:
+            if nodeid in self.entries:
+                self.entries[nodeid] = settle(self.entries[nodeid])
 
     def record_unmeasured(self, nodeid: str, outcome: str, reason: str) -> None:
         self.entries[nodeid] = budget.failed_entry(nodeid, self.plans[nodeid], outcome, reason)

@@ -23,6 +23,8 @@ from .sequential import Look
 from .stats import METHOD, PairedDesign, round_floors
 from .triage import Triage
 
+NOT_REACHED = "not run in this session: pytest stopped before it (measured side by side first)"
+
 
 @dataclass
 class Paired:
@@ -39,6 +41,28 @@ class Paired:
     problems: list[str] = field(default_factory=list)  # shown as they happen, too
     capped: str | None = None  # why rounds stopped early: the time cap
     impact: ReportImpact | None = None  # the changes that decided which tests to pair
+    seen: dict[str, str] = field(default_factory=dict)  # what the controller's own run said
+
+    def saw(self, nodeid: str, when: str, outcome: str) -> None:
+        """pytest's report of one phase of the controller's own run of a compared test: a
+        setup that failed or skipped is the test's outcome; any phase means it ran."""
+        if nodeid not in self.entries:
+            return
+        if when == "setup" and outcome != "passed":
+            self.seen[nodeid] = "error" if outcome == "failed" else outcome
+        else:
+            self.seen.setdefault(nodeid, "passed")
+
+    def settled(self, entry: TestEntry) -> TestEntry:
+        """A compared entry as the session ends: the workers ran it, but pytest's verdict on
+        the test is the controller's. One it never reached (-x, --maxfail, Ctrl-C) is
+        "not-run", not the "passed" its workers saw; its side-by-side verdict stands."""
+        outcome = self.seen.get(entry.nodeid)
+        if outcome is None:
+            return replace(entry, outcome="not-run").noted(NOT_REACHED)
+        if outcome != "passed" and entry.outcome == "passed":
+            return replace(entry, outcome=outcome)
+        return entry
 
     @property
     def label(self) -> str:

@@ -246,6 +246,40 @@ def test_an_interrupt_removes_the_worktree_and_marks_the_report_incomplete(
     assert "side by side" in data["incomplete_reason"]
 
 
+def test_with_x_a_compared_test_pytest_never_reached_is_not_run_not_passed(
+    repo: pytest.Pytester,
+) -> None:
+    # test_steady doubles and fails first; -x stops the controller before test_changing,
+    # which the workers ran (and passed) but pytest never did.
+    repo.makepyfile(test_energy=TEST.format(joules=3.0, extra="").replace("(2.0)", "(4.0)"))
+    result = run(repo, "--greenbudget-against=main", "-x")
+    result.assert_outcomes(failed=1)
+    tests = report(repo)
+    steady, changing = tests["test_energy.py::test_steady"], tests["test_energy.py::test_changing"]
+    assert (steady["outcome"], steady["verdict"]) == ("passed", "regressed")  # its body passed
+    assert (changing["outcome"], changing["verdict"]) == ("not-run", "unchanged")
+    assert "pytest stopped before it" in changing["message"]
+    assert json.loads((repo.path / "head.json").read_text())["incomplete"] is True
+
+
+def test_a_setup_error_in_the_controllers_own_run_is_the_tests_outcome(
+    repo: pytest.Pytester,
+) -> None:
+    # Only the controller's setup fails (its workers carry --greenbudget-paired-worker).
+    conftest = repo.path / "conftest.py"
+    conftest.write_text(
+        conftest.read_text() + "\nimport sys, pytest\n"
+        "@pytest.fixture(autouse=True)\n"
+        "def only_workers():\n"
+        "    if not any(a.startswith('--greenbudget-paired-worker') for a in sys.argv):\n"
+        "        raise RuntimeError('no database here')\n"
+    )
+    result = run(repo, "--greenbudget-against=main")
+    result.assert_outcomes(errors=2)
+    tests = report(repo).values()
+    assert {(t["outcome"], t["verdict"]) for t in tests} == {("error", "unchanged")}
+
+
 PROJECT = """
 [build-system]
 requires = ["setuptools"]
