@@ -19,6 +19,10 @@ from ..report.model import TestEntry
 from ..units import count, format_energy, format_p
 
 COMPARED = ("regressed", "improved", "unchanged", "inconclusive")
+# Past a tenfold change a "could see" figure says no more than "far too noisy": a torch test
+# whose energy differed between processes (0.9 or 1.65 CPU s, steady within each) read
+# "could see ≥ +21550974%". Such a line names the spread instead.
+NO_SIGHT = 10.0
 
 
 def compared_figures(test: TestEntry) -> tuple[float, float, str] | None:
@@ -101,5 +105,21 @@ def evidence_part(test: TestEntry) -> str:
     if test.verdict == "unchanged":
         said.append(f"within ±{test.tolerance * 100:g}%")
     if test.verdict == "inconclusive" and base.detectable is not None:
-        said.append(f"could see ≥ {change_text(1.0 + base.detectable)}")
+        said.append(could_see(test))
     return ", ".join(s for s in said if s)
+
+
+def could_see(test: TestEntry) -> str:
+    """'could see ≥ +15%'; past NO_SIGHT, that no sensible change could be seen, and with
+    rounds, how far apart they read (the reason)."""
+    base = test.baseline
+    assert base is not None and base.detectable is not None
+    factor = 1.0 + base.detectable
+    if factor < NO_SIGHT:
+        return f"could see ≥ {change_text(factor)}"
+    said = f"could see only a change over {NO_SIGHT:g}x"
+    floors = [value for pair in base.floors for value in pair]
+    if len(base.floors) > 1 and min(floors) > 0:
+        low, high = format_energy(min(floors)), format_energy(max(floors))
+        said += f": its rounds read {low} to {high}"
+    return said

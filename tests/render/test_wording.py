@@ -30,6 +30,18 @@ def paired(verdict: str, rounds: list[list[tuple[float, float]]], detectable: fl
                      verdict=verdict, baseline=base)  # fmt: skip
 
 
+def test_a_could_see_figure_past_tenfold_names_the_rounds_spread_instead() -> None:
+    # The torch inference test whose energy was 0.9 or 1.65 CPU s by process: two rounds.
+    bimodal = [[(1.90, 2.61)], [(2.72, 1.85)]]
+    far = verdict_line(paired("inconclusive", bimodal, 215509.7))
+    assert far == (
+        "inconclusive: +3.5% (2.20 -> 2.27 J floors), could see only a change over 10x: its "
+        "rounds read 1.85 J to 2.72 J"
+    )
+    near = verdict_line(paired("inconclusive", bimodal, 8.5))  # up to tenfold: the figure
+    assert near is not None and near.endswith("could see ≥ +850%")
+
+
 # As on a shared VM: spikes move the medians (190 -> 236 mJ, +24%) but not the floors (+22%).
 SPIKY = [[(0.236, 0.190), (0.227, 0.230), (0.290, 0.186)] for _ in range(10)]
 
