@@ -154,6 +154,23 @@ def test_a_short_id_never_exceeds_its_width(width: int) -> None:
     assert len(short_id(nodeid, width)) <= max(width, 3)
 
 
+def test_the_headlines_change_leaves_out_the_tests_the_gate_could_not_judge() -> None:
+    # A torch suite: one real +9.3%, two untouched tests at +30% that were not significant.
+    tests = (
+        entry("t.py::mlp", 2.04, base=1.87, verdict="regressed"),
+        entry("t.py::cnn", 2.6, base=2.0, p_value=0.26, verdict="inconclusive"),
+        entry("t.py::inf", 2.6, base=2.0, p_value=0.3, verdict="inconclusive"),
+        entry("t.py::same", 1.0, base=1.0, p_value=0.9, verdict="unchanged"),
+    )
+    view = build_view(report(*tests))
+    assert view.headline == (
+        "1 regressed · 2 inconclusive (no evidence either way) · energy +5.9% vs base on the "
+        "decided tests"
+    )
+    decided = build_view(report(tests[0], tests[3]))
+    assert decided.headline.endswith("· energy +5.9% vs base")  # nothing left out: no scope
+
+
 def test_the_headline_counts_what_matters_and_never_ticks_inconclusive() -> None:
     tests = (
         entry("t.py::r", 1.3, base=1.0, verdict="regressed"),
