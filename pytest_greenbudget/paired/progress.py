@@ -42,6 +42,7 @@ class Watch:
     ignore: tuple[str, ...] = ()  # paired.ignore from the config
     outputs: tuple[Path, ...] = ()  # this run's own report files: never a change
     imports: frozenset[str] = frozenset()  # what the budgeted test modules import (realpaths)
+    fail_after: int = 0  # -x / --maxfail=N: regressions after which no round starts; 0: none
     began: float = field(default_factory=time.monotonic)
     capped: str | None = None  # why rounds stopped early, once they did
 
@@ -60,6 +61,20 @@ class Watch:
             f"{format_duration(next_s)}, {format_duration(self.elapsed())} had passed)"
         )
         self.say(f"greenbudget: {self.capped}")
+
+    def failed_enough(self, regressed: int, done: int, most: int) -> bool:
+        """Whether pytest will stop at the regressions found so far (-x, --maxfail), so that
+        more rounds would only make a user who asked to stop early wait; said once, and the
+        tests still in play end inconclusive with the reason."""
+        if not self.fail_after or regressed < self.fail_after or self.capped:
+            return False
+        flag = "-x" if self.fail_after == 1 else f"--maxfail={self.fail_after}"
+        self.capped = (
+            f"{flag} stopped the gate after {count(done, 'round')} of at most {most}: "
+            f"{count(regressed, 'test')} regressed"
+        )
+        self.say(f"greenbudget: {self.capped}")
+        return True
 
     def plan(
         self, label: str, paired: int, unaffected: int, design: PairedDesign, round_s: float,

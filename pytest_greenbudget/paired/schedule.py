@@ -119,7 +119,9 @@ class PairedRunner:
             if not played and self.watch.capped:
                 break  # the time cap: no round ran, the tests keep their last look
             in_play = [t for t in played if self.result and self.result.tests[t].stays]
-            if len(self.round_seconds) >= self.design.max_rounds:
+            if len(self.round_seconds) >= self.design.max_rounds or (
+                in_play and self._failed_enough()
+            ):
                 in_play = []
             if self.on_round:
                 left = tuple(t for t in played if t not in in_play)
@@ -128,6 +130,14 @@ class PairedRunner:
                 self.on_round(done)
         assert self.result is not None
         return self.result
+
+    def _failed_enough(self) -> bool:
+        """-x or --maxfail: enough tests left as regressed for pytest to stop at them."""
+        tests = self.result.tests.values() if self.result else ()
+        regressed = sum(
+            1 for t in tests if t.look and t.look.stop and t.look.verdict == "regressed"
+        )
+        return self.watch.failed_enough(regressed, len(self.round_seconds), self.design.max_rounds)
 
     @property
     def round_seconds(self) -> list[float]:

@@ -262,6 +262,40 @@ def test_with_x_a_compared_test_pytest_never_reached_is_not_run_not_passed(
     assert json.loads((repo.path / "head.json").read_text())["incomplete"] is True
 
 
+RISING = """
+import fakemeter, pytest, random
+
+@pytest.mark.greenbudget(energy="100 J")
+def test_steady():
+    fakemeter.burn({steady})
+""" + "".join(
+    f"""
+@pytest.mark.greenbudget(energy="100 J")
+def test_rising_{n}():
+    fakemeter.burn({{rising}})
+"""
+    for n in range(3)
+)
+
+
+def test_with_x_the_rounds_stop_once_a_test_regressed(repo: pytest.Pytester) -> None:
+    # test_steady doubles (decided at the first look). Each rising test gains 10% with 5%
+    # noise: rarely significant at the first look (about 1 in 20), so they would take more
+    # rounds, which -x, about to stop at test_steady's failure, does not wait for.
+    repo.makepyfile(test_energy=RISING.format(steady=2.0, rising=3.0))
+    commit(repo, "base with rising tests")
+    repo.makepyfile(
+        test_energy=RISING.format(steady=4.0, rising="3.3 * random.uniform(0.95, 1.05)")
+    )
+    result = run(repo, "--greenbudget-against=HEAD", "--greenbudget-against-rounds=2:6", "-x")
+    result.stdout.fnmatch_lines(["*-x stopped the gate after 2 rounds of at most 6: * regressed*"])
+    tests = report(repo)
+    assert tests["test_energy.py::test_steady"]["verdict"] == "regressed"
+    assert {len(t["baseline"]["floors"]) for t in tests.values()} == {2}
+    stopped = [t for t in tests.values() if "-x stopped the gate" in t["message"]]
+    assert stopped and all(t["verdict"] == "inconclusive" for t in stopped)
+
+
 def test_a_setup_error_in_the_controllers_own_run_is_the_tests_outcome(
     repo: pytest.Pytester,
 ) -> None:
