@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from ..report.model import ProfileDiff, TestEntry
 from .html_svg import esc
-from .profile import change, heading, sides
+from .profile import change, heading, place, sides
 
 WIDTH, LABEL, ZERO, HALF, ROW, TOP = 1100, 470, 720, 200, 22, 8
 
@@ -40,12 +40,12 @@ def _chart(test: TestEntry, diff: ProfileDiff) -> str:
         length = HALF * abs(line.change) / widest
         up = line.change >= 0
         x = ZERO if up else ZERO - length
-        label = f"{line.function}  {line.where}"
+        label = f"{line.function}  {place(line)}".rstrip()
         label = label if len(label) <= 64 else label[:63] + "…"
         value = f"{'▲' if up else '▼'} {change(line, diff.unit)} ({sides(line, diff.unit)})"
         marks.append(
             f'<text class="id" x="{LABEL - 10}" y="{y + 15}" text-anchor="end">{esc(label)}'
-            f"<title>{esc(line.function)} {esc(line.where)}</title></text>"
+            f"<title>{esc(line.function)} {esc(place(line))}</title></text>"
             f'<rect class="{"up" if up else "down"}" x="{x:.1f}" y="{y + 4}" '
             f'width="{max(length, 1):.1f}" height="{ROW - 8}"/>'
             f'<text x="{ZERO + HALF + 12}" y="{y + 15}">{esc(value)}</text>'

@@ -170,11 +170,11 @@ def _change(change: str) -> str:
 
 def _profile(diff: ProfileDiff) -> str:
     """The top 5 changes as a collapsed block; inline HTML only, so the table row holds it."""
-    from .profile import change, sides
+    from .profile import change, place, sides
 
     items = "".join(
         f"<br>{escape(change(line, diff.unit))} {code(line.function)} "
-        f"{escape(line.where)} ({escape(sides(line, diff.unit))})"
+        f"{escape(place(line)) + ' ' if place(line) else ''}({escape(sides(line, diff.unit))})"
         for line in diff.functions[:5]
     )
     what = "energy" if diff.unit == "J" else "time, share of the base's"

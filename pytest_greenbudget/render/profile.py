@@ -28,9 +28,17 @@ def sides(line: ProfileLine, unit: str) -> str:
     return f"{line.base * 100:.1f}% -> {line.head * 100:.1f}%"
 
 
+def place(line: ProfileLine) -> str:
+    """Where the function lives, or nothing for a built-in: cProfile's '~' only repeated
+    what its name says ('<built-in method torch._C._nn.linear>'), and a torch user read it
+    as noise."""
+    return "" if line.where == "~" else line.where
+
+
 def one_line(line: ProfileLine, unit: str) -> str:
     """'+310 mJ  expensive_step  src/pkg/model.py:12  (100 mJ -> 410 mJ)'."""
-    return f"{change(line, unit)}  {line.function}  {line.where}  ({sides(line, unit)})"
+    where = f"  {place(line)}" if place(line) else ""
+    return f"{change(line, unit)}  {line.function}{where}  ({sides(line, unit)})"
 
 
 def lines(diff: ProfileDiff, top: int) -> list[str]:

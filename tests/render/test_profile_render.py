@@ -70,3 +70,16 @@ def test_the_html_page_draws_a_bar_per_function() -> None:
     assert svg is not None
     minidom.parseString(svg[0])  # well-formed, the hostile name escaped
     assert svg[0].count("<rect") == len(regressed_with_profile().tests[0].profile_diff.functions)  # type: ignore[attr-defined]
+
+
+def test_a_built_in_is_named_without_cprofiles_tilde() -> None:
+    linear = "<built-in method torch._C._nn.linear>"
+    base = Profile.from_rows([["~", 0, linear, 0.5], ["src/m.py", 9, "train", 0.5]])
+    head = Profile.from_rows([["~", 0, linear, 0.9], ["src/m.py", 9, "train", 0.5]])
+    diff = profile_diff(head, base, head_j=1.4, base_j=1.0, cost_s=0.5)
+    data = report(replace(entry(FIT, 1.4, verdict="regressed", base=1.0), profile_diff=diff))
+    loud = "\n".join(summary_lines(data, verbose=True))
+    assert f"{linear}  (" in loud and "~" not in loud
+    body = render_markdown(build_view(data))
+    assert "&#126;" not in body and "~" not in body
+    assert "~" not in render_html(data)
