@@ -198,10 +198,7 @@ class GreenBudgetPlugin:
             return None
         from .budgeted import run_budgeted
 
-        run_budgeted(item, nextitem, self.run)
-        entry = self.run.entries.get(item.nodeid)
-        if self.paired is not None and entry is not None:  # measured here: new, or failing
-            self.run.entries[item.nodeid] = self.paired.finish(entry)
+        run_budgeted(item, nextitem, self.run)  # paired: new or not compared (Paired.settled)
         return True
 
     @pytest.hookimpl(wrapper=True, trylast=True)  # innermost: measure the test, not the hooks
@@ -236,9 +233,8 @@ class GreenBudgetPlugin:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         """xdist: each test's finished entry travels to the controller with its logged
         teardown report, as soon as it is measured, so a worker that crashes later loses
-        nothing. xdist sends a report's extra attributes along; TestReport takes them back.
-        A paired controller notes which compared tests its own run reached."""
-        if self.paired is not None:
+        nothing. xdist sends a report's extra attributes along; TestReport takes them back."""
+        if self.paired is not None:  # which compared tests the controller's own run reached
             self.paired.saw(report.nodeid, report.when, report.outcome)
         if report.when != "teardown":
             return
@@ -288,8 +284,6 @@ class GreenBudgetPlugin:
             return
         from .finish import incomplete_reason, write_outputs
 
-        if self.paired is not None:  # compared tests pytest never reached are not "passed"
-            self.run.settle_all(self.paired.settled, self.paired.entries)
         report_only = self.settings.options.report_only  # never fails the build
         if self.paired_error and session.exitstatus == 0 and not report_only:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED  # a gate that could not run

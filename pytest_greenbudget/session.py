@@ -7,7 +7,7 @@ node ids), which keeps this testable without running pytest.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import replace
 
@@ -66,6 +66,7 @@ class Run:
         self.entries: dict[str, TestEntry] = {}
         self.notes: list[str] = []
         self.impact: Impact | None = None  # --greenbudget-against: the changes it decided on
+        self.at_end: Callable[[TestEntry], TestEntry] | None = None  # paired: Paired.settled
         self.uncompared: str | None = None  # why --greenbudget-against could not compare
         self.selecting: set[int] = set()  # config entries that selected a collected test
         self.seen: list[str] = []  # collected node ids, in order
@@ -194,19 +195,16 @@ class Run:
         missing: list[TestEntry],
         notes: list[str],
         impact: Impact | None = None,
+        settle: Callable[[TestEntry], TestEntry] | None = None,
     ) -> None:
-        """--greenbudget-against: the side-by-side verdicts gate, like a comparable baseline."""
+        """--greenbudget-against: the side-by-side verdicts gate, like a comparable baseline.
+        ``settle``: each entry as the session ends (what the controller's own run said)."""
         self.gating = True
         self.impact = impact
+        self.at_end = settle
         self.entries.update((nodeid, self.accepted(e)) for nodeid, e in entries.items())
         self.entries.update((entry.nodeid, entry) for entry in missing)
         self.notes.extend(notes)
-
-    def settle_all(self, settle: Callable[[TestEntry], TestEntry], nodeids: Iterable[str]) -> None:
-        """Each of ``nodeids`` that has an entry, as ``settle`` makes it at the session's end."""
-        for nodeid in nodeids:
-            if nodeid in self.entries:
-                self.entries[nodeid] = settle(self.entries[nodeid])
 
     def record_unmeasured(self, nodeid: str, outcome: str, reason: str) -> None:
         self.entries[nodeid] = budget.failed_entry(nodeid, self.plans[nodeid], outcome, reason)
@@ -232,7 +230,8 @@ class Run:
         which baseline tests went missing. ``incomplete``: why not every test ran."""
         now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         env = replace(environment, notes=(*environment.notes, *self.notes))
-        tests = tuple(self._judged_alone(e) for e in self.entries.values())
+        at_end = self.at_end or (lambda entry: entry)
+        tests = tuple(self._judged_alone(at_end(e)) for e in self.entries.values())
         report = Report(
             now, env, self.settings.carbon, tests,
             incomplete=incomplete is not None, incomplete_reason=incomplete, impact=self.impact,

@@ -54,9 +54,12 @@ class Paired:
             self.seen.setdefault(nodeid, "passed")
 
     def settled(self, entry: TestEntry) -> TestEntry:
-        """A compared entry as the session ends: the workers ran it, but pytest's verdict on
-        the test is the controller's. One it never reached (-x, --maxfail, Ctrl-C) is
-        "not-run", not the "passed" its workers saw; its side-by-side verdict stands."""
+        """An entry as the session ends. One the controller measured itself: ``finish``. A
+        compared one: the workers ran it, but pytest's verdict on the test is the
+        controller's; one it never reached (-x, --maxfail, Ctrl-C) is "not-run", not the
+        "passed" its workers saw, and its side-by-side verdict stands."""
+        if entry.nodeid not in self.entries:
+            return self.finish(entry)
         outcome = self.seen.get(entry.nodeid)
         if outcome is None:
             return replace(entry, outcome="not-run").noted(NOT_REACHED)

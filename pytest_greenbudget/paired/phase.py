@@ -181,7 +181,7 @@ def measure(session: pytest.Session, ref: str, run: Run | None) -> tuple[Paired 
         run.uncompared = error  # no test reads "ok" (session.py)
         write_line(session, error)
         return None, error
-    run.adopt_paired(paired.entries, paired.missing, paired.notes, paired.impact)
+    run.adopt_paired(paired.entries, paired.missing, paired.notes, paired.impact, paired.settled)
     for problem in paired.problems:  # e.g. the base failed to collect a file
         write_line(session, f"greenbudget: {problem}")
     failure = paired.failure  # compared, but not every test: the run fails for it
