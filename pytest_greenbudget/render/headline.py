@@ -49,7 +49,7 @@ def headline(tests: tuple[TestEntry, ...], counts: Mapping[str, int]) -> str:
         f"{counts['inconclusive']} inconclusive {UNSURE}" if counts.get("inconclusive") else "",
     ]
     said = " · ".join(p for p in parts if p) or _calm(tests, counts)
-    change, only_decided = _decided_change(tests)
+    change, only_decided = decided_change(tests)
     if change is not None:
         scope = " on the decided tests" if only_decided else ""
         return f"{said} · energy {percent_change(1.0 + change)} vs base{scope}"
@@ -57,14 +57,19 @@ def headline(tests: tuple[TestEntry, ...], counts: Mapping[str, int]) -> str:
     return f"{said} · {format_energy(sum(measured))} in total" if measured else said
 
 
-def _decided_change(tests: tuple[TestEntry, ...]) -> tuple[float | None, bool]:
+def decided_change(tests: Iterable[TestEntry]) -> tuple[float | None, bool]:
     """The overall change on the tests whose comparison reached a verdict, and whether any
     compared test was left out for being inconclusive. An undecided test's change is noise the
     gate could not tell from a change: in the sum it made a torch suite's headline read +15%
     where its one real change was +9.3% and the rest +30% at p=0.26, and an A/A run -8.5%."""
+    tests = list(tests)
     decided = [t for t in tests if t.verdict != "inconclusive"]
-    left_out = any(t.verdict == "inconclusive" and compared_figures(t) for t in tests)
-    return energy_change(decided), left_out
+    return energy_change(decided), undecided(tests) > 0
+
+
+def undecided(tests: Iterable[TestEntry]) -> int:
+    """Compared tests (figures on both sides) whose comparison reached no verdict."""
+    return sum(1 for t in tests if t.verdict == "inconclusive" and compared_figures(t))
 
 
 def headline_mood(counts: Mapping[str, int], failed: bool) -> str:

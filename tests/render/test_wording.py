@@ -11,7 +11,7 @@ from github_double import entry, report
 
 from pytest_greenbudget.gate.lines import compared_figures, from_to, verdict_line
 from pytest_greenbudget.paired.stats import PairedResult, round_floors
-from pytest_greenbudget.render.view import build_view, component_split
+from pytest_greenbudget.render.view import build_view, component_split, totals
 from pytest_greenbudget.render.wording import change_cell, energy_cell, short_id
 from pytest_greenbudget.report.model import BaselineFigures, Component, TestEntry, Work
 
@@ -169,6 +169,11 @@ def test_the_headlines_change_leaves_out_the_tests_the_gate_could_not_judge() ->
     )
     decided = build_view(report(tests[0], tests[3]))
     assert decided.headline.endswith("· energy +5.9% vs base")  # nothing left out: no scope
+    # The totals keep the sum over every test, say what is in it, and give the headline's.
+    figures = dict(totals(report(*tests)))
+    assert figures["Change (same tests)"] == "+20% (with 2 inconclusive)"
+    assert figures["Change (decided tests)"] == "+5.9%"
+    assert "Change (decided tests)" not in dict(totals(report(tests[0], tests[3])))
 
 
 def test_the_headline_counts_what_matters_and_never_ticks_inconclusive() -> None:
