@@ -185,8 +185,6 @@ def _totals_line(report: Report) -> str:
     if "Change (same tests)" in figures:
         text += f"; {figures['Change (same tests)']} vs base on the same tests"
         text += f" ({figures['Base -> head (same tests)']})"
-    if "Change (decided tests)" in figures:
-        text += f", {figures['Change (decided tests)']} on the decided ones"
     return text
 
 

@@ -17,7 +17,7 @@ from ..gate.lines import from_to, verdict_line
 from ..gate.stats import Summary
 from ..report.model import Budget, Component, Environment, ProfileDiff, Report, TestEntry
 from ..units import format_carbon, format_energy, format_percent
-from .headline import decided_change, energy_change, headline, headline_mood, same_tests, undecided
+from .headline import energy_change, headline, headline_mood, same_tests, undecided
 from .wording import (
     FLAGGED,
     budget_share,
@@ -187,9 +187,6 @@ def totals(report: Report) -> tuple[tuple[str, str], ...]:
         unsure = undecided(report.tests)
         with_unsure = f" (with {unsure} inconclusive)" if unsure else ""
         rows.append(("Change (same tests)", percent_change(1.0 + change) + with_unsure))
-        decided, left_out = decided_change(report.tests)
-        if left_out and decided is not None:  # the headline's figure, so both can be found
-            rows.append(("Change (decided tests)", percent_change(1.0 + decided)))
     rows.append(("Carbon", format_carbon(carbon)))
     return tuple(rows)
 
