@@ -28,7 +28,11 @@ def test_ci_runs_both_readme_commands_word_for_word_the_first_twice() -> None:
     first, second = _readme_commands()
     assert f"readme_1='{first}'" in script and f"readme_2='{second}'" in script
     runs = [line for line in script.splitlines() if line.startswith("run ")]
-    assert runs == ['run "$readme_1"', 'run "$readme_1"', 'run "$readme_2"']
+    assert runs[:3] == ['run "$readme_1"', 'run "$readme_1"', 'run "$readme_2"']
+    # Then command 1 again, after the test extras are installed, its output kept to check
+    # that nothing warns.
+    assert runs[3].startswith('run "$readme_1 2>&1 | tee ') and len(runs) == 4
+    assert "Warning:" in script.split(runs[3], 1)[1]
     assert 'python3 -m venv "$venv"' in script  # a fresh venv, as a newcomer makes
 
 

@@ -56,6 +56,8 @@ def from_to(base_j: float, head_j: float, what: str) -> str:
 def change_text(ratio: float) -> str:
     """'+23%' for big changes, '+1.2%' where whole percent would round small ones away."""
     percent = (ratio - 1.0) * 100.0
+    if abs(percent) < 0.05:
+        return "+0.0%"  # not '-0.0%', which a newcomer read as a (tiny) fall
     return f"{percent:+.0f}%" if abs(percent) >= 10 else f"{percent:+.1f}%"
 
 

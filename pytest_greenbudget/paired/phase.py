@@ -208,6 +208,7 @@ def paired_call(run: Run, paired: Paired, nodeid: str) -> Generator[None, object
     except BaseException:
         run.entries[nodeid] = replace(entry, outcome="failed")
         raise
-    if run.fails(entry):
+    if run.fails(entry):  # "failed", as pytest says and as a budget failure reads unpaired
+        run.entries[nodeid] = replace(run.entries.get(nodeid, entry), outcome="failed")
         pytest.fail(entry.message or entry.verdict or "", pytrace=False)
     return result

@@ -171,11 +171,14 @@ def summary_lines(
 
 def _advice(report: Report, noise_measured: bool) -> list[str]:
     """Advice for the unpaired gate only: a paired comparison adds pairs where it needs them
-    and has no session noise to measure."""
+    and has no session noise to measure. The noise advice only where a stored baseline was
+    compared with: on a plain run two newcomers asked which baseline it meant, and after a
+    failed --greenbudget-against it recommended the flag just tried."""
     if side_by_side(report.tests) is not None:
         return []
     measured = [e for e in report.tests if e.samples_j]
-    noise = None if noise_measured else noise_advice(measured)
+    stored = any(e.baseline is not None or e.verdict in ("new", "missing") for e in report.tests)
+    noise = None if noise_measured or not stored else noise_advice(measured)
     return [a for a in (noise, *map(repeats_advice, measured)) if a]
 
 

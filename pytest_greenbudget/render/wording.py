@@ -30,8 +30,8 @@ def status(test: TestEntry) -> str:
         return "accepted"
     if test.verdict in FLAGGED:
         return test.verdict or ""
-    if test.outcome in OUTCOMES:
-        return test.outcome
+    if test.outcome in OUTCOMES or (test.outcome == "not-run" and test.verdict != "missing"):
+        return test.outcome  # not-run: compared side by side, but pytest stopped before it
     return test.verdict or test.outcome
 
 

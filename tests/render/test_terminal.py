@@ -134,13 +134,17 @@ def test_noise_advice_quotes_the_gates_own_floor_at_90_percent_power() -> None:
         "against a stored baseline, 1 test could flag only changes above +260%, not 10%, with "
         "25% noise between sessions"
     ) in text
-    # Not yet compared: what the session noise alone allows to a z-test at the same 90% power,
-    # not the half-power figure (+125%) the line once gave.
+    # A test new beside the baseline: what the session noise alone allows to a z-test at the
+    # same 90% power, not the half-power figure (+125%) the line once gave.
     z = statistics.NormalDist().inv_cdf
     floor = math.expm1((z(0.99) + z(0.9)) * math.sqrt(2 * math.log1p(0.25**2)))
     alone = replace(entry("t.py::b", 1.0), session_noise=0.25)
-    text = " ".join(line.strip() for line in summary_lines(report(alone)))
+    new = replace(alone, verdict="new")
+    text = " ".join(line.strip() for line in summary_lines(report(new)))
     assert f"only changes above +{floor:.0%}, not 10%" in text and "+125%" not in text
+    # A plain run compared with nothing: no advice about a baseline it was not given.
+    plain = " ".join(summary_lines(report(alone)))
+    assert "stored baseline" not in plain and "greenbudget noise" not in plain
 
 
 def test_noise_advice_is_not_repeated_once_the_user_set_it() -> None:

@@ -9,10 +9,10 @@ from dataclasses import replace
 import pytest
 from github_double import entry, report
 
-from pytest_greenbudget.gate.lines import compared_figures, from_to, verdict_line
+from pytest_greenbudget.gate.lines import change_text, compared_figures, from_to, verdict_line
 from pytest_greenbudget.paired.stats import PairedResult, round_floors
 from pytest_greenbudget.render.view import build_view, component_split, totals
-from pytest_greenbudget.render.wording import change_cell, energy_cell, short_id
+from pytest_greenbudget.render.wording import change_cell, energy_cell, short_id, status
 from pytest_greenbudget.report.model import BaselineFigures, Component, TestEntry, Work
 
 
@@ -186,3 +186,16 @@ def test_the_headline_counts_what_matters_and_never_ticks_inconclusive() -> None
     calm = build_view(report(*tests[1:]))
     assert calm.mood == "unsure" and not calm.failed
     assert build_view(report(entry("t.py::o", 1.0))).mood == "pass"
+
+
+def test_a_compared_test_pytest_never_reached_reads_not_run_in_its_row() -> None:
+    reached = entry("t.py::a", 1.0, base=1.0, p_value=0.9, verdict="unchanged")
+    stopped = replace(reached, outcome="not-run")
+    assert status(reached) == "unchanged" and status(stopped) == "not-run"
+    assert status(replace(stopped, verdict="regressed")) == "regressed"  # flagged comes first
+    assert status(replace(stopped, verdict="missing")) == "missing"
+
+
+def test_a_change_that_rounds_to_nothing_has_no_sign_of_a_fall() -> None:
+    assert change_text(0.9996) == "+0.0%" and change_text(1.0004) == "+0.0%"
+    assert change_text(0.9994) == "-0.1%" and change_text(1.25) == "+25%"
