@@ -168,7 +168,8 @@ def measure(session: pytest.Session, ref: str, run: Run | None) -> tuple[Paired 
         ignore=settings.file.ignore,
         outputs=_outputs(config),
         imports=module_imports(session, plans),
-        fail_after=config.getoption("maxfail") or 0,
+        # report-only never fails a test, so pytest would not stop at a regression
+        fail_after=0 if settings.options.report_only else config.getoption("maxfail") or 0,
     )
     # The head's own run comes first and takes a while: say what is happening meanwhile.
     what = count(len(plans), "budgeted test")

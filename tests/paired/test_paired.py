@@ -294,6 +294,10 @@ def test_with_x_the_rounds_stop_once_a_test_regressed(repo: pytest.Pytester) -> 
     assert {len(t["baseline"]["floors"]) for t in tests.values()} == {2}
     stopped = [t for t in tests.values() if "-x stopped the gate" in t["message"]]
     assert stopped and all(t["verdict"] == "inconclusive" for t in stopped)
+    # Report-only fails no test, so pytest would not stop: neither do the rounds.
+    result = run(repo, "--greenbudget-against=HEAD", "--greenbudget-against-rounds=2:6", "-x",
+                 "--greenbudget-report-only")  # fmt: skip
+    assert "stopped the gate" not in result.stdout.str()
 
 
 def test_a_setup_error_in_the_controllers_own_run_is_the_tests_outcome(
