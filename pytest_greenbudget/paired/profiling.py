@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..gate.profile_diff import Profile, profile_diff
 from ..report.model import TestEntry
+from ..units import count
 from .wire import Profiled
 from .worker_process import Side, WorkerError, quit_all, start_both
 
@@ -104,7 +105,8 @@ def profile_changes(
         entries[nodeid] = replace(entry, profile_diff=_diff(entry, head_rows, base_rows, seconds))
     spent += time.monotonic() - began
     return [
-        f"profiled {len(passes)} changed test(s) once per side to show where the energy went: "
+        f"profiled {count(len(passes), 'changed test')} once per side to show where the "
+        "energy went (under -v, in the PR comment and on the HTML page): "
         f"{spent:.1f} s, not measured"
     ]
 
