@@ -20,9 +20,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .impact import Traced
+from .wire import TRACE_ENV
 from .worker_process import Side, Worker
-
-TRACE_ENV = "GREENBUDGET_TRACE"  # set for the traced worker: switch contexts per test
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from ..report.model import Work
 WORKER_OPTION = "--greenbudget-paired-worker"
 FILES_OPTION = "--greenbudget-paired-files"  # a JSON list: collect only these test files
 SAME = "same"  # ``next``: this worker runs the same test again
+TRACE_ENV = "GREENBUDGET_TRACE"  # set for the traced scout: it switches contexts per test
 OUTCOMES = ("passed", "failed", "skipped", "xfailed", "error")  # xpassed reads as passed
 PROVENANCES = ("measured", "estimated")
 

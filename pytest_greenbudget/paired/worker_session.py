@@ -24,8 +24,7 @@ from ..measure.probe import Probe, RunSample
 from ..measure.protocol import run_once
 from ..session import Run
 from .layout import BASE_TOP, HEAD_TOP, foreign_files, module_files, refusal
-from .scout import TRACE_ENV
-from .wire import SAME, Outcome, Ready, WireError, decode_command, failure
+from .wire import SAME, TRACE_ENV, Outcome, Ready, WireError, decode_command, failure
 
 
 class PairedWorker:
