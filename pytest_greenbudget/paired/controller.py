@@ -164,7 +164,9 @@ def measure_against(
         found = triage(head_side(inv, roots), list(plans), top, commit, logs, watch, other)
         one = found.round_s(dict.fromkeys(found.paired, design.pairs))  # first rounds: all
         label, unaffected = f"{inv.ref}@{commit[:7]}", len(found.impact.unaffected)
-        watch.plan(label, len(found.paired), unaffected, design, one, found.changes_line())
+        skipped = len(found.skipped)
+        watch.plan(label, len(found.paired) - skipped, unaffected, design, one,
+                   found.changes_line(), skipped)  # fmt: skip
         if found.paired and not watch.fits(one):
             watch.stop(0, design.max_rounds, one)
         elif found.paired:

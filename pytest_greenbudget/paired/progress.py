@@ -78,9 +78,10 @@ class Watch:
 
     def plan(
         self, label: str, paired: int, unaffected: int, design: PairedDesign, round_s: float,
-        changes: str | None,
+        changes: str | None, skipped: int = 0,
     ) -> None:  # fmt: skip
-        """The plan, before any round starts: one line, and the changes unless -q."""
+        """The plan, before any round starts: one line, and the changes unless -q.
+        ``skipped``: budgeted tests the head's own run skipped (not counted in ``paired``)."""
         line = f"greenbudget: pairing {count(paired, 'budgeted test')} with {label}"
         if paired:
             low, high = design.rounds * round_s, design.max_rounds * round_s
@@ -93,6 +94,8 @@ class Watch:
         if unaffected:
             they = "it runs" if unaffected == 1 else "they run"
             line += f"; {count(unaffected, 'test')} unaffected (no file {they} changed)"
+        if skipped:
+            line += f"; {count(skipped, 'test')} skipped in the head's own run"
         self.say(line)
         if changes and not self.quiet:
             self.say(f"greenbudget: {changes}")

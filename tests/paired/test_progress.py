@@ -103,3 +103,18 @@ def test_a_bad_cap_is_a_usage_error(repo: pytest.Pytester) -> None:
     )
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*'soon': give a duration such as 10m, 90s or 1h30m*"])
+
+
+def test_the_plan_does_not_count_tests_the_heads_own_run_skipped(repo: pytest.Pytester) -> None:
+    skipping = (
+        '\n@pytest.mark.greenbudget(energy="100 J")\ndef test_gone():\n    pytest.skip("no GPU")\n'
+    )
+    (repo.path / "test_energy.py").write_text((repo.path / "test_energy.py").read_text() + skipping)
+    result = repo.runpytest_subprocess(*FAST, "--greenbudget-against=main")
+    result.stdout.fnmatch_lines(
+        [
+            "greenbudget: pairing 2 budgeted tests with main@* by the head's own run; 1 test "
+            "skipped in the head's own run"
+        ]
+    )
+    result.stdout.fnmatch_lines(["greenbudget: round 1 of at most 2 done: 2 tests still in play*"])
