@@ -26,7 +26,8 @@ from .entries import build_paired
 from .layout import BASE_TOP, HEAD_TOP, import_roots
 from .profiling import profile_changes
 from .progress import Watch
-from .schedule import PairedRun, PairedRunner, RoundDone
+from .schedule import PairedRunner, RoundDone
+from .scout import Scouted
 from .stats import DEFAULT_DESIGN, PairedDesign
 from .timeouts import RunLimits
 from .triage import Triage, triage
@@ -155,32 +156,61 @@ def measure_against(
     watch = watch or Watch()
     top = repo_top(inv.folder, inv.git_timeout)
     commit = resolve(top, inv.ref, inv.git_timeout)
-    run: PairedRun | None = None
     # From before the checkout: a SIGTERM mid-way cleans it up.
     with _sigterm_as_interrupt(), tempfile.TemporaryDirectory(prefix="greenbudget-") as temp:
         logs = Path(temp)
         other = inv.python is not None
         roots = import_roots(top)  # once: it reads every installed distribution's metadata
         found = triage(head_side(inv, roots), list(plans), top, commit, logs, watch, other)
+        planner = Planner(watch, f"{inv.ref}@{commit[:7]}", design, found)
+        try:
+            if not found.paired or found.scouted is not None:  # else round 1's opening pairs
+                planner.plan(found)
+            if found.paired:
+                return _run(inv, (top, roots), commit, (plans, carbon), logs, planner)
+        except NoRoom:
+            pass  # no round measured: every paired test is inconclusive, with the cap's reason
+    found = planner.found
+    return build_paired(inv.ref, commit, None, plans, carbon, design, found, watch.capped)
+
+
+class NoRoom(Exception):
+    """The time cap leaves no room for round 1: no round is measured."""
+
+
+@dataclass
+class Planner:
+    """Says the plan once the tests' times are known, from the head's traced run or from
+    round 1's opening pairs, and stops the phase when round 1 would not fit the cap."""
+
+    watch: Watch
+    label: str  # REF@sha
+    design: PairedDesign
+    found: Triage
+
+    def plan(self, found: Triage) -> Callable[[Mapping[str, int]], float]:
+        """Says the plan; returns the estimate of a round; NoRoom when round 1 cannot fit."""
+        self.found, watch, design = found, self.watch, self.design
         one = found.round_s(dict.fromkeys(found.paired, design.pairs))  # first rounds: all
-        label, unaffected = f"{inv.ref}@{commit[:7]}", len(found.impact.unaffected)
-        skipped = len(found.skipped)
-        watch.plan(label, len(found.paired) - skipped, unaffected, design, one,
-                   found.changes_line(), skipped)  # fmt: skip
+        skipped, new = len(found.skipped), len(found.new)
+        watch.plan(self.label, len(found.paired) - skipped - new, len(found.impact.unaffected),
+                   design, one, found.changes_line(), (skipped, new), found.timed_by)  # fmt: skip
         if found.paired and not watch.fits(one):
             watch.stop(0, design.max_rounds, one)
-        elif found.paired:
-            return _run(inv, (top, roots), commit, (plans, carbon), logs, design, watch, found)
-    return build_paired(inv.ref, commit, run, plans, carbon, design, found, watch.capped)
+            raise NoRoom
+        return found.round_s
+
+    def opened(self, scouted: Scouted) -> Callable[[Mapping[str, int]], float]:
+        return self.plan(self.found.timed(scouted))
 
 
 def _run(
     inv: Invocation, where: tuple[Path, Sequence[Path]], commit: str,
-    judged: tuple[Mapping[str, Plan], CarbonSettings], logs: Path, design: PairedDesign,
-    watch: Watch, found: Triage,
+    judged: tuple[Mapping[str, Plan], CarbonSettings], logs: Path, planner: Planner,
 ) -> Paired:  # fmt: skip
     """``where``: the repository's top and where the head's code imports from."""
     (top, roots), (plans, carbon) = where, judged
+    watch, design, found = planner.watch, planner.design, planner.found
     tree = Worktree.create(top, commit, inv.git_timeout)
     try:
         head, base = head_side(inv, roots), base_side(inv, top, roots, tree)
@@ -188,9 +218,11 @@ def _run(
         runner = PairedRunner(
             head, base, found.paired, tolerances, logs, design,
             on_round=partial(_said, watch), limits=RunLimits(inv.timeout), watch=watch,
-            estimate=found.round_s,
+            estimate=found.round_s if found.scouted else None,
+            opening=None if found.scouted else planner.opened,
         )  # fmt: skip
         run = runner.run()
+        found = planner.found  # with the opening's times
         paired = build_paired(inv.ref, commit, run, plans, carbon, design, found, watch.capped)
         # Where the energy went, for the changed tests the rounds could not profile: one
         # more head and base process each, while the base's worktree still exists.

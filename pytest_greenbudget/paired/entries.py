@@ -18,7 +18,7 @@ from ..report.model import Impact as ReportImpact
 from ..settings.plans import Plan
 from ..units import count
 from .impact import UNAFFECTED_WHY, Impact
-from .schedule import PairedRun, TestPairs
+from .rounds import PairedRun, TestPairs
 from .sequential import Look
 from .stats import METHOD, PairedDesign, round_floors
 from .triage import Triage

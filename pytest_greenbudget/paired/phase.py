@@ -171,9 +171,9 @@ def measure(session: pytest.Session, ref: str, run: Run | None) -> tuple[Paired 
         # report-only never fails a test, so pytest would not stop at a regression
         fail_after=0 if settings.options.report_only else config.getoption("maxfail") or 0,
     )
-    # The head's own run comes first and takes a while: say what is happening meanwhile.
+    # The plan needs a first run of each test, which takes a while: say what happens meanwhile.
     what = count(len(plans), "budgeted test")
-    watch.say(f"greenbudget: {what}: finding what changed since {ref}, then the head's own run")
+    watch.say(f"greenbudget: {what}: finding what changed since {ref}, then a first run of each")
     try:
         paired = measure_against(inv, plans, settings.carbon, design(config), watch)
     except (WorktreeError, WorkerError) as exc:

@@ -1,10 +1,11 @@
 """What the paired phase tells the user before and while it runs, and the wall-time cap.
 
-Before the phase: the plan (tests to pair, tests unaffected, an estimate of the time from the
-head's own unmeasured run). During it: one line per round (round k of at most N, tests in
-play, elapsed time), the same under ``-q``, where the plan shrinks to one line: CI logs keep
-one line per round and nothing that rewrites itself. ``--greenbudget-against-time`` stops
-starting rounds when the next one would end past the cap. Pure: no pytest.
+Before the phase: the plan (tests to pair, tests unaffected, an estimate of the time from a
+first run of each test: the head's traced run, or round 1's first pair of each test). During
+it: one line per round (round k of at most N, tests in play, elapsed time), the same under
+``-q``, where the plan shrinks to one line: CI logs keep one line per round and nothing that
+rewrites itself. ``--greenbudget-against-time`` stops starting rounds when the next one would
+end past the cap. Pure: no pytest.
 """
 
 from __future__ import annotations
@@ -78,10 +79,13 @@ class Watch:
 
     def plan(
         self, label: str, paired: int, unaffected: int, design: PairedDesign, round_s: float,
-        changes: str | None, skipped: int = 0,
+        changes: str | None, left: tuple[int, int] = (0, 0),
+        timed_by: str = "the head's own run",
     ) -> None:  # fmt: skip
-        """The plan, before any round starts: one line, and the changes unless -q.
-        ``skipped``: budgeted tests the head's own run skipped (not counted in ``paired``)."""
+        """The plan, once each test has run once (``timed_by`` says where): one line, and the
+        changes unless -q. ``left``: budgeted tests not in ``paired`` after all, as skipped on
+        the head and as new (the base has no such test)."""
+        skipped, new = left
         line = f"greenbudget: pairing {count(paired, 'budgeted test')} with {label}"
         if paired:
             low, high = design.rounds * round_s, design.max_rounds * round_s
@@ -89,13 +93,15 @@ class Watch:
             span += f" (up to {format_duration(high)})" if high > low else ""
             line += (
                 f" in {design.rounds}-{design.max_rounds} rounds of fresh base and head "
-                f"processes, about {span} by the head's own run"
+                f"processes, about {span} by {timed_by}"
             )
         if unaffected:
             they = "it runs" if unaffected == 1 else "they run"
             line += f"; {count(unaffected, 'test')} unaffected (no file {they} changed)"
         if skipped:
-            line += f"; {count(skipped, 'test')} skipped in the head's own run"
+            line += f"; {count(skipped, 'test')} skipped on the head"
+        if new:
+            line += f"; {count(new, 'new test')} (not on the base: measured here alone)"
         self.say(line)
         if changes and not self.quiet:
             self.say(f"greenbudget: {changes}")

@@ -8,6 +8,13 @@ pipe. From round ``design.rounds`` on, every test still
 in play is looked at after each round (paired/sequential.py): a test that is decided or
 hopeless leaves, and the next round's processes run only the tests still in play, up to
 ``design.max_rounds``.
+
+The plan needs each test's time before the rounds. When a trace decides which tests to pair,
+the head's traced run (scout.py) gives it. Otherwise (every test affected without a trace, the
+common case: a changed module the test files import) no process of its own times them: round
+1 runs every test's first pair before the rest of its pairs, the ``opening``, whose times make
+the plan. That saves a process start and a run of every test (0.9 s of 7 s on the quiet
+benchmark), and the opening pairs are measured pairs of round 1 like the rest.
 """
 
 from __future__ import annotations
@@ -16,13 +23,14 @@ import json
 import random
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..measure.probe import RunSample
 from .pair_checks import problem_of, same_meters
-from .profiling import WORTH, Passes
+from .profiling import WORTH
 from .progress import Watch
+from .rounds import PairedRun, RoundDone, TestPairs
+from .scout import Scouted
 from .sequential import Look
 from .stats import DEFAULT_DESIGN, PairedDesign
 from .timeouts import RunLimits
@@ -38,51 +46,18 @@ from .worker_process import (
     start_both,
 )
 
+__all__ = ["PairedRun", "PairedRunner", "RoundDone", "TestPairs"]
 
-@dataclass
-class TestPairs:
-    """Everything measured for one test on both sides."""
-
-    __test__ = False
-
-    nodeid: str
-    rounds: list[list[tuple[float, float]]] = field(default_factory=list)
-    head: list[RunSample] = field(default_factory=list)
-    base: list[RunSample] = field(default_factory=list)
-    excluded: str | None = None  # why it is not compared (fails on base, skipped...)
-    broken: bool = False  # excluded because the gate could not run it (timed out): a failure
-    look: Look | None = None  # the latest look at it: the verdict when it left the schedule
-    stays: bool = True  # its latest look keeps it in play
-    profile: Passes | None = None  # where the energy went, profiled in the round it left
-
-
-@dataclass
-class PairedRun:
-    """The outcome of the whole schedule."""
-
-    common: list[str]
-    new: list[str]  # budgeted on head, not collected on base
-    missing: list[str]  # budgeted on base, not budgeted on head
-    tests: dict[str, TestPairs]
-    base_errors: tuple[str, ...] = ()
-    round_seconds: list[float] = field(default_factory=list)
-    startup_seconds: list[float] = field(default_factory=list)  # per round: until both ready
-
-
-@dataclass(frozen=True)
-class RoundDone:
-    """What one finished round left: for a progress line, and for the next round's plan."""
-
-    number: int  # 1-based
-    max_rounds: int
-    in_play: tuple[str, ...]  # tests the next round runs (none: the schedule is over)
-    left: tuple[str, ...]  # tests that left the schedule after this round
-    seconds: float  # since the first round started
+Pair = tuple[float, float]  # (head J, base J)
+NEW = "new"  # an opening's outcome for a test the base does not have: not paired
+Estimate = Callable[[Mapping[str, int]], float]  # a round's seconds, given each test's pairs
 
 
 class PairedRunner:
     """Runs the schedule; ``tolerance`` gives each test's tolerance; ``on_round`` is called
-    after every round (a progress line)."""
+    after every round (a progress line). ``opening``: when no head's own run timed the tests,
+    called once round 1 has run each test's first pair, with their times; it returns the
+    estimate of a round, or raises to stop (the time cap)."""
 
     def __init__(
         self,
@@ -96,7 +71,8 @@ class PairedRunner:
         on_round: Callable[[RoundDone], None] | None = None,
         limits: RunLimits | None = None,
         watch: Watch | None = None,
-        estimate: Callable[[Mapping[str, int]], float] | None = None,
+        estimate: Estimate | None = None,
+        opening: Callable[[Scouted], Estimate] | None = None,
     ) -> None:
         self.sides = (head, base)
         self.limits = limits or RunLimits()
@@ -110,6 +86,8 @@ class PairedRunner:
         self.watch = watch or Watch()  # its time cap stops rounds from starting
         self.estimate = estimate  # a round's expected seconds, given each test's pairs
         self._scale = 1.0  # how far the last round ran over (or under) its estimate
+        self.opening = opening
+        self.head_outcomes: dict[str, str] = {}  # each test's latest outcome on the head
 
     def run(self) -> PairedRun:
         began = time.monotonic()
@@ -186,20 +164,23 @@ class PairedRunner:
         workers = self._start(index, 0, files)
         try:
             if self.result is None:
-                self.result = self._first(*self._ready(workers))
+                self.result = PairedRun.from_base(self.budgeted, self._ready(workers)[1])
             else:
                 self._ready(workers)
             self.result.startup_seconds.append(time.monotonic() - began)
             live = self._live()
             order = [t for t in (live if tests is None else tests) if t in live]
             planned = self._pairs(order)  # before the round adds to each test's rounds
+            opened: dict[str, list[Pair]] = {}
+            if index == 0 and self.opening is not None:
+                workers, opened = self._open(workers, order, files)
             for position, nodeid in enumerate(order):
+                pairs = self.result.tests[nodeid]
+                if pairs.excluded is not None:
+                    continue  # it left in the opening
                 following = order[position + 1] if position + 1 < len(order) else None
-                if not self._test(workers, self.result.tests[nodeid], following, index):
-                    for worker in workers:  # stuck in that test: the rest needs fresh ones
-                        worker.kill()
-                    workers = self._start(index, position + 1, files)
-                    self._ready(workers)
+                if not self._test(workers, pairs, following, index, opened.get(nodeid, [])):
+                    workers = self._restart(workers, index, position + 1, files)
             quit_all(workers)
         finally:
             for worker in workers:
@@ -210,6 +191,40 @@ class PairedRunner:
         if expected > 0:
             self._scale = took / expected
         return [t for t in order if t in self._live()]
+
+    def _open(
+        self, workers: list[Worker], order: list[str], files: list[Path | None]
+    ) -> tuple[list[Worker], dict[str, list[Pair]]]:
+        """Round 1's first pair of every test, before the rest of the round: their times make
+        the plan (``opening``). Returns the workers (fresh ones after a stuck run) and each
+        test's opening pair, which stays in the round."""
+        assert self.result is not None and self.opening is not None
+        opened: dict[str, list[Pair]] = {}
+        for position, nodeid in enumerate(order):
+            pairs = self.result.tests[nodeid]
+            after = order[(position + 1) % len(order)]  # the last one's: the round's first
+            stopped = self._pair(workers, pairs, True, SAME if after == nodeid else after)
+            if stopped == "stuck":
+                workers = self._restart(workers, 0, position + 1, files)
+            elif stopped is None:
+                opened[nodeid] = [(pairs.head[-1].reading.energy_j,
+                                   pairs.base[-1].reading.energy_j)]  # fmt: skip
+        seconds = {t: self.limits.head_s[t] for t in order if t in self.limits.head_s}
+        # Both workers started at once: as two start-ups of half that each (Scouted's model).
+        startup = self.result.startup_seconds[0] / 2
+        outcomes = {**dict.fromkeys(self.result.new, NEW), **self.head_outcomes}
+        self.estimate = self.opening(Scouted(startup, seconds, outcomes))
+        return workers, opened
+
+    def _restart(
+        self, workers: list[Worker], index: int, position: int, files: list[Path | None]
+    ) -> list[Worker]:
+        """Fresh workers for the rest of a round, the old ones stuck in a test."""
+        for worker in workers:
+            worker.kill()
+        workers = self._start(index, position, files)
+        self._ready(workers)
+        return workers
 
     def _start(self, index: int, restart: int, files: list[Path | None]) -> list[Worker]:
         tail = f"-{restart}" if restart else ""
@@ -228,24 +243,17 @@ class PairedRunner:
         listing.write_text(json.dumps(names), encoding="utf-8")
         return [listing, None if self.result is None else listing]
 
-    def _first(self, head: Ready, base: Ready) -> PairedRun:
-        collected = set(base.collected)
-        common = [t for t in self.budgeted if t in collected]
-        new = [t for t in self.budgeted if t not in collected]
-        mine = set(self.budgeted)
-        missing = [t for t in base.budgeted if t not in mine]
-        tests = {t: TestPairs(t) for t in common}
-        return PairedRun(common, new, missing, tests, base.errors)
-
     def _test(
-        self, workers: list[Worker], pairs: TestPairs, following: str | None, index: int
-    ) -> bool:
-        """The test's runs in this round: its warm-up pairs, then measured pairs until the
-        round has them all, or fewer for a quiet test (PairedDesign.round_done). False when a
-        run timed out (the workers are stuck)."""
+        self, workers: list[Worker], pairs: TestPairs, following: str | None, index: int,
+        opened: list[Pair],
+    ) -> bool:  # fmt: skip
+        """The test's runs in this round after its ``opened`` pairs: its warm-up pairs, then
+        measured pairs until the round has them all, or fewer for a quiet test
+        (PairedDesign.round_done). False when a run timed out (the workers are stuck). An
+        opening pair takes the first run's place, measured (the design has no warm-up)."""
         most = self.design.warmup + self.design.pairs_for(pairs.rounds)
-        round_pairs: list[tuple[float, float]] = []
-        for n in range(most):
+        round_pairs = list(opened)
+        for n in range(len(opened), most):
             measured = n >= self.design.warmup
             if measured and self.design.round_done(pairs.rounds, round_pairs):
                 break  # its last runs said "same": the worker tears down before the next test
@@ -277,7 +285,7 @@ class PairedRunner:
             try:
                 outcome = self._run(workers, side, pairs.nodeid, measured, nxt)
             except RunTimeout as exc:
-                pairs.excluded = self._timed_out(pairs.nodeid, exc)
+                pairs.excluded = self.limits.timed_out(pairs.nodeid, exc.side, exc.limit)
                 pairs.broken = True
                 return "stuck"
             problem = problem_of(outcome, self.sides[side].name, measured)
@@ -312,10 +320,6 @@ class PairedRunner:
         began = time.monotonic()
         outcome = workers[side].run(nodeid, measured, nxt, self.limits.limit(nodeid))
         self.limits.record(nodeid, self.sides[side].name, time.monotonic() - began)
+        if side == 0:
+            self.head_outcomes[nodeid] = outcome.outcome
         return outcome
-
-    def _timed_out(self, nodeid: str, exc: RunTimeout) -> str:
-        return (
-            f"timed out on the {exc.side} side: one run took over {exc.limit:.0f} s "
-            f"(the limit: {self.limits.explain(nodeid)}); not compared"
-        )

@@ -40,6 +40,13 @@ class RunLimits:
         if side == "head":
             self.head_s[nodeid] = max(seconds, self.head_s.get(nodeid, 0.0))
 
+    def timed_out(self, nodeid: str, side: str, limit: float) -> str:
+        """Why a test that timed out is not compared, for its message."""
+        return (
+            f"timed out on the {side} side: one run took over {limit:.0f} s "
+            f"(the limit: {self.explain(nodeid)}); not compared"
+        )
+
     def explain(self, nodeid: str) -> str:
         """Where the limit came from, and how to change it."""
         if self.fixed is not None:

@@ -1,11 +1,12 @@
 """Before the paired phase: which budgeted tests to pair, and how long that should take.
 
-Order matters for cost: the changed files first (two git commands), then the head's own run
-(scout.py), traced only when a Python file changed, skipped when nothing that could reach a
-test changed at all. A changed file that a budgeted test's own module imports (its namespace
-holds the module, or a function or class from it) reaches every test without a trace: it ran
-while the tests were collected, which the trace counts for every test. The untraced run
-costs a plain run; the traced one, a run under coverage.py (3-5x on pure-Python loops).
+Order matters for cost: the changed files first (two git commands), then the head's traced
+run (scout.py), only when a Python file changed that not every test reaches anyway. A changed
+file that a budgeted test's own module imports (its namespace holds the module, or a function
+or class from it) reaches every test without a trace: it ran while the tests were collected,
+which the trace counts for every test. Without a trace no run of its own times the tests:
+round 1's opening pairs do (schedule.py). The traced run costs a run under coverage.py (3-5x
+on pure-Python loops).
 Whatever fails on the way, a test is never called unaffected on a guess: every test is paired
 instead, and the reason is noted. Pure: no pytest.
 """
@@ -30,8 +31,15 @@ OTHER_PYTHON = "the base side runs another interpreter (--greenbudget-against-py
 @dataclass(frozen=True)
 class Triage:
     impact: Impact
-    scouted: Scouted | None  # None: nothing to pair, so the head's own run was not needed
+    # None: no traced run; round 1's opening pairs time the tests (timed_by), if any are paired
+    scouted: Scouted | None
     notes: tuple[str, ...] = ()
+    opened: bool = False  # timed by round 1's opening pairs, not by a run of its own
+
+    @property
+    def timed_by(self) -> str:
+        """What timed the tests, for the plan."""
+        return "round 1's first pairs" if self.opened else "the head's own run"
 
     @property
     def paired(self) -> list[str]:
@@ -44,6 +52,16 @@ class Triage:
         were, sklearn's array-API variants, and the plan said "pairing 75")."""
         outcomes = self.scouted.outcomes if self.scouted else {}
         return [t for t in self.paired if outcomes.get(t) == "skipped"]
+
+    def timed(self, scouted: Scouted) -> Triage:
+        """This triage with the tests' times from round 1's opening pairs."""
+        return replace(self, scouted=scouted, opened=True)
+
+    @property
+    def new(self) -> list[str]:
+        """Tests to pair that round 1 found missing on the base: measured here alone."""
+        outcomes = self.scouted.outcomes if self.scouted else {}
+        return [t for t in self.paired if outcomes.get(t) == "new"]
 
     def round_s(self, pairs: Mapping[str, int]) -> float:
         """One round's expected seconds, given each test's pairs in it (the scout's times)."""
@@ -74,33 +92,30 @@ def triage(
     watch: Watch,
     other_python: bool,
 ) -> Triage:
-    """WorkerError when the head's own run cannot start (the paired phase could not either)."""
+    """Which tests to pair; a traced run that fails leaves every test paired, and the rounds
+    then say whether the head can run at all."""
     fixed = AGAINST_ALL if not watch.impact else OTHER_PYTHON if other_python else None
     if fixed:
-        return Triage(Impact.everything(tests, fixed), scout(head, tests, top, logdir, False))
+        return Triage(Impact.everything(tests, fixed), None)
     try:
         changes = Changes.from_git(top, commit, watch.ignore, watch.outputs)
     except WorktreeError as exc:
         why = f"git could not list the changed files ({exc})"
         impact = Impact.everything(tests, why)
-        return Triage(
-            impact, scout(head, tests, top, logdir, False), (f"{why}: every test is paired",)
-        )
-    if not changes.files:
+        return Triage(impact, None, (f"{why}: every test is paired",))
+    if not changes.files or changes.untraceable:  # no test affected, or every one
         return Triage(decide(tests, changes, None), None)
-    if changes.untraceable:
-        return Triage(decide(tests, changes, None), scout(head, tests, top, logdir, False))
     imported = [p for p in sorted(changes.python) if os.path.realpath(top / p) in watch.imports]
     if imported:  # run when their modules import: the trace would count them for every test
         why = f"{named(imported)} changed, which runs when the budgeted tests are collected"
-        untraced = scout(head, tests, top, logdir, False)
-        return Triage(Impact.everything(tests, why, changes), untraced)
+        return Triage(Impact.everything(tests, why, changes), None)
     try:
         scouted = scout(head, tests, top, logdir, True)
-    except WorkerError as exc:  # coverage missing or broken: the plain run may still work
-        scouted = replace(scout(head, tests, top, logdir, False), problems=(str(exc),))
+    except WorkerError as exc:  # coverage missing or broken: the rounds may still work
+        scouted = Scouted(0.0, {}, {}, problems=(str(exc),))
     if scouted.traced is None:
         why = f"the traced run of the head failed ({'; '.join(scouted.problems)})"
         notes = (f"{why}: every test is paired",)
-        return Triage(Impact.everything(tests, why, changes), scouted, notes)
+        timed = scouted if scouted.seconds else None  # an unreadable trace still timed them
+        return Triage(Impact.everything(tests, why, changes), timed, notes)
     return Triage(decide(tests, changes, scouted.traced), scouted)

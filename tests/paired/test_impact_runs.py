@@ -98,7 +98,12 @@ def test_a_module_one_test_runs_pairs_that_test_only(repo: pytest.Pytester) -> N
         "test_reads": "unaffected",
         "test_plain": "unaffected",
     }
-    result.stdout.fnmatch_lines(["greenbudget: pairing 1 budgeted test with main@*"])
+    # The traced run of the head timed the tests for the plan, before any round.
+    result.stdout.fnmatch_lines(
+        [
+            "greenbudget: pairing 1 budgeted test with main@* by the head's own run; 2 tests unaffected*"
+        ]
+    )
 
 
 def test_a_module_a_test_file_imports_reaches_every_test_without_a_trace(
@@ -126,7 +131,10 @@ def test_a_changed_test_module_reaches_every_test_without_a_trace(repo: pytest.P
     assert verdicts(repo)["test_plain"] == "regressed"
     assert set(verdicts(repo).values()) == {"regressed", "unchanged"}
     assert impact(repo)["every_test"] == WHY.format("test_energy.py")
-    result.stdout.fnmatch_lines(["greenbudget: pairing 3 budgeted tests with main@*"])
+    # No run of the head's own before the rounds: round 1's first pairs timed the tests.
+    result.stdout.fnmatch_lines(
+        ["greenbudget: pairing 3 budgeted tests with main@* by round 1's first pairs"]
+    )
 
 
 def test_a_data_file_the_tests_read_pairs_every_test(repo: pytest.Pytester) -> None:
@@ -194,7 +202,12 @@ def test_a_trace_that_fails_pairs_every_test_with_a_note(
     repo.makepyfile(unused="def f():\n    return 2\n")
     result = run(repo, "--greenbudget-against=main")
     assert set(verdicts(repo).values()) == {"unchanged"}
-    result.stdout.fnmatch_lines(["greenbudget: changed since the base: unused.py; the traced run*"])
+    result.stdout.fnmatch_lines(
+        [
+            "greenbudget: pairing 3 budgeted tests with main@* by round 1's first pairs",
+            "greenbudget: changed since the base: unused.py; the traced run*",
+        ]
+    )
     assert "coverage is broken" in str(impact(repo)["every_test"])
     assert "Traceback" not in result.stdout.str()
 

@@ -124,7 +124,8 @@ def test_{name}(resource):
 def test_a_round_that_ends_early_still_tears_each_module_down_once(repo: pytest.Pytester) -> None:
     # A quiet first round ends after 2 pairs, though its last runs told the workers the same
     # test comes again: the worker must tear that module down before the next module's test,
-    # or pytest's setup state refuses the next test.
+    # or pytest's setup state refuses the next test. Round 1 also runs each test's first pair
+    # before the rest (the opening): it sets each module up once more, and tears it down first.
     log = repo.path.parent / "fixtures.log"
     for name in ("first", "second"):
         repo.makepyfile(**{f"test_{name}": MODULE_FIXTURE.format(log=str(log), name=name)})
@@ -137,12 +138,17 @@ def test_a_round_that_ends_early_still_tears_each_module_down_once(repo: pytest.
         len(tests[f"test_{n}.py::test_{n}"]["baseline"]["pairs"]) for n in ("first", "second")
     ] == [3, 3]
     lines = log.read_text().splitlines()
+    ups: dict[str, int] = {}
     for pid in {line.split()[1] for line in lines}:  # every process: each module up, then down
         mine = [line.split()[0] + " " + line.split()[2] for line in lines if line.split()[1] == pid]
-        assert sorted(mine) == sorted(
-            ["up test_first", "down test_first", "up test_second", "down test_second"]
+        assert all(
+            up.startswith("up ") and down == up.replace("up", "down", 1)
+            for up, down in zip(mine[::2], mine[1::2], strict=True)
         ), mine
-        assert mine.index("down test_first") < mine.index("up test_second")
+        ups[pid] = len(mine) // 2
+    # Each module twice in round 1's two processes (the opening), once in any other; and no
+    # process but the controller and the rounds' (no run of the head's own times the tests).
+    assert sorted(ups.values()) == [2, 2, 2, 4, 4]
 
 
 def test_new_and_missing_tests(repo: pytest.Pytester) -> None:
@@ -151,6 +157,10 @@ def test_new_and_missing_tests(repo: pytest.Pytester) -> None:
     )
     result = run(repo, "--greenbudget-against=main")
     result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(  # the plan, once round 1 found which tests the base has
+        ["greenbudget: pairing 1 budgeted test with main@* by round 1's first pairs; 1 new "
+         "test (not on the base: measured here alone)"]
+    )  # fmt: skip
     tests = report(repo)
     assert tests["test_energy.py::test_added"]["verdict"] == "new"
     assert tests["test_energy.py::test_added"]["samples_j"]  # measured by the controller

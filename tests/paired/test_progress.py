@@ -63,9 +63,9 @@ def test_the_plan_then_one_line_per_round(repo: pytest.Pytester) -> None:
     result = repo.runpytest_subprocess(*FAST, "--greenbudget-against=main")
     result.stdout.fnmatch_lines(
         [
-            "greenbudget: 2 budgeted tests: finding what changed since main, then the head's own run",
+            "greenbudget: 2 budgeted tests: finding what changed since main, then a first run of each",
             "greenbudget: pairing 2 budgeted tests with main@* in 2-2 rounds of fresh base and "
-            "head processes, about * by the head's own run",
+            "head processes, about * by round 1's first pairs",
             "greenbudget: changed since the base: test_energy.py; test_energy.py changed, which runs "
             "when the budgeted tests are collected",
             "greenbudget: round 1 of at most 2 done: 2 tests still in play, * elapsed",
@@ -91,7 +91,7 @@ def test_a_cap_with_no_room_for_a_round_leaves_tests_inconclusive(
     result.stdout.fnmatch_lines(
         ["greenbudget: the time cap of 0 s stopped the gate after 0 rounds*"]
     )
-    assert "round 1" not in result.stdout.str()
+    assert "round 1 of" not in result.stdout.str()
     tests = json.loads((repo.path / "head.json").read_text())["tests"]
     assert {t["verdict"] for t in tests} == {"inconclusive"}
     assert all("could see no change" in t["message"] for t in tests)
@@ -107,14 +107,18 @@ def test_a_bad_cap_is_a_usage_error(repo: pytest.Pytester) -> None:
 
 def test_the_plan_does_not_count_tests_the_heads_own_run_skipped(repo: pytest.Pytester) -> None:
     skipping = (
-        '\n@pytest.mark.greenbudget(energy="100 J")\ndef test_gone():\n    pytest.skip("no GPU")\n'
+        'import pytest\n@pytest.mark.greenbudget(energy="100 J")\ndef test_gone():\n'
+        '    pytest.skip("no GPU")\n'
     )
-    (repo.path / "test_energy.py").write_text((repo.path / "test_energy.py").read_text() + skipping)
+    (repo.path / "test_gone.py").write_text(skipping)
+    git(repo.path, "add", "test_gone.py")
+    git(repo.path, "commit", "-qm", "a test the base skips too")
+    (repo.path / "test_gone.py").write_text(skipping + "# changed\n")
     result = repo.runpytest_subprocess(*FAST, "--greenbudget-against=main")
     result.stdout.fnmatch_lines(
         [
-            "greenbudget: pairing 2 budgeted tests with main@* by the head's own run; 1 test "
-            "skipped in the head's own run"
+            "greenbudget: pairing 2 budgeted tests with main@* by round 1's first pairs; 1 test "
+            "skipped on the head"
         ]
     )
     result.stdout.fnmatch_lines(["greenbudget: round 1 of at most 2 done: 2 tests still in play*"])
