@@ -91,9 +91,16 @@ def _id_room(rows: list[tuple[str, ...]], width: int) -> int:
     return width - sum(others) - 2 * len(others)
 
 
-def legend(header: str) -> str:
-    """The legend of the columns the table kept."""
-    return " · ".join(words for name, words in LEGEND.items() if name in header)
+PAIRED_RUNS = "runs: the head's, each beside one of the base's"
+
+
+def legend(header: str, paired: bool = False) -> str:
+    """The legend of the columns the table kept; ``paired``: some runs were measured in
+    pairs, and the runs column counts the head's (a pair once), which it then says."""
+    words = [words for name, words in LEGEND.items() if name in header]
+    if paired and "runs" in header:
+        words.insert(1, PAIRED_RUNS)
+    return " · ".join(words)
 
 
 def noise_advice(entries: list[TestEntry]) -> str | None:
@@ -148,7 +155,7 @@ def summary_lines(
     grid = grid if shown else []
     ordered = [entries[r.nodeid] for r in shown]
     lines = [
-        legend(grid[0]) if grid else "",
+        legend(grid[0], _paired(report)) if grid else "",
         *verdict_lines(ordered, every=verbose),
         *(f"{r.nodeid}: {r.detail}" for r in shown if r.status == "accepted" and r.detail),
         _totals_line(report) if shown else "",
@@ -167,6 +174,10 @@ def summary_lines(
     banner = _wrap(incomplete_banner(report) or "", width)
     top = _wrap(view.headline, width)
     return banner + top + grid + [w for line in lines if line for w in _wrap(line, width)]
+
+
+def _paired(report: Report) -> bool:
+    return any(t.baseline is not None and t.baseline.mode == "paired" for t in report.tests)
 
 
 def _advice(report: Report, noise_measured: bool) -> list[str]:

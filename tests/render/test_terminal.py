@@ -47,6 +47,15 @@ def test_a_paired_run_says_side_by_side_and_describes_the_paired_test() -> None:
     assert said == "t.py::test_fit: regressed: +30% (992 mJ -> 1.29 J floors), p<0.001, 2 rounds"
     assert lines[0] == "1 regressed · energy +10% vs base"
     assert "vs base" in lines[1]
+    # The runs column counts the head's runs; with pairs, its legend says so.
+    legend = next(line for line in lines if line.startswith("energy: median run"))
+    assert "runs: the head's, each beside one of the base's" in legend
+
+
+def test_the_runs_legend_speaks_of_pairs_only_when_runs_were_paired() -> None:
+    lines = summary_lines(report(entry("t.py::test_fit", 1.3, base=1.0, p_value=0.2)))
+    legend = next(line for line in lines if line.startswith("energy: median run"))
+    assert "runs:" not in legend
 
 
 def test_inconclusive_shows_the_reason_and_the_smallest_change_never_unchanged() -> None:
