@@ -109,24 +109,58 @@ def design(config: pytest.Config) -> PairedDesign:
 
 
 def module_imports(session: pytest.Session, plans: Mapping[str, Plan]) -> frozenset[str]:
-    """The budgeted tests' own module files and what they imported: the modules their
-    namespaces hold, and those their functions and classes come from (realpaths)."""
-    modules = {
-        id(module): module
-        for item in session.items
-        if item.nodeid in plans and (module := getattr(item, "module", None)) is not None
-    }
-    found = {os.path.realpath(m.__file__) for m in modules.values() if isinstance(m.__file__, str)}
-    for module in modules.values():
-        for value in list(vars(module).values()):
-            try:
-                source = value if isinstance(value, types.ModuleType) else _home(value)
-                path = getattr(source, "__file__", None)
-            except Exception:  # a lazy proxy may raise on any attribute: not a module then
-                continue
-            if isinstance(path, str):
-                found.add(os.path.realpath(path))
-    return frozenset(found)
+    """The files of the modules the budgeted tests' modules import at collection, followed
+    through the project's own modules (realpaths): a module a namespace holds, and the modules
+    its functions and classes come from. Installed and standard modules are listed but not
+    followed. A changed file found here ran while the tests were collected, which a trace
+    would count for every test: the triage then pairs every test without tracing. Any module
+    here was imported before the controller ran a test, so the list can only err towards
+    pairing (a module another test file imported), never towards leaving a test out."""
+    seen: dict[int, types.ModuleType] = {}
+    todo = [m for item in session.items if item.nodeid in plans and (m := _module(item))]
+    while todo:
+        module = todo.pop()
+        if id(module) in seen:
+            continue
+        seen[id(module)] = module
+        if _ours(module):
+            todo += [m for m in _referenced(module) if id(m) not in seen]
+    paths = (getattr(m, "__file__", None) for m in seen.values())
+    return frozenset(os.path.realpath(path) for path in paths if isinstance(path, str))
+
+
+def _module(item: pytest.Item) -> types.ModuleType | None:
+    module = getattr(item, "module", None)
+    return module if isinstance(module, types.ModuleType) else None
+
+
+def _referenced(module: types.ModuleType) -> list[types.ModuleType]:
+    """The modules a module's namespace holds, or holds a function or class from."""
+    found = []
+    for value in list(vars(module).values()):
+        try:
+            source = value if isinstance(value, types.ModuleType) else _home(value)
+        except Exception:  # a lazy proxy may raise on any attribute: not a module then
+            continue
+        if isinstance(source, types.ModuleType):
+            found.append(source)
+    return found
+
+
+INSTALLED = tuple(
+    os.path.join(os.path.realpath(p), "") for p in {sys.prefix, sys.base_prefix, sys.exec_prefix}
+)
+
+
+def _ours(module: types.ModuleType) -> bool:
+    """A module of the project (or of another folder on the path), not an installed or
+    standard one: worth following (torch's namespace alone holds thousands of names)."""
+    path = getattr(module, "__file__", None)
+    if not isinstance(path, str):
+        return False
+    real = os.path.realpath(path)
+    parts = Path(real).parts
+    return not real.startswith(INSTALLED) and not {"site-packages", "dist-packages"} & set(parts)
 
 
 def _home(value: object) -> object:

@@ -2,9 +2,10 @@
 
 Order matters for cost: the changed files first (two git commands), then the head's traced
 run (scout.py), only when a Python file changed that not every test reaches anyway. A changed
-file that a budgeted test's own module imports (its namespace holds the module, or a function
-or class from it) reaches every test without a trace: it ran while the tests were collected,
-which the trace counts for every test. Without a trace no run of its own times the tests:
+file that a budgeted test's own module imports, directly or through the project's own modules
+(a namespace holds the module, or a function or class from it: phase.module_imports), reaches
+every test without a trace: it ran while the tests were collected, which the trace counts for
+every test. Without a trace no run of its own times the tests:
 round 1's opening pairs do (schedule.py). The traced run costs a run under coverage.py (3-5x
 on pure-Python loops).
 Whatever fails on the way, a test is never called unaffected on a guess: every test is paired

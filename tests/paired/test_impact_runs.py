@@ -40,6 +40,15 @@ def test_top():
     fakemeter.burn(helper.JOULES)
 """
 
+MODEL = """
+import fakemeter, pytest
+from pkg.model import joules
+
+@pytest.mark.greenbudget(energy="100 J")
+def test_model():
+    fakemeter.burn(joules())
+"""
+
 
 @pytest.fixture
 def repo(gb: pytest.Pytester) -> pytest.Pytester:
@@ -123,6 +132,29 @@ def test_a_module_a_test_file_imports_reaches_every_test_without_a_trace(
         "test_top": "regressed",
     }
     assert impact(repo)["every_test"] == WHY.format("helper.py")
+
+
+def test_a_module_imported_through_the_projects_own_modules_needs_no_trace(
+    repo: pytest.Pytester,
+) -> None:
+    # The test module imports pkg.model, which imports pkg.layers at its top: a change to
+    # layers ran at collection, which the trace would count for every test, so no traced run.
+    (repo.path / "pkg").mkdir()
+    (repo.path / "pkg" / "__init__.py").write_text("")
+    (repo.path / "pkg" / "layers.py").write_text("def scale():\n    return 1.0\n")
+    (repo.path / "pkg" / "model.py").write_text(
+        "from pkg.layers import scale\n\ndef joules():\n    return 2.0 * scale()\n"
+    )
+    repo.makepyfile(test_model=MODEL)
+    commit(repo, "a package the test module reaches through another module")
+    (repo.path / "pkg" / "layers.py").write_text("def scale():\n    return 1.5\n")
+    result = run(repo, "--greenbudget-against=main")
+    assert impact(repo)["every_test"] == WHY.format("pkg/layers.py")
+    assert verdicts(repo)["test_model"] == "regressed"
+    assert "unaffected" not in verdicts(repo).values()
+    result.stdout.fnmatch_lines(
+        ["greenbudget: pairing 4 budgeted tests with main@* by round 1's first pairs"]
+    )
 
 
 def test_a_changed_test_module_reaches_every_test_without_a_trace(repo: pytest.Pytester) -> None:
