@@ -118,6 +118,8 @@ def module_imports(session: pytest.Session, plans: Mapping[str, Plan]) -> frozen
     pairing (a module another test file imported), never towards leaving a test out."""
     seen: dict[int, types.ModuleType] = {}
     todo = [m for item in session.items if item.nodeid in plans and (m := _module(item))]
+    folders = {Path(os.path.realpath(m.__file__)).parent for m in todo if m.__file__}
+    todo += _conftests(session, folders)
     while todo:
         module = todo.pop()
         if id(module) in seen:
@@ -127,6 +129,20 @@ def module_imports(session: pytest.Session, plans: Mapping[str, Plan]) -> frozen
             todo += [m for m in _referenced(module) if id(m) not in seen]
     paths = (getattr(m, "__file__", None) for m in seen.values())
     return frozenset(os.path.realpath(path) for path in paths if isinstance(path, str))
+
+
+def _conftests(session: pytest.Session, folders: set[Path]) -> list[types.ModuleType]:
+    """The conftest.py modules of those folders and the folders above them: collection ran
+    them too."""
+    found = []
+    for plugin in session.config.pluginmanager.get_plugins():
+        path = getattr(plugin, "__file__", None) if isinstance(plugin, types.ModuleType) else None
+        if not isinstance(path, str) or os.path.basename(path) != "conftest.py":
+            continue
+        here = Path(os.path.realpath(path)).parent
+        if any(f == here or here in f.parents for f in folders):
+            found.append(plugin)
+    return found
 
 
 def _module(item: pytest.Item) -> types.ModuleType | None:

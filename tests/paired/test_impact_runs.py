@@ -157,6 +157,27 @@ def test_a_module_imported_through_the_projects_own_modules_needs_no_trace(
     )
 
 
+def test_a_conftest_above_the_tests_needs_no_trace_and_one_beside_them_is_traced(
+    repo: pytest.Pytester,
+) -> None:
+    # The top conftest.py ran when the budgeted tests were collected: every test, no trace.
+    # other/conftest.py serves only an unbudgeted test there: the trace leaves them unaffected.
+    repo.makeconftest("SETTING = 1\n")
+    (repo.path / "other").mkdir()
+    (repo.path / "other" / "conftest.py").write_text("SETTING = 1\n")
+    (repo.path / "other" / "test_other.py").write_text("def test_other():\n    pass\n")
+    commit(repo, "conftests")
+    repo.makeconftest("SETTING = 2\n")
+    result = run(repo, "--greenbudget-against=main")
+    assert impact(repo)["every_test"] == WHY.format("conftest.py")
+    result.stdout.fnmatch_lines(["greenbudget: pairing 3 budgeted tests with main@* by round 1's*"])
+    git(repo.path, "checkout", "conftest.py")
+    (repo.path / "other" / "conftest.py").write_text("SETTING = 2\n")
+    result = run(repo, "--greenbudget-against=main")
+    assert set(verdicts(repo).values()) == {"unaffected"}
+    result.stdout.fnmatch_lines(["greenbudget: pairing 0 budgeted tests with main@*; 3 tests*"])
+
+
 def test_a_changed_test_module_reaches_every_test_without_a_trace(repo: pytest.Pytester) -> None:
     repo.makepyfile(test_energy=TESTS.replace("burn(2.0)", "burn(8.0)"))
     result = run(repo, "--greenbudget-against=main")
