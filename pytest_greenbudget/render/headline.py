@@ -78,5 +78,13 @@ def _calm(tests: tuple[TestEntry, ...], counts: Mapping[str, int]) -> str:
         improved = counts.get("improved", 0)
         lead = f"{tests_word(improved)} improved, none regressed" if improved else "No regressions"
         return f"{lead} in {tests_word(len(tests))}"
-    measured = sum(t.energy_j is not None and t.verdict != "missing" for t in tests)
-    return f"{tests_word(measured)} within budget" if measured else "No test measured"
+    measured = [t for t in tests if t.energy_j is not None and t.verdict != "missing"]
+    held = sum(t.budget is not None for t in measured)
+    if not measured:
+        return "No test measured"
+    if held == len(measured):
+        return f"{tests_word(held)} within budget"
+    # Before budgets are set (the README's first step: measure, then `greenbudget suggest`),
+    # "within budget" read as a verdict on budgets that did not exist yet.
+    unheld = f"{tests_word(len(measured) - held)} measured without a budget"
+    return f"{tests_word(held)} within budget, {unheld}" if held else unheld

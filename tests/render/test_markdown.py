@@ -85,10 +85,20 @@ def test_significance_reads_as_p_value_ratio_only_or_not_comparable(
 
 def test_without_a_baseline_the_headline_speaks_of_budgets_and_totals() -> None:
     view = build_view(report(entry("a", 2000.0, budget=4000.0), entry("b", 5200.0)))
-    assert view.headline == "2 tests within budget · 2.00 Wh in total"
+    assert view.headline == (
+        "1 test within budget, 1 test measured without a budget · 2.00 Wh in total"
+    )
     assert ("Energy (medians)", "2.00 Wh") in view.totals
     assert not any(label.startswith("Change") for label, _ in view.totals)
     assert "<summary>All 2 tests</summary>" in render_markdown(view)
+
+
+def test_before_any_budget_the_headline_says_measured_not_within_budget() -> None:
+    # The README's first step measures with no budget set, then `greenbudget suggest`.
+    view = build_view(report(entry("a", 2.0), entry("b", 3.0)))
+    assert view.headline == "2 tests measured without a budget · 5.00 J in total"
+    view = build_view(report(entry("a", 2.0, budget=4.0), entry("b", 3.0, budget=6.0)))
+    assert view.headline == "2 tests within budget · 5.00 J in total"
 
 
 def test_a_calm_run_with_a_baseline_says_so() -> None:
