@@ -45,7 +45,8 @@ class Changes:
         listed = _git_z(top, "diff", "--name-status", "--no-renames", "-z", commit, "--")
         deleted = {listed[i + 1] for i in range(0, len(listed) - 1, 2) if listed[i] == "D"}
         changed = {listed[i + 1] for i in range(0, len(listed) - 1, 2)}
-        changed |= set(_git_z(top, "ls-files", "--others", "--exclude-standard", "-z"))
+        untracked = _git_z(top, "ls-files", "--others", "--exclude-standard", "-z")
+        changed |= {p for p in untracked if not byproduct(p)}
         changed -= {_inside(top, path) for path in outputs}
         skip = tuple(sorted(p for p in changed if ignored(p, patterns)))
         kept = tuple(sorted(changed - set(skip)))
@@ -62,6 +63,19 @@ class Changes:
 
     def to_dict(self) -> dict[str, list[str]]:
         return {"considered": list(self.files), "ignored": list(self.ignored)}
+
+
+def byproduct(path: str) -> bool:
+    """An untracked file Python or pip writes beside the code, which no test's energy depends
+    on: bytecode caches, and the ``*.egg-info`` folder ``pip install -e .`` leaves in a
+    setuptools project (both sides read the installed metadata the same way). In a project
+    without a .gitignore the egg-info counted as a change every test may read, and hid the
+    one real change among "and 2 more" (a torch-optimizer trial)."""
+    parts = path.split("/")
+    folders = parts[:-1]
+    if "__pycache__" in folders or any(f.endswith(".egg-info") for f in folders):
+        return True
+    return parts[-1].endswith((".pyc", ".pyo"))
 
 
 def _git_z(top: Path, *args: str) -> list[str]:

@@ -40,6 +40,18 @@ def test_changes_are_the_diff_with_the_working_tree_and_untracked_files(repo: Pa
     assert changes.untraceable == ("gone.py", "old.py")  # the head cannot trace what was deleted
 
 
+def test_untracked_bytecode_and_egg_info_are_no_change(repo: Path) -> None:
+    # Without a .gitignore for them, running the tests and `pip install -e .` leave these.
+    for name in ("__pycache__/a.cpython-311.pyc", "pkg.egg-info/PKG-INFO", "lib/x.pyc",
+                 "src/pkg.egg-info/SOURCES.txt", "pkg/__pycache__/b.cpython-311.pyc"):  # fmt: skip
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        (repo / name).write_text("x")
+    (repo / "notes.egg-info.txt").write_text("x")  # a file, not the metadata folder: a change
+    assert Changes.from_git(repo, "main").files == ("notes.egg-info.txt",)
+    git(repo, "add", "-f", "lib/x.pyc")  # tracked, it is the project's own: a change
+    assert Changes.from_git(repo, "main").files == ("lib/x.pyc", "notes.egg-info.txt")
+
+
 def test_ignored_paths_are_left_out_and_recorded(repo: Path) -> None:
     (repo / "docs" / "x.md").write_text("2\n")
     (repo / "data.csv").write_text("2\n")
