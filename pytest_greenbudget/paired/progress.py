@@ -66,7 +66,8 @@ class Watch:
     def failed_enough(self, regressed: int, done: int, most: int) -> bool:
         """Whether pytest will stop at the regressions found so far (-x, --maxfail), so that
         more rounds would only make a user who asked to stop early wait; said once, and the
-        tests still in play end inconclusive with the reason."""
+        tests still in play end inconclusive with the reason. Not said here: the schedule says
+        it after the round's own line."""
         if not self.fail_after or regressed < self.fail_after or self.capped:
             return False
         flag = "-x" if self.fail_after == 1 else f"--maxfail={self.fail_after}"
@@ -74,8 +75,10 @@ class Watch:
             f"{flag} stopped the gate after {count(done, 'round')} of at most {most}: "
             f"{count(regressed, 'test')} regressed"
         )
+        return True  # said after that round's own line (say_capped)
+
+    def say_capped(self) -> None:
         self.say(f"greenbudget: {self.capped}")
-        return True
 
     def plan(
         self, label: str, paired: int, unaffected: int, design: PairedDesign, round_s: float,

@@ -97,15 +97,16 @@ class PairedRunner:
             if not played and self.watch.capped:
                 break  # the time cap: no round ran, the tests keep their last look
             in_play = [t for t in played if self.result and self.result.tests[t].stays]
-            if len(self.round_seconds) >= self.design.max_rounds or (
-                in_play and self._failed_enough()
-            ):
+            failed = bool(in_play) and self._failed_enough()
+            if len(self.round_seconds) >= self.design.max_rounds or failed:
                 in_play = []
             if self.on_round:
                 left = tuple(t for t in played if t not in in_play)
                 done = RoundDone(len(self.round_seconds), self.design.max_rounds,
                                  tuple(in_play), left, time.monotonic() - began)  # fmt: skip
                 self.on_round(done)
+            if failed:
+                self.watch.say_capped()
         assert self.result is not None
         return self.result
 

@@ -25,6 +25,7 @@ from .wording import (
     gate_rule,
     incomplete_banner,
     noise_floor,
+    not_run_line,
     session_floor,
     short_id,
     side_by_side,
@@ -165,7 +166,8 @@ def summary_lines(
     paired = side_by_side(report.tests) or ""
     if any(note.startswith(paired) for note in report.environment.notes):
         paired = ""  # the run's own note says it, with the rounds and their time
-    lines += [paired, *unaffected_line(report), gate_rule(report.tests) or ""]
+    lines += [paired, *unaffected_line(report), *not_run_line(report)]
+    lines += [gate_rule(report.tests) or ""]
     lines += test_notes(report.tests)
     if verbose:
         lines += [line for test in ordered for line in test_details(test)]

@@ -30,8 +30,10 @@ def status(test: TestEntry) -> str:
         return "accepted"
     if test.verdict in FLAGGED:
         return test.verdict or ""
-    if test.outcome in OUTCOMES or (test.outcome == "not-run" and test.verdict != "missing"):
-        return test.outcome  # not-run: compared side by side, but pytest stopped before it
+    if test.outcome in OUTCOMES:
+        return test.outcome
+    # A compared test pytest never reached (-x) keeps its side-by-side verdict: "not-run" in
+    # its place hid an "unchanged" in a torch-optimizer trial; not_run_line says it once.
     return test.verdict or test.outcome
 
 
@@ -244,6 +246,20 @@ def _middle(text: str, width: int) -> str:
     keep = max(width - 1, 2)
     front = (keep + 1) // 2
     return f"{text[:front]}…{text[len(text) - (keep - front) :]}"
+
+
+def not_run_line(report: Report) -> tuple[str, ...]:
+    """'4 tests not run here: pytest stopped before them (-x, --maxfail); their verdicts are
+    from the side-by-side rounds', once, for the compared tests pytest never reached."""
+    n = sum(1 for t in report.tests if t.outcome == "not-run" and t.verdict != "missing")
+    if not n:
+        return ()
+    them = "them" if n > 1 else "it"
+    its = "their verdicts are" if n > 1 else "its verdict is"
+    return (
+        f"{tests_word(n)} not run here: pytest stopped before {them} (-x, --maxfail or an "
+        f"interrupt); {its} from the side-by-side rounds",
+    )
 
 
 def unaffected_line(report: Report) -> tuple[str, ...]:

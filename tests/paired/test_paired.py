@@ -270,6 +270,13 @@ def test_with_x_a_compared_test_pytest_never_reached_is_not_run_not_passed(
     assert (changing["outcome"], changing["verdict"]) == ("not-run", "unchanged")
     assert "pytest stopped before it" in changing["message"]
     assert json.loads((repo.path / "head.json").read_text())["incomplete"] is True
+    # Its row shows its verdict, and one line says why pytest did not run it.
+    result.stdout.fnmatch_lines(
+        [
+            "test_energy.py::test_changing * unchanged *",
+            "1 test not run here: pytest stopped before it (-x, --maxfail or an interrupt); its*",
+        ]
+    )
 
 
 RISING = """
@@ -298,7 +305,12 @@ def test_with_x_the_rounds_stop_once_a_test_regressed(repo: pytest.Pytester) -> 
         test_energy=RISING.format(steady=4.0, rising="3.3 * random.uniform(0.95, 1.05)")
     )
     result = run(repo, "--greenbudget-against=HEAD", "--greenbudget-against-rounds=2:6", "-x")
-    result.stdout.fnmatch_lines(["*-x stopped the gate after 2 rounds of at most 6: * regressed*"])
+    result.stdout.fnmatch_lines(  # after the round's own line, which it explains
+        [
+            "greenbudget: round 2 of at most 6 done: 0 tests still in play, 4 finished*",
+            "greenbudget: -x stopped the gate after 2 rounds of at most 6: * regressed*",
+        ]
+    )
     tests = report(repo)
     assert tests["test_energy.py::test_steady"]["verdict"] == "regressed"
     assert {len(t["baseline"]["floors"]) for t in tests.values()} == {2}

@@ -12,7 +12,13 @@ from github_double import entry, report
 from pytest_greenbudget.gate.lines import change_text, compared_figures, from_to, verdict_line
 from pytest_greenbudget.paired.stats import PairedResult, round_floors
 from pytest_greenbudget.render.view import build_view, component_split, totals
-from pytest_greenbudget.render.wording import change_cell, energy_cell, short_id, status
+from pytest_greenbudget.render.wording import (
+    change_cell,
+    energy_cell,
+    not_run_line,
+    short_id,
+    status,
+)
 from pytest_greenbudget.report.model import BaselineFigures, Component, TestEntry, Work
 
 
@@ -188,12 +194,20 @@ def test_the_headline_counts_what_matters_and_never_ticks_inconclusive() -> None
     assert build_view(report(entry("t.py::o", 1.0))).mood == "pass"
 
 
-def test_a_compared_test_pytest_never_reached_reads_not_run_in_its_row() -> None:
+def test_a_compared_test_pytest_never_reached_keeps_its_verdict_and_one_line_says_so() -> None:
     reached = entry("t.py::a", 1.0, base=1.0, p_value=0.9, verdict="unchanged")
     stopped = replace(reached, outcome="not-run")
-    assert status(reached) == "unchanged" and status(stopped) == "not-run"
-    assert status(replace(stopped, verdict="regressed")) == "regressed"  # flagged comes first
+    assert status(stopped) == "unchanged"  # "not-run" in its place hid the verdict
+    assert status(replace(stopped, verdict="regressed")) == "regressed"
     assert status(replace(stopped, verdict="missing")) == "missing"
+    assert status(replace(stopped, verdict=None)) == "not-run"
+    assert not_run_line(report(reached)) == ()
+    assert not_run_line(report(stopped, replace(stopped, nodeid="t.py::b"))) == (
+        "2 tests not run here: pytest stopped before them (-x, --maxfail or an interrupt); "
+        "their verdicts are from the side-by-side rounds",
+    )
+    removed = replace(stopped, nodeid="t.py::c", verdict="missing")  # budgeted on base only
+    assert not_run_line(report(removed)) == ()
 
 
 def test_a_change_that_rounds_to_nothing_has_no_sign_of_a_fall() -> None:
