@@ -159,9 +159,9 @@ def summary_lines(
         legend(grid[0], _paired(report)) if grid else "",
         *verdict_lines(ordered, every=verbose),
         *(f"{r.nodeid}: {r.detail}" for r in shown if r.status == "accepted" and r.detail),
-        _totals_line(report) if shown else "",
+        _totals_line(report),
         *_meter_lines(report, verbose),
-        _carbon_line(report, verbose) if shown else "",
+        _carbon_line(report, verbose) if totals(report) else "",
     ]
     paired = side_by_side(report.tests) or ""
     if any(note.startswith(paired) for note in report.environment.notes):
@@ -196,7 +196,10 @@ def _advice(report: Report, noise_measured: bool) -> list[str]:
 
 
 def _totals_line(report: Report) -> str:
+    """'' when nothing was measured: no zero totals."""
     figures = dict(totals(report))
+    if not figures:
+        return ""
     text = f"total: {tests_word(int(figures['Tests measured']))}, {figures['Energy (medians)']}"
     if "Change (same tests)" in figures:
         text += f"; {figures['Change (same tests)']} vs base on the same tests"

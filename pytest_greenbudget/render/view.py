@@ -179,6 +179,8 @@ def budget_text(budget: Budget | None) -> str:
 def totals(report: Report) -> tuple[tuple[str, str], ...]:
     # Missing tests carry their base figures; tests whose body failed carry none.
     present = [t for t in report.tests if t.verdict != "missing" and t.energy_j is not None]
+    if not present:  # "0 tests, 0 µJ, 0 µgCO2e" read as a measurement (a time cap, no round)
+        return ()
     head = sum(t.energy_j for t in present if t.energy_j is not None)
     carbon = sum(t.carbon_g for t in present if t.carbon_g is not None)
     rows = [("Tests measured", str(len(present))), ("Energy (medians)", format_energy(head))]
