@@ -22,6 +22,7 @@ from ..units import format_carbon, format_energy
 from .view import NONE, Row, budget_text, build_view, component_split, totals
 from .view import machine as describe_machine
 from .wording import (
+    elide_shared,
     gate_rule,
     incomplete_banner,
     noise_floor,
@@ -73,7 +74,9 @@ def table(rows: list[tuple[str, ...]], width: int = WIDTH) -> list[str]:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     if widths[0] > _id_room(rows, width):
         widths[0] = max(_id_room(rows, width), ID_MIN // 2)
-        rows = [(short_id(r[0], widths[0]), *r[1:]) for r in rows]
+        ids = elide_shared([r[0] for r in rows[1:]])
+        cells = zip(ids, rows[1:], strict=True)
+        rows = [rows[0], *((short_id(i, widths[0]), *r[1:]) for i, r in cells)]
     numeric = {rows[0].index("runs")} if "runs" in rows[0] else set()  # right-aligned
     lines = [
         "  ".join(

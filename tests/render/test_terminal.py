@@ -13,6 +13,7 @@ import pytest
 from github_double import entry, report
 
 from pytest_greenbudget.render.terminal import WIDTH, summary_lines
+from pytest_greenbudget.render.wording import elide_shared
 from pytest_greenbudget.report.model import BaselineFigures, Budget, TestEntry
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
@@ -106,6 +107,23 @@ def test_long_ids_are_shortened_to_fit_and_advice_says_one_test() -> None:
     replaced = report(replace(entry("t.py::a", base=1.0, p_value=0.5), session_noise=0.25))
     text = " ".join(summary_lines(replaced))
     assert "1 test could flag" in text and "1 tests" not in text
+
+
+def test_ids_that_share_a_long_start_show_what_tells_them_apart() -> None:
+    # torch-optimizer's parametrized ids: at 80 columns every row read the same cut of the
+    # file and function name; the shared start now gives way to the parameters.
+    start = "tests/test_basic.py::test_benchmark_function["
+    names = ["AggMo ({'lr': 0.003}, 1800)-rosenbrock ((1.5, 1.5), (1, 1))]",
+             "NovoGrad ({'lr': 2.9, 'betas': (0.9, 0.999)}, 900)-beale ((1.5, 1.5), (3, 0.5))]",
+             "LARS ({'lr': 0.002, 'momentum': 0.91}, 900)-beale ((1.5, 1.5), (3, 0.5))]"]  # fmt: skip
+    lines = summary_lines(report(*(entry(start + name) for name in names)))
+    assert max(map(len, lines)) <= WIDTH
+    rows = [line for line in lines if line.startswith("…[")]
+    assert sorted(row.split()[0].split("(")[0] for row in rows) == [
+        "…[AggMo", "…[LARS", "…[NovoGrad"
+    ]  # fmt: skip
+    assert elide_shared(["a/t.py::test_one", "a/t.py::test_two"]) == ["…::test_one", "…::test_two"]
+    assert elide_shared(["t.py::a"]) == ["t.py::a"]  # one id shares nothing with another
 
 
 def _compared(nodeid: str, noise: float, detectable: float | None, tolerance: float = 0.05):
