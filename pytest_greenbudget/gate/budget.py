@@ -110,8 +110,11 @@ def _fmt(base: _Fmt, suffix: str) -> _Fmt:
 
 
 def build_entry(
-    nodeid: str, plan: Plan, samples: list[RunSample], settings: CarbonSettings
-) -> TestEntry:
+    nodeid: str, plan: Plan, samples: list[RunSample], settings: CarbonSettings,
+    steady: list[RunSample] | None = None,
+) -> TestEntry:  # fmt: skip
+    """``steady``: the runs the thread-pool advice reads, when not all of them (the paired
+    gate's cold first runs)."""
     spec = plan.budget
     problem = work_problem(samples, spec.per if spec else None)
     fig = figures(samples, settings)
@@ -153,7 +156,7 @@ def build_entry(
         session_noise=noise,
         noise_source=source,
         threads=plan.threads,
-        notes=_notes(samples, plan) + ((tie,) if tie else ()),
+        notes=_notes(steady or samples, plan) + ((tie,) if tie else ()),
     )
 
 

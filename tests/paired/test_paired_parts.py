@@ -10,14 +10,18 @@ from pathlib import Path
 import pytest
 from git_repo import git
 
+from pytest_greenbudget.gate.budget import build_entry
 from pytest_greenbudget.measure.probe import RunSample
 from pytest_greenbudget.meters.base import ComponentReading, Reading
 from pytest_greenbudget.paired.controller import worker_args
+from pytest_greenbudget.paired.entries import _warm
+from pytest_greenbudget.paired.rounds import TestPairs
 from pytest_greenbudget.paired.wire import sample_from_dict, sample_to_dict
 from pytest_greenbudget.paired.worker_process import Side, Worker, start_both
 from pytest_greenbudget.paired.worker_session import layout_padding
 from pytest_greenbudget.paired.worktree import Worktree, WorktreeError, repo_top, resolve
-from pytest_greenbudget.report.model import Work
+from pytest_greenbudget.report.model import CarbonSettings, Work
+from pytest_greenbudget.settings.plans import BudgetSpec, Defaults, make_plan
 
 
 @pytest.fixture
@@ -165,3 +169,23 @@ def test_a_repository_git_refuses_is_named_with_gits_reason_and_the_fix(
     assert "fatal: detected dubious ownership in repository at '/srv/project'" in message
     assert message.endswith("git config --global --add safe.directory /srv/project")
     assert "\n" not in message
+
+
+def test_the_thread_advice_of_a_paired_test_reads_its_warm_runs_only() -> None:
+    # A fresh process's first run of a test is cold by design (no warm-up; the floor leaves
+    # it out): 3x the rest on torch-optimizer. Read as a spread, it looked like spinning
+    # threads (2 CPU s per wall s here, as a two-thread BLAS pool shows).
+    def run(joules: float) -> RunSample:
+        return RunSample(Reading({"cpu": ComponentReading(joules, "estimated", "cputime")},
+                                 0.5 * joules, joules), None, False)  # fmt: skip
+
+    pairs = TestPairs("t.py::t")
+    pairs.rounds = [[(3.0, 3.0), (1.0, 1.0), (1.0, 1.0), (1.0, 1.0)], [], [(1.0, 1.0)]]
+    pairs.head = [run(j) for j in (3.0, 1.0, 1.0, 1.0, 1.0)]
+    warm = _warm(pairs)
+    assert [s.reading.energy_j for s in warm] == [1.0, 1.0, 1.0, 1.0]  # a 1-pair round stays
+    plan = make_plan(Defaults(), BudgetSpec("greenbudget.yaml:1"), None)
+    assert plan is not None
+    carbon = CarbonSettings(475.0, "world", 1.0)
+    assert build_entry("t.py::t", plan, pairs.head, carbon).notes  # all runs: the advice
+    assert not build_entry("t.py::t", plan, pairs.head, carbon, warm).notes
