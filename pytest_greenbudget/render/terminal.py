@@ -74,9 +74,7 @@ def table(rows: list[tuple[str, ...]], width: int = WIDTH) -> list[str]:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     if widths[0] > _id_room(rows, width):
         widths[0] = max(_id_room(rows, width), ID_MIN // 2)
-        ids = elide_shared([r[0] for r in rows[1:]])
-        cells = zip(ids, rows[1:], strict=True)
-        rows = [rows[0], *((short_id(i, widths[0]), *r[1:]) for i, r in cells)]
+        rows = [rows[0], *_short_ids(rows[1:], widths[0])]
     numeric = {rows[0].index("runs")} if "runs" in rows[0] else set()  # right-aligned
     lines = [
         "  ".join(
@@ -87,6 +85,16 @@ def table(rows: list[tuple[str, ...]], width: int = WIDTH) -> list[str]:
     ]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return lines
+
+
+def _short_ids(rows: list[tuple[str, ...]], width: int) -> list[tuple[str, ...]]:
+    """Each row with its id in ``width``: file and test name where they fit; where a test
+    name itself would be cut, the start all ids share gives way first (wording.elide_shared)."""
+    ids = [r[0] for r in rows]
+    shown = [short_id(i, width) for i in ids]
+    if any(i.rpartition("::")[2] not in s for i, s in zip(ids, shown, strict=True)):
+        shown = [short_id(i, width) for i in elide_shared(ids)]
+    return [(s, *r[1:]) for s, r in zip(shown, rows, strict=True)]
 
 
 def _id_room(rows: list[tuple[str, ...]], width: int) -> int:

@@ -240,18 +240,19 @@ def short_id(nodeid: str, width: int) -> str:
 
 
 def elide_shared(ids: Sequence[str]) -> list[str]:
-    """The ids with the start they all share replaced by "…", cut where a folder, a test name
-    or the parameters begin: ``…[AggMo-rosenbrock]`` and ``…[NovoGrad-beale]`` instead of the
+    """Rows of one parametrized test with the start they all share replaced by "…", cut where
+    the parameters begin: ``…[AggMo-rosenbrock]`` and ``…[NovoGrad-beale]`` instead of the
     same ``tests/test_basic.py::test_benchmark_function[`` on every row (a torch-optimizer
-    trial's table at 80 columns read ``test…c.py::test_benc… (1, 1))]`` on all six)."""
+    trial's table at 80 columns read ``test…c.py::test_benc… (1, 1))]`` on all six). Ids
+    that share only a file keep it: short_id cuts them file first."""
     if len(ids) < 2:
         return list(ids)
     shared = ids[0]
     for other in ids[1:]:  # characters, not path parts: the cut below picks the boundary
         same = (n for n, (a, b) in enumerate(zip(shared, other, strict=False)) if a != b)
         shared = shared[: next(same, min(len(shared), len(other)))]
-    cut = max(shared.rfind("["), shared.rfind("::"), shared.rfind("/"))
-    return [f"…{i[cut:]}" for i in ids] if cut > 1 else list(ids)
+    cut = shared.rfind("[")
+    return [f"…{i[cut:]}" for i in ids] if cut > shared.rfind("::") > 0 else list(ids)
 
 
 def _middle(text: str, width: int) -> str:

@@ -122,7 +122,8 @@ def test_ids_that_share_a_long_start_show_what_tells_them_apart() -> None:
     assert sorted(row.split()[0].split("(")[0] for row in rows) == [
         "…[AggMo", "…[LARS", "…[NovoGrad"
     ]  # fmt: skip
-    assert elide_shared(["a/t.py::test_one", "a/t.py::test_two"]) == ["…::test_one", "…::test_two"]
+    same_file = ["a/t.py::test_one", "a/t.py::test_two"]  # short_id cuts these file first
+    assert elide_shared(same_file) == same_file
     assert elide_shared(["t.py::a"]) == ["t.py::a"]  # one id shares nothing with another
 
 
