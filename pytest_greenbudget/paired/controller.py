@@ -194,7 +194,8 @@ class Planner:
         one = found.round_s(dict.fromkeys(found.paired, design.pairs))  # first rounds: all
         skipped, new = len(found.skipped), len(found.new)
         watch.plan(self.label, len(found.paired) - skipped - new, len(found.impact.unaffected),
-                   design, one, found.changes_line(), (skipped, new), found.timed_by)  # fmt: skip
+                   design, one, found.changes_line(), (skipped, new), found.timed_by,
+                   found.impact.note if found.paired else None)  # fmt: skip
         if found.paired and not watch.fits(one):
             watch.stop(0, design.max_rounds, one)
             raise NoRoom

@@ -83,11 +83,12 @@ class Watch:
     def plan(
         self, label: str, paired: int, unaffected: int, design: PairedDesign, round_s: float,
         changes: str | None, left: tuple[int, int] = (0, 0),
-        timed_by: str = "the head's own run",
+        timed_by: str = "the head's own run", why: str | None = None,
     ) -> None:  # fmt: skip
         """The plan, once each test has run once (``timed_by`` says where): one line, and the
         changes unless -q. ``left``: budgeted tests not in ``paired`` after all, as skipped on
-        the head and as new (the base has no such test)."""
+        the head and as new (the base has no such test). ``why``: why every test is paired,
+        said in the one line under -q, which leaves out the changes."""
         skipped, new = left
         line = f"greenbudget: pairing {count(paired, 'budgeted test')} with {label}"
         if paired:
@@ -105,6 +106,8 @@ class Watch:
             line += f"; {count(skipped, 'test')} skipped on the head"
         if new:
             line += f"; {count(new, 'new test')} (not on the base: measured here alone)"
+        if why and self.quiet:  # else the changes line says it
+            line += f"; every test paired: {why}"
         self.say(line)
         if changes and not self.quiet:
             self.say(f"greenbudget: {changes}")

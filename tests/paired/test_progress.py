@@ -78,6 +78,11 @@ def test_quiet_keeps_one_line_per_round_and_a_one_line_plan(repo: pytest.Pyteste
     result = repo.runpytest_subprocess(*FAST, "--greenbudget-against=main", "-q")
     lines = [ln for ln in result.stdout.lines if ln.startswith("greenbudget:")]
     assert [ln.split(":")[1].split()[0] for ln in lines] == ["2", "pairing", "round", "round"]
+    # Without the changes line, the one line still says why every test is paired.
+    assert lines[1].endswith(
+        "; every test paired: test_energy.py changed, which runs when the budgeted tests are "
+        "collected"
+    )
 
 
 def test_a_cap_with_no_room_for_a_round_leaves_tests_inconclusive(
