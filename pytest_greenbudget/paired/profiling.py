@@ -17,7 +17,7 @@ from __future__ import annotations
 import cProfile
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,6 +30,8 @@ from .worker_process import Side, WorkerError, quit_all, start_both
 
 if TYPE_CHECKING:
     import pytest
+
+    from .worker_process import Worker
 
 HARNESS = (
     f"{os.sep}_pytest{os.sep}",
@@ -146,3 +148,21 @@ def _diff(entry: TestEntry, head_rows: Rows, base_rows: Rows, seconds: float) ->
         base_j=base_j if cputime else None,
         cost_s=seconds,
     )
+
+
+def profile_in_round(
+    workers: Sequence[Worker], nodeid: str, following: str | None, limit: float
+) -> tuple[bool, Passes | None]:
+    """Where the energy went, while a round's processes still run: one unmeasured pass per
+    side under cProfile rather than two more processes after the rounds. (False, None) when
+    a side failed at it (the rest of the round gets fresh workers, and profile_changes
+    retries the test in fresh ones, saying so if it fails); (True, None) when the test did
+    not pass under the profiler."""
+    began = time.monotonic()
+    try:
+        answers = [worker.profile(nodeid, following, limit) for worker in workers]
+    except WorkerError:
+        return False, None
+    if all(answer.outcome == "passed" for answer in answers):
+        return True, (answers[0].rows, answers[1].rows, time.monotonic() - began)
+    return True, None

@@ -4,10 +4,12 @@ Round-major: a round starts one head and one base worker (only two processes ali
 run every test still in play in the same order. Per test: ``warmup`` unmeasured runs on each
 side, then up to ``pairs`` measured pairs (fewer for a quiet test: PairedDesign.round_done),
 the order inside each pair drawn at random; one side measures while the other waits on its
-pipe. From round ``design.rounds`` on, every test still
-in play is looked at after each round (paired/sequential.py): a test that is decided or
-hopeless leaves, and the next round's processes run only the tests still in play, up to
-``design.max_rounds``.
+pipe. From round ``design.rounds`` on, every test still in play is looked at after each round
+(paired/sequential.py): a test that is decided or hopeless leaves, and the next round's
+processes run only the tests still in play, up to ``design.max_rounds``. The first test fresh
+processes run measures a cold first run (3x the rest on torch-optimizer): it takes COLD_PAIRS
+at least (unless fewer pairs were asked for), so that its floor leaves that run out (a quiet
+test's one pair would be it alone).
 
 The plan needs each test's time before the rounds. When a trace decides which tests to pair,
 the head's traced run (scout.py) gives it. Otherwise (every test affected without a trace, the
@@ -27,7 +29,7 @@ from pathlib import Path
 
 from ..measure.probe import RunSample
 from .pair_checks import problem_of, same_meters
-from .profiling import WORTH
+from .profiling import WORTH, profile_in_round
 from .progress import Watch
 from .rounds import PairedRun, RoundDone, TestPairs
 from .scout import Scouted
@@ -41,7 +43,6 @@ from .worker_process import (
     RunTimeout,
     Side,
     Worker,
-    WorkerError,
     quit_all,
     start_both,
 )
@@ -50,6 +51,7 @@ __all__ = ["PairedRun", "PairedRunner", "RoundDone", "TestPairs"]
 
 Pair = tuple[float, float]  # (head J, base J)
 NEW = "new"  # an opening's outcome for a test the base does not have: not paired
+COLD_PAIRS = 2  # the fewest pairs of a round's first test (its first run is cold)
 Estimate = Callable[[Mapping[str, int]], float]  # a round's seconds, given each test's pairs
 
 
@@ -175,12 +177,15 @@ class PairedRunner:
             opened: dict[str, list[Pair]] = {}
             if index == 0 and self.opening is not None:
                 workers, opened = self._open(workers, order, files)
+            cold = not opened  # the next test is the first these processes run
             for position, nodeid in enumerate(order):
                 pairs = self.result.tests[nodeid]
                 if pairs.excluded is not None:
                     continue  # it left in the opening
                 following = order[position + 1] if position + 1 < len(order) else None
-                if not self._test(workers, pairs, following, index, opened.get(nodeid, [])):
+                first = (opened.get(nodeid, []), cold)
+                cold = not self._test(workers, pairs, following, index, first)
+                if cold:
                     workers = self._restart(workers, index, position + 1, files)
             quit_all(workers)
         finally:
@@ -246,17 +251,24 @@ class PairedRunner:
 
     def _test(
         self, workers: list[Worker], pairs: TestPairs, following: str | None, index: int,
-        opened: list[Pair],
+        first: tuple[list[Pair], bool],
     ) -> bool:  # fmt: skip
-        """The test's runs in this round after its ``opened`` pairs: its warm-up pairs, then
-        measured pairs until the round has them all, or fewer for a quiet test
+        """The test's runs in this round after its opening pairs (``first[0]``): its warm-up
+        pairs, then measured pairs until the round has them all, or fewer for a quiet test
         (PairedDesign.round_done). False when a run timed out (the workers are stuck). An
-        opening pair takes the first run's place, measured (the design has no warm-up)."""
-        most = self.design.warmup + self.design.pairs_for(pairs.rounds)
+        opening pair takes the first run's place, measured (the design has no warm-up).
+        ``first[1]``: the processes ran no test before it (COLD_PAIRS, above)."""
+        opened, cold = first
+        least = min(COLD_PAIRS, self.design.pairs) if cold else 0  # not past pairs given
+        most = self.design.warmup + max(self.design.pairs_for(pairs.rounds), least)
         round_pairs = list(opened)
         for n in range(len(opened), most):
             measured = n >= self.design.warmup
-            if measured and self.design.round_done(pairs.rounds, round_pairs):
+            if (
+                measured
+                and len(round_pairs) >= least
+                and self.design.round_done(pairs.rounds, round_pairs)
+            ):
                 break  # its last runs said "same": the worker tears down before the next test
             stopped = self._pair(workers, pairs, measured, following if n + 1 == most else SAME)
             if stopped:
@@ -302,18 +314,10 @@ class PairedRunner:
         return None
 
     def _profile(self, workers: list[Worker], pairs: TestPairs, following: str | None) -> bool:
-        """Where the energy went, while this round's processes still run: one unmeasured pass
-        per side under cProfile (paired/profiling.py) rather than two more processes after the
-        rounds. False when a side failed at it (the rest of the round gets fresh workers)."""
-        began = time.monotonic()
+        """Where the energy went, in this round's processes (profiling.profile_in_round)."""
         limit = self.limits.limit(pairs.nodeid)
-        try:
-            answers = [worker.profile(pairs.nodeid, following, limit) for worker in workers]
-        except WorkerError:  # profiling then retries in fresh workers, and says so if it fails
-            return False
-        if all(answer.outcome == "passed" for answer in answers):
-            pairs.profile = (answers[0].rows, answers[1].rows, time.monotonic() - began)
-        return True
+        done, pairs.profile = profile_in_round(workers, pairs.nodeid, following, limit)
+        return done
 
     def _run(
         self, workers: list[Worker], side: int, nodeid: str, measured: bool, nxt: str | None
