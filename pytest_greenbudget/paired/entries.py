@@ -170,8 +170,10 @@ def _compared(
     # One short line, as every format shows it; the base's name and the method are said once
     # for the run (its notes, the report's baseline fields, the summary's how-judged line).
     text = verdict_line(entry) or result.verdict
-    if result.verdict == "inconclusive" and paired.capped:
-        text += f"; {paired.capped}"  # why it had no more rounds: the run's time cap
+    if result.verdict == "inconclusive" and look.stop in ("hopeless", "slow"):
+        text += f"; {look.why_inconclusive(design)}"  # why it left before the cap
+    elif result.verdict == "inconclusive" and paired.capped:
+        text += f"; {paired.capped}"  # why it had no more rounds: the time cap, or -x
     return replace(entry, message=text)
 
 
@@ -199,6 +201,8 @@ def _missing(nodeid: str, label: str) -> TestEntry:
 
 def _notes(run: PairedRun | None, paired: Paired, found: Triage) -> list[str]:
     notes = list(found.notes)
+    if paired.capped:  # said as it happened; the summary at the end says it again
+        notes.append(f"paired gate: {paired.capped}")
     unaffected = len(found.impact.unaffected)  # counted by the renderers, from the verdicts
     if run is None:
         return notes

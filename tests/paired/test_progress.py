@@ -99,6 +99,9 @@ def test_a_cap_with_no_room_for_a_round_leaves_tests_inconclusive(
     assert "round 1 of" not in result.stdout.str()
     # Nothing was measured: no "total: 0 tests, 0 µJ" or zero carbon that reads as a figure.
     assert "total:" not in result.stdout.str() and "carbon:" not in result.stdout.str()
+    # The summary at the end says again why nothing was measured.
+    summary = result.stdout.str().split("= greenbudget =")[-1]
+    assert "paired gate: the time cap of 0 s stopped the gate after 0 rounds" in summary
     tests = json.loads((repo.path / "head.json").read_text())["tests"]
     assert {t["verdict"] for t in tests} == {"inconclusive"}
     assert all("could see no change" in t["message"] for t in tests)

@@ -15,10 +15,15 @@ import pytest
 from pytest_greenbudget.measure.probe import RunSample
 from pytest_greenbudget.meters.base import ComponentReading, Reading
 from pytest_greenbudget.paired import schedule
+from pytest_greenbudget.paired.entries import build_paired
+from pytest_greenbudget.paired.impact import Impact
 from pytest_greenbudget.paired.sequential import Look, look_alpha, spent
 from pytest_greenbudget.paired.stats import DEFAULT_DESIGN, PairedDesign, PairedResult
+from pytest_greenbudget.paired.triage import Triage
 from pytest_greenbudget.paired.wire import Profiled
 from pytest_greenbudget.paired.worker_process import Outcome, Ready, Side
+from pytest_greenbudget.report.model import CarbonSettings
+from pytest_greenbudget.settings.plans import BudgetSpec, Defaults, make_plan
 
 Pairs = list[tuple[float, float]]
 
@@ -350,3 +355,35 @@ def test_a_quiet_test_runs_two_pairs_in_its_first_round_and_one_after(
     # first test fresh processes run: its first run is cold, so it keeps two (COLD_PAIRS).
     assert per_round == [[2, 2], [4, 4], [2, 1]]
     assert [w[0].asked.count("t::steady") for w in started] == [2, 1]
+
+
+def test_a_test_that_leaves_early_says_why_in_its_message(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # Rounds of +2% and -2%: within the tolerance, but showing "unchanged" would take 7
+    # rounds, so it leaves at the first look ("slow"); its message says so.
+    energy: dict[str, Callable[..., float]] = {
+        "t::wobbly": lambda r, side, n: (1.02 if r % 2 else 0.98) if side == 0 else 1.0,
+    }
+
+    started: list[list[FakeWorker]] = []
+
+    def start_both(sides: object, logs: object, files: object) -> list[FakeWorker]:
+        started.append([FakeWorker(s, len(started) + 1, energy) for s in (0, 1)])
+        return started[-1]
+
+    monkeypatch.setattr(schedule, "start_both", start_both)
+    side = Side("head", ("python",), tmp_path)
+    run = schedule.PairedRunner(side, side, list(energy), lambda _: 0.05, tmp_path).run()
+    assert run.tests["t::wobbly"].look is not None
+    assert run.tests["t::wobbly"].look.stop == "slow"
+    plan = make_plan(Defaults(), BudgetSpec("greenbudget.yaml:1"), None)
+    assert plan is not None
+    found = Triage(Impact.everything(list(energy), "every test"), None)
+    paired = build_paired("main", "abc1234", run, {"t::wobbly": plan},
+                          CarbonSettings(475.0, "world", 1.0), DEFAULT_DESIGN, found, None)  # fmt: skip
+    message = paired.entries["t::wobbly"].message or ""
+    assert message.startswith("inconclusive: ")
+    assert message.endswith(
+        "within the tolerance, but more than 1 more would be needed to rule it out"
+    )
