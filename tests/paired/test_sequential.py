@@ -292,13 +292,10 @@ class FakeWorker:
         pass
 
 
-def test_rounds_run_only_the_tests_still_in_play(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    energy: dict[str, Callable[..., float]] = {
-        "t::doubled": lambda r, side, n: 2.0 if side == 0 else 1.0,  # decided at round 2
-        "t::close": lambda r, side, n: (1.15 if r % 2 else 1.13) if side == 0 else 1.0,
-    }
+def fake_rounds(
+    monkeypatch: pytest.MonkeyPatch, energy: Mapping[str, Callable[..., float]]
+) -> list[list[FakeWorker]]:
+    """Rounds of FakeWorkers instead of processes; the list grows a pair per round started."""
     started: list[list[FakeWorker]] = []
 
     def start_both(sides: object, logs: object, files: object) -> list[FakeWorker]:
@@ -306,6 +303,17 @@ def test_rounds_run_only_the_tests_still_in_play(
         return started[-1]
 
     monkeypatch.setattr(schedule, "start_both", start_both)
+    return started
+
+
+def test_rounds_run_only_the_tests_still_in_play(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    energy: dict[str, Callable[..., float]] = {
+        "t::doubled": lambda r, side, n: 2.0 if side == 0 else 1.0,  # decided at round 2
+        "t::close": lambda r, side, n: (1.15 if r % 2 else 1.13) if side == 0 else 1.0,
+    }
+    started = fake_rounds(monkeypatch, energy)
     progress: list[schedule.RoundDone] = []
     side = Side("head", ("python",), tmp_path)
     design = PairedDesign(rounds=2, max_rounds=5, pairs=2)
@@ -340,13 +348,7 @@ def test_a_quiet_test_runs_two_pairs_in_its_first_round_and_one_after(
         "t::spiky": lambda r, side, n: 1.3 if n % 2 else 1.0,  # every other run spikes
         "t::steady": lambda r, side, n: 1.0,
     }
-    started: list[list[FakeWorker]] = []
-
-    def start_both(sides: object, logs: object, files: object) -> list[FakeWorker]:
-        started.append([FakeWorker(s, len(started) + 1, energy) for s in (0, 1)])
-        return started[-1]
-
-    monkeypatch.setattr(schedule, "start_both", start_both)
+    started = fake_rounds(monkeypatch, energy)
     side = Side("head", ("python",), tmp_path)
     design = PairedDesign(rounds=2, max_rounds=2)
     run = schedule.PairedRunner(side, side, list(energy), lambda _: 0.05, tmp_path, design).run()
@@ -366,13 +368,7 @@ def test_a_test_that_leaves_early_says_why_in_its_message(
         "t::wobbly": lambda r, side, n: (1.02 if r % 2 else 0.98) if side == 0 else 1.0,
     }
 
-    started: list[list[FakeWorker]] = []
-
-    def start_both(sides: object, logs: object, files: object) -> list[FakeWorker]:
-        started.append([FakeWorker(s, len(started) + 1, energy) for s in (0, 1)])
-        return started[-1]
-
-    monkeypatch.setattr(schedule, "start_both", start_both)
+    fake_rounds(monkeypatch, energy)
     side = Side("head", ("python",), tmp_path)
     run = schedule.PairedRunner(side, side, list(energy), lambda _: 0.05, tmp_path).run()
     assert run.tests["t::wobbly"].look is not None
