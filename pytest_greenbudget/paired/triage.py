@@ -5,9 +5,8 @@ run (scout.py), only when a Python file changed that not every test reaches anyw
 file that a budgeted test's own module imports, directly or through the project's own modules
 (a namespace holds the module, or a function or class from it: phase.module_imports), reaches
 every test without a trace: it ran while the tests were collected, which the trace counts for
-every test. Without a trace no run of its own times the tests:
-round 1's opening pairs do (schedule.py). The traced run costs a run under coverage.py (3-5x
-on pure-Python loops).
+every test. Without a trace no run of its own times the tests: round 1's opening pairs do
+(schedule.py). The traced run costs a run under coverage.py (3-5x on pure-Python loops).
 Whatever fails on the way, a test is never called unaffected on a guess: every test is paired
 instead, and the reason is noted. Pure: no pytest.
 """
@@ -51,8 +50,7 @@ class Triage:
         """Tests to pair that skipped in the head's own run: the rounds will find them skipped
         too, so the plan does not count them as paired (61 of a suite's 75 budgeted tests
         were, sklearn's array-API variants, and the plan said "pairing 75")."""
-        outcomes = self.scouted.outcomes if self.scouted else {}
-        return [t for t in self.paired if outcomes.get(t) == "skipped"]
+        return self._outcome("skipped")
 
     def timed(self, scouted: Scouted) -> Triage:
         """This triage with the tests' times from round 1's opening pairs."""
@@ -61,8 +59,11 @@ class Triage:
     @property
     def new(self) -> list[str]:
         """Tests to pair that round 1 found missing on the base: measured here alone."""
+        return self._outcome("new")
+
+    def _outcome(self, wanted: str) -> list[str]:
         outcomes = self.scouted.outcomes if self.scouted else {}
-        return [t for t in self.paired if outcomes.get(t) == "new"]
+        return [t for t in self.paired if outcomes.get(t) == wanted]
 
     def round_s(self, pairs: Mapping[str, int]) -> float:
         """One round's expected seconds, given each test's pairs in it (the scout's times)."""

@@ -19,7 +19,7 @@ from ..gate.repeats import repeats_needed
 from ..gate.stats import Summary
 from ..report.model import Report, TestEntry
 from ..units import format_carbon, format_energy
-from .view import NONE, Row, budget_text, build_view, component_split, totals
+from .view import NONE, Row, budget_text, build_view, component_split
 from .view import machine as describe_machine
 from .wording import (
     elide_shared,
@@ -27,6 +27,7 @@ from .wording import (
     incomplete_banner,
     noise_floor,
     not_run_line,
+    paired_base,
     session_floor,
     short_id,
     side_by_side,
@@ -167,12 +168,12 @@ def summary_lines(
     grid = grid if shown else []
     ordered = [entries[r.nodeid] for r in shown]
     lines = [
-        legend(grid[0], _paired(report)) if grid else "",
+        legend(grid[0], paired_base(report.tests) is not None) if grid else "",
         *verdict_lines(ordered, every=verbose),
         *(f"{r.nodeid}: {r.detail}" for r in shown if r.status == "accepted" and r.detail),
-        _totals_line(report),
+        _totals_line(view.totals),
         *_meter_lines(report, verbose),
-        _carbon_line(report, verbose) if totals(report) else "",
+        _carbon_line(report, verbose) if view.totals else "",
     ]
     paired = side_by_side(report.tests) or ""
     if any(note.startswith(paired) for note in report.environment.notes):
@@ -189,10 +190,6 @@ def summary_lines(
     return banner + top + grid + [w for line in lines if line for w in _wrap(line, width)]
 
 
-def _paired(report: Report) -> bool:
-    return any(t.baseline is not None and t.baseline.mode == "paired" for t in report.tests)
-
-
 def _advice(report: Report, noise_measured: bool) -> list[str]:
     """Advice for the unpaired gate only: a paired comparison adds pairs where it needs them
     and has no session noise to measure. The noise advice only where a stored baseline was
@@ -206,9 +203,9 @@ def _advice(report: Report, noise_measured: bool) -> list[str]:
     return [a for a in (noise, *map(repeats_advice, measured)) if a]
 
 
-def _totals_line(report: Report) -> str:
-    """'' when nothing was measured: no zero totals."""
-    figures = dict(totals(report))
+def _totals_line(sums: tuple[tuple[str, str], ...]) -> str:
+    """The totals (view.totals) in one line; '' when nothing was measured: no zero totals."""
+    figures = dict(sums)
     if not figures:
         return ""
     text = f"total: {tests_word(int(figures['Tests measured']))}, {figures['Energy (medians)']}"

@@ -9,6 +9,7 @@ HTML page say these things the same way. Pure: strings in, strings out; nothing 
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable, Iterable, Sequence
 
 from ..gate.compare import percent_change
@@ -247,10 +248,7 @@ def elide_shared(ids: Sequence[str]) -> list[str]:
     that share only a file keep it: short_id cuts them file first."""
     if len(ids) < 2:
         return list(ids)
-    shared = ids[0]
-    for other in ids[1:]:  # characters, not path parts: the cut below picks the boundary
-        same = (n for n, (a, b) in enumerate(zip(shared, other, strict=False)) if a != b)
-        shared = shared[: next(same, min(len(shared), len(other)))]
+    shared = os.path.commonprefix(list(ids))  # noqa: RUF071 characters: the cut picks the boundary
     cut = shared.rfind("[")
     return [f"…{i[cut:]}" for i in ids] if cut > shared.rfind("::") > 0 else list(ids)
 
