@@ -14,11 +14,11 @@ to cputime. The pair is the whole cost a test window pays; the body of the windo
 
 from __future__ import annotations
 
+import argparse
 import multiprocessing
 import os
 import platform
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -138,7 +138,9 @@ def idle(queue: multiprocessing.Queue[None]) -> None:
 
 
 def main() -> int:
-    scale = 10 if "--quick" in sys.argv else 1
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a tenth of the pairs per round")
+    scale = 10 if parser.parse_args().quick else 1
     print(machine())
     print(f"rounds:  {ROUNDS} per meter, median and best round shown\n")
     cputime = [("cputime", CpuTimeMeter, 20_000 // scale)]

@@ -391,7 +391,10 @@ def main() -> None:
         "--scale", type=int, default=1, help="run each test's workload N times (longer tests)"
     )
     parser.add_argument(
-        "--heads", help=f"a comma-separated subset of: {', '.join(HEADS)}, quiet (default: all)"
+        "--heads",  # argparse %-formats help: the heads' names hold "%"
+        help=f"a comma-separated subset of: {', '.join(HEADS)}, quiet (default: all)".replace(
+            "%", "%%"
+        ),
     )
     args = parser.parse_args()
     chosen = args.heads.split(",") if args.heads else [*HEADS, "quiet"]

@@ -37,7 +37,7 @@ from .stats import PairedDesign, PairedResult, round_effect
 NORMAL = statistics.NormalDist()
 SPENDING = ("pocock", "obrien-fleming")
 OPTIMISM = 1.0  # futility looks this many standard errors past the estimate before giving up
-PATIENCE = 1  # more rounds a test that looks unchanged may take to show it (below)
+PATIENCE = 1  # rounds past the first look a test that looks unchanged may take to show it
 
 
 def spent(fraction: float, alpha: float, spending: str) -> float:
@@ -83,8 +83,9 @@ class Look:
             return (f"stopped after {self.result.rounds} rounds: even {design.max_rounds} "
                     f"could not have settled it ({needed})")  # fmt: skip
         if self.stop == "slow":
+            window = design.rounds + PATIENCE
             return (f"stopped after {self.result.rounds} rounds: within the tolerance, but "
-                    f"more than {PATIENCE} more would be needed to rule it out")  # fmt: skip
+                    f"ruling out a rise past it would take more than {window} rounds")  # fmt: skip
         looks = design.max_rounds - design.rounds + 1
         return f"{needed} ({design.alpha:g} spent over up to {looks} looks)"
 
@@ -111,8 +112,10 @@ def _futile(effects: Sequence[float], tolerance: float, design: PairedDesign) ->
     this test significant (its estimate taken one standard error in its own direction, so a
     real change whose early rounds read low is not dropped) nor call it unchanged; "slow" when
     it looks unchanged (within the tolerance even one standard error out) but showing it would
-    take more than PATIENCE more rounds. Such a test cannot become regressed or improved, and
-    chasing "unchanged" for it cost most of an A/A run's rounds (docs/regressions.md)."""
+    take more than PATIENCE rounds past the first look. Such a test cannot become regressed or
+    improved, and chasing "unchanged" for it cost most of an A/A run's rounds; counted from
+    each look instead, a test whose spread read a little too wide at every look went on to
+    round 5, and the run's wall time follows its slowest test (docs/regressions.md)."""
     n, cap = len(effects), design.max_rounds
     mean = math.fsum(effects) / n
     sd = statistics.stdev(effects) if n > 1 else math.inf
@@ -122,7 +125,7 @@ def _futile(effects: Sequence[float], tolerance: float, design: PairedDesign) ->
     within = hopeful <= math.log1p(tolerance)  # even hopeful: never regressed nor improved
     need = _rounds_to_unchanged(sd, tolerance, design, n)
     if need is not None:
-        return "slow" if within and need > n + PATIENCE else None
+        return "slow" if within and need > design.rounds + PATIENCE else None
     if within:
         return "hopeless"
     final = look_alpha(design, cap)

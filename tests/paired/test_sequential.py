@@ -72,8 +72,18 @@ def test_a_test_that_looks_unchanged_but_would_take_long_to_show_it_stops() -> N
     look = Look.at(exact([1.02, 0.985, 1.0]), 0.05, DEFAULT_DESIGN)
     assert (look.verdict, look.stop) == ("inconclusive", "slow")
     assert "within the tolerance" in look.why_inconclusive(DEFAULT_DESIGN)
-    # One more round would do: it stays.
-    assert Look.at(exact([1.012, 0.99, 1.0]), 0.05, DEFAULT_DESIGN).stop is None
+
+
+def test_a_test_that_looks_unchanged_gets_one_round_past_the_first_look() -> None:
+    # At the first look one more round would do: it stays.
+    assert Look.at(exact([1.006, 0.996]), 0.05, DEFAULT_DESIGN).stop is None
+    # Past that round the window is closed, even where one more would do again: a test whose
+    # spread reads a little too wide at every look would otherwise hold the run to round 5.
+    late = Look.at(exact([1.012, 0.99, 1.0]), 0.05, DEFAULT_DESIGN)
+    assert (late.verdict, late.stop) == ("inconclusive", "slow")
+    assert "would take more than 3 rounds" in late.why_inconclusive(DEFAULT_DESIGN)
+    wider = PairedDesign(rounds=3)  # the window follows the first look
+    assert Look.at(exact([1.012, 0.99, 1.0]), 0.05, wider).stop is None
 
 
 def test_a_test_beyond_the_tolerance_is_never_stopped_for_being_slow() -> None:
@@ -381,5 +391,5 @@ def test_a_test_that_leaves_early_says_why_in_its_message(
     message = paired.entries["t::wobbly"].message or ""
     assert message.startswith("inconclusive: ")
     assert message.endswith(
-        "within the tolerance, but more than 1 more would be needed to rule it out"
+        "within the tolerance, but ruling out a rise past it would take more than 3 rounds"
     )
