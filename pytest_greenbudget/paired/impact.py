@@ -44,7 +44,7 @@ class Changes:
         (its report, its HTML page), which an earlier run left behind, untracked."""
         listed = _git_z(top, "diff", "--name-status", "--no-renames", "-z", commit, "--")
         deleted = {listed[i + 1] for i in range(0, len(listed) - 1, 2) if listed[i] == "D"}
-        changed = {listed[i + 1] for i in range(0, len(listed) - 1, 2)}
+        changed = {p for p in listed[1::2] if not metadata(p)}
         untracked = _git_z(top, "ls-files", "--others", "--exclude-standard", "-z")
         changed |= {p for p in untracked if not byproduct(p)}
         changed -= {_inside(top, path) for path in outputs}
@@ -72,10 +72,17 @@ def byproduct(path: str) -> bool:
     without a .gitignore the egg-info counted as a change every test may read, and hid the
     one real change among "and 2 more" (a torch-optimizer trial)."""
     parts = path.split("/")
-    folders = parts[:-1]
-    if "__pycache__" in folders or any(f.endswith(".egg-info") for f in folders):
+    if metadata(path) or "__pycache__" in parts[:-1]:
         return True
     return parts[-1].endswith((".pyc", ".pyo"))
+
+
+def metadata(path: str) -> bool:
+    """A file in a ``*.egg-info`` folder, tracked or not: an sdist ships one, and a project
+    committed from an sdist (networkx's, say) has it in git, where ``pip install -e .``
+    rewrites its SOURCES.txt and paired every test. A tracked ``.pyc`` stays a change: it
+    may be the project's own code."""
+    return any(folder.endswith(".egg-info") for folder in path.split("/")[:-1])
 
 
 def _git_z(top: Path, *args: str) -> list[str]:

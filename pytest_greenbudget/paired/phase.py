@@ -221,9 +221,10 @@ def measure(session: pytest.Session, ref: str, run: Run | None) -> tuple[Paired 
         # report-only never fails a test, so pytest would not stop at a regression
         fail_after=0 if settings.options.report_only else config.getoption("maxfail") or 0,
     )
-    # The plan needs a first run of each test, which takes a while: say what happens meanwhile.
+    # The plan may need a traced run first, which takes a while: say what happens meanwhile.
+    # Not "then a first run of each": when nothing changed, no run follows.
     what = count(len(plans), "budgeted test")
-    watch.say(f"greenbudget: {what}: finding what changed since {ref}, then a first run of each")
+    watch.say(f"greenbudget: {what}: finding what changed since {ref} and which tests it reaches")
     try:
         paired = measure_against(inv, plans, settings.carbon, design(config), watch)
     except (WorktreeError, WorkerError) as exc:

@@ -78,7 +78,10 @@ class Triage:
         line = f"changed since the base: {named(changes.files) or 'nothing'}"
         if changes.ignored:
             line += f" ({len(changes.ignored)} more ignored by paired.ignore)"
-        if impact.note:
+        repeated = f"{named(changes.files)} changed, "
+        if impact.note and impact.note.startswith(repeated) and not changes.ignored:
+            line += f", {impact.note.removeprefix(repeated)}"
+        elif impact.note:
             line += f"; {impact.note}"
         if impact.note and impact.note.startswith(ANY_TEST_MAY_READ):  # docs, data, configs
             line += " (files no test reads belong in the config's paired: ignore)"

@@ -97,8 +97,19 @@ def resolve(top: Path, ref: str, timeout: float | None = None) -> str:
     except WorktreeError:
         raise WorktreeError(
             f"--greenbudget-against: unknown git ref {ref!r} in {top} "
-            "(a branch, tag or commit; in CI fetch it first, e.g. fetch-depth: 0)"
+            f"(a branch, tag or commit; {_fetch_hint(top)})"
         ) from None
+
+
+def _fetch_hint(top: Path) -> str:
+    """How to get the missing ref: a shallow clone (CI's default checkout) lacks history."""
+    try:
+        shallow = _git(top, "rev-parse", "--is-shallow-repository", timeout=30) == "true"
+    except WorktreeError:
+        shallow = False
+    if shallow:
+        return "this clone is shallow: git fetch --unshallow, or in CI fetch-depth: 0"
+    return "in CI fetch it first, e.g. fetch-depth: 0"
 
 
 @dataclass

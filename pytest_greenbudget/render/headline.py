@@ -40,6 +40,8 @@ def headline(tests: tuple[TestEntry, ...], counts: Mapping[str, int]) -> str:
     and the overall change: '1 regressed · 4 inconclusive (no evidence either way) · energy
     +3.1% vs base'. The change is its own clause, so '1 over budget' is not read as over
     budget by -1.0%."""
+    if not tests and counts.get("unaffected"):  # a paired run no change reached
+        return f"No test measured: {count(counts['unaffected'], 'test')} unaffected"
     if not tests:
         return "No measured tests in this report"
     parts = [

@@ -203,6 +203,9 @@ def incomplete_banner(report: Report) -> str | None:
     if not report.incomplete:
         return None
     reason = report.incomplete_reason or "the run did not finish"
+    if not_run_line(report):  # a paired run whose rounds compared tests pytest never reached
+        return (f"Incomplete run: {reason}. The head's own figures cover only the tests pytest "
+                "ran; not a full baseline.")  # fmt: skip
     return f"Incomplete run: {reason}. Figures cover only what ran; not a full baseline."
 
 

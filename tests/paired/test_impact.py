@@ -52,6 +52,17 @@ def test_untracked_bytecode_and_egg_info_are_no_change(repo: Path) -> None:
     assert Changes.from_git(repo, "main").files == ("lib/x.pyc", "notes.egg-info.txt")
 
 
+def test_a_tracked_egg_info_that_pip_rewrote_is_no_change(repo: Path) -> None:
+    # A project committed from an sdist tracks its egg-info; `pip install -e .` rewrites it.
+    (repo / "pkg.egg-info").mkdir()
+    (repo / "pkg.egg-info" / "SOURCES.txt").write_text("a.py\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "from the sdist")
+    (repo / "pkg.egg-info" / "SOURCES.txt").write_text("a.py\nb.py\n")
+    (repo / "a.py").write_text("2\n")
+    assert Changes.from_git(repo, "main").files == ("a.py",)
+
+
 def test_ignored_paths_are_left_out_and_recorded(repo: Path) -> None:
     (repo / "docs" / "x.md").write_text("2\n")
     (repo / "data.csv").write_text("2\n")

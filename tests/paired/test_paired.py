@@ -274,6 +274,8 @@ def test_with_x_a_compared_test_pytest_never_reached_is_not_run_not_passed(
     # Its row shows its verdict, and one line says why pytest did not run it.
     result.stdout.fnmatch_lines(
         [
+            "Incomplete run: stopping after 1 failures. The head's own figures cover only the "
+            "tests pytest ran;*",
             "test_energy.py::test_changing * unchanged *",
             "1 test not run here: pytest stopped before it (-x, --maxfail or an interrupt); its*",
         ]

@@ -49,8 +49,21 @@ def test_a_worktree_is_the_commit_and_goes_away(repo: Path) -> None:
 
 
 def test_an_unknown_ref_is_named(repo: Path) -> None:
-    with pytest.raises(WorktreeError, match="unknown git ref 'nope'"):
+    with pytest.raises(WorktreeError, match="unknown git ref 'nope'") as raised:
         resolve(repo, "nope")
+    assert "fetch-depth: 0" in str(raised.value) and "shallow" not in str(raised.value)
+
+
+def test_a_ref_missing_from_a_shallow_clone_says_the_clone_is_shallow(repo: Path) -> None:
+    (repo / "tests" / "test_x.py").write_text("def test_x(): assert True\n")
+    git(repo, "commit", "-qam", "second")
+    clone = repo.parent / "shallow"
+    git(repo.parent, "clone", "-q", "--depth", "1", repo.as_uri(), str(clone))
+    with pytest.raises(WorktreeError, match="unknown git ref 'HEAD~1'") as raised:
+        resolve(clone, "HEAD~1")
+    assert "this clone is shallow: git fetch --unshallow, or in CI fetch-depth: 0" in str(
+        raised.value
+    )
 
 
 def test_a_ref_that_looks_like_an_option_is_refused(repo: Path) -> None:

@@ -63,11 +63,12 @@ def test_the_plan_then_one_line_per_round(repo: pytest.Pytester) -> None:
     result = repo.runpytest_subprocess(*FAST, "--greenbudget-against=main")
     result.stdout.fnmatch_lines(
         [
-            "greenbudget: 2 budgeted tests: finding what changed since main, then a first run of each",
+            "greenbudget: 2 budgeted tests: finding what changed since main and which tests it "
+            "reaches",
             "greenbudget: pairing 2 budgeted tests with main@* in 2-2 rounds of fresh base and "
             "head processes, about * by round 1's first pairs",
-            "greenbudget: changed since the base: test_energy.py; test_energy.py changed, which runs "
-            "when the budgeted tests are collected",
+            "greenbudget: changed since the base: test_energy.py, which runs when the budgeted "
+            "tests are collected",
             "greenbudget: round 1 of at most 2 done: 2 tests still in play, * elapsed",
             "greenbudget: round 2 of at most 2 done: 0 tests still in play, 2 finished, * elapsed",
         ]

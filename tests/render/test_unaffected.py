@@ -40,12 +40,12 @@ def test_the_comment_counts_them_in_one_line() -> None:
 
 def test_all_unaffected_says_so_instead_of_within_budget() -> None:
     view = build_view(paired_run(compared=0))
-    assert view.headline == "No measured tests in this report"
+    assert view.headline == "No test measured: 3 tests unaffected"
     assert LINE in render_html(paired_run(compared=0))
 
 
 def test_all_unaffected_prints_no_empty_table_and_no_zero_totals() -> None:
     lines = summary_lines(paired_run(compared=0), width=200)
-    assert lines[0] == "No measured tests in this report"
+    assert lines[0] == "No test measured: 3 tests unaffected"
     assert LINE in lines
     assert not any(line.startswith(("test ", "----", "total:", "carbon:")) for line in lines)

@@ -41,8 +41,8 @@ def test_a_could_see_figure_past_tenfold_names_the_rounds_spread_instead() -> No
     bimodal = [[(1.90, 2.61)], [(2.72, 1.85)]]
     far = verdict_line(paired("inconclusive", bimodal, 215509.7))
     assert far == (
-        "inconclusive: +3.5% (2.20 -> 2.27 J floors), could see only a change over 10x: its "
-        "rounds read 1.85 J to 2.72 J"
+        "inconclusive: +3.5% (2.20 -> 2.27 J floors), could see only a change over 10x from 2 "
+        "rounds reading 1.85 J to 2.72 J"
     )
     near = verdict_line(paired("inconclusive", bimodal, 8.5))  # up to tenfold: the figure
     assert near is not None and near.endswith("could see ≥ +850%")
