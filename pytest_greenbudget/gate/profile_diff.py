@@ -9,16 +9,21 @@ that way, and the diff stays in time, labelled as such: each side's own time as 
 base pass's total (one denominator, so a function that did not change keeps its share). The
 functions are matched by file (relative to the side's own checkout) and name, not by line, so
 a function that moved within its file is still one function; the head's line is shown.
+
+Own time names where the time went, often inside a library. ``your_code`` names which of the
+project's own functions it went through: their inclusive time (what they called included), in
+the same unit and denominator, the few that changed most.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..report.model import ProfileDiff, ProfileLine
 
 TOP = 10
+YOUR_TOP = 3  # the project's functions shown: a caller and its callee share one change
 
 # (file, line, function, own seconds) as a worker sends them
 Row = Sequence[object]
@@ -30,23 +35,24 @@ class Profile:
 
     seconds: dict[tuple[str, str], float]
     lines: dict[tuple[str, str], int]
+    inclusive: dict[tuple[str, str], float] = field(default_factory=dict)  # the project's own
 
     @classmethod
-    def from_rows(cls, rows: Iterable[Row]) -> Profile:
+    def from_rows(cls, rows: Iterable[Row], mine: Iterable[Row] = ()) -> Profile:
+        """``rows``: own seconds of every function; ``mine``: inclusive seconds of the
+        project's own functions."""
         seconds: dict[tuple[str, str], float] = {}
+        inclusive: dict[tuple[str, str], float] = {}
         lines: dict[tuple[str, str], int] = {}
-        for file, line, name, own in rows:
-            key = (str(file), str(name))
-            seconds[key] = seconds.get(key, 0.0) + float(own)  # type: ignore[arg-type]
-            lines.setdefault(key, int(line))  # type: ignore[call-overload]
-        return cls(seconds, lines)
+        for into, given in ((seconds, rows), (inclusive, mine)):
+            for file, line, name, value in given:
+                key = (str(file), str(name))
+                into[key] = into.get(key, 0.0) + float(value)  # type: ignore[arg-type]
+                lines.setdefault(key, int(line))  # type: ignore[call-overload]
+        return cls(seconds, lines, inclusive)
 
     def total(self) -> float:
         return sum(self.seconds.values())
-
-    def shares(self) -> dict[tuple[str, str], float]:
-        total = self.total()
-        return {k: v / total for k, v in self.seconds.items()} if total > 0 else {}
 
 
 def profile_diff(
@@ -63,12 +69,37 @@ def profile_diff(
     joules = head_j is not None and base_j is not None
     scale_h = head_j if joules and head_j is not None else 1.0
     scale_b = base_j if joules and base_j is not None else 1.0
-    h, b = head.shares(), base.shares()
-    if not joules and base.total() > 0:
-        # Both sides in the base pass's time: a share of each side's own total would mirror
-        # every rise into a fall of everything else (an unchanged function's share shrinks
-        # when another one grows).
-        h = {k: v / base.total() for k, v in head.seconds.items()}
+    # Both sides in the base pass's time unless in joules: a share of each side's own total
+    # would mirror every rise into a fall of everything else (an unchanged function's share
+    # shrinks when another one grows).
+    head_total = base.total() if not joules and base.total() > 0 else head.total()
+    own = _changes(head, base, head.seconds, base.seconds, (head_total, scale_h, scale_b))
+    yours = _changes(head, base, head.inclusive, base.inclusive, (head_total, scale_h, scale_b))
+    note = (
+        "CPU-time model joules: each function's share of the profiled pass's own time x the "
+        "side's median measured energy"
+        if joules
+        else "own time as a share of the base pass's total time, both sides (this meter's "
+        "energy does not follow CPU time)"
+    )
+    unit = "J" if joules else "share"
+    return ProfileDiff(unit, tuple(own[:top]), cost_s, note, tuple(yours[:YOUR_TOP]))
+
+
+def _changes(
+    head: Profile,
+    base: Profile,
+    head_s: dict[tuple[str, str], float],
+    base_s: dict[tuple[str, str], float],
+    scales: tuple[float, float, float],
+) -> list[ProfileLine]:
+    """Lines for the functions of ``head_s``/``base_s`` (seconds per function), largest change
+    first: seconds over ``head_total`` (head) and the base's total (base), times the sides'
+    scales (joules, or 1 for shares)."""
+    head_total, scale_h, scale_b = scales
+    base_total = base.total()
+    h = {k: v / head_total for k, v in head_s.items()} if head_total > 0 else {}
+    b = {k: v / base_total for k, v in base_s.items()} if base_total > 0 else {}
     lines = [
         ProfileLine(
             key[1], _where(key, head, base), h.get(key, 0.0) * scale_h, b.get(key, 0.0) * scale_b
@@ -78,15 +109,7 @@ def profile_diff(
     lines.sort(key=lambda line: (-abs(line.change), line.where, line.function))
     # Below 1% of the largest change is the timer's noise, not a finding.
     floor = abs(lines[0].change) * 0.01 if lines else 0.0
-    lines = [line for line in lines if abs(line.change) > floor]
-    note = (
-        "CPU-time model joules: each function's share of the profiled pass's own time x the "
-        "side's median measured energy"
-        if joules
-        else "own time as a share of the base pass's total time, both sides (this meter's "
-        "energy does not follow CPU time)"
-    )
-    return ProfileDiff("J" if joules else "share", tuple(lines[:top]), cost_s, note)
+    return [line for line in lines if abs(line.change) > floor]
 
 
 def _where(key: tuple[str, str], head: Profile, base: Profile) -> str:

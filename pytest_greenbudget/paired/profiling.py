@@ -10,12 +10,20 @@ pass of every such test, and attaches the diff (gate/profile_diff.py) to the tes
 what the passes cost. The schedule (paired/schedule.py) profiles a test in the round it leaves
 as regressed or improved, in that round's processes: the extra workers start only for a test
 whose pass failed there.
+
+Own time alone named only where the time was spent, often a library's function: a networkx
+change that called ``copy.deepcopy`` once more showed ``deepcopy`` and ``_deepcopy_tuple`` in
+copy.py, not the networkx function that called them. So the worker also sends the project's own
+functions (files under the side's rootdir, outside any site-packages) with their inclusive
+time, cProfile's ``totaltime``, which counts what they called; the test function itself is left
+out, since it holds the whole change.
 """
 
 from __future__ import annotations
 
 import cProfile
 import os
+import sysconfig
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -25,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from ..gate.profile_diff import Profile, profile_diff
 from ..report.model import TestEntry
 from ..units import count
-from .wire import Profiled
+from .wire import Profiled, ProfileRow
 from .worker_process import Side, WorkerError, quit_all, start_both
 
 if TYPE_CHECKING:
@@ -39,11 +47,11 @@ HARNESS = (
     f"{os.sep}pytest_greenbudget{os.sep}",
     f"{os.sep}cProfile.py",
 )
+STDLIB = os.path.join(sysconfig.get_paths()["stdlib"], "")
 # The full collection the harness makes before each run (measure/protocol.py), not the test's.
 HARNESS_BUILTINS = ("<built-in method gc.collect>",)
 WORTH = ("regressed", "improved")
-Rows = tuple[tuple[str, int, str, float], ...]
-Passes = tuple[Rows, Rows, float]  # head rows, base rows, what the two passes took (s)
+Passes = tuple[Profiled, Profiled, float]  # head's pass, base's, what the two took (s)
 
 
 def profiled_run(item: pytest.Item, nextitem: pytest.Item | None) -> Profiled:
@@ -57,9 +65,12 @@ def profiled_run(item: pytest.Item, nextitem: pytest.Item | None) -> Profiled:
     finally:
         profiler.disable()
     root = str(item.config.rootpath) + os.sep
-    rows = [row for entry in profiler.getstats() if (row := _row(entry, root)) is not None]
+    stats = profiler.getstats()
+    rows = [row for entry in stats if (row := _row(entry, root)) is not None]
+    test = getattr(getattr(item, "function", None), "__code__", None)
+    mine = [row for entry in stats if (row := _mine(entry, root, test)) is not None]
     outcome = "passed" if result.passed else result.outcome
-    return Profiled(outcome, tuple(rows))
+    return Profiled(outcome, tuple(rows), tuple(mine))
 
 
 def _row(entry: Any, root: str) -> tuple[str, int, str, float] | None:
@@ -75,11 +86,29 @@ def _row(entry: Any, root: str) -> tuple[str, int, str, float] | None:
     return (_file(file, root), code.co_firstlineno, name, own)
 
 
+def _mine(entry: Any, root: str, test: object) -> ProfileRow | None:
+    """[file, line, function, inclusive seconds] of a function of the project's own code; None
+    for the rest: built-ins, libraries (a virtual environment inside the project included),
+    the harness, and the test function itself."""
+    code, inclusive = entry.code, entry.totaltime
+    if isinstance(code, str) or code is test or inclusive <= 0:
+        return None
+    file = code.co_filename
+    if not file.startswith(root) or "site-packages" in file or any(h in file for h in HARNESS):
+        return None
+    name = getattr(code, "co_qualname", code.co_name).replace(".<locals>", "")
+    return (file[len(root) :], code.co_firstlineno, name, inclusive)
+
+
 def _file(file: str, root: str) -> str:
+    """Relative to the rootdir, to site-packages, or to the standard library, whose absolute
+    path (/root/.pyenv/versions/3.11.7/lib/python3.11/copy.py) wrapped every line it was on."""
     if file.startswith(root):
         return file[len(root) :]
     marker = f"site-packages{os.sep}"
-    return file.split(marker, 1)[1] if marker in file else file
+    if marker in file:
+        return file.split(marker, 1)[1]
+    return file[len(STDLIB) :] if file.startswith(STDLIB) else file
 
 
 def profile_changes(
@@ -102,9 +131,9 @@ def profile_changes(
         passes.update(_passes(rest, head, base, logdir) if rest else {})
     except WorkerError as exc:
         return [f"no profile of the changed tests: {exc}"]
-    for nodeid, (head_rows, base_rows, seconds) in passes.items():
+    for nodeid, (head_pass, base_pass, seconds) in passes.items():
         entry = entries[nodeid]
-        entries[nodeid] = replace(entry, profile_diff=_diff(entry, head_rows, base_rows, seconds))
+        entries[nodeid] = replace(entry, profile_diff=_diff(entry, head_pass, base_pass, seconds))
     spent += time.monotonic() - began
     return [
         f"profiled {count(len(passes), 'changed test')} once per side to show where the "
@@ -126,7 +155,7 @@ def _passes(wanted: list[str], head: Side, base: Side, logdir: Path) -> dict[str
             answers = [w.profile(nodeid, following) for w in workers]
             if all(a.outcome == "passed" for a in answers):
                 seconds = time.monotonic() - began
-                found[nodeid] = (answers[0].rows, answers[1].rows, seconds)
+                found[nodeid] = (answers[0], answers[1], seconds)
         quit_all(workers)
     finally:
         for worker in workers:
@@ -134,7 +163,7 @@ def _passes(wanted: list[str], head: Side, base: Side, logdir: Path) -> dict[str
     return found
 
 
-def _diff(entry: TestEntry, head_rows: Rows, base_rows: Rows, seconds: float) -> Any:
+def _diff(entry: TestEntry, head: Profiled, base: Profiled, seconds: float) -> Any:
     # Joules only when every component is the CPU-time model's: its energy is CPU seconds x W.
     cputime = bool(entry.components) and all(
         c.meter == "cputime" for c in entry.components.values()
@@ -142,8 +171,8 @@ def _diff(entry: TestEntry, head_rows: Rows, base_rows: Rows, seconds: float) ->
     base_j = entry.baseline.energy_j if entry.baseline is not None else None
     head_j = entry.energy_j
     return profile_diff(
-        Profile.from_rows(head_rows),
-        Profile.from_rows(base_rows),
+        Profile.from_rows(head.rows, head.mine),
+        Profile.from_rows(base.rows, base.mine),
         head_j=head_j if cputime else None,
         base_j=base_j if cputime else None,
         cost_s=seconds,
@@ -164,5 +193,5 @@ def profile_in_round(
     except WorkerError:
         return False, None
     if all(answer.outcome == "passed" for answer in answers):
-        return True, (answers[0].rows, answers[1].rows, time.monotonic() - began)
+        return True, (answers[0], answers[1], time.monotonic() - began)
     return True, None

@@ -90,31 +90,43 @@ class Outcome:
                       "message": self.message})  # fmt: skip
 
 
+ProfileRow = tuple[str, int, str, float]  # file, line, qualified name, seconds
+
+
 @dataclass(frozen=True)
 class Profiled:
     """The answer to a ``profile`` command: the outcome and, per function, [file, line,
-    qualified name, own seconds]."""
+    qualified name, own seconds]; ``mine``: the project's own functions (paired/profiling.py)
+    with their inclusive seconds, the function and everything it called."""
 
     outcome: str
-    rows: tuple[tuple[str, int, str, float], ...]
+    rows: tuple[ProfileRow, ...]
+    mine: tuple[ProfileRow, ...] = ()
 
     def encode(self) -> str:
-        return _line({"type": "profile", "outcome": self.outcome, "rows": list(self.rows)})
+        return _line({"type": "profile", "outcome": self.outcome, "rows": list(self.rows),
+                      "mine": list(self.mine)})  # fmt: skip
 
 
 def decode_profiled(line: str) -> Profiled:
     msg = _answer(line, "profile")
-    outcome = _outcome(msg)
-    raw = msg.get("rows")
+    # "mine" may be missing: a base run by another Python (--greenbudget-against-python) may
+    # have an older release of this plugin installed.
+    mine = _profile_rows(msg, "mine") if "mine" in msg else ()
+    return Profiled(_outcome(msg), _profile_rows(msg, "rows"), mine)
+
+
+def _profile_rows(msg: dict[str, Any], key: str) -> tuple[ProfileRow, ...]:
+    raw = msg.get(key)
     if not isinstance(raw, list):
-        raise WireError("rows is not a list")
+        raise WireError(f"{key} is not a list")
     rows = []
     for row in raw:
         if not (isinstance(row, list) and len(row) == 4 and isinstance(row[1], int)):
             raise WireError(f"a profile row is not [file, line, name, seconds]: {_short(row)}")
         seconds = _figure({"seconds": row[3]}, "seconds")
         rows.append((_text(row[0]), row[1], _text(row[2]), seconds))
-    return Profiled(outcome, tuple(rows))
+    return tuple(rows)
 
 
 def failure(message: str) -> str:

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from ..report.model import ProfileDiff, TestEntry
 from .html_svg import esc
-from .profile import change, heading, place, sides
+from .profile import YOURS, change, heading, place, sides, your_lines
 
 WIDTH, LABEL, ZERO, HALF, ROW, TOP = 1100, 470, 720, 200, 22, 8
 
@@ -55,5 +55,12 @@ def _chart(test: TestEntry, diff: ProfileDiff) -> str:
         f"{esc(heading(diff, 10))}</figcaption>"
         f'<svg class="chart profile" viewBox="0 0 {WIDTH} {height}" role="img" '
         f'aria-label="{esc("Where the energy of " + test.nodeid + " went")}">'
-        f"{''.join(marks)}</svg></figure>"
+        f"{''.join(marks)}</svg>{_yours(diff)}</figure>"
     )
+
+
+def _yours(diff: ProfileDiff) -> str:
+    if not diff.your_code:
+        return ""
+    items = "".join(f"<li>{esc(line)}</li>" for line in your_lines(diff))
+    return f'<p>{esc(YOURS)}:</p><ul class="profile-yours">{items}</ul>'

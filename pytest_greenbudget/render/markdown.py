@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..report.model import ProfileDiff
+from ..report.model import ProfileDiff, ProfileLine
 from .view import NONE, Row, View
 from .wording import tests_word
 
@@ -170,13 +170,16 @@ def _change(change: str) -> str:
 
 def _profile(diff: ProfileDiff) -> str:
     """The top 5 changes as a collapsed block; inline HTML only, so the table row holds it."""
-    from .profile import change, place, sides
+    from .profile import YOURS, change, place, sides
 
-    items = "".join(
-        f"<br>{escape(change(line, diff.unit))} {code(line.function)} "
-        f"{escape(place(line)) + ' ' if place(line) else ''}({escape(sides(line, diff.unit))})"
-        for line in diff.functions[:5]
-    )
+    def item(line: ProfileLine) -> str:
+        where = escape(place(line)) + " " if place(line) else ""
+        return (f"<br>{escape(change(line, diff.unit))} {code(line.function)} {where}"
+                f"({escape(sides(line, diff.unit))})")  # fmt: skip
+
+    items = "".join(item(line) for line in diff.functions[:5])
+    if diff.your_code:  # the same form, under its own heading
+        items += f"<br><i>{escape(YOURS)}:</i>" + "".join(item(line) for line in diff.your_code)
     what = "energy" if diff.unit == "J" else "time, share of the base's"
     summary = f"where the energy went ({what}, profiled {diff.cost_s:.1f} s)"
     return f"<details><summary>{escape(summary)}</summary>{items[4:]}</details>"

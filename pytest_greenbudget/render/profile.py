@@ -43,3 +43,12 @@ def one_line(line: ProfileLine, unit: str) -> str:
 
 def lines(diff: ProfileDiff, top: int) -> list[str]:
     return [one_line(line, diff.unit) for line in diff.functions[:top]]
+
+
+# The project's own functions the change went through (``ProfileDiff.your_code``): each one's
+# figure counts everything it called, so a caller and its callee may show the same change.
+YOURS = "through your code (each function with everything it called)"
+
+
+def your_lines(diff: ProfileDiff) -> list[str]:
+    return [one_line(line, diff.unit) for line in diff.your_code]

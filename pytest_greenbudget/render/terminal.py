@@ -260,11 +260,13 @@ def test_details(entry: TestEntry) -> list[str]:
     if entry.baseline is not None and entry.baseline.mode != "paired":
         lines.append(f"  compared allowing {noise_reason(entry)}")
     if entry.profile_diff is not None and entry.profile_diff.functions:
-        from .profile import heading
+        from .profile import YOURS, heading, your_lines
         from .profile import lines as profile_lines
 
         lines.append(f"  {heading(entry.profile_diff, 10)}:")
         lines += [f"    {line}" for line in profile_lines(entry.profile_diff, 10)]
+        if entry.profile_diff.your_code:
+            lines += [f"  {YOURS}:", *(f"    {line}" for line in your_lines(entry.profile_diff))]
     return lines
 
 

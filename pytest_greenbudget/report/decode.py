@@ -223,9 +223,18 @@ def _profile(value: object, where: str) -> ProfileDiff:
     unit = need(p, "unit", where, string)
     if unit not in ("J", "share"):
         raise ReportError(f"{where}.unit must be 'J' or 'share', not {printable(repr(unit))}")
+    functions = _profile_lines(need(p, "functions", where, array), f"{where}.functions")
+    cost = need(p, "cost_s", where, amount)
+    note = opt(p, "note", where, string, "")
+    none: tuple[ProfileLine, ...] = ()  # a report before 1.6
+    yours = opt(p, "your_code", where, lambda v, _: _profile_lines(v, f"{where}.your_code"), none)
+    return ProfileDiff(unit, functions, cost, note, yours)
+
+
+def _profile_lines(value: object, where: str) -> tuple[ProfileLine, ...]:
     lines = []
-    for i, item in enumerate(array(need(p, "functions", where, array), f"{where}.functions")):
-        at = f"{where}.functions[{i}]"
+    for i, item in enumerate(array(value, where)):
+        at = f"{where}[{i}]"
         f = obj(item, at)
         lines.append(
             ProfileLine(
@@ -235,8 +244,7 @@ def _profile(value: object, where: str) -> ProfileDiff:
                 need(f, "base", at, number(-MAX_RATIO, MAX_RATIO)),
             )
         )
-    cost = need(p, "cost_s", where, amount)
-    return ProfileDiff(unit, tuple(lines), cost, opt(p, "note", where, string, ""))
+    return tuple(lines)
 
 
 def _verdict(value: object, where: str) -> str:

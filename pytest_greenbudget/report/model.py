@@ -18,8 +18,9 @@ from typing import Any
 # (when and at which commit each run of a history was made), baseline.floors,
 # tests[].components.*.processes (the processes the CPU-time model counted), the verdict
 # "unaffected" and the report's "impact" (the changed files a paired run decided on),
-# tests[].profile_diff (where a paired regression's or improvement's cost moved)
-SCHEMA_VERSION = "1.5"
+# tests[].profile_diff (where a paired regression's or improvement's cost moved); 1.6:
+# tests[].profile_diff.your_code (the project's own functions the change went through)
+SCHEMA_VERSION = "1.6"
 VERDICTS = (
     "ok",
     "over-budget",
@@ -120,6 +121,9 @@ class ProfileDiff:
     functions: tuple[ProfileLine, ...]  # largest change first, at most 10
     cost_s: float  # wall seconds the profiled passes of this test took, both sides
     note: str = ""  # what the figures are, in words
+    # the project's own functions the change went through: inclusive time (what they called
+    # included), same unit, largest change first, at most 3; the test function left out
+    your_code: tuple[ProfileLine, ...] = ()
 
 
 @dataclass(frozen=True)

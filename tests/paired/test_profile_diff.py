@@ -72,3 +72,49 @@ def test_the_function_the_cost_moved_into_comes_out_on_top(repo: pytest.Pytester
     result.stdout.fnmatch_lines(["*profiled 1 changed test once per side*"])
     said = " ".join(result.stdout.str().split())  # the note wraps at the terminal's width
     assert "where the energy went (under -v, in the PR comment and on the HTML page)" in said
+
+
+ALGO = """
+import copy
+
+def connected(graph):
+    for _ in range({copies}):  # the head copies the graph more often: copy.py's time
+        copy.deepcopy(graph)
+    return len(graph)
+"""
+
+USES_ALGO = """
+import fakemeter, pytest
+from algo import connected
+
+@pytest.mark.greenbudget(energy="100 J")
+def test_connected():
+    fakemeter.burn({joules})
+    assert connected([[i, (i, str(i))] for i in range(300)]) == 300
+"""
+
+
+def test_your_code_names_the_projects_function_when_a_library_takes_the_time(
+    gb: pytest.Pytester,
+) -> None:
+    # Own time lands in copy.py's deepcopy; the function of the project that called it is
+    # what the user changed (as networkx's is_kl_connected once was).
+    git(gb.path, "init", "-q", "-b", "main")
+    gb.makepyfile(algo=ALGO.format(copies=20), test_algo=USES_ALGO.format(joules=3.0))
+    git(gb.path, "add", "-A")
+    git(gb.path, "commit", "-qm", "base")
+    gb.makepyfile(algo=ALGO.format(copies=200), test_algo=USES_ALGO.format(joules=6.0))
+    result = gb.runpytest_subprocess(
+        *FAST, "--greenbudget-against=main", "--greenbudget-report=head.json", "-v"
+    )
+    result.assert_outcomes(failed=1)
+    diff = entries(gb)["test_algo.py::test_connected"]["profile_diff"]
+    assert isinstance(diff, dict)
+    assert diff["functions"][0]["where"].startswith("copy.py:")  # own time: the stdlib's
+    yours = diff["your_code"]
+    assert (yours[0]["function"], yours[0]["where"]) == ("connected", "algo.py:3")
+    assert yours[0]["head"] > 3 * yours[0]["base"]
+    assert all(line["function"] != "test_connected" for line in yours)  # it holds everything
+    result.stdout.fnmatch_lines(
+        ["*through your code (each function with everything it called):", "*connected*algo.py:3*"]
+    )

@@ -347,7 +347,8 @@ def test_rounds_run_only_the_tests_still_in_play(
         assert [w.profiled for w in workers] == [changed, changed]
     assert [w.profiled for w in started[1]] == [["t::doubled"], ["t::doubled"]]
     profile = run.tests["t::doubled"].profile
-    assert profile is not None and profile[0][0][2] == "side0" and profile[1][0][2] == "side1"
+    assert profile is not None
+    assert profile[0].rows[0][2] == "side0" and profile[1].rows[0][2] == "side1"
 
 
 def test_a_quiet_test_runs_two_pairs_in_its_first_round_and_one_after(

@@ -16,12 +16,14 @@ from pytest_greenbudget.meters.base import ComponentReading, Reading
 from pytest_greenbudget.paired.timeouts import AT_LEAST_S, FACTOR, FIRST_S, RunLimits
 from pytest_greenbudget.paired.wire import (
     Outcome,
+    Profiled,
     Ready,
     RunCommand,
     WireError,
     WorkerFailed,
     decode_command,
     decode_outcome,
+    decode_profiled,
     decode_ready,
     failure,
     sample_to_dict,
@@ -39,6 +41,16 @@ def test_messages_survive_the_pipe() -> None:
     assert decode_outcome(outcome.encode()) == outcome
     command = RunCommand("t::x", True, "same")
     assert decode_command(command.encode()) == command
+    profiled = Profiled("passed", (("copy.py", 128, "deepcopy", 0.5),), (("a.py", 3, "f", 0.7),))
+    assert decode_profiled(profiled.encode()) == profiled
+
+
+def test_a_profile_answer_without_the_projects_functions_still_reads() -> None:
+    # A base run by another Python may have an older release of this plugin: no "mine".
+    old = '{"type": "profile", "outcome": "passed", "rows": [["a.py", 1, "f", 0.5]]}'
+    assert decode_profiled(old) == Profiled("passed", (("a.py", 1, "f", 0.5),))
+    with pytest.raises(WireError, match="a profile row is not"):
+        decode_profiled(old.replace("}", ', "mine": [["a.py", "one", "f", 0.5]]}'))
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import replace
 from xml.dom import minidom
@@ -13,6 +14,7 @@ from pytest_greenbudget.render.html import render_html
 from pytest_greenbudget.render.markdown import render_markdown
 from pytest_greenbudget.render.terminal import summary_lines
 from pytest_greenbudget.render.view import build_view
+from pytest_greenbudget.report.decode import parse_report
 
 FIT = "tests/test_m.py::test_fit"
 
@@ -83,3 +85,42 @@ def test_a_built_in_is_named_without_cprofiles_tilde() -> None:
     body = render_markdown(build_view(data))
     assert "&#126;" not in body and "~" not in body
     assert "~" not in render_html(data)
+
+
+def regressed_through_your_code() -> object:
+    own = [["copy.py", 128, "deepcopy", 1.0]]
+    base = Profile.from_rows(own, [["src/m.py", 5, "connect_<i>", 1.0]])
+    head = Profile.from_rows(
+        [["copy.py", 128, "deepcopy", 3.0]], [["src/m.py", 5, "connect_<i>", 3.0]]
+    )
+    diff = profile_diff(head, base, head_j=3.0, base_j=1.0, cost_s=0.4)
+    return report(replace(entry(FIT, 3.0, verdict="regressed", base=1.0), profile_diff=diff))
+
+
+def test_every_format_names_your_code_under_its_own_heading() -> None:
+    data = regressed_through_your_code()
+    loud = summary_lines(data, verbose=True)  # type: ignore[arg-type]
+    at = loud.index("  through your code (each function with everything it called):")
+    assert loud[at + 1].startswith("    +2.00 J  connect_<i>  src/m.py:5  (1.00 J -> 3.00 J)")
+    body = render_markdown(build_view(data))  # type: ignore[arg-type]
+    assert "<br><i>through your code (each function with everything it called):</i><br>" in body
+    assert "connect&#95;&lt;i&gt;" in body and "<i>connect" not in body
+    html = render_html(data)  # type: ignore[arg-type]
+    yours = re.search(r'<ul class="profile-yours">.*?</ul>', html)
+    assert yours is not None and "connect_&lt;i&gt;  src/m.py:5" in yours[0]
+    minidom.parseString(yours[0])  # well-formed, the hostile name escaped
+
+
+def test_a_diff_without_your_code_adds_no_heading() -> None:
+    data = regressed_with_profile()
+    assert "through your code" not in "\n".join(summary_lines(data, verbose=True))  # type: ignore[arg-type]
+    assert "through your code" not in render_markdown(build_view(data))  # type: ignore[arg-type]
+    assert "profile-yours" not in render_html(data)  # type: ignore[arg-type]
+
+
+def test_your_code_survives_the_json_report() -> None:
+    data = regressed_through_your_code()
+    text = json.dumps(data.to_dict()).encode()  # type: ignore[attr-defined]
+    (test,) = parse_report(text, "r.json").tests
+    assert test.profile_diff == data.tests[0].profile_diff  # type: ignore[attr-defined]
+    assert test.profile_diff is not None and test.profile_diff.your_code

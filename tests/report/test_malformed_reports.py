@@ -51,6 +51,11 @@ MALFORMED: list[tuple[str, Mutation | bytes, str]] = [
     ("a pue of 0", _set("carbon.pue", 0), "'pue'"),
     ("incomplete as text", _set("incomplete", "yes"), "'incomplete' must be true or false"),
     ("a mode of sideways", _set("t.baseline.mode", "sideways"), "'paired' or 'unpaired'"),
+    (
+        "your_code as text",
+        _set("t.profile_diff", {"unit": "J", "functions": [], "cost_s": 0.1, "your_code": "x"}),
+        "'profile_diff'.your_code must be a list",
+    ),
     ("UTF-16", b"utf-16", "UTF-16 text"),
     ("invalid UTF-8", b"\xff", "not UTF-8 text"),
     ("nested 100,000 deep", b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
