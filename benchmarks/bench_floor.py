@@ -1,6 +1,6 @@
 """Which per-round figure the paired gate should use, and how many runs per side a round needs.
 
-Run: ``python benchmarks/bench_floor.py [--rounds 6] [--pairs 12]``.
+Run: ``python benchmarks/bench_floor.py [--rounds 6] [--pairs 12] [--head "+10% cpu"]``.
 
 One A/A paired run (``--greenbudget-against``, the base unchanged) of bench_paired.py's ten
 tests, with many pairs per round and no extension, a core spinning as in bench_paired.py. From
@@ -8,11 +8,18 @@ the pairs it measured, per test, the standard deviation over rounds of each cand
 figure, computed on the first n pairs of every round (so all candidates see the same runs):
 
 - ``mean log ratio``: the mean of the pairs' log(head / base), the figure used before;
-- ``floor``: log(head floor / base floor), a floor being the mean of the lowest third of a
-  side's n runs (at least one), the figure the gate uses now.
+- ``floor``: log(head floor / base floor), a floor being the mean of the lowest quarter of a
+  side's n runs (at least one), the figure the gate uses now;
+- ``median log ratio``: the median of the pairs' log(head / base): a candidate for runners
+  whose noise has two levels that switch every few runs (a pair's two runs mostly share one);
+- ``floor, or the median where most pairs agree with it``: the median of the pairs' log
+  ratios when more pairs lie within 5% of it than of the floor's figure and they are over
+  half the pairs, else the floor (a candidate that keeps the floor on spiky runs).
 
 A/A, so every figure's true value is 0 and its SD over rounds is the noise the t-test faces;
-the smallest rise the gate could see grows in proportion to it.
+the smallest rise the gate could see grows in proportion to it. With ``--head`` one of
+bench_paired.py's changed heads instead, only its changed tests, and each figure's t over all
+rounds (its mean over its standard error): how clearly the figure shows the change.
 """
 
 from __future__ import annotations
@@ -29,7 +36,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from bench_paired import THREADS, make_repo
+from bench_paired import HEADS, THREADS, WORK, make_repo
 from machine import print_machine
 
 from pytest_greenbudget.paired.stats import round_effect
@@ -41,19 +48,39 @@ def mean_log_ratio(pairs: Pairs) -> float:
     return statistics.fmean(math.log(h / b) for h, b in pairs)
 
 
+def median_log_ratio(pairs: Pairs) -> float:
+    return statistics.median(math.log(h / b) for h, b in pairs)
+
+
+def floor_or_agreed_median(pairs: Pairs, within: float = 0.05) -> float:
+    """Symmetric under swapping the sides, as the t-test needs: both figures change sign."""
+    floor, median = round_effect(pairs), median_log_ratio(pairs)
+    ratios = [math.log(h / b) for h, b in pairs]
+    near_floor = sum(abs(r - floor) <= within for r in ratios)
+    near_median = sum(abs(r - median) <= within for r in ratios)
+    agreed = near_median > near_floor and 2 * near_median > len(ratios)
+    return median if agreed else floor
+
+
 FIGURES: dict[str, Callable[[Pairs], float]] = {
     "mean log ratio": mean_log_ratio,
     "floor": round_effect,
+    "median log ratio": median_log_ratio,
+    "floor, or the median where most pairs agree with it": floor_or_agreed_median,
 }
 
 
-def measure(rounds: int, pairs: int) -> dict[str, list[list[tuple[float, float]]]]:
-    """Per test, the pairs of each round, from one A/A paired run."""
+def measure(rounds: int, pairs: int, head: str) -> dict[str, list[list[tuple[float, float]]]]:
+    """Per test, the pairs of each round, from one paired run of ``head`` (bench_paired.py's)."""
     load = subprocess.Popen([sys.executable, "-c", "while 1: pass"])
     try:
         with tempfile.TemporaryDirectory(prefix="bench-floor-") as tmp:
             repo = Path(tmp, "repo")
             sha = make_repo(repo)
+            # A comment in the module every test runs: an identical tree would leave every test
+            # unaffected (not paired), and this A/A must pair them all, as bench_paired.py's does.
+            values, _ = HEADS[head]
+            (repo / "work.py").write_text(WORK.format(**values) + "\n# touched by the head\n")
             report = Path(tmp, "report.json")
             subprocess.run(
                 [sys.executable, "-m", "pytest", f"--greenbudget-report={report}",
@@ -93,20 +120,36 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--pairs", type=int, default=12)
+    parser.add_argument(
+        "--head",  # argparse %-formats help: the heads' names hold "%"
+        default="A/A",
+        help=f"the head (default A/A): {', '.join(HEADS)}".replace("%", "%%"),
+    )
     args = parser.parse_args()
+    if args.head not in HEADS:
+        sys.exit(f"bench_floor.py: --head {args.head!r} is none of: {', '.join(HEADS)}")
     print_machine("load:   one process spinning on a core, plus the machine's other users")
     bare_loop()
-    tests = measure(args.rounds, args.pairs)
-    print(f"{len(tests)} tests, {args.rounds} rounds of {args.pairs} pairs, A/A\n")
-    print("| runs per side per round | figure | SD over rounds, median of tests | mean | max |")
-    print("|---|---|---|---|---|")
+    tests = measure(args.rounds, args.pairs, args.head)
+    changed = HEADS[args.head][1]
+    if changed:  # a real change: its tests' figures, and how far each stands from zero
+        tests = {k: v for k, v in tests.items() if k.rpartition("::")[2] in changed}
+    if not tests:
+        sys.exit("bench_floor.py: the paired run compared no test (see its report)")
+    print(f"{len(tests)} tests, {args.rounds} rounds of {args.pairs} pairs, {args.head}\n")
+    print("| runs per side per round | figure | SD over rounds, median of tests | mean | max "
+          "| t over all rounds, median of tests |")  # fmt: skip
+    print("|---|---|---|---|---|---|")
     for n in sorted({3, 4, 6, 8, args.pairs}):
         if n > args.pairs:
             continue
         for name, figure in FIGURES.items():
-            sds = [statistics.stdev(figure(r[:n]) for r in rounds) for rounds in tests.values()]
+            figures = [[figure(r[:n]) for r in rounds] for rounds in tests.values()]
+            sds = [statistics.stdev(f) for f in figures]
+            ts = [statistics.fmean(f) * math.sqrt(len(f)) / statistics.stdev(f) for f in figures]
             print(f"| {n} | {name} | {100 * statistics.median(sds):.1f}% | "
-                  f"{100 * statistics.fmean(sds):.1f}% | {100 * max(sds):.1f}% |")  # fmt: skip
+                  f"{100 * statistics.fmean(sds):.1f}% | {100 * max(sds):.1f}% | "
+                  f"{statistics.median(ts):+.1f} |")  # fmt: skip
 
 
 if __name__ == "__main__":

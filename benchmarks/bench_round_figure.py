@@ -1,0 +1,106 @@
+"""Which per-round figure keeps the paired gate's power on noise of two shapes (simulated).
+
+Run: ``python benchmarks/bench_round_figure.py [--comparisons 600]``.
+
+Each candidate round figure (benchmarks/bench_floor.py's) is played through the gate's own
+sequential rule (paired/sequential.py: the default design, its looks, alpha spending and
+futility) on simulated runs of two shapes seen on this project's 2-vCPU VMs:
+
+- ``spiky``: each run a floor with 2% jitter, and one run in four 1.3-3x its floor while its
+  pair partner is not (the shape measured when the floor was chosen; a process effect of sd
+  3% per round);
+- ``two-level``: runs in a fast or a slow state 1.55x apart, switching every few runs, the
+  two runs of a pair in the same state 86% of the time, the fast state 47.5% of runs (fitted
+  to the CPU-loop tests of bench_paired.py on 2026-12-04, when +10% was caught 8 times in 12).
+
+Reported per shape and figure: A/A false alarms, mean rounds of an A/A test, and the share of
++10% changes caught. Pure simulation, so the figures do not depend on this machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import random
+from collections.abc import Callable
+
+from bench_floor import FIGURES, Pairs
+
+import pytest_greenbudget.paired.sequential as sequential
+import pytest_greenbudget.paired.stats as stats
+from pytest_greenbudget.paired.stats import DEFAULT_DESIGN, PairedDesign
+
+Shape = Callable[[float, random.Random], Callable[[int], list[tuple[float, float]]]]
+
+
+def spiky(ratio: float, rng: random.Random) -> Callable[[int], list[tuple[float, float]]]:
+    def run(level: float) -> float:
+        jitter = level * math.exp(rng.gauss(0, 0.02))
+        return jitter * (1 + rng.uniform(0.3, 2.0)) if rng.random() < 0.25 else jitter
+
+    def one_round(pairs: int) -> list[tuple[float, float]]:
+        layout = math.exp(rng.gauss(0, 0.03))
+        return [(run(ratio * layout), run(1.0)) for _ in range(pairs)]
+
+    return one_round
+
+
+def two_level(ratio: float, rng: random.Random) -> Callable[[int], list[tuple[float, float]]]:
+    def run(fast: bool) -> float:
+        return (1.0 if fast else 1.55) * math.exp(rng.gauss(0, 0.02))
+
+    def one_round(pairs: int) -> list[tuple[float, float]]:
+        layout = math.exp(rng.gauss(0, 0.03))
+        out = []
+        for _ in range(pairs):
+            first = rng.random() < 0.475
+            second = first if rng.random() < 0.86 else not first
+            head, base = (first, second) if rng.random() < 0.5 else (second, first)
+            out.append((ratio * layout * run(head), run(base)))
+        return out
+
+    return one_round
+
+
+def compare(
+    one_round: Callable[[int], list[tuple[float, float]]], design: PairedDesign
+) -> tuple[str, int]:
+    """One comparison as the schedule makes it (a quiet first round ends early); (verdict,
+    rounds)."""
+    rounds: list[list[tuple[float, float]]] = []
+    while True:
+        drawn = one_round(design.pairs_for(rounds))
+        done = (n for n in range(1, len(drawn) + 1) if design.round_done(rounds, drawn[:n]))
+        rounds.append(drawn[: next(done, len(drawn))])
+        look = sequential.Look.at(rounds, 0.05, design)
+        if look.stop:
+            return look.verdict, len(rounds)
+
+
+def play(figure: Callable[[Pairs], float], shape: Shape, n: int) -> tuple[float, float, float]:
+    # The looks read each round through these two names: the candidate stands in for both.
+    sequential.round_effect = stats.round_effect = figure
+    rng = random.Random(11)
+    aa = [compare(shape(1.0, rng), DEFAULT_DESIGN) for _ in range(n)]
+    hits = [compare(shape(1.10, rng), DEFAULT_DESIGN) for _ in range(n)]
+    false = sum(v == "regressed" for v, _ in aa) / n
+    rounds = sum(r for _, r in aa) / n
+    return false, rounds, sum(v == "regressed" for v, _ in hits) / n
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--comparisons", type=int, default=600, help="per shape, figure and case")
+    args = parser.parse_args()
+    print(f"{args.comparisons} A/A and {args.comparisons} +10% comparisons per cell\n")
+    print("| shape | round figure | A/A false alarms | A/A rounds (mean) | +10% caught |")
+    print("|---|---|---|---|---|")
+    for shape_name, shape in (("spiky", spiky), ("two-level", two_level)):
+        for name, figure in FIGURES.items():
+            false, rounds, caught = play(figure, shape, args.comparisons)
+            print(f"| {shape_name} | {name} | {false:.1%} | {rounds:.2f} | {caught:.1%} |",
+                  flush=True)  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
