@@ -61,8 +61,13 @@ def change_text(ratio: float) -> str:
     return f"{percent:+.0f}%" if abs(percent) >= 10 else f"{percent:+.1f}%"
 
 
-def p_text(p: float | None) -> str:
-    return "ratio only" if p is None else format_p(p)
+def p_text(p: float | None, exact: bool = False) -> str:
+    """``exact``: never 'p<0.001', for a verdict that a p below 0.001 did not settle (a
+    paired look late in the schedule needs p < 0.00065; 'inconclusive, p<0.001' read as a
+    contradiction in a benchmark's miss)."""
+    if p is None:
+        return "ratio only"
+    return f"p={p:.2g}" if exact and p < 0.001 else format_p(p)
 
 
 def extent(test: TestEntry) -> str:
@@ -103,7 +108,7 @@ def evidence_part(test: TestEntry) -> str:
     beyond = base.ratio <= 0 or abs(math.log(base.ratio)) > math.log1p(test.tolerance)
     said = []
     if test.verdict in ("regressed", "improved") or (test.verdict == "inconclusive" and beyond):
-        said += [p_text(base.p_value), extent(test)]
+        said += [p_text(base.p_value, exact=test.verdict == "inconclusive"), extent(test)]
     if test.verdict == "unchanged":
         said.append(f"within ±{test.tolerance * 100:g}%")
     if test.verdict == "inconclusive" and base.detectable is not None:

@@ -170,11 +170,19 @@ def _compared(
     # One short line, as every format shows it; the base's name and the method are said once
     # for the run (its notes, the report's baseline fields, the summary's how-judged line).
     text = verdict_line(entry) or result.verdict
-    if result.verdict == "inconclusive" and look.stop in ("hopeless", "slow"):
-        text += f"; {look.why_inconclusive(design)}"  # why it left before the cap
+    if result.verdict == "inconclusive" and _says_why(look):
+        text += f"; {look.why_inconclusive(design)}"
     elif result.verdict == "inconclusive" and paired.capped:
         text += f"; {paired.capped}"  # why it had no more rounds: the time cap, or -x
     return replace(entry, message=text)
+
+
+def _says_why(look: Look) -> bool:
+    """Why it left before the cap; at the cap, what its look needed when the change lay past
+    the tolerance (its p is shown, and a small one alone read as a contradiction)."""
+    return look.stop in ("hopeless", "slow") or (
+        look.stop == "cap" and look.result.beyond_tolerance
+    )
 
 
 def _warm(pairs: TestPairs) -> list[RunSample]:

@@ -394,3 +394,29 @@ def test_a_test_that_leaves_early_says_why_in_its_message(
     assert message.endswith(
         "within the tolerance, but ruling out a rise past it would take more than 3 rounds"
     )
+
+
+def test_a_test_inconclusive_at_the_cap_says_what_its_last_look_needed(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # Rounds of +7.4% +- 5% in turn: never significant at a look's share of alpha, never
+    # hopeless, so it reaches the cap with p near 0.0008, under 0.001 but over the last
+    # look's 0.00065. Its message once read "inconclusive: +7.7% ..., p<0.001, 10 rounds".
+    def energy(r: int, side: int, n: int) -> float:
+        return math.exp(0.0738 + (0.05 if r % 2 else -0.05)) if side == 0 else 1.0
+
+    fake_rounds(monkeypatch, {"t::slow": energy})
+    side = Side("head", ("python",), tmp_path)
+    run = schedule.PairedRunner(side, side, ["t::slow"], lambda _: 0.05, tmp_path).run()
+    look = run.tests["t::slow"].look
+    assert look is not None and look.stop == "cap" and look.verdict == "inconclusive"
+    assert 0.00065 < (look.result.p_value or 0.0) < 0.001
+    plan = make_plan(Defaults(), BudgetSpec("greenbudget.yaml:1"), None)
+    assert plan is not None
+    found = Triage(Impact.everything(["t::slow"], "every test"), None)
+    paired = build_paired("main", "abc1234", run, {"t::slow": plan},
+                          CarbonSettings(475.0, "world", 1.0), DEFAULT_DESIGN, found, None)  # fmt: skip
+    message = paired.entries["t::slow"].message or ""
+    assert "p<0.001" not in message, message
+    assert ", p=0.0008" in message and "10 rounds" in message
+    assert message.endswith("; this look needed p < 0.00065 (0.01 spent over up to 9 looks)")
