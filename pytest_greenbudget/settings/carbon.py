@@ -57,6 +57,12 @@ def region_intensity(region: str) -> tuple[float, str]:
 def carbon_settings(region: str | None, intensity: float | None, pue: float) -> CarbonSettings:
     if intensity is not None:
         return CarbonSettings(intensity, "set in the config", pue, None)
+    if region is not None and find_spec("codecarbon") is None:
+        # Energy needs no codecarbon (the default meter reads CPU time), so a machine without
+        # it still measures; its grams say which intensity they used instead of stopping the run.
+        source = (f"world average: region {region.upper()} needs codecarbon's data, which is "
+                  "not installed (pip install codecarbon, or set 'intensity')")  # fmt: skip
+        return CarbonSettings(WORLD_INTENSITY, source, pue)
     if region is not None:
         value, source = region_intensity(region)
         return CarbonSettings(value, source, pue, region.upper())

@@ -46,3 +46,18 @@ def test_defaults_fill_what_nobody_said() -> None:
     plan = make_plan(Defaults(repeats=4, warmup=0, tolerance=0.1), BudgetSpec("f:1"), None)
     assert plan is not None
     assert (plan.repeats, plan.warmup, plan.tolerance, plan.budget) == (4, 0, 0.1, None)
+
+
+def test_a_region_without_codecarbon_falls_back_to_the_world_average_and_says_so(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The energy needs no codecarbon (the default meter reads CPU time); a machine without it
+    # (a GPU box's plain python3) once stopped the whole run with exit 4 over the grams.
+    from pytest_greenbudget.settings import carbon
+
+    monkeypatch.setattr(carbon, "find_spec", lambda name: None)
+    settings = carbon.carbon_settings("fra", None, 1.2)
+    assert settings.intensity_g_per_kwh == carbon.WORLD_INTENSITY
+    assert settings.region is None and settings.pue == 1.2
+    assert "region FRA needs codecarbon's data, which is not installed" in settings.source
+    assert carbon.carbon_settings(None, 300.0, 1.0).intensity_g_per_kwh == 300.0
