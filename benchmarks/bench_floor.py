@@ -54,8 +54,8 @@ def median_log_ratio(pairs: Pairs) -> float:
 
 def floor_or_agreed_median(pairs: Pairs, within: float = 0.05) -> float:
     """Symmetric under swapping the sides, as the t-test needs: both figures change sign."""
-    floor, median = round_effect(pairs), median_log_ratio(pairs)
     ratios = [math.log(h / b) for h, b in pairs]
+    floor, median = round_effect(pairs), statistics.median(ratios)
     near_floor = sum(abs(r - floor) <= within for r in ratios)
     near_median = sum(abs(r - median) <= within for r in ratios)
     agreed = near_median > near_floor and 2 * near_median > len(ratios)
@@ -146,7 +146,8 @@ def main() -> None:
         for name, figure in FIGURES.items():
             figures = [[figure(r[:n]) for r in rounds] for rounds in tests.values()]
             sds = [statistics.stdev(f) for f in figures]
-            ts = [statistics.fmean(f) * math.sqrt(len(f)) / statistics.stdev(f) for f in figures]
+            ts = [statistics.fmean(f) * math.sqrt(len(f)) / sd
+                  for f, sd in zip(figures, sds, strict=True)]  # fmt: skip
             print(f"| {n} | {name} | {100 * statistics.median(sds):.1f}% | "
                   f"{100 * statistics.fmean(sds):.1f}% | {100 * max(sds):.1f}% | "
                   f"{statistics.median(ts):+.1f} |")  # fmt: skip

@@ -24,6 +24,7 @@ import math
 import random
 from collections.abc import Callable
 
+from bench_designs import cut
 from bench_floor import FIGURES, Pairs
 
 import pytest_greenbudget.paired.sequential as sequential
@@ -69,9 +70,7 @@ def compare(
     rounds)."""
     rounds: list[list[tuple[float, float]]] = []
     while True:
-        drawn = one_round(design.pairs_for(rounds))
-        done = (n for n in range(1, len(drawn) + 1) if design.round_done(rounds, drawn[:n]))
-        rounds.append(drawn[: next(done, len(drawn))])
+        rounds.append(cut(design, rounds, one_round(design.pairs_for(rounds))))
         look = sequential.Look.at(rounds, 0.05, design)
         if look.stop:
             return look.verdict, len(rounds)

@@ -141,9 +141,11 @@ def count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
-def format_p(p: float) -> str:
-    """A p-value as every format shows it: 'p=0.002', or 'p<0.001' below that."""
-    return "p<0.001" if p < 0.001 else f"p={p:.2g}"
+def format_p(p: float, exact: bool = False) -> str:
+    """A p-value as every format shows it: 'p=0.002', or 'p<0.001' below that; ``exact``:
+    'p=0.00083', for a verdict that a p below 0.001 did not settle (a paired look late in the
+    schedule needs p < 0.00065, and 'inconclusive, p<0.001' read as a contradiction)."""
+    return "p<0.001" if p < 0.001 and not exact else f"p={p:.2g}"
 
 
 DURATION = re.compile(r"(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s?)?")

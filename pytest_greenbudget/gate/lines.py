@@ -62,12 +62,7 @@ def change_text(ratio: float) -> str:
 
 
 def p_text(p: float | None, exact: bool = False) -> str:
-    """``exact``: never 'p<0.001', for a verdict that a p below 0.001 did not settle (a
-    paired look late in the schedule needs p < 0.00065; 'inconclusive, p<0.001' read as a
-    contradiction in a benchmark's miss)."""
-    if p is None:
-        return "ratio only"
-    return f"p={p:.2g}" if exact and p < 0.001 else format_p(p)
+    return "ratio only" if p is None else format_p(p, exact)
 
 
 def extent(test: TestEntry) -> str:

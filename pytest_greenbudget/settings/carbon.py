@@ -24,10 +24,16 @@ class CarbonError(ValueError):
     """An unknown region or unreadable intensity data; the message says what is valid."""
 
 
+class CodecarbonMissing(CarbonError):
+    """codecarbon is not installed: the energy stands, only a region's intensity is unknown."""
+
+
 @lru_cache(maxsize=1)
 def _energy_mix() -> dict[str, Any]:
     spec = find_spec("codecarbon")
-    roots = list(spec.submodule_search_locations or []) if spec else []
+    if spec is None:
+        raise CodecarbonMissing("codecarbon is not installed")
+    roots = list(spec.submodule_search_locations or [])
     for root in roots:
         path = Path(root) / "data" / "private_infra" / "global_energy_mix.json"
         if path.is_file():
@@ -57,14 +63,15 @@ def region_intensity(region: str) -> tuple[float, str]:
 def carbon_settings(region: str | None, intensity: float | None, pue: float) -> CarbonSettings:
     if intensity is not None:
         return CarbonSettings(intensity, "set in the config", pue, None)
-    if region is not None and find_spec("codecarbon") is None:
-        # Energy needs no codecarbon (the default meter reads CPU time), so a machine without
-        # it still measures; its grams say which intensity they used instead of stopping the run.
-        source = (f"world average: region {region.upper()} needs codecarbon's data, which is "
-                  "not installed (pip install codecarbon, or set 'intensity')")  # fmt: skip
-        return CarbonSettings(WORLD_INTENSITY, source, pue)
     if region is not None:
-        value, source = region_intensity(region)
+        try:
+            value, source = region_intensity(region)
+        except CodecarbonMissing:
+            # Energy needs no codecarbon (the default meter reads CPU time), so a machine
+            # without it still measures; its grams say which intensity they used.
+            source = (f"world average: region {region.upper()} needs codecarbon's data, which "
+                      "is not installed (pip install codecarbon, or set 'intensity')")  # fmt: skip
+            return CarbonSettings(WORLD_INTENSITY, source, pue)
         return CarbonSettings(value, source, pue, region.upper())
     return CarbonSettings(
         WORLD_INTENSITY, "world average (codecarbon's default); set 'region'", pue
