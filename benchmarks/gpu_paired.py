@@ -60,7 +60,7 @@ def train(steps=STEPS):
         loss.backward()
         OPTIMIZER.step()
     torch.cuda.synchronize()
-    return float(loss)
+    return loss.item()
 '''
 
 NUMPY_TRAIN = '''"""A rehearsal stand-in (no GPU): STEPS matrix products."""
@@ -162,10 +162,13 @@ def main() -> None:
     parser.add_argument("--cap", type=int, default=150, help="--greenbudget-against-time, s")
     parser.add_argument("--rehearse", action="store_true", help="numpy and the default meter")
     parser.add_argument("--skip-aa", action="store_true", help="leave out the A/A comparison")
+    parser.add_argument("--tolerance", help="--greenbudget-tolerance (default: the plugin's, 5%%)")
     args = parser.parse_args()
     template = NUMPY_TRAIN if args.rehearse else TORCH_TRAIN
     meter = [] if args.rehearse else ["--greenbudget-meter=nvml"]
     against = ["--greenbudget-against=HEAD", f"--greenbudget-against-time={args.cap}s"]
+    if args.tolerance:
+        against.append(f"--greenbudget-tolerance={args.tolerance}")
     print_machine(f"workload: {'numpy (rehearsal)' if args.rehearse else 'torch MLP on cuda'}")
     with tempfile.TemporaryDirectory() as tmp:
         repo = Path(tmp) / "proj"
