@@ -156,6 +156,16 @@ def summary(name: str, data: dict[str, Any], wall: float, plain_wall: float) -> 
     return line + (f"\n  {cost[0]}" if cost else "")
 
 
+def sessions(repo: Path, meter: list[str], count: int) -> None:
+    """Plain measured sessions of the same code, one after another: each one's median."""
+    medians = []
+    for index in range(count):
+        data, _ = pytest_run(repo, f"session{index + 1}", meter)
+        medians.append(data["tests"][0]["energy_j"] if data else float("nan"))
+    low = min(medians)
+    print("\n== sessions ==", *(f"{m:.2f} J ({m / low - 1:+.1%})" for m in medians), sep="\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=0.4, help="one run's length, about")
@@ -163,6 +173,9 @@ def main() -> None:
     parser.add_argument("--rehearse", action="store_true", help="numpy and the default meter")
     parser.add_argument("--skip-aa", action="store_true", help="leave out the A/A comparison")
     parser.add_argument("--tolerance", help="--greenbudget-tolerance (default: the plugin's, 5%%)")
+    parser.add_argument(
+        "--plain-only", type=int, metavar="N", help="only N plain measured sessions of the base"
+    )
     args = parser.parse_args()
     template = NUMPY_TRAIN if args.rehearse else TORCH_TRAIN
     meter = [] if args.rehearse else ["--greenbudget-meter=nvml"]
@@ -175,6 +188,9 @@ def main() -> None:
         steps = make_repo(repo, template, args.seconds)
         head = steps * 21 // 20
         print(f"STEPS: base {steps}, head {head} (+{head / steps - 1:.0%})")
+        if args.plain_only:
+            sessions(repo, meter, args.plain_only)
+            return
         (repo / "train.py").write_text(template.format(steps=head))
         plus5, plus5_wall = pytest_run(repo, "plus5", meter, *against)
         (repo / "train.py").write_text(template.format(steps=steps))
