@@ -17,12 +17,14 @@ from ..units import count
 from .accept import blocking
 from .history import history_change
 from .lines import change_text, verdict_line
+from .noise import METER_DEFAULT, OTHER_DEVICE_NOISE, meter_noise
 from .stats import Change, detect_change
 
 INCOMPARABLE = "baseline from another machine, meter, worker count or thread limit"
 NOT_GATED = f"{INCOMPARABLE}: not gated"
 SETTING = "setting"  # TestEntry.noise_source of a session_noise the user gave
 GATING = ("regressed", "improved")
+SEVERAL = "several"  # a history's device for a component its runs measured on more than one
 
 
 @dataclass(frozen=True)
@@ -49,12 +51,15 @@ class Comparison:
         if base is None:
             return cls(head, True, (), gate_incomparable)
         differences = fingerprint_differences(base.environment, head.environment)
+        moved = moved_devices(base.environment, head.environment)
         comparer = _Comparer(
-            base.by_nodeid(), tolerance, not differences, gate_incomparable, session_noise
-        )
+            base.by_nodeid(), tolerance, not differences, gate_incomparable, session_noise,
+            frozenset(moved),
+        )  # fmt: skip
         tests = tuple(comparer.entry(t) for t in head.tests) + missing_entries(base, head)
         warnings = (
             _fingerprint_warning(differences, gate_incomparable)
+            + _moved_warning(moved, session_noise is not None)
             + disjoint_warning(base, head)
             + tuple(comparer.warnings)
         )
@@ -97,6 +102,37 @@ def fingerprint_differences(base: Environment, head: Environment) -> list[str]:
     if base.threads != head.threads:
         found.append(f"thread limit differs: {_limit(base.threads)} vs {_limit(head.threads)}")
     return found
+
+
+def moved_devices(base: Environment, head: Environment) -> dict[str, tuple[str, str]]:
+    """Components measured on another device than the baseline's (a GPU's UUID), each with
+    (base's, head's). One unknown on either side (a report before 1.7, a meter that names no
+    device) is not taken as moved."""
+    return {
+        component: (base.devices[component], device)
+        for component, device in sorted(head.devices.items())
+        if component in base.devices and base.devices[component] != device
+    }
+
+
+def _moved_warning(moved: Mapping[str, tuple[str, str]], setting: bool) -> tuple[str, ...]:
+    if not moved:
+        return ()
+    shown = "; ".join(f"{c}: {_device(b)} -> {_device(h)}" for c, (b, h) in moved.items())
+    allowed = ", ".join(f"{m} {v:.0%}" for m, v in OTHER_DEVICE_NOISE.items())
+    then = (
+        "your session_noise applies as set"
+        if setting
+        else f"tests without a history of runs allow for another device's level ({allowed})"
+    )
+    return (
+        f"baseline measured on other hardware ({shown}): two GPUs of one model differ in "
+        f"level; {then}",
+    )
+
+
+def _device(device: str) -> str:
+    return device if device == SEVERAL else device[:12]  # "GPU-" and 8 hex digits
 
 
 def _count(workers: int | None) -> str:
@@ -157,6 +193,7 @@ class _Comparer:
     comparable: bool
     gate_incomparable: bool
     session_noise: float | None = None
+    moved: frozenset[str] = frozenset()  # components the baseline measured on another device
     warnings: list[str] = field(default_factory=list)
 
     def entry(self, head: TestEntry) -> TestEntry:
@@ -183,7 +220,7 @@ class _Comparer:
         if self.session_noise is not None:
             noise, source = self.session_noise, SETTING
         else:
-            noise, source = head.session_noise, head.noise_source
+            noise, source = self._recorded_noise(head)
         found = (
             None if source == SETTING else history_change(base.runs_j, head.samples_j, tolerance)
         )
@@ -191,6 +228,15 @@ class _Comparer:
             return found[0], found[1], f"history of {len(base.runs_j)} runs"
         change = detect_change(base.samples_j, head.samples_j, tolerance, session_noise=noise)
         return change, noise, source
+
+    def _recorded_noise(self, head: TestEntry) -> tuple[float, str]:
+        """The noise the head recorded; a meter default is taken again, at another device's
+        figure, for components the baseline measured on another device."""
+        if not (self.moved & head.components.keys()) or not head.noise_source.startswith(
+            METER_DEFAULT
+        ):
+            return head.session_noise, head.noise_source
+        return meter_noise(head.components, head.cpu_s, head.wall_s, self.moved)
 
     def _judged(self, head: TestEntry, base: TestEntry, change: Change) -> TestEntry:
         head_j = statistics.median(head.samples_j)

@@ -12,12 +12,12 @@ remembers each test's newest medians (gate/history.py compares against them).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 
 from ..report.model import SCHEMA_VERSION, Report, RunOrigin, TestEntry
 from ..units import count
-from .compare import fingerprint_differences
+from .compare import SEVERAL, fingerprint_differences
 from .history import runs_of
 
 SHOWN = 5  # duplicate ids named in the error before "and N more"
@@ -126,8 +126,22 @@ def with_history(reports: Sequence[Report], sources: Sequence[str], keep: int = 
         f"baseline history of {len(kept)} reports (newest {names[0]}, {kept[-1].created_utc} "
         f"to {newest.created_utc}); up to {keep} runs per test",
     )
-    env = replace(newest.environment, notes=(*newest.environment.notes, *notes))
+    env = replace(
+        newest.environment,
+        notes=(*newest.environment.notes, *notes),
+        devices=_devices(r.environment.devices for r in kept),
+    )
     return replace(newest, tests=tests, environment=env, schema_version=SCHEMA_VERSION)
+
+
+def _devices(each: Iterable[Mapping[str, str]]) -> dict[str, str]:
+    """The history's device per component: the one all its runs used, else SEVERAL (which
+    no head's device matches, so a comparison allows for another GPU's level)."""
+    found: dict[str, set[str]] = {}
+    for devices in each:
+        for component, device in devices.items():
+            found.setdefault(component, set()).add(device)
+    return {c: ids.pop() if len(ids) == 1 else SEVERAL for c, ids in found.items()}
 
 
 def _same_machine(

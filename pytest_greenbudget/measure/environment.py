@@ -53,4 +53,5 @@ def gather(description: MeterDescription, pytest_version: str, workers: int | No
         commit=None,  # asked of git only when a report is built
         workers=workers,
         notes=tuple(n for n in description.notes if not n.startswith("gpu:")),
+        devices=dict(description.devices),
     )

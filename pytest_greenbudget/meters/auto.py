@@ -134,15 +134,17 @@ class CompositeMeter:
 def describe_plan(name: str, chosen: AutoPlan) -> MeterDescription:
     """Per component the meter used and why the others were not."""
     choices: dict[str, ComponentChoice] = {}
+    devices: dict[str, str] = {}
     notes = list(chosen.notes)
     for meter in chosen.meters:
         described = meter.describe()
         choices.update(described.components)
+        devices.update(described.devices)
         notes += described.notes
     cpu = choices["cpu"]
     passed = [f"{c.meter} not used: {c.detail}" for c in chosen.cpu if not c.available]
     choices["cpu"] = ComponentChoice(cpu.meter, cpu.provenance, "; ".join([cpu.reason, *passed]))
-    return MeterDescription(name, choices, tuple(notes))
+    return MeterDescription(name, choices, tuple(notes), devices)
 
 
 def make_auto(

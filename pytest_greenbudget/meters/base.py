@@ -87,6 +87,8 @@ class MeterDescription:
     name: str
     components: Mapping[str, ComponentChoice] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    # component -> the hardware's own id (a GPU's UUID): two GPUs of one model differ in level
+    devices: Mapping[str, str] = field(default_factory=dict)
 
 
 @runtime_checkable

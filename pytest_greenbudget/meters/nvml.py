@@ -151,7 +151,8 @@ class NvmlMeter:
         choices = {gpu.label: _choice(gpu) for gpu in self.gpus}
         # "gpu:N: model" notes are how the report's environment lists the GPUs.
         names = tuple(f"{gpu.label}: {gpu.name}" for gpu in self.gpus)
-        return MeterDescription(self.name, choices, names + self.notes)
+        devices = {gpu.label: gpu.uuid for gpu in self.gpus}
+        return MeterDescription(self.name, choices, names + self.notes, devices)
 
     def close(self) -> None:
         gpus, self.gpus = self.gpus, ()

@@ -154,6 +154,7 @@ def _environment(env: Mapping[str, Any], where: str) -> Environment:
         workers=opt(env, "workers", where, count, None),
         threads=opt(env, "threads", where, count, None),
         notes=opt(env, "notes", where, strings, ()),
+        devices=opt(env, "devices", where, mapping(string), {}),
     )
 
 

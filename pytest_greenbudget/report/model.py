@@ -19,8 +19,9 @@ from typing import Any
 # tests[].components.*.processes (the processes the CPU-time model counted), the verdict
 # "unaffected" and the report's "impact" (the changed files a paired run decided on),
 # tests[].profile_diff (where a paired regression's or improvement's cost moved); 1.6:
-# tests[].profile_diff.your_code (the project's own functions the change went through)
-SCHEMA_VERSION = "1.6"
+# tests[].profile_diff.your_code (the project's own functions the change went through); 1.7:
+# environment.devices (which physical GPU measured each component)
+SCHEMA_VERSION = "1.7"
 VERDICTS = (
     "ok",
     "over-budget",
@@ -195,6 +196,7 @@ class Environment:
     workers: int | None = None  # xdist workers; None for a serial run
     threads: int | None = None  # the session's default thread limit; None: not limited
     notes: tuple[str, ...] = ()
+    devices: Mapping[str, str] = field(default_factory=dict)  # component -> GPU UUID (1.7)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from pytest_greenbudget.report.io import read_report, write_report
 from pytest_greenbudget.report.model import (
     Budget,
     CarbonSettings,
+    Component,
     ComponentMeter,
     Environment,
     Report,
@@ -179,6 +180,60 @@ def test_fingerprint_differences_name_cpu_meter_per_component_and_gpus() -> None
     ]
     two = replace(gpu, gpus=("NVIDIA H100", "NVIDIA A10"))
     assert fingerprint_differences(two, replace(two, gpus=("NVIDIA A10", "NVIDIA H100"))) == []
+
+
+GPU_ENV = replace(
+    ENV,
+    meters={"gpu:0": ComponentMeter("nvml", "measured")},
+    meter="nvml",
+    gpus=("gpu:0: NVIDIA H200",),
+)
+GPU_BASE = (252.0, 252.4, 251.7)  # a training test's joules on one H200 (docs/meters.md)
+GPU_HEAD = (267.3, 267.0, 267.6)  # +6%
+
+
+def gpu_entry(samples: tuple[float, ...]) -> TestEntry:
+    return entry(
+        "t", samples, components={"gpu:0": Component(samples[0], "measured", "nvml")},
+        session_noise=0.005, noise_source="meter default (nvml)",
+    )  # fmt: skip
+
+
+def gpu_report(samples: tuple[float, ...], uuid: str | None) -> Report:
+    devices = {"gpu:0": uuid} if uuid else {}
+    return report(gpu_entry(samples), env=replace(GPU_ENV, devices=devices))
+
+
+def test_a_baseline_from_another_gpu_allows_for_its_level() -> None:
+    """Two H200s read the same test 5.6% apart: 0.5% between sessions holds on one GPU only."""
+    same = compare_reports(
+        gpu_report(GPU_BASE, "GPU-aaaa1111-0"), gpu_report(GPU_HEAD, "GPU-aaaa1111-0")
+    )
+    assert same.report.tests[0].verdict == "regressed"
+    assert same.warnings == ()
+    other = compare_reports(
+        gpu_report(GPU_BASE, "GPU-aaaa1111-0"), gpu_report(GPU_HEAD, "GPU-bbbb2222-0")
+    )
+    test = other.report.tests[0]
+    assert test.verdict == "inconclusive"  # +6% is within what another GPU's level can move
+    assert (test.session_noise, test.noise_source) == (
+        pytest.approx(0.03),
+        "meter default (nvml), another GPU than the baseline's",
+    )
+    assert other.comparable and not other.gate_failed
+    assert other.warnings == (
+        "baseline measured on other hardware (gpu:0: GPU-aaaa1111 -> GPU-bbbb2222): two GPUs "
+        "of one model differ in level; tests without a history of runs allow for another "
+        "device's level (nvml 3%)",
+    )
+    # unknown on one side (a report before schema 1.7): not taken as another GPU
+    older = compare_reports(gpu_report(GPU_BASE, None), gpu_report(GPU_HEAD, "GPU-bbbb2222-0"))
+    assert older.report.tests[0].verdict == "regressed"
+    # the user's own session_noise applies as set
+    setting = compare_reports(gpu_report(GPU_BASE, "GPU-aaaa1111-0"),
+                              gpu_report(GPU_HEAD, "GPU-bbbb2222-0"), session_noise=0.001)  # fmt: skip
+    assert setting.report.tests[0].verdict == "regressed"
+    assert "your session_noise applies as set" in setting.warnings[0]
 
 
 def test_reports_without_per_component_meters_compare_the_single_meter() -> None:

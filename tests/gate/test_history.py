@@ -75,6 +75,17 @@ def test_components_combine_by_their_share_of_the_energy() -> None:
     assert meter_noise({}) == (0.25, "meter default (unknown meter)")
 
 
+def test_a_gpu_the_baseline_did_not_use_gets_another_devices_figure() -> None:
+    comps = {
+        "gpu:0": Component(90.0, "measured", "nvml"),
+        "cpu": Component(10.0, "estimated", "cputime"),
+    }
+    cv, source = meter_noise(comps, moved={"gpu:0"})
+    assert cv == pytest.approx(math.hypot(0.9 * 0.03, 0.1 * 0.25))
+    assert source == "meter default (cputime, nvml), another GPU than the baseline's"
+    assert meter_noise(comps, moved={"cpu"}) == meter_noise(comps)  # no device figure for CPUs
+
+
 # --- the comparison against a history -------------------------------------------------------
 
 
@@ -185,6 +196,16 @@ def test_runs_from_another_machine_are_left_out_and_noted() -> None:
         for n in merged.environment.notes
     )
     assert any("baseline history of 2 reports" in n for n in merged.environment.notes)
+
+
+def test_a_history_names_its_gpu_only_when_every_run_used_that_one() -> None:
+    def run(when: str, uuid: str) -> Report:
+        return report(when, entry("a", around(1.0)), env=replace(ENV, devices={"gpu:0": uuid}))
+
+    one = [run("2026-11-20T00:00:00Z", "GPU-aaaa"), run("2026-11-21T00:00:00Z", "GPU-aaaa")]
+    assert with_history(one, ["r1", "r2"]).environment.devices == {"gpu:0": "GPU-aaaa"}
+    two = [*one, run("2026-11-22T00:00:00Z", "GPU-bbbb")]
+    assert with_history(two, ["r1", "r2", "r3"]).environment.devices == {"gpu:0": "several"}
 
 
 def test_the_same_run_twice_is_refused() -> None:

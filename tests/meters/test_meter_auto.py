@@ -61,6 +61,7 @@ def test_rapl_and_nvml_components_add_up(tmp_path: Path, powercap: dict[str, Pat
         "gpu:0": ("nvml", "measured"),
     }
     assert description.notes == ("gpu:0: NVIDIA A100-SXM4-40GB",)
+    assert set(description.devices) == {"gpu:0"}  # the CPU meters name no device
 
 
 def test_unreadable_rapl_falls_back_with_one_warning_naming_the_fix(

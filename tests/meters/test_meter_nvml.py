@@ -181,6 +181,8 @@ def test_visible_devices_by_index_and_uuid_read_the_right_gpu(clock: Clock) -> N
     assert components["gpu:0"].energy_j == pytest.approx(30.0)  # CUDA's device 0 is NVML's 2
     assert components["gpu:1"].energy_j == pytest.approx(10.0)
     assert "GPU-cccc3333-0000" in meter.describe().components["gpu:0"].reason
+    # which physical GPU measured each component: the report's environment.devices
+    assert meter.describe().devices == {"gpu:0": "GPU-cccc3333-0000", "gpu:1": "GPU-bbbb2222-0000"}
 
 
 def test_mig_entries_are_skipped_with_a_note() -> None:
