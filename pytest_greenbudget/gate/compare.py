@@ -15,16 +15,16 @@ from dataclasses import dataclass, field, replace
 from ..report.model import BaselineFigures, Environment, Report, TestEntry
 from ..units import count
 from .accept import blocking
+from .devices import moved_devices, moved_warning
 from .history import history_change
 from .lines import change_text, verdict_line
-from .noise import METER_DEFAULT, OTHER_DEVICE_NOISE, meter_noise
+from .noise import METER_DEFAULT, meter_noise
 from .stats import Change, detect_change
 
 INCOMPARABLE = "baseline from another machine, meter, worker count or thread limit"
 NOT_GATED = f"{INCOMPARABLE}: not gated"
 SETTING = "setting"  # TestEntry.noise_source of a session_noise the user gave
 GATING = ("regressed", "improved")
-SEVERAL = "several"  # a history's device for a component its runs measured on more than one
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ class Comparison:
         tests = tuple(comparer.entry(t) for t in head.tests) + missing_entries(base, head)
         warnings = (
             _fingerprint_warning(differences, gate_incomparable)
-            + _moved_warning(moved, session_noise is not None)
+            + moved_warning(moved, session_noise is not None)
             + disjoint_warning(base, head)
             + tuple(comparer.warnings)
         )
@@ -102,37 +102,6 @@ def fingerprint_differences(base: Environment, head: Environment) -> list[str]:
     if base.threads != head.threads:
         found.append(f"thread limit differs: {_limit(base.threads)} vs {_limit(head.threads)}")
     return found
-
-
-def moved_devices(base: Environment, head: Environment) -> dict[str, tuple[str, str]]:
-    """Components measured on another device than the baseline's (a GPU's UUID), each with
-    (base's, head's). One unknown on either side (a report before 1.7, a meter that names no
-    device) is not taken as moved."""
-    return {
-        component: (base.devices[component], device)
-        for component, device in sorted(head.devices.items())
-        if component in base.devices and base.devices[component] != device
-    }
-
-
-def _moved_warning(moved: Mapping[str, tuple[str, str]], setting: bool) -> tuple[str, ...]:
-    if not moved:
-        return ()
-    shown = "; ".join(f"{c}: {_device(b)} -> {_device(h)}" for c, (b, h) in moved.items())
-    allowed = ", ".join(f"{m} {v:.0%}" for m, v in OTHER_DEVICE_NOISE.items())
-    then = (
-        "your session_noise applies as set"
-        if setting
-        else f"tests without a history of runs allow for another device's level ({allowed})"
-    )
-    return (
-        f"baseline measured on other hardware ({shown}): two GPUs of one model differ in "
-        f"level; {then}",
-    )
-
-
-def _device(device: str) -> str:
-    return device if device == SEVERAL else device[:12]  # "GPU-" and 8 hex digits
 
 
 def _count(workers: int | None) -> str:

@@ -17,7 +17,8 @@ from dataclasses import replace
 
 from ..report.model import SCHEMA_VERSION, Report, RunOrigin, TestEntry
 from ..units import count
-from .compare import SEVERAL, fingerprint_differences
+from .compare import fingerprint_differences
+from .devices import SEVERAL
 from .history import runs_of
 
 SHOWN = 5  # duplicate ids named in the error before "and N more"

@@ -35,8 +35,8 @@ THREADED_NOISE = 0.45
 THREADED_RATIO = 1.2
 UNKNOWN_NOISE = 0.25  # a plugin's own meter: the old global default, no better guess
 # A baseline measured on another device than the head's. Two GPUs of one model differ in
-# level: a 0.4 s training test read 252, 258 and 266 J on the H200s of three machines (CV
-# 2.7%), where five sessions on one moved at most 1.0% (docs/meters.md).
+# level: a 0.4 s training test read 252-266 J on the H200s of four machines (CV 2.2%; 3%
+# leaves room for a fifth), where five sessions on one moved at most 1.0% (docs/meters.md).
 OTHER_DEVICE_NOISE = {"nvml": 0.03}
 METER_DEFAULT = "meter default"  # how a noise_source from these figures begins
 
