@@ -42,7 +42,10 @@ def merge_reports(reports: Sequence[Report], sources: Sequence[str] | None = Non
     notes = (*first.environment.notes, *_notes(reports, names))
     return Report(
         created_utc=first.created_utc,
-        environment=replace(first.environment, notes=notes),
+        # shards on several GPUs: SEVERAL, which a comparison reads as another GPU
+        environment=replace(
+            first.environment, notes=notes, devices=_devices(r.environment.devices for r in reports)
+        ),
         carbon=first.carbon,
         tests=tuple(t for r in reports for t in r.tests),
         schema_version=SCHEMA_VERSION,  # the entries were read by, and are written by, this version

@@ -52,6 +52,16 @@ def test_a_single_report_is_merged_with_a_note() -> None:
     )
 
 
+def test_shards_on_different_gpus_name_no_single_gpu() -> None:
+    def on(uuid: str, *nodeids: str) -> Report:
+        return report(*nodeids, env=replace(ENV, devices={"gpu:0": uuid}))
+
+    same = merge_reports([on("GPU-aaaa", "a"), on("GPU-aaaa", "b")])
+    assert same.environment.devices == {"gpu:0": "GPU-aaaa"}
+    mixed = merge_reports([on("GPU-aaaa", "a"), on("GPU-bbbb", "b")])
+    assert mixed.environment.devices == {"gpu:0": "several"}  # compared as another GPU
+
+
 def test_different_carbon_settings_are_noted() -> None:
     france = replace(report("b"), carbon=CarbonSettings(56.0, "FRA", 1.2, "FRA"))
     merged = merge_reports([report("a"), france], ["a.json", "b.json"])
