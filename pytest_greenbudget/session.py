@@ -20,6 +20,7 @@ from .gate.compare import (
     fingerprint_differences,
     missing_entries,
 )
+from .gate.devices import moved_devices, moved_warning
 from .gate.merge import baseline_of
 from .measure.probe import Probe, RunSample
 from .measure.threads import thread_limit
@@ -84,6 +85,8 @@ class Run:
         differences = fingerprint_differences(base.environment, self.environment)
         if differences:
             self.notes.append(f"{INCOMPARABLE}: " + "; ".join(differences))
+        moved = moved_devices(base.environment, self.environment)
+        self.notes.extend(moved_warning(moved, self.settings.defaults.session_noise is not None))
         return not differences, not differences or self.settings.options.gate_incomparable
 
     def plan(

@@ -8,6 +8,8 @@ code inside it, like a perfect hardware counter. Answers for the default meter n
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from pytest_greenbudget.meters.base import (
@@ -53,6 +55,29 @@ class FakeMeter:
         pass
 
 
+class FakeGpuMeter(FakeMeter):
+    """The same ledger read as one GPU's counter (component ``gpu:0``, meter ``nvml``), on the
+    GPU whose UUID ``FAKE_GPU_UUID`` names: which physical GPU measured is what it varies."""
+
+    name = "fakegpu"
+
+    def stop(self, token: object) -> Reading:
+        reading = super().stop(token)
+        energy = reading.components["cpu"].energy_j
+        comp = ComponentReading(energy, "measured", "nvml")
+        return Reading({"gpu:0": comp}, reading.wall_s, reading.cpu_s)
+
+    def describe(self) -> MeterDescription:
+        return MeterDescription(
+            self.name,
+            {"gpu:0": ComponentChoice("nvml", "measured", "test double")},
+            ("gpu:0: NVIDIA H200",),
+            {"gpu:0": os.environ.get("FAKE_GPU_UUID", "GPU-00000000-fake")},
+        )
+
+
 @pytest.hookimpl(optionalhook=True)  # so `-p no:greenbudget` still works with this loaded
 def pytest_greenbudget_make_meter(config: pytest.Config, name: str) -> FakeMeter | None:
+    if name == "fakegpu":
+        return FakeGpuMeter()
     return FakeMeter() if name in ("auto", "fake") else None
