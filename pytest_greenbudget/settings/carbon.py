@@ -18,6 +18,9 @@ from ..report.model import CarbonSettings
 # codecarbon's own fallback when it knows nothing of the location (world average, g/kWh).
 WORLD_INTENSITY = 475.0
 JOULES_PER_KWH = 3.6e6
+# How the source of an intensity begins when the region asked for could not be used: the
+# terminal says so without -v, since the grams are not the region's.
+FALLBACK = "world average:"
 
 
 class CarbonError(ValueError):
@@ -69,7 +72,7 @@ def carbon_settings(region: str | None, intensity: float | None, pue: float) -> 
         except CodecarbonMissing:
             # Energy needs no codecarbon (the default meter reads CPU time), so a machine
             # without it still measures; its grams say which intensity they used.
-            source = (f"world average: region {region.upper()} needs codecarbon's data, which "
+            source = (f"{FALLBACK} region {region.upper()} needs codecarbon's data, which "
                       "is not installed (pip install codecarbon, or set 'intensity')")  # fmt: skip
             return CarbonSettings(WORLD_INTENSITY, source, pue)
         return CarbonSettings(value, source, pue, region.upper())

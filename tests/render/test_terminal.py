@@ -14,7 +14,7 @@ from github_double import entry, report
 
 from pytest_greenbudget.render.terminal import WIDTH, summary_lines
 from pytest_greenbudget.render.wording import elide_shared
-from pytest_greenbudget.report.model import BaselineFigures, Budget, TestEntry
+from pytest_greenbudget.report.model import BaselineFigures, Budget, CarbonSettings, TestEntry
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
 
@@ -229,3 +229,23 @@ def test_fine():
         "test_suite.py::test_needs_gpu": "skipped",
         "test_suite.py::test_fine": "ok",
     }
+
+
+def test_a_region_that_could_not_be_used_is_said_without_v() -> None:
+    """The grams are the world average's, not the region's the config asked for: said in the
+    default summary, not only under -v (the default source stays quiet)."""
+    fallback = CarbonSettings(
+        475.0, "world average: region FRA needs codecarbon's data, which is not installed", 1.0
+    )
+    said = " ".join(
+        " ".join(
+            summary_lines(replace(report(entry("t.py::test_fit", 1.0)), carbon=fallback))
+        ).split()
+    )  # the line wraps at the terminal's width
+    assert (
+        "at 475 gCO2e/kWh, PUE 1; intensity: world average: region FRA needs codecarbon's data"
+        in said
+    )
+    default = CarbonSettings(475.0, "world average (codecarbon's default); set 'region'", 1.0)
+    quiet = summary_lines(replace(report(entry("t.py::test_fit", 1.0)), carbon=default))
+    assert not any("intensity:" in line for line in quiet)
