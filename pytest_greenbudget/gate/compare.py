@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from ..report.model import BaselineFigures, Environment, Report, TestEntry
 from ..units import count
 from .accept import blocking
-from .devices import moved_devices, moved_warning
+from .devices import in_use, moved_devices, moved_warning
 from .history import history_change
 from .lines import change_text, verdict_line
 from .noise import METER_DEFAULT, meter_noise
@@ -51,7 +51,7 @@ class Comparison:
         if base is None:
             return cls(head, True, (), gate_incomparable)
         differences = fingerprint_differences(base.environment, head.environment)
-        moved = moved_devices(base.environment, head.environment)
+        moved = in_use(moved_devices(base.environment, head.environment), head.tests)
         comparer = _Comparer(
             base.by_nodeid(), tolerance, not differences, gate_incomparable, session_noise,
             frozenset(moved),

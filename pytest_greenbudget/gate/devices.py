@@ -9,9 +9,9 @@ measured on another device takes that component's noise from ``noise.OTHER_DEVIC
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
-from ..report.model import Environment
+from ..report.model import Environment, TestEntry
 from .noise import OTHER_DEVICE_NOISE
 
 SEVERAL = "several"  # a history's device for a component its runs measured on more than one
@@ -26,6 +26,20 @@ def moved_devices(base: Environment, head: Environment) -> dict[str, tuple[str, 
         for component, device in sorted(head.devices.items())
         if component in base.devices and base.devices[component] != device
     }
+
+
+def in_use(
+    moved: Mapping[str, tuple[str, str]], tests: Iterable[TestEntry]
+) -> dict[str, tuple[str, str]]:
+    """The moved components that some test was measured on by a meter with another device's
+    figure: a device no compared test used changes nothing, so it is not worth a warning."""
+    used = {
+        name
+        for test in tests
+        for name, component in test.components.items()
+        if component.meter in OTHER_DEVICE_NOISE
+    }
+    return {name: ids for name, ids in moved.items() if name in used}
 
 
 def moved_warning(moved: Mapping[str, tuple[str, str]], setting: bool) -> tuple[str, ...]:

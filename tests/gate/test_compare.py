@@ -236,6 +236,15 @@ def test_a_baseline_from_another_gpu_allows_for_its_level() -> None:
     assert "your session_noise applies as set" in setting.warnings[0]
 
 
+def test_another_gpu_that_no_compared_test_used_is_not_worth_a_warning() -> None:
+    def cpu_only(uuid: str) -> Report:
+        return report(entry("t", BASE), env=replace(ENV, devices={"gpu:0": uuid}))
+
+    result = compare_reports(cpu_only("GPU-aaaa1111-0"), cpu_only("GPU-bbbb2222-0"))
+    assert result.warnings == ()
+    assert "another GPU" not in result.report.tests[0].noise_source
+
+
 def test_reports_without_per_component_meters_compare_the_single_meter() -> None:
     legacy = replace(ENV, meters={}, meter="codecarbon")
     assert fingerprint_differences(legacy, replace(legacy, meter="cputime")) == [
