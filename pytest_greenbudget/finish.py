@@ -44,14 +44,16 @@ def incomplete_reason(
     )
 
 
-def write_outputs(session: pytest.Session, report: Report, path: str | None) -> None:
+def write_outputs(session: pytest.Session, report: Report, path: str | None) -> tuple[str, ...]:
     """The JSON report and the HTML page, each written atomically; a failure to write is an
-    error line and a failed run, never a traceback."""
+    error line and a failed run, never a traceback. Returns the paths written."""
     from .report.io import write_report
 
+    written = []
     if path:
         try:
             write_report(report, path)
+            written.append(path)
         except OSError as exc:
             write_error(session, f"greenbudget: could not write report {path}: {exc}")
     html_path = session.config.getoption("greenbudget_html")
@@ -60,12 +62,21 @@ def write_outputs(session: pytest.Session, report: Report, path: str | None) -> 
 
         try:
             write_html(report, html_path)
+            written.append(html_path)
         except OSError as exc:
             write_error(session, f"greenbudget: could not write HTML report {html_path}: {exc}")
+    return tuple(written)
 
 
-def show_summary(terminalreporter: Any, report: Report, verbose: bool, noise_given: bool) -> None:
-    """The greenbudget section of the terminal summary; an incomplete run's banner in yellow."""
+def show_summary(
+    terminalreporter: Any,
+    report: Report,
+    verbose: bool,
+    noise_given: bool,
+    written: tuple[str, ...] = (),
+) -> None:
+    """The greenbudget section of the terminal summary; an incomplete run's banner in yellow;
+    last, the report files this run wrote (``written``)."""
     from .render.terminal import summary_lines
     from .render.view import build_view
 
@@ -78,3 +89,5 @@ def show_summary(terminalreporter: Any, report: Report, verbose: bool, noise_giv
     for line in lines:  # test ids and notes may come from the baseline
         banner = banner and not line.startswith(headline[:20])
         terminalreporter.write_line(printable(line), yellow=banner)
+    if written:
+        terminalreporter.write_line(printable(f"written: {', '.join(written)}"))

@@ -78,6 +78,7 @@ class GreenBudgetPlugin:
         self.workers: list[str] = []
         self.pending: list[str] = []  # notes from before the run existed (xdist controller)
         self.final: Report | None = None  # built once at session end, shown and written
+        self.written: tuple[str, ...] = ()  # the report files written, named in the summary
         self.checked_collection = False  # xdist controller: config entries checked once
         self.collection_errors = 0
         self.paired: Paired | None = None  # --greenbudget-against: the side-by-side verdicts
@@ -262,7 +263,7 @@ class GreenBudgetPlugin:
         report = self.final or self._report()
         if report is not None:
             verbose = self.config.get_verbosity() > 0
-            show_summary(terminalreporter, report, verbose, self._noise_given())
+            show_summary(terminalreporter, report, verbose, self._noise_given(), self.written)
 
     def _noise_given(self) -> bool:
         """The user set session_noise (after measuring it, we trust): no advice to measure."""
@@ -294,7 +295,7 @@ class GreenBudgetPlugin:
         if self.is_worker:  # the controller writes the one report
             self.config.workeroutput["greenbudget"] = report.to_dict()  # type: ignore[attr-defined]
             return
-        write_outputs(session, report, self.settings.options.report)
+        self.written = write_outputs(session, report, self.settings.options.report)
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: object) -> None:

@@ -134,6 +134,16 @@ def test_unwritable_report_path_fails_the_run_with_a_message(gb: pytest.Pytester
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     result.stdout.fnmatch_lines(["*greenbudget: could not write report blocker/r.json*"])
     assert "Traceback" not in result.stdout.str()
+    assert "written:" not in result.stdout.str()  # only files that were written are named
+
+
+def test_the_summary_names_the_files_it_wrote(gb: pytest.Pytester) -> None:
+    gb.makepyfile(test_suite=SUITE)
+    result = gb.runpytest(
+        "--greenbudget-report", "r.json", "--greenbudget-html", "r.html", "-k", "fit"
+    )
+    result.stdout.fnmatch_lines(["carbon: *", "written: r.json, r.html", "*1 passed*"])
+    assert (gb.path / "r.json").is_file() and (gb.path / "r.html").is_file()
 
 
 def test_no_network_is_touched(gb: pytest.Pytester) -> None:
