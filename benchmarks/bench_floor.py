@@ -62,11 +62,31 @@ def floor_or_agreed_median(pairs: Pairs, within: float = 0.05) -> float:
     return median if agreed else floor
 
 
+def matched_pairs(pairs: Pairs, per_side: bool = False, within: float = 1.3) -> float:
+    """The median log ratio of the pairs whose two runs sit at the same level (both within
+    ``within`` of the lowest run, else both above it), else the floor. Levels are read from
+    the lowest run of both sides together or, ``per_side``, of each side. Symmetric under
+    swapping the sides either way."""
+    heads, bases = [h for h, _ in pairs], [b for _, b in pairs]
+    low_h = min(heads) if per_side else min(heads + bases)
+    low_b = min(bases) if per_side else low_h
+    ratios = [(h < low_h * within, b < low_b * within, math.log(h / b)) for h, b in pairs]
+    for level in (True, False):
+        same = [r for hl, bl, r in ratios if hl == level and bl == level]
+        if same:
+            return statistics.median(same)
+    return round_effect(pairs)
+
+
 FIGURES: dict[str, Callable[[Pairs], float]] = {
     "mean log ratio": mean_log_ratio,
     "floor": round_effect,
     "median log ratio": median_log_ratio,
     "floor, or the median where most pairs agree with it": floor_or_agreed_median,
+    "median of same-level pairs (levels from both sides' lowest run)": matched_pairs,
+    "median of same-level pairs (levels from each side's lowest run)": lambda pairs: matched_pairs(
+        pairs, per_side=True
+    ),
 }
 
 
