@@ -62,14 +62,21 @@ def floor_or_agreed_median(pairs: Pairs, within: float = 0.05) -> float:
     return median if agreed else floor
 
 
-def matched_pairs(pairs: Pairs, per_side: bool = False, within: float = 1.3) -> float:
+def matched_pairs(
+    pairs: Pairs,
+    per_side: bool = False,
+    within: float = 1.3,
+    lows: tuple[float, float] | None = None,
+) -> float:
     """The median log ratio of the pairs whose two runs sit at the same level (both within
     ``within`` of the lowest run, else both above it), else the floor. Levels are read from
-    the lowest run of both sides together or, ``per_side``, of each side. Symmetric under
-    swapping the sides either way."""
+    the lowest run of both sides together or, ``per_side``, of each side, or are given
+    (``lows``: head's, base's). Symmetric under swapping the sides either way."""
     heads, bases = [h for h, _ in pairs], [b for _, b in pairs]
     low_h = min(heads) if per_side else min(heads + bases)
     low_b = min(bases) if per_side else low_h
+    if lows is not None:
+        low_h, low_b = lows
     ratios = [(h < low_h * within, b < low_b * within, math.log(h / b)) for h, b in pairs]
     for level in (True, False):
         same = [r for hl, bl, r in ratios if hl == level and bl == level]

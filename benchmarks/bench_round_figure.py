@@ -11,7 +11,8 @@ futility) on simulated runs of two shapes seen on this project's 2-vCPU VMs:
   3% per round);
 - ``two-level``: runs in a fast or a slow state 1.55x apart, switching every few runs, the
   two runs of a pair in the same state 86% of the time, the fast state 47.5% of runs (fitted
-  to the CPU-loop tests of bench_paired.py on 2026-12-04, when +10% was caught 8 times in 12).
+  to the CPU-loop tests of bench_paired.py on 2026-12-04, when +10% was caught 8 times in 12);
+- ``heavy``: neither: every run log-normal with an 8% spread, and a process effect of 6%.
 
 Reported per shape and figure: A/A false alarms, mean rounds of an A/A test, and the shares of
 +10% changes caught and of +60% changes caught (a quarter as many comparisons): a figure that
@@ -27,12 +28,13 @@ import random
 from collections.abc import Callable
 
 from bench_designs import cut
-from bench_floor import FIGURES, Pairs
+from bench_floor import FIGURES, Pairs, matched_pairs
 
 import pytest_greenbudget.paired.sequential as sequential
 import pytest_greenbudget.paired.stats as stats
 from pytest_greenbudget.paired.stats import DEFAULT_DESIGN, PairedDesign
 
+ACROSS = "median of same-level pairs (each side's level from its lowest run in all rounds)"
 Shape = Callable[[float, random.Random], Callable[[int], list[tuple[float, float]]]]
 
 
@@ -65,28 +67,54 @@ def two_level(ratio: float, rng: random.Random) -> Callable[[int], list[tuple[fl
     return one_round
 
 
+Rounds = list[list[tuple[float, float]]]
+FigureFor = Callable[[Rounds], Callable[[Pairs], float]]  # a test's rounds -> its round figure
+
+
+def heavy(ratio: float, rng: random.Random) -> Callable[[int], list[tuple[float, float]]]:
+    """Neither spikes nor levels: runs log-normal with 8% spread, a process effect of 6%."""
+
+    def one_round(pairs: int) -> list[tuple[float, float]]:
+        layout = math.exp(rng.gauss(0, 0.06))
+        return [(ratio * layout * math.exp(rng.gauss(0, 0.08)), math.exp(rng.gauss(0, 0.08)))
+                for _ in range(pairs)]  # fmt: skip
+
+    return one_round
+
+
 def compare(
-    one_round: Callable[[int], list[tuple[float, float]]], design: PairedDesign
+    one_round: Callable[[int], list[tuple[float, float]]],
+    design: PairedDesign,
+    figure_for: FigureFor | None = None,
 ) -> tuple[str, int]:
     """One comparison as the schedule makes it (a quiet first round ends early); (verdict,
-    rounds)."""
-    rounds: list[list[tuple[float, float]]] = []
+    rounds). ``figure_for``: the round figure from all the test's rounds so far, re-read at
+    every look (a figure that learns from the other rounds); None: the one already set."""
+    rounds: Rounds = []
     while True:
         rounds.append(cut(design, rounds, one_round(design.pairs_for(rounds))))
+        if figure_for is not None:
+            # The looks read each round through these two names: the candidate stands in.
+            sequential.round_effect = stats.round_effect = figure_for(rounds)
         look = sequential.Look.at(rounds, 0.05, design)
         if look.stop:
             return look.verdict, len(rounds)
 
 
-def play(
-    figure: Callable[[Pairs], float], shape: Shape, n: int
-) -> tuple[float, float, float, float]:
-    # The looks read each round through these two names: the candidate stands in for both.
-    sequential.round_effect = stats.round_effect = figure
+def same_level_across_rounds(rounds: Rounds, within: float = 1.3) -> Callable[[Pairs], float]:
+    """bench_floor.matched_pairs with each side's fast level read from its lowest run over
+    all the test's rounds so far: a round in which one side has no fast run still finds its
+    slow-slow pairs, and a large change moves that side's level with it."""
+    low_h = min(h for pairs in rounds for h, _ in pairs)
+    low_b = min(b for pairs in rounds for _, b in pairs)
+    return lambda pairs: matched_pairs(pairs, within=within, lows=(low_h, low_b))
+
+
+def play(figure_for: FigureFor, shape: Shape, n: int) -> tuple[float, float, float, float]:
     rng = random.Random(11)
-    aa = [compare(shape(1.0, rng), DEFAULT_DESIGN) for _ in range(n)]
-    hits = [compare(shape(1.10, rng), DEFAULT_DESIGN) for _ in range(n)]
-    large = [compare(shape(1.60, rng), DEFAULT_DESIGN) for _ in range(max(1, n // 4))]
+    aa = [compare(shape(1.0, rng), DEFAULT_DESIGN, figure_for) for _ in range(n)]
+    hits = [compare(shape(1.10, rng), DEFAULT_DESIGN, figure_for) for _ in range(n)]
+    large = [compare(shape(1.60, rng), DEFAULT_DESIGN, figure_for) for _ in range(max(1, n // 4))]
     false = sum(v == "regressed" for v, _ in aa) / n
     rounds = sum(r for _, r in aa) / n
     caught = sum(v == "regressed" for v, _ in hits) / n
@@ -101,9 +129,13 @@ def main() -> None:
     print("| shape | round figure | A/A false alarms | A/A rounds (mean) | +10% caught | "
           "+60% caught |")  # fmt: skip
     print("|---|---|---|---|---|---|")
-    for shape_name, shape in (("spiky", spiky), ("two-level", two_level)):
-        for name, figure in FIGURES.items():
-            false, rounds, caught, large = play(figure, shape, args.comparisons)
+    for shape_name, shape in (("spiky", spiky), ("two-level", two_level), ("heavy", heavy)):
+        candidates: list[tuple[str, FigureFor]] = [
+            (name, lambda _rounds, figure=figure: figure) for name, figure in FIGURES.items()
+        ]
+        candidates.append((ACROSS, same_level_across_rounds))
+        for name, figure_for in candidates:
+            false, rounds, caught, large = play(figure_for, shape, args.comparisons)
             print(f"| {shape_name} | {name} | {false:.1%} | {rounds:.2f} | {caught:.1%} | "
                   f"{large:.0%} |", flush=True)  # fmt: skip
 
