@@ -97,6 +97,25 @@ FIGURES: dict[str, Callable[[Pairs], float]] = {
 }
 
 
+Rounds = Sequence[Pairs]
+
+
+def across_rounds(rounds: Rounds) -> list[float]:
+    """Same-level pairs, each side's fast level read from its lowest run over all the rounds
+    (bench_round_figure.py's candidate): a figure per round that learns from the others."""
+    lows = (min(h for r in rounds for h, _ in r), min(b for r in rounds for _, b in r))
+    return [matched_pairs(r, lows=lows) for r in rounds]
+
+
+# Every figure as a series: a test's rounds -> one figure per round.
+SERIES: dict[str, Callable[[Rounds], list[float]]] = {
+    **{name: (lambda rounds, f=f: [f(r) for r in rounds]) for name, f in FIGURES.items()},
+    "median of same-level pairs (each side's level from its lowest run in all rounds)": (
+        across_rounds
+    ),
+}
+
+
 def measure(rounds: int, pairs: int, head: str) -> dict[str, list[list[tuple[float, float]]]]:
     """Per test, the pairs of each round, from one paired run of ``head`` (bench_paired.py's)."""
     load = subprocess.Popen([sys.executable, "-c", "while 1: pass"])
@@ -170,8 +189,8 @@ def main() -> None:
     for n in sorted({3, 4, 6, 8, args.pairs}):
         if n > args.pairs:
             continue
-        for name, figure in FIGURES.items():
-            figures = [[figure(r[:n]) for r in rounds] for rounds in tests.values()]
+        for name, series in SERIES.items():
+            figures = [series([r[:n] for r in rounds]) for rounds in tests.values()]
             sds = [statistics.stdev(f) for f in figures]
             ts = [statistics.fmean(f) * math.sqrt(len(f)) / sd
                   for f, sd in zip(figures, sds, strict=True)]  # fmt: skip
