@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import math
 import random
+import statistics
 from collections.abc import Callable
 
 from bench_designs import cut
@@ -34,7 +35,9 @@ import pytest_greenbudget.paired.sequential as sequential
 import pytest_greenbudget.paired.stats as stats
 from pytest_greenbudget.paired.stats import DEFAULT_DESIGN, PairedDesign
 
+FLOOR = stats.round_effect  # the gate's own, kept before any candidate stands in for it
 ACROSS = "median of same-level pairs (each side's level from its lowest run in all rounds)"
+GATED = "the same, only where a side's slow runs form a tight level of their own; else the floor"
 Shape = Callable[[float, random.Random], Callable[[int], list[tuple[float, float]]]]
 
 
@@ -110,6 +113,28 @@ def same_level_across_rounds(rounds: Rounds, within: float = 1.3) -> Callable[[P
     return lambda pairs: matched_pairs(pairs, within=within, lows=(low_h, low_b))
 
 
+def same_level_where_levels(
+    rounds: Rounds, within: float = 1.3, tight: float = 0.05, least: int = 3
+) -> Callable[[Pairs], float]:
+    """same_level_across_rounds only where a side's slow runs form a level of their own: at
+    least ``least`` runs above ``within`` of its lowest run, their logs' SD under ``tight``
+    (two levels: one tight cluster; spikes: spread out); else the floor."""
+    lows = (
+        min(h for pairs in rounds for h, _ in pairs),
+        min(b for pairs in rounds for _, b in pairs),
+    )
+
+    def leveled(values: list[float], low: float) -> bool:
+        slow = [math.log(v) for v in values if v >= low * within]
+        return len(slow) >= least and statistics.pstdev(slow) < tight
+
+    heads = [h for pairs in rounds for h, _ in pairs]
+    bases = [b for pairs in rounds for _, b in pairs]
+    if leveled(heads, lows[0]) or leveled(bases, lows[1]):
+        return lambda pairs: matched_pairs(pairs, within=within, lows=lows)
+    return FLOOR
+
+
 def play(figure_for: FigureFor, shape: Shape, n: int) -> tuple[float, float, float, float]:
     rng = random.Random(11)
     aa = [compare(shape(1.0, rng), DEFAULT_DESIGN, figure_for) for _ in range(n)]
@@ -134,6 +159,7 @@ def main() -> None:
             (name, lambda _rounds, figure=figure: figure) for name, figure in FIGURES.items()
         ]
         candidates.append((ACROSS, same_level_across_rounds))
+        candidates.append((GATED, same_level_where_levels))
         for name, figure_for in candidates:
             false, rounds, caught, large = play(figure_for, shape, args.comparisons)
             print(f"| {shape_name} | {name} | {false:.1%} | {rounds:.2f} | {caught:.1%} | "
