@@ -34,6 +34,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench_paired import THREADS, git
 from gpu_window import plugin_flag
 from machine import print_machine
 
@@ -88,13 +89,6 @@ from train import train
 def test_train():
     assert math.isfinite(train())
 """
-
-THREADS = {v: "1" for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
-
-
-def git(cwd: Path, *args: str) -> str:
-    done = subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True)
-    return done.stdout.strip()
 
 
 def calibrate(repo: Path, seconds: float) -> int:
