@@ -201,11 +201,10 @@ class _Comparer:
     def _recorded_noise(self, head: TestEntry) -> tuple[float, str]:
         """The noise the head recorded; a meter default is taken again, at another device's
         figure, for components the baseline measured on another device."""
-        if not (self.moved & head.components.keys()) or not head.noise_source.startswith(
-            METER_DEFAULT
-        ):
+        moved = self.moved & head.components.keys()
+        if not moved or not head.noise_source.startswith(METER_DEFAULT):
             return head.session_noise, head.noise_source
-        return meter_noise(head.components, head.cpu_s, head.wall_s, self.moved)
+        return meter_noise(head.components, head.cpu_s, head.wall_s, moved)
 
     def _judged(self, head: TestEntry, base: TestEntry, change: Change) -> TestEntry:
         head_j = statistics.median(head.samples_j)
