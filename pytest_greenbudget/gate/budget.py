@@ -80,12 +80,24 @@ def verdict(
     if spec is None:
         return "ok", None, None
     checks = _checks(fig, spec, settings)
+    unjudged = _unjudged_carbon(spec, settings)
+    if not checks:  # a carbon budget alone, which this run's intensity cannot judge
+        return "ok", unjudged, None
     used = max(measured / limit for _, measured, limit, _ in checks)
     for quantity, measured, limit, fmt in checks:
         if measured > limit:
             msg = f"{quantity} budget exceeded: {fmt(measured)} > {fmt(limit)} ({spec.source})"
-            return "over-budget", msg, used
-    return "ok", None, used
+            return "over-budget", "; ".join(filter(None, (msg, unjudged))), used
+    return "ok", unjudged, used
+
+
+def _unjudged_carbon(spec: BudgetSpec, settings: CarbonSettings) -> str | None:
+    """Why a carbon budget is not enforced: the region's intensity could not be read, and
+    the world average it fell back to is not that region's (France's is 8x lower), so the
+    budget would fail or pass for the wrong reason. Energy budgets still are."""
+    if spec.carbon_g is None or not carbon_mod.is_fallback(settings):
+        return None
+    return f"carbon budget not enforced: {settings.source}"
 
 
 def _checks(
@@ -96,7 +108,7 @@ def _checks(
     checks = []
     if spec.energy_j is not None:
         checks.append(("energy", energy, spec.energy_j, _fmt(format_energy, suffix)))
-    if spec.carbon_g is not None:
+    if spec.carbon_g is not None and not carbon_mod.is_fallback(settings):
         grams = carbon_mod.grams(energy, settings)
         checks.append(("carbon", grams, spec.carbon_g, _fmt(format_carbon, suffix)))
     return checks

@@ -18,7 +18,7 @@ from ..gate.lines import verdict_line
 from ..gate.repeats import repeats_needed
 from ..gate.stats import Summary
 from ..report.model import Report, TestEntry
-from ..settings.carbon import FALLBACK
+from ..settings.carbon import is_fallback
 from ..units import format_carbon, format_energy
 from .view import NONE, Row, budget_text, build_view, component_split
 from .view import machine as describe_machine
@@ -237,7 +237,7 @@ def _carbon_line(report: Report, verbose: bool) -> str:
     grams = sum(t.carbon_g or 0.0 for t in report.tests if t.verdict != "missing")
     line = f"carbon: {format_carbon(grams)} at {carbon.intensity_g_per_kwh:g} gCO2e/kWh{where}"
     line += f", PUE {carbon.pue:g}"
-    fallback = carbon.source.startswith(FALLBACK)  # the region asked for was not usable
+    fallback = is_fallback(carbon)  # the region asked for was not usable
     return line + (
         f"; intensity: {carbon.source}" if carbon.source and (verbose or fallback) else ""
     )

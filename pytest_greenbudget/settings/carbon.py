@@ -63,6 +63,12 @@ def region_intensity(region: str) -> tuple[float, str]:
     return float(entry["carbon_intensity"]), source
 
 
+def is_fallback(settings: CarbonSettings) -> bool:
+    """The world average stands in for a region that could not be read: its grams are not
+    the region's, so a carbon budget set for that region cannot be judged with them."""
+    return settings.source.startswith(FALLBACK)
+
+
 def carbon_settings(region: str | None, intensity: float | None, pue: float) -> CarbonSettings:
     if intensity is not None:
         return CarbonSettings(intensity, "set in the config", pue, None)
