@@ -14,10 +14,13 @@ futility) on simulated runs of two shapes seen on this project's 2-vCPU VMs:
   to the CPU-loop tests of bench_paired.py on 2026-12-04, when +10% was caught 8 times in 12);
 - ``heavy``: neither: every run log-normal with an 8% spread, and a process effect of 6%.
 
-Reported per shape and figure: A/A false alarms, mean rounds of an A/A test, and the shares of
-+10% changes caught and of +60% changes caught (a quarter as many comparisons): a figure that
-reads levels can mistake a large change for the noise's slow level. Pure simulation, so the
-figures do not depend on this machine.
+Reported per shape and figure: A/A false alarms, mean rounds and measured pairs of an A/A test,
+and the shares of +10% changes caught and of +60% changes caught (a quarter as many
+comparisons): a figure that reads levels can mistake a large change for the noise's slow level.
+The gate's own row: the floor, each round going on (up to twice its pairs) until both floors
+stand on one level (PairedDesign.level_band, stats.level); the row before it: rounds cut at
+their pairs, as until 0.1.0's last change. Pure simulation, so the figures do not depend on this
+machine.
 """
 
 from __future__ import annotations
@@ -36,8 +39,10 @@ import pytest_greenbudget.paired.stats as stats
 from pytest_greenbudget.paired.stats import DEFAULT_DESIGN, PairedDesign
 
 FLOOR = stats.round_effect  # the gate's own, kept before any candidate stands in for it
+CUT = PairedDesign(level_band=None)  # rounds cut at their pairs, whatever their levels
 ACROSS = "median of same-level pairs (each side's level from its lowest run in all rounds)"
 GATED = "the same, only where a side's slow runs form a tight level of their own; else the floor"
+GATE = "floor, each round going on until both floors stand on one level (the gate's)"
 Shape = Callable[[float, random.Random], Callable[[int], list[tuple[float, float]]]]
 
 
@@ -89,19 +94,26 @@ def compare(
     one_round: Callable[[int], list[tuple[float, float]]],
     design: PairedDesign,
     figure_for: FigureFor | None = None,
-) -> tuple[str, int]:
-    """One comparison as the schedule makes it (a quiet first round ends early); (verdict,
-    rounds). ``figure_for``: the round figure from all the test's rounds so far, re-read at
-    every look (a figure that learns from the other rounds); None: the one already set."""
+) -> tuple[str, int, int]:
+    """One comparison as the schedule makes it (a quiet first round ends early; a round goes
+    on while its floors stand on two levels); (verdict, rounds, measured pairs).
+    ``figure_for``: the round figure from all the test's rounds so far, re-read at every look
+    (a figure that learns from the other rounds); None: the gate's floor."""
     rounds: Rounds = []
     while True:
-        rounds.append(cut(design, rounds, one_round(design.pairs_for(rounds))))
-        if figure_for is not None:
-            # The looks read each round through these two names: the candidate stands in.
-            sequential.round_effect = stats.round_effect = figure_for(rounds)
+        rounds.append(cut(design, rounds, one_round(design.most_pairs(rounds))))
+        figure = FLOOR if figure_for is None else _ignoring_planned(figure_for(rounds))
+        # The looks read each round through these two names: the candidate stands in.
+        sequential.round_effect = stats.round_effect = figure
         look = sequential.Look.at(rounds, 0.05, design)
         if look.stop:
-            return look.verdict, len(rounds)
+            return look.verdict, len(rounds), sum(len(r) for r in rounds)
+
+
+def _ignoring_planned(figure: Callable[[Pairs], float]) -> Callable[..., float]:
+    """A candidate figure as the looks call the floor: with the design's pairs beside the
+    round, which a candidate does not read (it is played with rounds cut at their pairs)."""
+    return lambda pairs, planned=None: figure(pairs)
 
 
 def same_level_across_rounds(rounds: Rounds, within: float = 1.3) -> Callable[[Pairs], float]:
@@ -135,15 +147,18 @@ def same_level_where_levels(
     return FLOOR
 
 
-def play(figure_for: FigureFor, shape: Shape, n: int) -> tuple[float, float, float, float]:
+def play(
+    figure_for: FigureFor | None, design: PairedDesign, shape: Shape, n: int
+) -> tuple[float, float, float, float, float]:
     rng = random.Random(11)
-    aa = [compare(shape(1.0, rng), DEFAULT_DESIGN, figure_for) for _ in range(n)]
-    hits = [compare(shape(1.10, rng), DEFAULT_DESIGN, figure_for) for _ in range(n)]
-    large = [compare(shape(1.60, rng), DEFAULT_DESIGN, figure_for) for _ in range(max(1, n // 4))]
-    false = sum(v == "regressed" for v, _ in aa) / n
-    rounds = sum(r for _, r in aa) / n
-    caught = sum(v == "regressed" for v, _ in hits) / n
-    return false, rounds, caught, sum(v == "regressed" for v, _ in large) / len(large)
+    aa = [compare(shape(1.0, rng), design, figure_for) for _ in range(n)]
+    hits = [compare(shape(1.10, rng), design, figure_for) for _ in range(n)]
+    large = [compare(shape(1.60, rng), design, figure_for) for _ in range(max(1, n // 4))]
+    false = sum(v == "regressed" for v, _, _ in aa) / n
+    rounds = sum(r for _, r, _ in aa) / n
+    pairs = sum(p for _, _, p in aa) / n
+    caught = sum(v == "regressed" for v, _, _ in hits) / n
+    return false, rounds, pairs, caught, sum(v == "regressed" for v, _, _ in large) / len(large)
 
 
 def main() -> None:
@@ -151,19 +166,21 @@ def main() -> None:
     parser.add_argument("--comparisons", type=int, default=600, help="per shape, figure and case")
     args = parser.parse_args()
     print(f"{args.comparisons} A/A and {args.comparisons} +10% comparisons per cell\n")
-    print("| shape | round figure | A/A false alarms | A/A rounds (mean) | +10% caught | "
-          "+60% caught |")  # fmt: skip
-    print("|---|---|---|---|---|---|")
+    print("| shape | round figure | A/A false alarms | A/A rounds (mean) | A/A pairs (mean) | "
+          "+10% caught | +60% caught |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|")
     for shape_name, shape in (("spiky", spiky), ("two-level", two_level), ("heavy", heavy)):
-        candidates: list[tuple[str, FigureFor]] = [
-            (name, lambda _rounds, figure=figure: figure) for name, figure in FIGURES.items()
+        candidates: list[tuple[str, FigureFor | None, PairedDesign]] = [
+            (f"{name}, rounds cut at their pairs", lambda _rounds, figure=figure: figure, CUT)
+            for name, figure in FIGURES.items()
         ]
-        candidates.append((ACROSS, same_level_across_rounds))
-        candidates.append((GATED, same_level_where_levels))
-        for name, figure_for in candidates:
-            false, rounds, caught, large = play(figure_for, shape, args.comparisons)
-            print(f"| {shape_name} | {name} | {false:.1%} | {rounds:.2f} | {caught:.1%} | "
-                  f"{large:.0%} |", flush=True)  # fmt: skip
+        candidates.append((ACROSS, same_level_across_rounds, CUT))
+        candidates.append((GATED, same_level_where_levels, CUT))
+        candidates.append((GATE, None, DEFAULT_DESIGN))
+        for name, figure_for, design in candidates:
+            false, rounds, pairs, caught, large = play(figure_for, design, shape, args.comparisons)
+            print(f"| {shape_name} | {name} | {false:.1%} | {rounds:.2f} | {pairs:.1f} | "
+                  f"{caught:.1%} | {large:.0%} |", flush=True)  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -161,7 +161,7 @@ def _compared(
         statistics.median(base_j), tuple(base_j), result.ratio, result.p_value, METHOD,
         comparable=True, mode="paired", ref=paired.ref, commit=paired.commit,
         pairs=tuple(flat), detectable=result.detectable,
-        floors=tuple(round_floors(r) for r in pairs.rounds if r),
+        floors=tuple(round_floors(r, design.pairs) for r in pairs.rounds if r),
     )  # fmt: skip
     entry = replace(entry, baseline=figures)
     if entry.verdict == "over-budget":  # the budget's failure names its source: keep it

@@ -260,7 +260,7 @@ class PairedRunner:
         ``first[1]``: the processes ran no test before it (COLD_PAIRS, above)."""
         opened, cold = first
         least = min(COLD_PAIRS, self.design.pairs) if cold else 0  # not past pairs given
-        most = self.design.warmup + max(self.design.pairs_for(pairs.rounds), least)
+        most = self.design.warmup + max(self.design.most_pairs(pairs.rounds), least)
         round_pairs = list(opened)
         for n in range(len(opened), most):
             measured = n >= self.design.warmup

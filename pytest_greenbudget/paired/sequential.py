@@ -96,14 +96,16 @@ class Look:
         """ValueError when a reading is not positive (no log ratio exists)."""
         n = sum(1 for r in rounds if r)
         alpha = look_alpha(design, n)
-        result = PairedResult.from_rounds(rounds, tolerance, alpha or design.alpha, design.alpha)
+        result = PairedResult.from_rounds(
+            rounds, tolerance, alpha or design.alpha, design.alpha, design.pairs
+        )
         if n < design.rounds:
             return cls(result, alpha, None)
         if result.verdict != "inconclusive":
             return cls(result, alpha, "decided")
         if n >= design.max_rounds:
             return cls(result, alpha, "cap")
-        effects = [round_effect(r) for r in rounds if r]
+        effects = [round_effect(r, design.pairs) for r in rounds if r]
         return cls(result, alpha, _futile(effects, tolerance, design))
 
 

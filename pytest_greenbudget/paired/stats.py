@@ -18,6 +18,11 @@ simulated VM-shaped runs that cost a third of the +10% detections; the lowest 1 
 Under A/A the two sides are exchangeable (the order inside each pair is drawn at random), so
 the round's figure stays symmetric about zero and the t-test keeps its alpha.
 
+A runner whose speed switches between two levels breaks the floor when one side's runs in a
+round all fall on the slow level: the round then reads the levels' ratio. Such a round goes on
+until both floors stand on one level (``level``), and its floor still averages a quarter of the
+pairs asked for (``floor_size``).
+
 Sequential: from the first look on, every round is a look (paired/sequential.py spends alpha
 over them). "Unchanged" and the "could see" figure use the gate's own alpha, not the look's:
 they say how precise the evidence is, and only the regressed and improved verdicts are false
@@ -33,6 +38,9 @@ from dataclasses import dataclass
 from ..gate.stats import ALPHA, detectable_change, t_sf
 
 METHOD = "paired-rounds-floor"  # one-sample t on per-round log ratios of each side's floor
+
+
+LEVEL_BAND = 1.3  # both floors' runs within 30% of each other: one level (docs/regressions.md)
 
 
 @dataclass(frozen=True)
@@ -62,6 +70,14 @@ class PairedDesign:
     alpha: float = ALPHA  # false-alarm rate over all looks (paired/sequential.py)
     spending: str = "pocock"  # how the looks share alpha: pocock | obrien-fleming
     quiet_pairs: int | None = 1  # pairs per later round of a quiet test; None: always ``pairs``
+    level_band: float | None = LEVEL_BAND  # a round goes on while its floors stand on two
+    # levels of the runner's speed (``level``), up to twice its pairs; None: it never does
+
+    def most_pairs(self, rounds: Sequence[Sequence[tuple[float, float]]]) -> int:
+        """The most measured pairs the test's next round may take: ``pairs_for``, or twice
+        that where a round goes on until its floors are level (``level_band``)."""
+        planned = self.pairs_for(rounds)
+        return planned if self.level_band is None else 2 * planned
 
     def pairs_for(self, rounds: Sequence[Sequence[tuple[float, float]]]) -> int:
         """The most measured pairs of a test's next round, given its rounds so far: ``pairs``,
@@ -77,7 +93,8 @@ class PairedDesign:
         this_round: Sequence[tuple[float, float]],
     ) -> bool:
         """Whether ``this_round``, measured after ``rounds``, has its pairs: ``pairs_for`` of
-        them, or, in a test's first round, a quiet start of QUIET_PROBE pairs.
+        them, or, in a test's first round, a quiet start of QUIET_PROBE pairs; and, with a
+        ``level_band``, its floors' runs on one level (``level``) or ``most_pairs`` measured.
 
         Every choice reads runs as one set, both sides together, so swapping which side is
         head changes none: under A/A each round's log ratio stays symmetric about zero given
@@ -86,7 +103,11 @@ class PairedDesign:
         "Student's t-test under symmetry conditions"). A rising or noisy test keeps ``pairs``
         in every round."""
         if len(this_round) >= self.pairs_for(rounds):
-            return True
+            return (
+                self.level_band is None
+                or len(this_round) >= self.most_pairs(rounds)
+                or level(this_round, self.level_band, self.pairs)
+            )
         first = not any(rounds) and self.quiet_pairs is not None
         return first and len(this_round) == QUIET_PROBE and quiet(this_round)
 
@@ -104,6 +125,26 @@ def quiet(pairs: Sequence[tuple[float, float]]) -> bool:
     if len(pairs) < 2 or min(runs) <= 0:
         return False
     return max(runs) <= min(runs) * (1.0 + QUIET_SPREAD)
+
+
+def level(pairs: Sequence[tuple[float, float]], band: float, planned: int | None = None) -> bool:
+    """Whether the runs both floors average (round_floors) lie within ``band`` of each other.
+
+    On a runner whose speed switches between two levels (1.55x apart on this project's VM), a
+    side with no run at the fast level in a round has its floor on the slow one, and the
+    round reads the levels' ratio, not the change: the +10% caught fell from 92% to 64%
+    (simulated). Going on until both floors stand on one level gives such a side more chances
+    to reach it. Reads both sides as one set, so a swap of head and base changes nothing and
+    rounds stay independent of each other (round_done). A round in which neither side's runs
+    span ``band`` shows no second level, and is done whatever its floors: a real change past
+    ``band`` on a steady meter costs nothing more (on a noisy one its rounds take
+    ``most_pairs``, and read as before)."""
+    heads, bases = sorted(h for h, _ in pairs), sorted(b for _, b in pairs)
+    if heads[-1] <= band * heads[0] and bases[-1] <= band * bases[0]:
+        return True
+    keep = floor_size(len(pairs), planned)
+    kept = heads[:keep] + bases[:keep]
+    return max(kept) <= band * min(kept)
 
 
 @dataclass(frozen=True)
@@ -129,12 +170,14 @@ class PairedResult:
         tolerance: float,
         alpha: float = ALPHA,
         seen_at: float | None = None,
+        planned: int | None = None,
     ) -> PairedResult:
         """``rounds``: per round, the (head J, base J) pairs of this test; ``alpha``: what a
         regressed or improved verdict needs (a look's share); ``seen_at``: the alpha of the
-        "could see" figure that "unchanged" needs (the gate's own; ``alpha`` when None).
+        "could see" figure that "unchanged" needs (the gate's own; ``alpha`` when None);
+        ``planned``: the design's pairs a round (round_floors).
         ValueError when a reading is not positive (no log ratio exists)."""
-        effects = [round_effect(pairs) for pairs in rounds if pairs]
+        effects = [round_effect(pairs, planned) for pairs in rounds if pairs]
         if not effects:
             raise ValueError("no pairs measured")
         mean = math.fsum(effects) / len(effects)
@@ -150,23 +193,36 @@ class PairedResult:
         return self.verdict == "inconclusive" and self.beyond_tolerance
 
 
-def round_effect(pairs: Sequence[tuple[float, float]]) -> float:
+def round_effect(pairs: Sequence[tuple[float, float]], planned: int | None = None) -> float:
     """log(head floor / base floor) for one round."""
-    head, base = round_floors(pairs)
+    head, base = round_floors(pairs, planned)
     return math.log(head / base)
 
 
-def round_floors(pairs: Sequence[tuple[float, float]]) -> tuple[float, float]:
+def round_floors(
+    pairs: Sequence[tuple[float, float]], planned: int | None = None
+) -> tuple[float, float]:
     """(head, base) floors of one round: a floor is the mean of a side's lowest quarter of runs
     (at least one: 1 of 4, 2 of 6), which a spike on either side does not move. The report
-    keeps them, so the figures shown beside a change are the ones it is the ratio of."""
+    keeps them, so the figures shown beside a change are the ones it is the ratio of.
+    ``planned``: the design's pairs a round (PairedDesign.pairs); a round that went on past
+    them to reach one level (``level``) keeps a quarter of that many, its lowest runs."""
     for head, base in pairs:
         if head <= 0 or base <= 0:
             raise ValueError(f"a zero-energy reading ({head} J vs {base} J) has no log ratio")
-    keep = max(1, math.ceil(len(pairs) / 4))
+    keep = floor_size(len(pairs), planned)
     heads = sorted(head for head, _ in pairs)[:keep]
     bases = sorted(base for _, base in pairs)[:keep]
     return math.fsum(heads) / keep, math.fsum(bases) / keep
+
+
+def floor_size(pairs: int, planned: int | None = None) -> int:
+    """How many of a side's runs its floor averages: the lowest quarter, at least one; of no
+    more than ``planned`` pairs, so the runs a round adds to reach one level only give each
+    side more chances to reach it (averaging the lowest 2 of 8, one of them on the slow
+    level, would put the floor between the levels)."""
+    counted = pairs if planned is None else min(pairs, planned)
+    return max(1, math.ceil(counted / 4))
 
 
 def _one_sample(effects: Sequence[float]) -> tuple[float | None, float | None, float | None]:

@@ -9,10 +9,14 @@ import pytest
 
 from pytest_greenbudget.paired.stats import (
     DEFAULT_DESIGN,
+    LEVEL_BAND,
     PairedDesign,
     PairedResult,
+    floor_size,
+    level,
     quiet,
     round_effect,
+    round_floors,
 )
 
 
@@ -165,3 +169,63 @@ def test_pairs_the_user_gave_are_used_in_every_round() -> None:
     given = PairedDesign(pairs=3, quiet_pairs=None)
     assert given.pairs_for([QUIET]) == 3
     assert PairedDesign(pairs=1).pairs_for([QUIET]) == 1  # never more than asked for
+
+
+# --- a round goes on until its floors stand on one level --------------------------------------
+
+FAST, SLOW = 1.0, 1.55  # a runner whose speed switches between two levels
+
+
+def test_a_side_with_no_run_at_the_fast_level_keeps_its_round_going() -> None:
+    # The head's four runs all fell on the slow level, the base's did not: the floors would
+    # read +55%, the levels' ratio, not the code's change.
+    stuck = [(SLOW, FAST), (SLOW * 1.01, SLOW), (SLOW, FAST * 1.01), (SLOW * 1.02, SLOW)]
+    assert not DEFAULT_DESIGN.round_done([], stuck)
+    reached = [*stuck, (FAST * 1.02, SLOW)]  # a fifth pair finds the head's fast level
+    assert DEFAULT_DESIGN.round_done([], reached)
+    assert round_effect(reached, DEFAULT_DESIGN.pairs) == pytest.approx(math.log(1.02))
+
+
+def test_a_round_that_never_finds_the_level_stops_at_twice_its_pairs() -> None:
+    stuck = [(SLOW, FAST), (SLOW, SLOW)] * 4
+    assert DEFAULT_DESIGN.most_pairs([]) == 8
+    assert not DEFAULT_DESIGN.round_done([], stuck[:7])
+    assert DEFAULT_DESIGN.round_done([], stuck)
+    assert DEFAULT_DESIGN.most_pairs([QUIET]) == 2  # a quiet test's one pair, at most two
+
+
+def test_a_steady_meter_reading_a_large_change_is_not_kept_going() -> None:
+    # Neither side's runs show a second level: a doubling is the code, and costs no more.
+    doubled = [(2.0, 1.0), (2.01, 1.0), (2.0, 1.01), (2.02, 1.0)]
+    assert DEFAULT_DESIGN.round_done([], doubled)
+    # With levels in the round, a change past the band cannot look level: it takes 8 pairs.
+    noisy = [(2.0, FAST), (2.0 * SLOW, SLOW), (2.0, FAST), (2.0, SLOW)]
+    assert not DEFAULT_DESIGN.round_done([], noisy)
+    assert PairedDesign(level_band=None).round_done([], noisy)  # the rule off: never extended
+
+
+def test_the_pairs_a_round_adds_for_its_level_do_not_widen_the_floor() -> None:
+    # Eight pairs would average a side's lowest two; one of them on the slow level would put
+    # the floor between the levels. The design's four keep one.
+    eight = [(FAST, FAST), *[(SLOW, SLOW)] * 7]
+    assert floor_size(8) == 2 and floor_size(8, planned=4) == 1
+    assert round_floors(eight, 4) == (FAST, FAST)
+    assert round_effect(eight) == pytest.approx(0.0)  # both sides the same, either way
+    assert round_floors([(FAST, FAST), (SLOW, FAST), *[(SLOW, SLOW)] * 6], 8) == (
+        pytest.approx((FAST + SLOW) / 2),
+        FAST,
+    )  # a user's 8 pairs keep their lowest quarter
+
+
+@pytest.mark.parametrize(
+    "pairs",
+    [
+        [(SLOW, FAST), (SLOW, SLOW), (SLOW, FAST), (SLOW, SLOW)],
+        [(FAST, FAST), (SLOW, SLOW), (FAST, SLOW), (SLOW, FAST)],
+        [(1.2, 1.0), (1.25, 1.0), (1.2, 1.01), (1.21, 1.0)],
+    ],
+)
+def test_the_level_rule_reads_both_sides_as_one_set(pairs: list[tuple[float, float]]) -> None:
+    # Under A/A a round's ratio stays symmetric, and rounds independent: the bound survives.
+    swapped = [(base, head) for head, base in pairs]
+    assert level(pairs, LEVEL_BAND, 4) == level(swapped, LEVEL_BAND, 4)
