@@ -32,12 +32,12 @@ def energy_change(tests: Iterable[TestEntry]) -> float | None:
     return sums[0] / sums[1] - 1.0 if sums and sums[1] > 0 else None
 
 
-UNSURE = "(no evidence either way)"
+UNSURE = "(too noisy to tell)"
 
 
 def headline(tests: tuple[TestEntry, ...], counts: Mapping[str, int]) -> str:
     """One line a reviewer reads in five seconds: what needs action, what could not be told,
-    and the overall change: '1 regressed · 4 inconclusive (no evidence either way) · energy
+    and the overall change: '1 regressed · 4 inconclusive (too noisy to tell) · energy
     +3.1% vs base'. The change is its own clause, so '1 over budget' is not read as over
     budget by -1.0%."""
     if not tests and counts.get("unaffected"):  # a paired run no change reached

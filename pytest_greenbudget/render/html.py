@@ -214,7 +214,7 @@ def _change_section(chart: str) -> str:
             ("sw-bad", "▲ regressed"),
             ("sw-better", "▼ improved"),
             ("sw-neutral", "unchanged"),
-            ("sw-unsure", "? inconclusive (no evidence either way)"),
+            ("sw-unsure", "? inconclusive (too noisy to tell)"),
         ),
         chart,
     )

@@ -96,7 +96,7 @@ def test_the_showcase_page_says_what_a_reviewer_needs() -> None:
     assert "Incomplete run: interrupted (Ctrl-C)." in header[1]
     assert "Measured side by side with main@abc1234 in this job." in header[1]
     assert (
-        "1 regressed · 1 over budget · 1 inconclusive (no evidence either way) · 25.5 J in total"
+        "1 regressed · 1 over budget · 1 inconclusive (too noisy to tell) · 25.5 J in total"
     ) in header[1]  # no overall change while a test is inconclusive
     assert "over budget: -" not in page  # the change is never glued to the count
     tests = section(page, "tests")

@@ -239,7 +239,7 @@ def test_inconclusive_is_its_own_verdict_with_its_reason_and_floor() -> None:
     test = replace(test, baseline=replace(test.baseline, detectable=0.31), message="3 runs")
     view = build_view(report(test))
     # No change in the headline that the gate could not tell: the total instead.
-    assert view.headline == "1 inconclusive (no evidence either way) · 1.10 J in total"
+    assert view.headline == "1 inconclusive (too noisy to tell) · 1.10 J in total"
     text = render_markdown(view)
     assert "### 🟡 1 inconclusive" in text  # never green while a test could not be told
     assert "🟡 inconclusive" in text and "unchanged" not in text

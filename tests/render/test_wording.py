@@ -169,9 +169,7 @@ def test_the_headline_names_no_overall_change_while_a_test_is_inconclusive() -> 
         entry("t.py::same", 1.0, base=1.0, p_value=0.9, verdict="unchanged"),
     )
     view = build_view(report(*tests))
-    assert (
-        view.headline == "1 regressed · 2 inconclusive (no evidence either way) · 8.24 J in total"
-    )
+    assert view.headline == "1 regressed · 2 inconclusive (too noisy to tell) · 8.24 J in total"
     decided = build_view(report(tests[0], tests[3]))
     assert decided.headline.endswith("· energy +5.9% vs base")  # every test decided
     # The totals keep the sum over every test and say what is in it.
@@ -187,7 +185,7 @@ def test_the_headline_counts_what_matters_and_never_ticks_inconclusive() -> None
           for i in range(4)),
     )  # fmt: skip
     view = build_view(report(*tests))
-    assert view.headline.startswith("1 regressed · 4 inconclusive (no evidence either way) · ")
+    assert view.headline.startswith("1 regressed · 4 inconclusive (too noisy to tell) · ")
     assert view.mood == "fail"
     calm = build_view(report(*tests[1:]))
     assert calm.mood == "unsure" and not calm.failed
